@@ -1,0 +1,52 @@
+# The two set-up commands are `make run` and `make test`; the rest are their parts.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test qa lint types pytest lock bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Installs are stamped by the lock file they come from, so a changed lock reinstalls.
+$(VENV)/.base-installed: requirements/base.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/base.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.base-installed
+
+## make run: the portal with demo data at http://127.0.0.1:$(PORT), on SQLite, gunicorn + whitenoise
+run: $(VENV)/.base-installed
+	DEBUG=$${DEBUG:-1} ESANTE_DEMO=$${ESANTE_DEMO:-1} $(BIN)/esante serve
+
+## make test: lint, types and the whole test suite
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy src tests bench
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+qa: test
+
+## make lock: regenerate both lock files from pyproject.toml
+lock: $(VENV)/.dev-installed
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
+
+## make messages: extract French source strings into the DE and EN catalogues, then compile
+messages: $(VENV)/.dev-installed
+	cd src/esante && ../../$(BIN)/esante makemessages -l de -l en --no-obsolete --no-location
+	cd src/esante && ../../$(BIN)/esante compilemessages
+
+## make bench: the benchmarks of bench/ (not part of make test)
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var/test-*

@@ -1,0 +1,56 @@
+"""The append-only security event log shared by every app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class EventType(models.TextChoices):
+    REGISTRY_IMPORTED = "registry.imported", _("Import du registre")
+    LETTER_ISSUED = "letter.issued", _("Courrier d'activation émis")
+    LETTER_VOIDED = "letter.voided", _("Courrier d'activation annulé")
+    LETTER_CODE_FAILED = "letter.code_failed", _("Code d'activation erroné")
+    LETTER_LOCKED = "letter.locked", _("Courrier d'activation verrouillé")
+    LETTER_BATCH_RENDERED = "letter.batch_rendered", _("Lot de courriers généré")
+
+
+class AuditEvent(models.Model):
+    """One security event. Rows are only ever inserted: see save() and delete()."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    event_type = models.CharField(max_length=64, choices=EventType.choices, db_index=True)
+    # Who did it: "system", "command:issue-letters", "patient:<id>", "staff:<id>".
+    actor = models.CharField(max_length=100)
+    person = models.ForeignKey(
+        "registry.InsuredPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("événements d'audit")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")

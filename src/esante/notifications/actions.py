@@ -1,0 +1,100 @@
+"""Queueing and delivering messages.
+
+A message is written to the outbox in the transaction of the change that causes it, and
+handed to its carrier only after that transaction commits: a rolled-back change sends
+nothing, and a message whose carrier fails stays pending for `deliver_pending`.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from esante.notifications.backends import DeliveryError, send_email, sms_backend
+from esante.notifications.models import Channel, DeliveryState, OutboundMessage
+from esante.registry.models import InsuredPerson
+
+REDACTED = "••••••"
+MAX_ATTEMPTS = 8
+
+
+def queue_message(
+    channel: Channel,
+    *,
+    recipient: str,
+    subject: str = "",
+    body: str,
+    person: InsuredPerson | None = None,
+    secret: str = "",
+) -> OutboundMessage:
+    """Record a message and deliver it once the surrounding transaction commits.
+
+    `secret` is the code the body carries: outside demo mode it is masked in the stored
+    body as soon as the message is delivered, so no code outlives its delivery.
+    """
+    message = OutboundMessage.objects.create(
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        redacted_body=body.replace(secret, REDACTED) if secret else "",
+        person=person,
+    )
+    transaction.on_commit(lambda: deliver(message.pk))
+    return message
+
+
+def deliver(message_id: int) -> bool:
+    """Hand one pending message to its carrier; True when it went out."""
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update()
+            .filter(pk=message_id, state=DeliveryState.PENDING)
+            .first()
+        )
+        if message is None or message.channel == Channel.LETTER:
+            return False  # already handled, or delivered by its print batch
+        message.attempts += 1
+        try:
+            if message.channel == Channel.EMAIL:
+                send_email(message.recipient, message.subject, message.body)
+            else:
+                sms_backend().send(message.recipient, message.body)
+        except DeliveryError as exc:
+            message.last_error = str(exc)[:500]
+            message.next_attempt_at = timezone.now() + retry_delay(message.attempts)
+            if message.attempts >= MAX_ATTEMPTS:
+                message.state = DeliveryState.FAILED
+            message.save(update_fields=["attempts", "last_error", "next_attempt_at", "state"])
+            return False
+        message.state = DeliveryState.SENT
+        message.sent_at = timezone.now()
+        message.last_error = ""
+        if message.redacted_body and not settings.ESANTE_DEMO:
+            message.body = message.redacted_body
+        message.save(update_fields=["attempts", "state", "sent_at", "last_error", "body"])
+        return True
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """Exponential back-off: 30 s, 1 min, 2 min, … at most one hour."""
+    return datetime.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def deliver_pending(now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Retry every pending e-mail and SMS that is due; returns (sent, still pending)."""
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(state=DeliveryState.PENDING).exclude(
+        channel=Channel.LETTER
+    )
+    due = due.filter(next_attempt_at__isnull=True) | due.filter(next_attempt_at__lte=now)
+    sent = failed = 0
+    for message_id in due.order_by("created_at").values_list("pk", flat=True):
+        if deliver(message_id):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed

@@ -1,0 +1,60 @@
+"""The outbox: every letter, e-mail and SMS the platform sends, with its delivery state."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    LETTER = "letter", _("Courrier")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+
+
+class OutboundMessage(models.Model):
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    person = models.ForeignKey(
+        "registry.InsuredPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    # E-mail address, phone number in E.164, or the postal address on one line.
+    recipient = models.CharField(max_length=500)
+    subject = models.CharField(max_length=200, blank=True)
+    # Holds a code in clear only until delivered, and only in demo mode for letters.
+    body = models.TextField()
+    # The body with its code masked: replaces `body` once delivered (outside demo mode).
+    redacted_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    letter_batch = models.ForeignKey(
+        "registry.LetterBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+
+    class Meta:
+        verbose_name = _("message sortant")
+        verbose_name_plural = _("messages sortants")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient}"

@@ -1,0 +1,126 @@
+"""The insured-person registry and the activation letters sent to its people."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("Féminin")
+    MALE = "M", _("Masculin")
+    OTHER = "X", _("Autre")
+
+
+class InsuredPerson(models.Model):
+    """A person of the national insurance feed (FHIR: Patient, matricule as identifier)."""
+
+    matricule = models.CharField(_("matricule"), max_length=13, unique=True)
+    # Public identifier shown to others (the guide's "D Filat (6393913168)"): never the
+    # matricule, which encodes the birth date.
+    esante_id = models.CharField(_("identifiant eSanté"), max_length=10, unique=True)
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    birth_date = models.DateField(_("date de naissance"))
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices, blank=True)
+    address_line1 = models.CharField(_("adresse"), max_length=200)
+    address_line2 = models.CharField(_("complément d'adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=16)
+    locality = models.CharField(_("localité"), max_length=100)
+    country = models.CharField(_("pays"), max_length=2, default="LU")
+    date_of_death = models.DateField(_("date de décès"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("personne assurée")
+        verbose_name_plural = _("personnes assurées")
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def public_label(self) -> str:
+        """How others see this person: first-name initial, surname, eSanté identifier."""
+        return f"{self.first_name[:1]} {self.last_name} ({self.esante_id})"
+
+    def age(self, on: datetime.date | None = None) -> int:
+        on = on or timezone.localdate()
+        before_birthday = (on.month, on.day) < (self.birth_date.month, self.birth_date.day)
+        return on.year - self.birth_date.year - before_birthday
+
+    @property
+    def is_minor(self) -> bool:
+        return self.age() < 18
+
+    @property
+    def postal_lines(self) -> list[str]:
+        lines = [self.address_line1, self.address_line2, f"{self.postal_code} {self.locality}"]
+        if self.country != "LU":
+            lines.append(self.country)
+        return [line for line in lines if line.strip()]
+
+
+class LetterBatch(models.Model):
+    """One print run: a PDF of letters, one page each, handed to the post together."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    letter_count = models.PositiveIntegerField(default=0)
+    # Name in the private "letters" storage; the file holds codes in clear.
+    pdf_name = models.CharField(max_length=200, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lot de courriers")
+        verbose_name_plural = _("lots de courriers")
+
+    def __str__(self) -> str:
+        return f"Lot {self.pk} ({self.letter_count})"
+
+
+class ActivationLetterQuerySet(models.QuerySet["ActivationLetter"]):
+    def usable(self, now: datetime.datetime | None = None) -> ActivationLetterQuerySet:
+        """Letters whose code can still activate an account: printed, unused, unexpired."""
+        now = now or timezone.now()
+        return self.filter(
+            batch__isnull=False,
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            locked_at__isnull=True,
+            expires_at__gt=now,
+        )
+
+
+class ActivationLetter(models.Model):
+    """A letter carrying one activation code; only the code's keyed hash is stored."""
+
+    person = models.ForeignKey(InsuredPerson, on_delete=models.PROTECT, related_name="letters")
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    # A letter is part of the post only once its batch PDF is written; until then its
+    # code exists nowhere and the letter cannot be used.
+    batch = models.ForeignKey(
+        LetterBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="letters"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActivationLetterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("courrier d'activation")
+        verbose_name_plural = _("courriers d'activation")
+        indexes = [models.Index(fields=["person", "-issued_at"])]
+
+    def __str__(self) -> str:
+        return f"Courrier {self.pk} ({self.person_id})"
