@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from esante.registry.models import InsuredPerson
 from tests.factories import make_person, years_ago
+from tests.servers import SmsGateway, SmtpServer
 
 
 @pytest.fixture
@@ -25,3 +29,41 @@ def charlie(db: None) -> InsuredPerson:
 def lea(db: None) -> InsuredPerson:
     """Alice and Bob's daughter, a minor."""
     return make_person("Léa", "Martin", years_ago(9), sex="F")
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback, with Django's SMTP backend pointed at it."""
+    server = SmtpServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sms_gateway(settings: Any) -> Iterator[SmsGateway]:
+    """A real HTTP SMS gateway on loopback, with the HTTP SMS backend pointed at it."""
+    gateway = SmsGateway()
+    gateway.start()
+    settings.ESANTE_SMS_BACKEND = "http"
+    settings.ESANTE_SMS_GATEWAY_URL = gateway.url
+    settings.ESANTE_SMS_GATEWAY_TOKEN = "test-gateway-token"
+    settings.ESANTE_SMS_GATEWAY_TIMEOUT = 2
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache(settings: Any) -> None:
+    """With Redis, the cache outlives a test's transaction: start each test empty.
+
+    (Without Redis the cache is a table of the test database, rolled back per test.)
+    """
+    if settings.REDIS_URL:
+        from django.core.cache import cache
+
+        cache.clear()

@@ -179,7 +179,13 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A database table, not local memory: gunicorn's workers must share rate limits.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "esante_cache",
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 PASSWORD_HASHERS = ["esante.accounts.hashers.Argon2idHasher"]

@@ -22,9 +22,11 @@ def create_person(
     address_line1: str,
     postal_code: str,
     locality: str,
+    esante_id: str = "",
     **fields: object,
 ) -> InsuredPerson:
-    """One person with a fresh public identifier (the bulk import has its own path)."""
+    """One person with a fresh public identifier, unless one is given (the bulk import
+    has its own path)."""
     number = matricule_rules.validate(matricule)
     # validate() refused every number that encodes no date.
     birth_date = birth_date or matricule_rules.birth_date_of(number) or datetime.date.min
@@ -33,7 +35,7 @@ def create_person(
             with transaction.atomic():
                 return InsuredPerson.objects.create(
                     matricule=number,
-                    esante_id=new_esante_id(),
+                    esante_id=esante_id or new_esante_id(),
                     first_name=first_name,
                     last_name=last_name,
                     birth_date=birth_date,

@@ -1,0 +1,52 @@
+"""`esante serve`: what `make run` does — migrate, demo data, static files, gunicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Prépare la base et sert le portail avec gunicorn (PORT, défaut 8000)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "2"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if settings.ESANTE_DEMO:
+            call_command("load_demo", stdout=self.stdout)
+            self.stdout.write(
+                f"Courriers, e-mails et SMS : http://{options['host']}:{options['port']}/dev/outbox/"
+            )
+        self.stdout.write(f"Portail : http://{options['host']}:{options['port']}/")
+        self.stdout.flush()
+        # Replace this process by gunicorn, so that signals reach it directly.
+        os.execv(  # noqa: S606 - a fixed program, arguments from our own options
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "esante.wsgi:application",
+                "--bind",
+                f"{options['host']}:{options['port']}",
+                "--workers",
+                str(options["workers"]),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+        )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from esante.registry.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Charge les personnes de démonstration et émet leurs courriers (mode démo seulement)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.ESANTE_DEMO:
+            raise CommandError("Les données de démonstration exigent ESANTE_DEMO=1.")
+        people, letters = load_demo()
+        self.stdout.write(f"{len(people)} personnes de démonstration, {letters} courrier(s) émis.")
+        self.stdout.write(demo_table(people))
+
+
+def demo_table(people: list[Any]) -> str:
+    rows = [("Nom", "Matricule", "Âge")]
+    for person in people:
+        age = f"{person.age()} ans" + (" (décédé)" if person.date_of_death else "")
+        rows.append((person.full_name, person.matricule, age))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from esante import settings as esante_settings
+from esante.settings import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_boolean_that_is_not_one_of_the_four_words_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ESANTE_X", "yes")
+    with pytest.raises(ImproperlyConfigured, match="ESANTE_X='yes'"):
+        env_bool("ESANTE_X", False)
+    for word, expected in [("1", True), ("true", True), ("0", False), ("FALSE", False)]:
+        monkeypatch.setenv("ESANTE_X", word)
+        assert env_bool("ESANTE_X", not expected) is expected
+
+
+def test_a_number_must_be_a_whole_number_above_its_minimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ESANTE_X", "15min")
+    with pytest.raises(ImproperlyConfigured, match="whole number"):
+        env_int("ESANTE_X", 15)
+    monkeypatch.setenv("ESANTE_X", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env_int("ESANTE_X", 15, minimum=1)
+    monkeypatch.setenv("ESANTE_X", "10")
+    assert env_int("ESANTE_X", 15, minimum=1) == 10
+
+
+def test_a_secret_can_come_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-a-file\n")
+    monkeypatch.setenv("ESANTE_X_FILE", str(secret_file))
+    assert env_str("ESANTE_X") == "from-a-file"
+    monkeypatch.setenv("ESANTE_X_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="cannot be read"):
+        env_str("ESANTE_X")
+
+
+def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESANTE_X", " a.lu, b.lu ,,")
+    assert env_list("ESANTE_X") == ["a.lu", "b.lu"]
+
+
+def run_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh interpreter with exactly `env`."""
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run(
+        [sys.executable, "-c", "import esante.settings as s; print(s.SECRET_KEY[:4])"],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_secret_key_is_mandatory_when_debug_is_off(tmp_path: Path) -> None:
+    result = run_settings({"ESANTE_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY is mandatory when DEBUG is off" in result.stderr
+
+
+def test_local_runs_generate_their_secrets_once(tmp_path: Path) -> None:
+    first = run_settings({"DEBUG": "1", "ESANTE_VAR_DIR": str(tmp_path)})
+    second = run_settings({"DEBUG": "1", "ESANTE_VAR_DIR": str(tmp_path)})
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "code_hmac_key").exists()
+
+
+def test_a_bad_debug_value_stops_the_start(tmp_path: Path) -> None:
+    result = run_settings({"DEBUG": "yes", "ESANTE_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "DEBUG='yes'" in result.stderr
+
+
+def test_env_example_lists_every_variable_the_settings_read() -> None:
+    source = Path(esante_settings.__file__).read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z_]+)"', source))
+    read |= set(re.findall(r'secret_setting\("([A-Z_]+)"', source))
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert read - listed == set()
