@@ -1,0 +1,571 @@
+"""Activation letters: their codes, issuing them by batches, checking and consuming a code.
+
+A letter carries one activation code of 12 characters, printed as three groups of four
+(`K7QM-4XPA-9TRE`) and typed back in any case, with or without dashes or spaces. The
+alphabet leaves out every character that reads like another in print or when copied by
+hand — 0 and O, 1, I and L, 5 and S, 2 and Z, 8 and B, 6 and G — and keeps 23 symbols:
+
+    3 4 7 9 A C D E F H J K M N P Q R T U V W X Y
+
+so a code holds 12 × log2(23) ≈ 54 bits, and 5 guesses against a letter succeed once in
+4 × 10^15. Codes are drawn with `secrets`; only their HMAC-SHA256 under
+`ESANTE_CODE_HMAC_KEY` is stored. The plain code exists only in the batch PDF and, in
+demo mode only, in the letter's outbox message.
+
+A code works until the end of the day `ESANTE_LETTER_CODE_DAYS` days after its letter
+was issued, once, and only while no newer letter has been issued to the same person; the
+`ESANTE_LETTER_CODE_MAX_ATTEMPTS`-th wrong code typed against it locks it.
+
+Issuing is built so that nothing is lost or half-written: a letter is part of the post
+only once its batch PDF is written (`ActivationLetter.batch` is null until then, and
+`usable()` requires a batch). A run (1) creates the letters, voids the older ones, writes
+the audit events and one outbox message per letter, by chunks of a few thousand people
+per transaction, keeping the codes in memory; (2) renders the PDF into the private
+"letters" storage; (3) in one last transaction creates the `LetterBatch` and attaches
+the letters and messages to it. If (1) or (2) fails, the letters already created stay
+unusable and the people concerned are picked again by the next run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import hmac
+import logging
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.apps import apps
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from esante.audit.actions import record_event, record_events
+from esante.audit.models import AuditEvent, EventType
+from esante.codes import keyed_hash
+from esante.notifications.actions import REDACTED
+from esante.notifications.models import Channel, DeliveryState, OutboundMessage
+from esante.registry import matricule as matricule_rules
+from esante.registry.letter_pdf import LetterPage, french_date, render_letters
+from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch
+
+logger = logging.getLogger(__name__)
+
+CODE_ALPHABET = "3479ACDEFHJKMNPQRTUVWXY"
+CODE_KIND = "activation-letter"  # in the hashed message: see esante.codes
+CODE_LENGTH = 12
+CODE_GROUP = 4
+# People per transaction when issuing: large enough for bulk inserts to pay, small enough
+# for a transaction to stay short.
+CHUNK_SIZE = 5000
+# A chunk draws fresh codes when one hashes like a stored one (with a million letters
+# stored, once in some 200,000 runs of 100,000): more collisions in a row mean a bug.
+CODE_DRAWS = 3
+
+_CODE_SYMBOLS = frozenset(CODE_ALPHABET)
+_CODE_SPACE = len(CODE_ALPHABET) ** CODE_LENGTH
+_DASHES = str.maketrans("", "", "-\u2010\u2011\u2012\u2013\u2014\u2212")
+
+
+# Codes.
+
+
+def new_code() -> str:
+    """A fresh activation code, 12 symbols of the alphabet, uniformly random."""
+    number = secrets.randbelow(_CODE_SPACE)
+    symbols = []
+    for _position in range(CODE_LENGTH):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        symbols.append(CODE_ALPHABET[index])
+    return "".join(symbols)
+
+
+def normalize_code(typed: str) -> str | None:
+    """The code as stored in hashes (`K7QM4XPA9TRE`) from what a person typed, or None
+    when it cannot be a code (wrong length, a symbol outside the alphabet)."""
+    code = "".join(typed.split()).translate(_DASHES).upper()
+    if len(code) != CODE_LENGTH or not _CODE_SYMBOLS.issuperset(code):
+        return None
+    return code
+
+
+def format_code(code: str) -> str:
+    """The printed form: three groups of four joined by dashes."""
+    return "-".join(code[start : start + CODE_GROUP] for start in range(0, len(code), CODE_GROUP))
+
+
+def hash_code(code: str) -> str:
+    """The keyed hash (HMAC-SHA256, hex) of a normalized code, as stored in letters."""
+    return keyed_hash(CODE_KIND, code)
+
+
+def code_expiry(issued_at: datetime.datetime) -> datetime.datetime:
+    """When a code issued at `issued_at` stops working: the end of its last day, local
+    time, so that the printed "valable jusqu'au <date> inclus" is exact."""
+    last_day = timezone.localdate(issued_at) + datetime.timedelta(
+        days=settings.ESANTE_LETTER_CODE_DAYS
+    )
+    next_midnight = datetime.datetime.combine(
+        last_day + datetime.timedelta(days=1), datetime.time()
+    )
+    return timezone.make_aware(next_midnight)
+
+
+def last_valid_day(expires_at: datetime.datetime) -> datetime.date:
+    """The last day a code works, as printed on its letter."""
+    return timezone.localdate(expires_at - datetime.timedelta(microseconds=1))
+
+
+# Checking and consuming a code (the activation wizard's step 1 and its end).
+
+
+class CodeOutcome(enum.StrEnum):
+    OK = "ok"  # the code matches a usable letter of this matricule
+    # The code matches nothing, and the person has a usable letter: the try is counted
+    # against it (the last allowed try locks it).
+    WRONG = "wrong"
+    # The code matches nothing, and the matricule is unknown or has no usable letter.
+    # Show the same message as for WRONG: anything else tells who is in the registry.
+    NO_LETTER = "no_letter"
+    EXPIRED = "expired"  # the code matches a letter past its expiry
+    VOIDED = "voided"  # the code matches a letter replaced by a newer one
+    LOCKED = "locked"  # the matched letter, or else the person's current one, is locked
+    USED = "used"  # the code matches a letter that has already activated an account
+    MALFORMED = "malformed"  # not 12 symbols of the alphabet: a typo, never counted
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    outcome: CodeOutcome
+    # The letter concerned (with its person), except for WRONG, NO_LETTER and MALFORMED.
+    letter: ActivationLetter | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is CodeOutcome.OK
+
+    @property
+    def wrong_pair(self) -> bool:
+        """The answer that must read the same for an unknown matricule."""
+        return self.outcome in (CodeOutcome.WRONG, CodeOutcome.NO_LETTER)
+
+
+def check_letter_code(
+    matricule: str, typed_code: str, *, actor: str = "anonymous", ip_address: str | None = None
+) -> CodeCheck:
+    """Check a matricule and activation code pair; count a wrong code against the
+    person's usable letter(s), locking at the last allowed try.
+
+    Does not consume the letter: `consume_letter` does, when the account is created.
+    """
+    code = normalize_code(typed_code)
+    if code is None:
+        return CodeCheck(CodeOutcome.MALFORMED)
+    # Same work for an unknown matricule as for a known one: one hash, one query.
+    code_hash = hash_code(code)
+    now = timezone.now()
+    letters = list(
+        ActivationLetter.objects.select_related("person")
+        .filter(person__matricule=matricule_rules.normalize(matricule), batch__isnull=False)
+        .filter(Q(code_hash=code_hash) | Q(used_at__isnull=True, voided_at__isnull=True))
+        .order_by("-issued_at", "-pk")
+    )
+    matched = None
+    for letter in letters:
+        if hmac.compare_digest(letter.code_hash, code_hash):
+            matched = letter
+    if matched is not None:
+        return CodeCheck(letter_state(matched, now), matched)
+
+    usable = [letter for letter in letters if letter_state(letter, now) is CodeOutcome.OK]
+    if usable:
+        count_failed_attempt(usable[0].person, actor=actor, ip_address=ip_address, now=now)
+        return CodeCheck(CodeOutcome.WRONG)
+    locked = [letter for letter in letters if letter.locked_at is not None]
+    if locked:
+        return CodeCheck(CodeOutcome.LOCKED, locked[0])
+    return CodeCheck(CodeOutcome.NO_LETTER)
+
+
+def letter_state(letter: ActivationLetter, now: datetime.datetime) -> CodeOutcome:
+    """Why a letter's code is refused, most useful reason first; OK when it is usable."""
+    if letter.used_at is not None:
+        return CodeOutcome.USED
+    if letter.voided_at is not None:
+        return CodeOutcome.VOIDED
+    if letter.locked_at is not None:
+        return CodeOutcome.LOCKED
+    if letter.expires_at <= now:
+        return CodeOutcome.EXPIRED
+    return CodeOutcome.OK
+
+
+@transaction.atomic
+def count_failed_attempt(
+    person: InsuredPerson, *, actor: str, ip_address: str | None, now: datetime.datetime
+) -> None:
+    """One more wrong code against each usable letter of the person, and the lock of any
+    that reaches the limit: conditional UPDATEs, so concurrent tries each count."""
+    usable = ActivationLetter.objects.usable(now).filter(person=person)
+    if not usable.update(failed_attempts=F("failed_attempts") + 1):
+        return  # used, locked or voided since it was read
+    # The rows just updated stay locked by this transaction until it ends; a letter
+    # issued meanwhile has no failed attempt.
+    counted = list(usable.filter(failed_attempts__gt=0).values_list("pk", "failed_attempts"))
+    limit = settings.ESANTE_LETTER_CODE_MAX_ATTEMPTS
+    to_lock = [pk for pk, attempts in counted if attempts >= limit]
+    if to_lock:
+        ActivationLetter.objects.filter(pk__in=to_lock, locked_at__isnull=True).update(
+            locked_at=now
+        )
+    for pk, attempts in counted:
+        record_event(
+            EventType.LETTER_CODE_FAILED,
+            actor=actor,
+            person=person,
+            ip_address=ip_address,
+            letter_id=pk,
+            failed_attempts=attempts,
+        )
+    for pk in to_lock:
+        record_event(
+            EventType.LETTER_LOCKED,
+            actor=actor,
+            person=person,
+            ip_address=ip_address,
+            letter_id=pk,
+            failed_attempts=limit,
+        )
+
+
+def consume_letter(letter_id: int) -> bool:
+    """Use a letter's code up: True for exactly one caller, however many race for it,
+    and only while the letter is still usable. Call it in the transaction that creates
+    the account, so that a failed activation gives the code back."""
+    now = timezone.now()
+    return ActivationLetter.objects.usable(now).filter(pk=letter_id).update(used_at=now) == 1
+
+
+# Who needs a letter.
+
+
+def persons_needing_letters() -> QuerySet[InsuredPerson]:
+    """Everyone alive without an account and without a usable letter.
+
+    People whose last run failed before its PDF was written are included: their letters
+    were never printed, so they are not usable.
+    """
+    usable_letter = ActivationLetter.objects.usable().filter(person=OuterRef("pk"))
+    persons = InsuredPerson.objects.filter(date_of_death__isnull=True).exclude(
+        Exists(usable_letter)
+    )
+    # The account filter: an activated person needs no letter. `Account.person` is a
+    # one-to-one with related name "account" (esante.accounts), so this applies as soon
+    # as that app is installed.
+    if apps.is_installed("esante.accounts"):
+        persons = persons.filter(Q(account__isnull=True))
+    return persons
+
+
+# Issuing letters.
+
+Stage = Literal["issued", "rendered"]
+Progress = Callable[[Stage, int], None]
+
+
+@dataclass
+class IssuedLetters:
+    """What the chunks of a run have written so far, and the pages still to print."""
+
+    letter_ids: list[int] = field(default_factory=list)
+    message_ids: list[int] = field(default_factory=list)
+    pages: list[LetterPage] = field(default_factory=list)
+
+
+def issue_letters(
+    persons: Iterable[InsuredPerson] | QuerySet[InsuredPerson],
+    *,
+    actor: str,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Progress | None = None,
+) -> LetterBatch | None:
+    """Issue one new letter to each living person given, voiding their unused letters,
+    and print them all in one batch PDF. Returns the batch, or None when nobody given
+    could get a letter. Raises, leaving the letters unusable, if any step fails."""
+    if isinstance(persons, QuerySet):
+        person_ids = list(persons.values_list("pk", flat=True))
+    else:
+        person_ids = [person.pk for person in persons]
+    return issue_letters_for_ids(person_ids, actor=actor, chunk_size=chunk_size, progress=progress)
+
+
+def issue_letters_for_ids(
+    person_ids: Sequence[int],
+    *,
+    actor: str,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Progress | None = None,
+) -> LetterBatch | None:
+    """`issue_letters` for the persons of these ids, in this order (the page order)."""
+    person_ids = list(dict.fromkeys(person_ids))  # once each, in the given order
+    now = timezone.now()
+    issued = IssuedLetters()
+    pdf_name = ""
+    timer = Timer()
+    try:
+        with translation.override("fr"):
+            for start in range(0, len(person_ids), chunk_size):
+                chunk = person_ids[start : start + chunk_size]
+                issue_chunk(chunk, issued, actor=actor, now=now)
+                if progress:
+                    progress("issued", len(chunk))
+        if not issued.pages:
+            return None
+        written = timer.lap()
+        pdf_name = write_batch_pdf(issued.pages, now=now, progress=progress)
+        issued.pages.clear()  # the codes are in the PDF only, from now on
+        rendered = timer.lap()
+        batch = attach_to_batch(issued, pdf_name=pdf_name, actor=actor, now=now)
+        logger.info(
+            "Letter batch %s: %d letters written in %.1f s, rendered in %.1f s, "
+            "attached in %.1f s.",
+            batch.pk,
+            batch.letter_count,
+            written,
+            rendered,
+            timer.lap(),
+        )
+        return batch
+    except BaseException as exc:
+        abandon(issued, pdf_name, exc)
+        raise
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self) -> float:
+        """Seconds since the previous lap (or the start)."""
+        now = time.perf_counter()
+        elapsed, self.last = now - self.last, now
+        return elapsed
+
+
+def issue_chunk(
+    person_ids: Sequence[int], issued: IssuedLetters, *, actor: str, now: datetime.datetime
+) -> None:
+    for draw in range(CODE_DRAWS):
+        try:
+            with transaction.atomic():
+                letter_ids, message_ids, pages = write_letters(person_ids, actor=actor, now=now)
+        except IntegrityError:
+            # Most likely a code that hashes like a stored one: draw the chunk again.
+            if draw == CODE_DRAWS - 1:
+                raise
+            logger.warning("Letter chunk refused by the database; drawing new codes.")
+        else:
+            issued.letter_ids.extend(letter_ids)
+            issued.message_ids.extend(message_ids)
+            issued.pages.extend(pages)
+            return
+
+
+def write_letters(
+    person_ids: Sequence[int], *, actor: str, now: datetime.datetime
+) -> tuple[list[int], list[int], list[LetterPage]]:
+    """One transaction's worth: void the older letters, create the new ones, their
+    audit events and outbox messages. Returns the ids and the pages to print."""
+    found = InsuredPerson.objects.filter(pk__in=person_ids, date_of_death__isnull=True)
+    by_id = {person.pk: person for person in found}
+    persons = [by_id[pk] for pk in person_ids if pk in by_id]
+    if not persons:
+        return [], [], []
+    void_unused_letters(persons, actor=actor, now=now)
+
+    expires_at = code_expiry(now)
+    codes = [new_code() for _person in persons]
+    letters = ActivationLetter.objects.bulk_create(
+        ActivationLetter(
+            person=person, code_hash=hash_code(code), issued_at=now, expires_at=expires_at
+        )
+        for person, code in zip(persons, codes, strict=True)
+    )
+    record_events(
+        AuditEvent(
+            at=now,
+            event_type=EventType.LETTER_ISSUED,
+            actor=actor,
+            person=letter.person,
+            details={"letter_id": letter.pk, "expires_at": expires_at.isoformat()},
+        )
+        for letter in letters
+    )
+
+    last_day = last_valid_day(expires_at)
+    pages = [
+        letter_page(letter, code, expires_on=last_day)
+        for letter, code in zip(letters, codes, strict=True)
+    ]
+    outbox = LetterMessages(valid_until=french_date(last_day), now=now)
+    messages = OutboundMessage.objects.bulk_create(
+        (outbox.message(letter, page) for letter, page in zip(letters, pages, strict=True)),
+        batch_size=1000,
+    )
+    return [letter.pk for letter in letters], [message.pk for message in messages], pages
+
+
+def void_unused_letters(
+    persons: Sequence[InsuredPerson], *, actor: str, now: datetime.datetime
+) -> None:
+    unused = ActivationLetter.objects.filter(
+        person__in=persons, used_at__isnull=True, voided_at__isnull=True
+    )
+    # Locked first, so that a code being consumed right now is either used or voided.
+    to_void = list(unused.select_for_update().values_list("pk", "person_id"))
+    if not to_void:
+        return
+    ActivationLetter.objects.filter(pk__in=[pk for pk, _person in to_void]).update(voided_at=now)
+    record_events(
+        AuditEvent(
+            at=now,
+            event_type=EventType.LETTER_VOIDED,
+            actor=actor,
+            person_id=person_id,
+            details={"letter_id": pk, "reason": "reissued"},
+        )
+        for pk, person_id in to_void
+    )
+
+
+def letter_page(letter: ActivationLetter, code: str, *, expires_on: datetime.date) -> LetterPage:
+    person = letter.person
+    minor = person.is_minor
+    if minor:
+        addressee = _("Aux parents de %(name)s") % {"name": person.full_name}
+    else:
+        addressee = person.full_name
+    return LetterPage(
+        reference=f"L-{letter.pk:06d}",
+        address_lines=(addressee, *person.postal_lines),
+        holder_name=person.full_name,
+        matricule=person.matricule,
+        code=format_code(code),
+        expires_on=expires_on,
+        for_minor=minor,
+    )
+
+
+class LetterMessages:
+    """The outbox messages of letters expiring the same day: the letter as the outbox
+    shows it, its code in clear only in demo mode. (In demo mode `redacted_body` holds
+    the masked text, as for e-mail and SMS; otherwise the body is masked from the start
+    and there is nothing to redact.)"""
+
+    def __init__(self, *, valid_until: str, now: datetime.datetime) -> None:
+        self.subject = _("Courrier d'activation eSanté")
+        self.text = _(
+            "%(addressee)s\n\n"
+            "Titulaire du compte : %(name)s\n"
+            "Matricule : %(matricule)s\n"
+            "Code d'activation : %(code)s\n"
+            "Valable jusqu'au %(date)s inclus.\n\n"
+            "Activez le compte sur www.esante.lu : « PATIENTS », puis « ACTIVATION COMPTE "
+            "ESANTE ».\n"
+            "Réf. : %(reference)s"
+        )
+        self.valid_until = valid_until
+        self.now = now
+        self.demo = settings.ESANTE_DEMO
+
+    def message(self, letter: ActivationLetter, page: LetterPage) -> OutboundMessage:
+        values = {
+            "addressee": "\n".join(page.address_lines),
+            "name": page.holder_name,
+            "matricule": page.matricule,
+            "date": self.valid_until,
+            "reference": page.reference,
+        }
+        masked = self.text % {**values, "code": REDACTED}
+        return OutboundMessage(
+            channel=Channel.LETTER,
+            person_id=letter.person_id,
+            recipient=", ".join(page.address_lines)[:500],
+            subject=self.subject,
+            body=self.text % {**values, "code": page.code} if self.demo else masked,
+            redacted_body=masked if self.demo else "",
+            created_at=self.now,
+        )
+
+
+def write_batch_pdf(
+    pages: Sequence[LetterPage], *, now: datetime.datetime, progress: Progress | None
+) -> str:
+    """Render the pages into the private letters storage; returns the file's name."""
+
+    def counted(pages: Sequence[LetterPage]) -> Iterable[LetterPage]:
+        for index, page in enumerate(pages, start=1):
+            yield page
+            if progress and index % 1000 == 0:
+                progress("rendered", 1000)
+        if progress and len(pages) % 1000:
+            progress("rendered", len(pages) % 1000)
+
+    local = timezone.localtime(now)
+    name = f"activation-letters-{local:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.pdf"
+    # An unnamed temporary file: the codes are in clear until the storage has them.
+    with tempfile.TemporaryFile() as output:
+        render_letters(counted(pages), output, issued_on=local.date())
+        output.seek(0)
+        return storages["letters"].save(name, File(output, name=name))
+
+
+@transaction.atomic
+def attach_to_batch(
+    issued: IssuedLetters, *, pdf_name: str, actor: str, now: datetime.datetime
+) -> LetterBatch:
+    """Make the run's letters part of the post: the last step, in one transaction."""
+    count = len(issued.letter_ids)
+    batch = LetterBatch.objects.create(created_at=now, letter_count=count, pdf_name=pdf_name)
+    for start in range(0, count, CHUNK_SIZE):
+        ids = issued.letter_ids[start : start + CHUNK_SIZE]
+        ActivationLetter.objects.filter(pk__in=ids).update(batch=batch)
+    sent_at = timezone.now()
+    for start in range(0, len(issued.message_ids), CHUNK_SIZE):
+        ids = issued.message_ids[start : start + CHUNK_SIZE]
+        OutboundMessage.objects.filter(pk__in=ids).update(
+            letter_batch=batch, state=DeliveryState.SENT, sent_at=sent_at
+        )
+    record_event(
+        EventType.LETTER_BATCH_RENDERED,
+        actor=actor,
+        batch_id=batch.pk,
+        letter_count=count,
+        pdf_name=pdf_name,
+    )
+    return batch
+
+
+def abandon(issued: IssuedLetters, pdf_name: str, error: BaseException) -> None:
+    """After a failed run: no PDF left to post, and the run's messages marked failed.
+    Its letters stay without a batch, hence unusable; the next run re-issues them."""
+    logger.error("Letter run failed after %d letter(s): %r", len(issued.letter_ids), error)
+    if pdf_name:
+        storages["letters"].delete(pdf_name)
+    reason = f"Lot non imprimé : {error!r}"[:500]
+    try:
+        for start in range(0, len(issued.message_ids), CHUNK_SIZE):
+            ids = issued.message_ids[start : start + CHUNK_SIZE]
+            OutboundMessage.objects.filter(pk__in=ids, state=DeliveryState.PENDING).update(
+                state=DeliveryState.FAILED, last_error=reason
+            )
+    except Exception:  # the database may be why the run failed
+        logger.exception("Could not mark the failed run's letter messages.")

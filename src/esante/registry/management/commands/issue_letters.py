@@ -1,0 +1,160 @@
+"""`esante issue-letters`: issue activation letters and render their print-ready PDF.
+
+Without options, writes to everyone who needs a letter (alive, no account, no usable
+letter), in postal-code order for the post's sorting; `--matricule` (repeatable) issues a
+new letter to given people, voiding their old one. A batch is one PDF; a run makes one
+batch, or several when it has more than `--batch-size` letters (100,000 by default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.files.storage import storages
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.db.models import QuerySet
+from tqdm import tqdm
+
+from esante.registry import matricule as matricule_rules
+from esante.registry.letters import (
+    CHUNK_SIZE,
+    Stage,
+    issue_letters_for_ids,
+    persons_needing_letters,
+)
+from esante.registry.models import InsuredPerson, LetterBatch
+
+ACTOR = "command:issue-letters"
+# Letters per batch, hence per PDF. ReportLab holds a document in memory until it writes
+# it (about 8 KB a page: 800 MB for 100,000), and a print shop takes files of bounded
+# size; a run for the whole registry makes several batches, each complete on its own.
+BATCH_SIZE = 100_000
+# Key of the PostgreSQL advisory lock held during a run ("esante-letters" as a number).
+RUN_LOCK_KEY = 0x65_73_61_6E_74_65_4C
+
+
+@contextlib.contextmanager
+def single_run() -> Iterator[None]:
+    """One letter run at a time: a second run started meanwhile would pick the same
+    people (their letters are not usable until printed) and void the first run's letters.
+
+    A PostgreSQL session lock; SQLite serves one machine, where runs are started by hand.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        row = cursor.fetchone()
+    if not row or not row[0]:
+        raise CommandError("Un autre envoi de courriers est en cours ; réessayez plus tard.")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+
+
+class Command(BaseCommand):
+    help = (
+        "Émet les courriers d'activation (par défaut : à toute personne vivante sans compte "
+        "ni courrier utilisable) et génère leur lot en un PDF prêt à imprimer."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--matricule",
+            action="append",
+            default=[],
+            metavar="MATRICULE",
+            help="Émet un nouveau courrier à cette personne (annule le précédent). Répétable.",
+        )
+        parser.add_argument("--limit", type=int, metavar="N", help="Au plus N courriers.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            metavar="N",
+            help=f"Au plus N courriers par lot, c'est-à-dire par PDF (défaut : {BATCH_SIZE}).",
+        )
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=CHUNK_SIZE,
+            metavar="N",
+            help=f"Personnes par transaction (défaut : {CHUNK_SIZE}).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        limit: int | None = options["limit"]
+        batch_size: int = options["batch_size"]
+        for name in ("limit", "batch_size", "chunk_size"):
+            if options[name] is not None and options[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} doit valoir au moins 1.")
+        show = options["verbosity"] > 0
+        with single_run():
+            # Chosen once, under the lock: the run's people do not change as it goes.
+            selection = self.selection(options["matricule"])
+            person_ids = list(selection.values_list("pk", flat=True)[:limit])
+            if not person_ids:
+                self.stdout.write("Aucun courrier à émettre.")
+                return
+            total = len(person_ids)
+            with (
+                tqdm(
+                    total=total, desc="Courriers émis", unit=" courrier", disable=not show
+                ) as issued,
+                tqdm(
+                    total=total, desc="Pages imprimées", unit=" page", disable=not show
+                ) as rendered,
+            ):
+                bars = {"issued": issued, "rendered": rendered}
+
+                def progress(stage: Stage, count: int) -> None:
+                    bars[stage].update(count)
+
+                batches = []
+                for start in range(0, total, batch_size):
+                    batch = issue_letters_for_ids(
+                        person_ids[start : start + batch_size],
+                        actor=ACTOR,
+                        chunk_size=options["chunk_size"],
+                        progress=progress,
+                    )
+                    if batch is not None:
+                        batches.append(batch)
+        self.summarize(batches)
+
+    def summarize(self, batches: list[LetterBatch]) -> None:
+        if not batches:
+            self.stdout.write("Aucun courrier à émettre.")
+            return
+        count = sum(batch.letter_count for batch in batches)
+        self.stdout.write(
+            self.style.SUCCESS(f"{count} courrier(s) d'activation émis, en {len(batches)} lot(s).")
+        )
+        storage = storages["letters"]
+        for batch in batches:
+            try:
+                location = storage.path(batch.pdf_name)
+            except NotImplementedError:
+                location = batch.pdf_name
+            self.stdout.write(
+                f"Lot {batch.pk} : {batch.letter_count} page(s) à imprimer : {location}"
+            )
+
+    def selection(self, matricules: list[str]) -> QuerySet[InsuredPerson]:
+        if not matricules:
+            # Postal-code order: the post sorts less, and charges less, for sorted mail.
+            return persons_needing_letters().order_by("country", "postal_code", "pk")
+        numbers = {matricule_rules.normalize(number) for number in matricules}
+        persons = InsuredPerson.objects.filter(matricule__in=numbers)
+        unknown = numbers - set(persons.values_list("matricule", flat=True))
+        if unknown:
+            raise CommandError(f"Matricule(s) inconnu(s) : {', '.join(sorted(unknown))}.")
+        for person in persons.filter(date_of_death__isnull=False):
+            self.stderr.write(f"{person.matricule} : personne décédée, aucun courrier.")
+        return persons.filter(date_of_death__isnull=True).order_by("country", "postal_code", "pk")
