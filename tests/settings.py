@@ -14,3 +14,18 @@ os.environ.setdefault(
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from esante.settings import *  # noqa: F403
+
+# Static files in tests (added with the portal frame). Production settings keep
+# whitenoise's CompressedManifestStaticFilesStorage, which needs `collectstatic` before
+# any page renders `{% static %}`. Tests serve the app's own files from the finders
+# instead, as `runserver` does: the test client through whitenoise, pytest-django's
+# live server through its own StaticFilesHandler (which only knows the finders, so it
+# could not serve hashed manifest names anyway). tests/portal/test_static_files.py runs
+# `collectstatic` with the production storage, so a broken reference still fails a test.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+# whitenoise warns when STATIC_ROOT is missing; tests never collect into it.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

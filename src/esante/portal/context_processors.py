@@ -5,14 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from esante.portal.helpdesk import helpdesk_contacts
+
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     """What the portal frame prints on every page: the helpdesk contacts, demo mode."""
+    helpdesk = helpdesk_contacts()
     return {
-        "helpdesk_phone": settings.ESANTE_HELPDESK_PHONE,
-        "helpdesk_phone_uri": "tel:+"
-        + "".join(c for c in settings.ESANTE_HELPDESK_PHONE if c.isdigit()),
-        "helpdesk_email": settings.ESANTE_HELPDESK_EMAIL,
-        "helpdesk_form_url": settings.ESANTE_HELPDESK_FORM_URL,
+        "helpdesk_phone": helpdesk.phone,
+        "helpdesk_phone_uri": helpdesk.phone_uri,
+        "helpdesk_email": helpdesk.email,
+        "helpdesk_form_url": helpdesk.form_url,
         "demo_mode": settings.ESANTE_DEMO,
     }

@@ -8,4 +8,8 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("activation/", views.activation, name="activation"),
+    path("services/", views.services, name="services"),
+    path("teleconsultation/", views.teleconsultation, name="teleconsultation"),
+    path("connexion/", views.login_choice, name="login_choice"),
 ]

@@ -1,8 +1,31 @@
+"""The portal's public pages: what the eSanté account is and how to activate and use it."""
+
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
+
+
+def activation(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/activation.html")
+
+
+def services(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/services.html")
+
+
+def teleconsultation(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/teleconsultation.html",
+        {"teleconsultation_url": settings.ESANTE_TELECONSULTATION_URL},
+    )
+
+
+def login_choice(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/login_choice.html")

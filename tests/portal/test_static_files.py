@@ -1,0 +1,36 @@
+"""The production static storage (whitenoise, hashed and compressed) accepts our assets.
+
+The test settings serve static files from the finders (see tests/settings.py); this test
+runs what deployment runs, `collectstatic` with CompressedManifestStaticFilesStorage, so
+a reference to a missing file (in a template or a CSS url()) still fails the suite.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.test import Client
+
+PRODUCTION_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_pages_render_with_the_production_static_storage(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STORAGE}}
+    # (Django's setting_changed handlers rebuild the static storage for this test.)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
+    for url in ["/", "/activation/", "/cette-page-n-existe-pas/"]:
+        html = client.get(url).content.decode()
+        hashed = re.findall(r'/static/(esante/[\w/.-]+)"', html)
+        assert hashed, url
+        for name in hashed:
+            # Hashed names (portal.<hash>.css), each collected, with its gzip twin.
+            assert re.search(r"\.[0-9a-f]{12}\.\w+$", name), name
+            assert (tmp_path / name).exists(), name
+            assert (tmp_path / f"{name}.gz").exists(), name
