@@ -82,6 +82,9 @@ def local_secret(name: str, var_dir: Path) -> str:
 
 
 VAR_DIR = Path(env_str("ESANTE_VAR_DIR", str(PROJECT_DIR / "var")))
+# The default SQLite database, generated secrets and letter batches live here: create it
+# (private to the service user) so that `esante migrate` works on a fresh clone.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 # Demo mode: the dev outbox shows every message (with codes in clear) at /dev/outbox/.
@@ -208,7 +211,11 @@ STORAGES = {
     # Letter batches hold activation codes in clear: never under a served URL.
     "letters": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env_str("ESANTE_LETTERS_DIR", str(VAR_DIR / "letters"))},
+        "OPTIONS": {
+            "location": env_str("ESANTE_LETTERS_DIR", str(VAR_DIR / "letters")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     },
     "staticfiles": {
         "BACKEND": (
@@ -248,6 +255,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language chosen is remembered for a year
 if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

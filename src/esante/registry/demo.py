@@ -131,7 +131,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
         datetime.date(1945, 1, 1),
         "M",
         ("4, Um Bierg", "L-6868", "Wecker"),
-        matricule="1945000012300",
+        matricule="19450000123" + matricule.check_digits("19450000123"),
     ),
     # Deceased: in the registry, never sent a letter.
     DemoPerson(

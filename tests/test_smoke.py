@@ -1,0 +1,129 @@
+"""Smoke test: `make run` as a user types it — migrate, demo data, gunicorn — then a fetch.
+
+The server runs in its own process with the production settings module (not
+tests.settings), on SQLite in a temporary `ESANTE_VAR_DIR`, exactly as on a fresh clone.
+It is started twice on the same directory: the second start must keep what is there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from esante.registry.demo import PEOPLE
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 120  # seconds: migrations on a cold SQLite file, a slow shared machine
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@contextmanager
+def make_run(var_dir: Path) -> Iterator[tuple[str, Path]]:
+    """`make run` on a free port; yields the base URL and the file the server writes to."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # What the test run sets for itself, not what a user's shell has.
+        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG"}
+        and not key.startswith(("ESANTE_", "MAKE", "MFLAGS"))
+    }
+    env.update(PORT=str(port), ESANTE_VAR_DIR=str(var_dir), WEB_CONCURRENCY="1")
+    log_path = var_dir.parent / f"make-run-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "run"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"make run exited ({process.returncode}):\n{log_path.read_text()}")
+            try:
+                status, _ = fetch(base_url + "/")
+            except OSError:
+                status = 0
+            if status == 200:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"no answer after {START_TIMEOUT} s:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield base_url, log_path
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def outbox(base_url: str) -> list[dict[str, Any]]:
+    status, body = fetch(base_url + "/dev/outbox.json")
+    assert status == 200
+    messages: list[dict[str, Any]] = json.loads(body)
+    return messages
+
+
+def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    living = [person for person in PEOPLE if person.date_of_death is None]
+
+    with make_run(var_dir) as (base_url, log_path):
+        status, body = fetch(base_url + "/")
+        assert status == 200
+        page = body.decode()
+        assert "Activez votre compte eSanté" in page
+        assert "(+352) 27 12 50 18 33" in page
+        # Assets are served by the app itself (whitenoise), with hashed names.
+        css_links = [part.split('"')[0] for part in page.split('href="/static/')[1:]]
+        assert css_links, "the page links no static asset"
+        for link in css_links:
+            assert fetch(f"{base_url}/static/{link}")[0] == 200, link
+
+        letters = [message for message in outbox(base_url) if message["channel"] == "letter"]
+        assert len(letters) == len(living)
+        for person in living:
+            assert any(person.last_name in message["recipient"] for message in letters), person
+        # The guide's example person, with the matricule it prints.
+        assert any("1918090138700" in message["body"] for message in letters)
+
+        started = log_path.read_text()
+        assert "1918090138700" in started  # the demo table printed at start-up
+        assert "gunicorn" in started.lower()
+
+    # A second `make run` keeps the database, and issues no new letter.
+    with make_run(var_dir) as (base_url, _):
+        letters_again = [m for m in outbox(base_url) if m["channel"] == "letter"]
+        assert [m["body"] for m in letters_again] == [m["body"] for m in letters]
