@@ -1,0 +1,43 @@
+"""`make bench`: every benchmark of bench/ at the sizes the issues set as targets.
+
+    make bench                     # PostgreSQL at 127.0.0.1:5432 (the figures in README)
+    BENCH_DATABASE_URL=sqlite make bench   # the same on SQLite
+
+Each benchmark prints its own figures, with a baseline measured in the same run (the
+machine is shared and noisy: compare the ratios, not the seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+
+BENCHMARKS = [
+    ["import_registry.py", "--rows", "1000000"],
+    ["issue_letters.py", "--letters", "100000"],
+]
+
+
+def main() -> None:
+    env = dict(os.environ)
+    database_url = env.pop("BENCH_DATABASE_URL", POSTGRES)
+    env.pop("DATABASE_URL", None)
+    if database_url != "sqlite":
+        env["DATABASE_URL"] = database_url
+    failed = 0
+    for script, *arguments in BENCHMARKS:
+        print(f"\n=== {script} {' '.join(arguments)} ===", flush=True)
+        done = subprocess.run(
+            [sys.executable, str(BENCH_DIR / script), *arguments], env=env, check=False
+        )
+        failed += done.returncode != 0
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
