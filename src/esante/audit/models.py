@@ -20,6 +20,11 @@ class EventType(models.TextChoices):
     LETTER_CODE_FAILED = "letter.code_failed", _("Code d'activation erroné")
     LETTER_LOCKED = "letter.locked", _("Courrier d'activation verrouillé")
     LETTER_BATCH_RENDERED = "letter.batch_rendered", _("Lot de courriers généré")
+    LETTER_REQUESTED = "letter.requested", _("Nouveau courrier demandé")
+    OTP_SENT = "otp.sent", _("Code à usage unique envoyé")
+    OTP_FAILED = "otp.failed", _("Code à usage unique erroné")
+    ACCOUNT_ACTIVATED = "account.activated", _("Compte activé")
+    RATE_LIMITED = "security.rate_limited", _("Limite de tentatives atteinte")
 
 
 class AuditEvent(models.Model):

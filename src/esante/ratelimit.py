@@ -1,0 +1,149 @@
+"""Rate limits: one named table, each rule scoped per IP or per key (STYLE.md §6).
+
+Counters live in the default cache — Redis when `REDIS_URL` is set, so every app node
+counts together; a database table otherwise. Keys are hashed: no matricule or address
+appears in the cache. A view that finds an action over its limit raises `RateLimited`,
+which the middleware turns into the "try later" page (HTTP 429).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+
+Scope = Literal["ip", "key"]
+View = Callable[..., HttpResponse]
+
+MINUTE = datetime.timedelta(minutes=1)
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Rule:
+    scope: Scope
+    limit: int
+    period: datetime.timedelta
+
+
+RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
+    # Wrong matricule/code pairs at activation step 1, per IP and per matricule (the
+    # letter itself locks after 5 wrong codes).
+    "activation.code_failed": (Rule("ip", 30, HOUR), Rule("key", 10, DAY)),
+    # Requests for a new letter by post ("Non" at step 1), per IP and per matricule.
+    "activation.new_letter": (Rule("ip", 10, HOUR), Rule("key", 3, DAY)),
+    # One-time codes sent, per IP and per phone number or address: 5 an hour.
+    "otp.send": (Rule("ip", 20, HOUR), Rule("key", 5, HOUR)),
+    # Wrong one-time codes typed back, per IP and per person (each code dies after 5).
+    "otp.failed": (Rule("ip", 50, HOUR), Rule("key", 20, HOUR)),
+    # New captchas (each one a database row) and their audio versions, per IP.
+    "captcha.refresh": (Rule("ip", 300, HOUR),),
+    "captcha.audio": (Rule("ip", 120, HOUR),),
+}
+
+
+class RateLimited(Exception):
+    def __init__(self, action: str, retry_after: int):
+        super().__init__(action)
+        self.action = action
+        self.retry_after = retry_after
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind a load balancer, its address is REMOTE_ADDR unless the deployment maps the
+    # forwarded address onto it (docs/operations.md): never trust the header here.
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _cache_key(action: str, rule: Rule, value: str, now: float) -> tuple[str, int]:
+    seconds = int(rule.period.total_seconds())
+    window = int(now // seconds)
+    digest = hashlib.sha256(f"{action}\0{rule.scope}\0{value}".encode()).hexdigest()[:32]
+    expires_in = seconds - int(now % seconds)
+    return f"rl:{digest}:{window}", max(expires_in, 1)
+
+
+def _counters(action: str, request: HttpRequest, key: str) -> Iterator[tuple[Rule, str, int]]:
+    """Each rule of `action` that applies, with its counter's cache key and lifetime."""
+    now = time.time()
+    for rule in RATE_LIMITS[action]:
+        value = client_ip(request) if rule.scope == "ip" else key
+        if value:
+            yield rule, *_cache_key(action, rule, value, now)
+
+
+def check(action: str, request: HttpRequest, key: str = "") -> None:
+    """Raise RateLimited when any rule of `action` is already at its limit."""
+    for rule, cache_key, expires_in in _counters(action, request, key):
+        if int(cache.get(cache_key, 0)) >= rule.limit:
+            raise RateLimited(action, retry_after=expires_in)
+
+
+def hit(action: str, request: HttpRequest, key: str = "") -> None:
+    """Count one occurrence of `action` against every rule."""
+    for _rule, cache_key, expires_in in _counters(action, request, key):
+        # add() then incr(): atomic in Redis, so nodes never lose each other's counts.
+        cache.add(cache_key, 0, timeout=expires_in)
+        try:
+            cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.set(cache_key, 1, timeout=expires_in)
+
+
+def check_and_hit(action: str, request: HttpRequest, key: str = "") -> None:
+    """For actions limited by count rather than by failure (sending a code)."""
+    check(action, request, key)
+    hit(action, request, key)
+
+
+def rate_limited(action: str) -> Callable[[View], View]:
+    """A view counted per request against `action`'s rules (for views that are not ours
+    to edit, such as django-simple-captcha's, or that have no form to validate)."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            check_and_hit(action, request)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class RateLimitMiddleware:
+    """Turns RateLimited into the "try later" page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RateLimited):
+            return None
+        record_event(
+            EventType.RATE_LIMITED,
+            actor="anonymous",
+            ip_address=client_ip(request) or None,
+            action=exception.action,
+            path=request.path,
+        )
+        minutes = max(1, math.ceil(exception.retry_after / 60))
+        response = render(request, "429.html", {"retry_minutes": minutes}, status=429)
+        response["Retry-After"] = str(exception.retry_after)
+        return response
