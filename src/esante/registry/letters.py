@@ -55,7 +55,7 @@ from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
 from esante.registry.letter_pdf import LetterPage, french_date, render_letters
-from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch
+from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,9 @@ class CodeCheck:
     outcome: CodeOutcome
     # The letter concerned (with its person), except for WRONG, NO_LETTER and MALFORMED.
     letter: ActivationLetter | None = None
+    # Whether the typed code is this letter's: only then may a page say more about the
+    # letter than "wrong pair" (that it is used, expired, voided or locked).
+    matched: bool = False
 
     @property
     def ok(self) -> bool:
@@ -154,7 +157,10 @@ class CodeCheck:
 
     @property
     def wrong_pair(self) -> bool:
-        """The answer that must read the same for an unknown matricule."""
+        """The answer that must read the same for an unknown matricule: a wrong code for
+        a locked letter too, else a stranger would learn that the matricule has one."""
+        if self.outcome is CodeOutcome.LOCKED:
+            return not self.matched
         return self.outcome in (CodeOutcome.WRONG, CodeOutcome.NO_LETTER)
 
 
@@ -183,7 +189,7 @@ def check_letter_code(
         if hmac.compare_digest(letter.code_hash, code_hash):
             matched = letter
     if matched is not None:
-        return CodeCheck(letter_state(matched, now), matched)
+        return CodeCheck(letter_state(matched, now), matched, matched=True)
 
     usable = [letter for letter in letters if letter_state(letter, now) is CodeOutcome.OK]
     if usable:
@@ -258,14 +264,16 @@ def consume_letter(letter_id: int) -> bool:
 
 
 def persons_needing_letters() -> QuerySet[InsuredPerson]:
-    """Everyone alive without an account and without a usable letter.
+    """Everyone alive without an account and either without a usable letter or with an
+    open request for a new one (the letter was lost).
 
     People whose last run failed before its PDF was written are included: their letters
     were never printed, so they are not usable.
     """
     usable_letter = ActivationLetter.objects.usable().filter(person=OuterRef("pk"))
-    persons = InsuredPerson.objects.filter(date_of_death__isnull=True).exclude(
-        Exists(usable_letter)
+    open_request = LetterRequest.objects.filter(person=OuterRef("pk"), fulfilled_at__isnull=True)
+    persons = InsuredPerson.objects.filter(date_of_death__isnull=True).filter(
+        ~Exists(usable_letter) | Exists(open_request)
     )
     # The account filter: an activated person needs no letter. `Account.person` is a
     # one-to-one with related name "account" (esante.accounts), so this applies as soon
@@ -390,6 +398,9 @@ def write_letters(
     if not persons:
         return [], [], []
     void_unused_letters(persons, actor=actor, now=now)
+    LetterRequest.objects.filter(person__in=persons, fulfilled_at__isnull=True).update(
+        fulfilled_at=now
+    )
 
     expires_at = code_expiry(now)
     codes = [new_code() for _person in persons]
@@ -569,3 +580,43 @@ def abandon(issued: IssuedLetters, pdf_name: str, error: BaseException) -> None:
             )
     except Exception:  # the database may be why the run failed
         logger.exception("Could not mark the failed run's letter messages.")
+
+
+# Requests for a new letter (activation step 1, "Non").
+
+REQUEST_INTERVAL = datetime.timedelta(days=30)
+
+
+@transaction.atomic
+def request_new_letter(matricule: str, *, ip_address: str | None) -> None:
+    """Record that the holder of `matricule` asks for a new letter by post.
+
+    Says nothing back: the page reads the same whether the matricule is unknown, belongs
+    to a deceased person or to an account already activated, or was asked for already.
+    A real request is kept for the helpdesk and the next letter run, at most one per
+    person per 30 days.
+    """
+    now = timezone.now()
+    person = (
+        InsuredPerson.objects.select_for_update()
+        .filter(matricule=matricule_rules.normalize(matricule), date_of_death__isnull=True)
+        .first()
+    )
+    if person is None or _has_account(person):
+        return
+    recent = LetterRequest.objects.filter(
+        person=person, requested_at__gt=now - REQUEST_INTERVAL
+    ).exists()
+    if recent:
+        return
+    LetterRequest.objects.create(person=person, requested_at=now)
+    record_event(
+        EventType.LETTER_REQUESTED, actor="anonymous", person=person, ip_address=ip_address
+    )
+
+
+def _has_account(person: InsuredPerson) -> bool:
+    if not apps.is_installed("esante.accounts"):
+        return False
+    account_model = apps.get_model("accounts", "Account")
+    return bool(account_model.objects.filter(person=person).exists())

@@ -124,3 +124,25 @@ class ActivationLetter(models.Model):
 
     def __str__(self) -> str:
         return f"Courrier {self.pk} ({self.person_id})"
+
+
+class LetterRequest(models.Model):
+    """A request for a new activation letter by post (activation step 1, "Non").
+
+    Kept for the helpdesk and for the next letter run, which issues a letter to every
+    person with an open request (voiding the lost one) and closes the request.
+    """
+
+    person = models.ForeignKey(
+        InsuredPerson, on_delete=models.PROTECT, related_name="letter_requests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de courrier")
+        verbose_name_plural = _("demandes de courrier")
+        indexes = [models.Index(fields=["person", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Demande {self.pk} ({self.person_id})"
