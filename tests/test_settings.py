@@ -94,3 +94,20 @@ def test_env_example_lists_every_variable_the_settings_read() -> None:
     example = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.MULTILINE))
     assert read - listed == set()
+
+
+def test_the_captcha_test_mode_is_refused_without_debug_or_demo(tmp_path: Path) -> None:
+    """ESANTE_CAPTCHA_TEST_MODE lets anything past the captcha: never in production."""
+    production = {
+        "SECRET_KEY": "s" * 50,
+        "ESANTE_CODE_HMAC_KEY": "k" * 20,
+        "ESANTE_VAR_DIR": str(tmp_path),
+        "ESANTE_CAPTCHA_TEST_MODE": "1",
+    }
+    refused = run_settings(production)
+    assert refused.returncode != 0
+    assert "ESANTE_CAPTCHA_TEST_MODE=1 lets any robot past the captcha" in refused.stderr
+    for allowed in ({"DEBUG": "1"}, {"ESANTE_DEMO": "1"}):
+        result = run_settings(production | allowed)
+        assert result.returncode == 0, result.stderr
+    assert run_settings(production | {"ESANTE_CAPTCHA_TEST_MODE": "0"}).returncode == 0

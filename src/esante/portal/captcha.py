@@ -1,0 +1,244 @@
+"""The captcha of the activation forms: django-simple-captcha, with digits read aloud too.
+
+- `digits_challenge`: the challenge (`CAPTCHA_CHALLENGE_FUNCT`), digits only, because
+  digits are what the audio alternative can say in French, German and English.
+- `CaptchaField`: django-simple-captcha's field with French messages and our widget
+  (`portal/captcha/widget.html`: image, audio, refresh button, labelled input).
+- `wants_new_captcha` and `typed_values`: the refresh button without JavaScript.
+- `captcha_audio` and `spoken_challenge`: the audio alternative, a view that takes the
+  place of django-simple-captcha's (that one needs the `flite` program).
+
+django-simple-captcha's test mode (`ESANTE_CAPTCHA_TEST_MODE`, see settings.py) accepts
+the answer `PASSED`; `captcha.conf.settings` reads it once, at import.
+"""
+
+from __future__ import annotations
+
+import array
+import functools
+import io
+import os
+import secrets
+import string
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+from captcha.fields import CaptchaField as SimpleCaptchaField
+from captcha.fields import CaptchaTextInput
+from captcha.models import CaptchaStore
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+# The name of the refresh button: a POST that carries it asks for a new captcha.
+REFRESH_BUTTON_NAME = "refresh_captcha"
+
+# Per-digit clips recorded by captcha_sounds/make_sounds.py: package data, never static
+# files (served one by one under their names, they would give the answer away).
+SOUNDS_DIR = Path(__file__).resolve().parent / "captcha_sounds"
+SPOKEN_LANGUAGES = ("fr", "de", "en")
+SAMPLE_RATE = 8000
+# Random silences (seconds) and loudness, and light white noise, so that no two
+# answers are the same bytes and a recording cannot be matched by its length.
+LEAD_IN_SECONDS = (0.3, 0.6)
+GAP_SECONDS = (0.35, 0.7)
+GAIN = (0.7, 1.0)
+NOISE_AMPLITUDE = 600  # of 32767: about -35 dB, audible but far below the voice
+
+
+def digits_challenge() -> tuple[str, str]:
+    """`CAPTCHA_LENGTH` random digits: the text drawn in the image, and the answer."""
+    digits = "".join(secrets.choice(string.digits) for _ in range(settings.CAPTCHA_LENGTH))
+    return digits, digits
+
+
+class CaptchaWidget(CaptchaTextInput):
+    """The image, its audio alternative, the refresh button and the labelled input.
+
+    django-simple-captcha's widget is a MultiWidget: `<name>_0` carries the captcha's
+    key (hidden), `<name>_1` the answer. A new key is made at each render.
+    """
+
+    template_name = "portal/captcha/widget.html"
+
+    def audio_url(self) -> str:
+        return reverse("captcha-audio", kwargs={"key": self._key})
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        # The input needs an id for its <label>, even in a form built with auto_id=False.
+        attrs = {"id": f"id_{name}", **(attrs or {})}
+        context: dict[str, Any] = super().get_context(name, value, attrs)
+        field_id = context["widget"]["attrs"]["id"]
+        key_input, answer_input = context["widget"]["subwidgets"]
+        key_input["attrs"].pop("aria-invalid", None)
+        answer_attrs = answer_input["attrs"]
+        described_by = [f"{field_id}_help"]
+        if answer_attrs.get("aria-invalid"):
+            # Django's form templates render the field's errors with this id.
+            described_by.append(f"{field_id}_error")
+        answer_attrs.update(
+            {
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "aria-describedby": " ".join(described_by),
+                "class": "captcha-input",
+            }
+        )
+        width, height = settings.CAPTCHA_IMAGE_SIZE
+        context.update(
+            {
+                "field_id": field_id,
+                "key_input": key_input,
+                "answer_input": answer_input,
+                "image_width": width,
+                "image_height": height,
+                "refresh_url": self.refresh_url(),
+                "refresh_button_name": REFRESH_BUTTON_NAME,
+            }
+        )
+        return context
+
+
+class CaptchaField(SimpleCaptchaField):
+    """django-simple-captcha's field, in French, with our widget.
+
+    A wrong or expired answer fails, and the key is spent either way: the form comes
+    back with a new image.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Captcha"))
+        kwargs.setdefault("widget", CaptchaWidget())
+        kwargs["error_messages"] = {
+            "required": _("Recopiez les chiffres du captcha."),
+            "invalid": _(
+                "Le captcha ne correspond pas. Recopiez les chiffres de la nouvelle image."
+            ),
+            **kwargs.get("error_messages", {}),
+        }
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Any:
+        # "12 345" is the answer 12345: spaces typed between the digits do not count.
+        if isinstance(value, list | tuple) and len(value) == 2:
+            value = [value[0], "".join((value[1] or "").split())]
+        return super().clean(value)
+
+
+def wants_new_captcha(request: HttpRequest) -> bool:
+    """Whether this POST is the captcha's refresh button rather than the form's submission.
+
+    Without JavaScript the refresh button submits the form (`formnovalidate`, so even an
+    incomplete one). The view then shows the same form again, with what the visitor typed,
+    no error, and a new captcha — the widget makes a new one at each render::
+
+        def activation_code(request: HttpRequest) -> HttpResponse:
+            form = ActivationCodeForm(request.POST or None)
+            if wants_new_captcha(request):
+                form = ActivationCodeForm(initial=typed_values(form))
+            elif form.is_valid():
+                ...  # the one action, then redirect to the next step
+            return render(request, "accounts/activation_code.html", {"form": form})
+
+    (With JavaScript the button fetches a new captcha in place and this POST never comes.)
+    """
+    return request.method == "POST" and REFRESH_BUTTON_NAME in request.POST
+
+
+def typed_values(form: forms.BaseForm) -> dict[str, Any]:
+    """The values typed in a bound `form`, but the captcha's, as `initial` for a new form.
+
+    Nothing is validated: validating would spend the captcha and show errors the visitor
+    has not asked for. Files cannot come back as initial values and are left out; a
+    password comes back only where its widget renders its value (Django's does not).
+    """
+    return {
+        name: form[name].data
+        for name, field in form.fields.items()
+        if not isinstance(field, SimpleCaptchaField | forms.FileField)
+    }
+
+
+@require_safe
+@never_cache
+def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
+    """The captcha's digits read aloud in the visitor's language (`<audio>` and its link).
+
+    Not cacheable: each answer is a new recording, and the key is a one-time secret.
+    """
+    store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
+    if store is None:
+        raise Http404
+    response = HttpResponse(
+        spoken_challenge(store.challenge, get_language()), content_type="audio/wav"
+    )
+    response["Content-Disposition"] = 'inline; filename="captcha.wav"'
+    return response
+
+
+@functools.cache
+def digit_clips(language: str) -> dict[str, array.array[int]]:
+    """The ten recorded digits of `language`, as 16-bit samples."""
+    clips = {}
+    for digit in string.digits:
+        path = SOUNDS_DIR / language / f"{digit}.wav"
+        with wave.open(str(path), "rb") as clip:
+            if (clip.getnchannels(), clip.getsampwidth(), clip.getframerate()) != (
+                1,
+                2,
+                SAMPLE_RATE,
+            ):
+                raise ImproperlyConfigured(f"{path}: expected {SAMPLE_RATE} Hz mono 16-bit.")
+            samples = array.array("h", clip.readframes(clip.getnframes()))
+        if sys.byteorder == "big":
+            samples.byteswap()  # WAV samples are little-endian
+        clips[digit] = samples
+    return clips
+
+
+def spoken_challenge(challenge: str, language: str | None) -> bytes:
+    """A WAV file (8 kHz mono 16-bit) saying the digits of `challenge` in `language`.
+
+    French when the language is not one the portal speaks. Each answer differs from the
+    last: random silences, loudness and noise around the same recorded digits.
+    """
+    language = (language or "").split("-")[0]
+    clips = digit_clips(language if language in SPOKEN_LANGUAGES else SPOKEN_LANGUAGES[0])
+    chance = secrets.SystemRandom()
+
+    def silence(bounds: tuple[float, float]) -> array.array[int]:
+        return array.array("h", bytes(2 * round(chance.uniform(*bounds) * SAMPLE_RATE)))
+
+    samples = silence(LEAD_IN_SECONDS)
+    for digit in challenge:
+        gain = chance.uniform(*GAIN)
+        samples.extend(round(sample * gain) for sample in clips[digit])
+        samples.extend(silence(GAP_SECONDS))
+    # One random byte per sample (-128…127), scaled: cheap white noise from the OS.
+    noise = array.array("b", os.urandom(len(samples)))
+    scale = NOISE_AMPLITUDE / 128
+    mixed = array.array(
+        "h",
+        (
+            max(-32768, min(32767, sample + round(grain * scale)))
+            for sample, grain in zip(samples, noise, strict=True)
+        ),
+    )
+    if sys.byteorder == "big":
+        mixed.byteswap()
+    output = io.BytesIO()
+    with wave.open(output, "wb") as recording:
+        recording.setnchannels(1)
+        recording.setsampwidth(2)
+        recording.setframerate(SAMPLE_RATE)
+        recording.writeframes(mixed.tobytes())
+    return output.getvalue()
