@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "esante.registry",
     "esante.notifications",
     "esante.audit",
+    "esante.accounts",
+    "esante.records",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -118,6 +120,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +135,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "esante.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "esante.urls"
@@ -296,6 +300,23 @@ if ESANTE_SMS_BACKEND == "http" and not ESANTE_SMS_GATEWAY_URL:
 ESANTE_LETTER_CODE_DAYS = env_int("ESANTE_LETTER_CODE_DAYS", 90, minimum=1)
 ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
+
+# Captcha of the activation forms (django-simple-captcha). Digits only, so that the audio
+# alternative (esante.portal.captcha) can read them out in French, German and English.
+CAPTCHA_CHALLENGE_FUNCT = "esante.portal.captcha.digits_challenge"
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 20  # minutes: time to find the letter and type the code (WCAG 2.2.1)
+CAPTCHA_IMAGE_SIZE = (200, 64)
+CAPTCHA_FONT_SIZE = 34
+CAPTCHA_LETTER_ROTATION = (-15, 15)
+CAPTCHA_2X_IMAGE = False  # the widget shows the one image the refresh view also returns
+# Automated runs type PASSED (django-simple-captcha's test mode): it turns the captcha off.
+CAPTCHA_TEST_MODE = env_bool("ESANTE_CAPTCHA_TEST_MODE", False)
+if CAPTCHA_TEST_MODE and not (DEBUG or ESANTE_DEMO):
+    raise ImproperlyConfigured(
+        "ESANTE_CAPTCHA_TEST_MODE=1 lets any robot past the captcha: it is refused unless "
+        "DEBUG=1 or ESANTE_DEMO=1."
+    )
 
 # Helpdesk contacts printed on every page and letter.
 ESANTE_HELPDESK_PHONE = env_str("ESANTE_HELPDESK_PHONE", "(+352) 27 12 50 18 33")

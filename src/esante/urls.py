@@ -1,11 +1,29 @@
 from __future__ import annotations
 
+from captcha import views as captcha_views
 from django.contrib import admin
 from django.urls import include, path
 
+from esante.portal.captcha import captcha_audio
+from esante.ratelimit import rate_limited
+
 urlpatterns = [
+    # Our audio view takes the place of django-simple-captcha's (same URL and name, first);
+    # both it and the refresh view are rate limited per IP.
+    path(
+        "captcha/audio/<str:key>.wav",
+        rate_limited("captcha.audio")(captcha_audio),
+        name="captcha-audio",
+    ),
+    path(
+        "captcha/refresh/",
+        rate_limited("captcha.refresh")(captcha_views.captcha_refresh),
+        name="captcha-refresh",
+    ),
+    path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("dev/", include("esante.notifications.urls")),
+    path("activation/", include("esante.accounts.urls")),
     path("", include("esante.portal.urls")),
 ]

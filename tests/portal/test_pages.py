@@ -161,8 +161,9 @@ def test_activation_page_lists_the_guides_prerequisites_and_help(client: Client)
     assert "Vous ne retrouvez plus votre courrier d'activation ?" in headings
     assert "Des difficultés pour activer votre compte eSanté ?" in headings
     assert len([a for a in page.links_to(PHONE_URI) if a.inside("main")]) == 2
-    # The CGU and « Activer mon compte » come with the wizard: no dead button meanwhile.
-    assert not [e for e in page.elements if e.tag in ("form", "button") and e.inside("main")]
+    # Then the CGU, and the one form of the page: the checkbox and « Activer mon compte ».
+    forms = [e for e in page.elements if e.tag == "form" and e.inside("main")]
+    assert [form.attrs["action"] for form in forms] == ["/activation/commencer/"]
 
 
 def test_services_page_explains_the_services_and_how_to_log_in(client: Client) -> None:

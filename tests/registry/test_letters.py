@@ -8,15 +8,13 @@ import hashlib
 import hmac
 import io
 import json
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import connections
 
@@ -39,13 +37,13 @@ from esante.registry.letters import (
 )
 from esante.registry.management.commands.issue_letters import RUN_LOCK_KEY
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch
+from tests.concurrency import in_threads, needs_postgresql
 from tests.factories import make_person, years_ago
 from tests.registry.test_letter_pdf import page_count, page_texts
 
 pytestmark = pytest.mark.django_db
 
 LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
-ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 @pytest.fixture(autouse=True)
@@ -609,34 +607,6 @@ def test_the_command_refuses_unknown_matricules(alice: InsuredPerson) -> None:
 
 
 # Races between servers (PostgreSQL: SQLite serializes every write).
-
-needs_postgresql = pytest.mark.skipif(
-    not ON_POSTGRESQL, reason="needs PostgreSQL: SQLite runs one writer at a time"
-)
-
-
-def in_threads(count: int, work: Callable[[], Any]) -> list[Any]:
-    """Run `work` in `count` threads released together, each with its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 @pytest.mark.postgres

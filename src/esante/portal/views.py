@@ -6,13 +6,16 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from esante.accounts.views import activation_page
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
 
 
 def activation(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/activation.html")
+    """PATIENTS → ACTIVATION COMPTE ESANTE: prerequisites, CGU, *Activer mon compte*."""
+    return activation_page(request)
 
 
 def services(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,126 @@
+"""State changes of patient accounts (STYLE.md §2): each atomic, each audited."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from esante.accounts.models import Account, CodeChannel
+from esante.accounts.verification import CodeVerification, Verification
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.notifications.actions import queue_message
+from esante.notifications.models import Channel
+from esante.portal.helpdesk import helpdesk_contacts
+from esante.records.models import CareRecord
+from esante.registry.letters import consume_letter
+from esante.registry.models import ActivationLetter
+
+
+class LetterNoLongerUsable(Exception):
+    """The letter's code was used (by a concurrent activation), voided or locked meanwhile."""
+
+
+@dataclass(frozen=True)
+class Activation:
+    verification: Verification
+    account: Account | None = None
+
+
+def activate_account(
+    *,
+    letter_id: int,
+    password_hash: str,
+    verification: CodeVerification,
+    typed_code: str,
+    cgu_version: str,
+    cgu_accepted_at: datetime.datetime,
+    ip_address: str | None,
+) -> Activation:
+    """Activation step 3: the one-time code typed back creates the account.
+
+    In one transaction: the one-time code and the letter's activation code are consumed
+    (each exactly once, however many requests race), the account is created with the
+    password hash and the verified contact, the DSP is opened, the audit log written and
+    a confirmation queued to the verified contact. A wrong one-time code changes nothing
+    but its failed-attempts count. Raises LetterNoLongerUsable when the letter was used or
+    voided meanwhile: then nothing at all is changed, the one-time code included.
+    """
+    with transaction.atomic():
+        checked = verification.verify(typed_code, ip_address=ip_address)
+        if not checked.ok:
+            return Activation(checked)
+        try:
+            with transaction.atomic():
+                if not consume_letter(letter_id):
+                    raise LetterNoLongerUsable
+                account = _create_account(
+                    letter_id=letter_id,
+                    password_hash=password_hash,
+                    verification=verification,
+                    cgu_version=cgu_version,
+                    cgu_accepted_at=cgu_accepted_at,
+                    ip_address=ip_address,
+                )
+        except (LetterNoLongerUsable, IntegrityError):
+            # IntegrityError: the person got an account through another letter meanwhile.
+            transaction.set_rollback(True)
+            raise LetterNoLongerUsable from None
+        return Activation(checked, account)
+
+
+def _create_account(
+    *,
+    letter_id: int,
+    password_hash: str,
+    verification: CodeVerification,
+    cgu_version: str,
+    cgu_accepted_at: datetime.datetime,
+    ip_address: str | None,
+) -> Account:
+    letter = ActivationLetter.objects.select_related("person").get(pk=letter_id)
+    person = letter.person
+    code = verification.code
+    channel = CodeChannel(code.channel)
+    now = timezone.now()
+    account = Account.objects.create(
+        person=person,
+        password=password_hash,
+        code_channel=channel,
+        phone=code.destination if channel == CodeChannel.SMS else "",
+        email=code.destination if channel == CodeChannel.EMAIL else "",
+        activated_at=now,
+        activation_letter=letter,
+        cgu_version=cgu_version,
+        cgu_accepted_at=cgu_accepted_at,
+    )
+    CareRecord.objects.create(person=person, created_at=now)
+    record_event(
+        EventType.ACCOUNT_ACTIVATED,
+        actor=f"person:{person.pk}",
+        person=person,
+        ip_address=ip_address,
+        letter_id=letter.pk,
+        channel=channel,
+        cgu_version=cgu_version,
+        minor=person.is_minor,
+    )
+    with override("fr"):
+        queue_message(
+            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=code.destination,
+            subject=_("Votre compte eSanté est activé"),
+            body=_(
+                "Bonjour, le compte eSanté de %(name)s est activé. Vous pouvez vous "
+                "connecter à votre DSP sur le portail eSanté. Si vous n'êtes pas à "
+                "l'origine de cette activation, appelez le helpdesk au %(phone)s."
+            )
+            % {"name": person.full_name, "phone": helpdesk_contacts().phone},
+            person=person,
+        )
+    return account

@@ -1,0 +1,142 @@
+"""Multi-step flows kept server-side in the session (STYLE.md §4).
+
+A flow is an ordered list of stages sharing one small state object in the session, with
+a start time and an idle timeout. Each step's view is guarded by `stage_view`: it runs
+only when its stage has been reached, so no step can be taken by URL out of order; a
+refresh or a double submit lands on the same stage and is harmless. An idle flow
+restarts at its first stage, keeping only what the flow names in `kept_on_expiry`. The
+activation wizard, login-with-code and password recovery are uses of this one mechanism.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+
+@dataclass
+class FlowState:
+    """What a flow remembers between requests. `data` holds only JSON-safe values."""
+
+    flow_id: str
+    reached: int  # index of the furthest stage reached
+    started_at: float
+    last_seen_at: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    stages: tuple[str, ...]
+    url_names: dict[str, str]  # stage → URL name of its view
+    idle_timeout: datetime.timedelta
+    # Where a visitor without a flow is sent (the page that starts it), and what they read.
+    entry_url: str
+    entry_message: _StrPromise
+    expired_message: _StrPromise
+    kept_on_expiry: tuple[str, ...] = ()
+    # Once the flow reaches this stage, the stages before it are done for good (the
+    # account exists): they redirect to where the flow is, whatever is submitted.
+    closes_earlier_stages: str = ""
+
+    @property
+    def session_key(self) -> str:
+        return f"flow:{self.name}"
+
+    def start(self, request: HttpRequest, **data: Any) -> FlowState:
+        now = timezone.now().timestamp()
+        state = FlowState(
+            flow_id=secrets.token_urlsafe(16), reached=0, started_at=now, last_seen_at=now
+        )
+        state.data.update(data)
+        self.save(request, state)
+        return state
+
+    def load(self, request: HttpRequest) -> tuple[FlowState | None, bool]:
+        """The live state, or None; and whether a flow was there but idled out."""
+        raw = request.session.get(self.session_key)
+        if raw is None:
+            return None, False
+        state = FlowState(**raw)
+        idle = timezone.now().timestamp() - state.last_seen_at
+        if idle > self.idle_timeout.total_seconds():
+            return None, True
+        return state, False
+
+    def save(self, request: HttpRequest, state: FlowState) -> None:
+        state.last_seen_at = timezone.now().timestamp()
+        request.session[self.session_key] = asdict(state)
+
+    def end(self, request: HttpRequest) -> None:
+        request.session.pop(self.session_key, None)
+
+    def step(self, stage: str) -> int:
+        return self.stages.index(stage)
+
+    def advance(self, request: HttpRequest, state: FlowState, to_stage: str) -> HttpResponse:
+        """Mark `to_stage` reached (never undoing progress) and redirect to it."""
+        state.reached = max(state.reached, self.step(to_stage))
+        self.save(request, state)
+        return redirect(self.url_names[to_stage])
+
+    def go_back(self, request: HttpRequest, state: FlowState, to_stage: str) -> HttpResponse:
+        """*Etape précédente*: reopen an earlier stage; later stages must be done again
+        (what they kept in `data` stays, for their forms to offer again)."""
+        state.reached = min(state.reached, self.step(to_stage))
+        self.save(request, state)
+        return redirect(self.url_names[to_stage])
+
+    def is_closed(self, stage: str, state: FlowState) -> bool:
+        if not self.closes_earlier_stages:
+            return False
+        closing = self.step(self.closes_earlier_stages)
+        return state.reached >= closing > self.step(stage)
+
+    def current_stage(self, state: FlowState) -> str:
+        return self.stages[state.reached]
+
+
+FlowView = Callable[[HttpRequest, FlowState], HttpResponse]
+
+
+def stage_view(
+    flow: Flow, stage: str
+) -> Callable[[FlowView], Callable[[HttpRequest], HttpResponse]]:
+    """Guard a step: without a flow, to the entry page; idled out, to the first stage of
+    a fresh flow; ahead of the flow, to the stage it has reached."""
+
+    def decorator(view: FlowView) -> Callable[[HttpRequest], HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest) -> HttpResponse:
+            state, expired = flow.load(request)
+            if expired:
+                kept = request.session[flow.session_key]["data"]
+                flow.start(
+                    request, **{key: kept[key] for key in flow.kept_on_expiry if key in kept}
+                )
+                messages.warning(request, flow.expired_message)
+                return redirect(flow.url_names[flow.stages[0]])
+            if state is None:
+                messages.info(request, flow.entry_message)
+                return redirect(flow.entry_url)
+            if flow.step(stage) > state.reached or flow.is_closed(stage, state):
+                return redirect(flow.url_names[flow.current_stage(state)])
+            flow.save(request, state)  # seen now: the idle timeout starts again
+            return view(request, state)
+
+        return wrapper
+
+    return decorator

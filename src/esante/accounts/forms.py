@@ -1,0 +1,210 @@
+"""The forms of the activation wizard: what is typed, and the French message for each error."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from esante.accounts import contacts
+from esante.accounts.models import CodeChannel
+from esante.accounts.passwords import MAX_LENGTH, validate_password
+from esante.accounts.verification import CODE_DIGITS, normalize_code
+from esante.portal.captcha import CaptchaField
+from esante.registry import letters
+from esante.registry import matricule as matricule_rules
+from esante.registry.models import InsuredPerson
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+
+class CguForm(forms.Form):
+    accept_cgu = forms.BooleanField(
+        label=_("En cochant cette case, j'accepte les Conditions Générales d'Utilisation."),
+        error_messages={
+            "required": _(
+                "Pour activer votre compte, cochez la case qui accepte les Conditions "
+                "Générales d'Utilisation."
+            )
+        },
+    )
+
+
+def matricule_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Matricule"),
+        max_length=32,  # 13 digits and the spaces people put in
+        help_text=_("11 ou 13 chiffres, imprimés sur votre courrier et votre carte CNS."),
+        error_messages={"required": _("Saisissez votre matricule.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+def clean_matricule(value: str) -> str:
+    return matricule_rules.validate(value)
+
+
+class ActivationCodeForm(forms.Form):
+    matricule = matricule_field()
+    code = forms.CharField(
+        label=_("Code d'activation"),
+        max_length=30,
+        help_text=_("12 lettres et chiffres, par exemple K7QM-4XPA-9TRE."),
+        error_messages={"required": _("Saisissez le code d'activation de votre courrier.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    captcha = CaptchaField()
+
+    def clean_matricule(self) -> str:
+        return clean_matricule(self.cleaned_data["matricule"])
+
+    def clean_code(self) -> str:
+        code = letters.normalize_code(self.cleaned_data["code"])
+        if code is None:
+            raise ValidationError(
+                _(
+                    "Le code d'activation compte 12 caractères, lettres et chiffres (par "
+                    "exemple K7QM-4XPA-9TRE) : vérifiez votre saisie."
+                ),
+                code="malformed",
+            )
+        return code
+
+
+class NewLetterForm(forms.Form):
+    matricule = matricule_field()
+    captcha = CaptchaField()
+
+    def clean_matricule(self) -> str:
+        return clean_matricule(self.cleaned_data["matricule"])
+
+
+class PasswordForm(forms.Form):
+    """Step 2. When a password was already chosen (the visitor came back with *Etape
+    précédente*), leaving both fields empty keeps it."""
+
+    password1 = forms.CharField(
+        label=_("Votre mot de passe"),
+        strip=False,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": _("Choisissez un mot de passe."),
+            "max_length": _("Le mot de passe ne peut pas dépasser 128 caractères."),
+        },
+    )
+    password2 = forms.CharField(
+        label=_("Confirmation de votre mot de passe"),
+        strip=False,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": _("Saisissez une seconde fois votre mot de passe."),
+            "max_length": _("Le mot de passe ne peut pas dépasser 128 caractères."),
+        },
+    )
+
+    def __init__(self, *args: Any, person: InsuredPerson, has_password: bool, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.has_password = has_password
+        if has_password:
+            self.fields["password1"].required = False
+            self.fields["password2"].required = False
+
+    def clean_password1(self) -> str:
+        password: str = self.cleaned_data["password1"]
+        if password:
+            validate_password(password, self.person)
+        return password
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if "password1" not in self.errors and first != second:
+            if self.has_password and not first:
+                self.add_error("password1", _("Saisissez votre nouveau mot de passe."))
+            else:
+                self.add_error(
+                    "password2",
+                    _("Les deux mots de passe ne sont pas identiques. Saisissez-les à nouveau."),
+                )
+        return cleaned
+
+    @property
+    def keeps_password(self) -> bool:
+        return self.has_password and not self.cleaned_data.get("password1")
+
+
+class ContactForm(forms.Form):
+    """Step 3: where the one-time code goes. Both inputs are on the page (the choice
+    only hides one with JavaScript); the chosen one is required."""
+
+    channel = forms.ChoiceField(
+        label=_("Code à usage unique à recevoir par"),
+        choices=CodeChannel.choices,
+        initial=CodeChannel.SMS,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez Mobile ou E-mail.")},
+    )
+    mobile = forms.CharField(
+        label=_("Mobile"),
+        required=False,
+        max_length=30,
+        help_text=_("Un numéro luxembourgeois (621 123 456) ou étranger (+33 6 12 34 56 78)."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("E-mail"),
+        required=False,
+        max_length=254,
+        help_text=_("Votre adresse e-mail personnelle."),
+        widget=forms.TextInput(
+            attrs={"type": "email", "autocomplete": "email", "spellcheck": "false"}
+        ),
+    )
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        channel = cleaned.get("channel")
+        if channel == CodeChannel.SMS:
+            self._destination(
+                "mobile", contacts.parse_mobile, _("Saisissez votre numéro de mobile.")
+            )
+        elif channel == CodeChannel.EMAIL:
+            self._destination("email", contacts.parse_email, _("Saisissez votre adresse e-mail."))
+        return cleaned
+
+    def _destination(self, name: str, parse: Any, missing: _StrPromise) -> None:
+        value = self.cleaned_data.get(name, "").strip()
+        if not value:
+            self.add_error(name, missing)
+            return
+        try:
+            self.cleaned_data["destination"] = parse(value)
+        except ValidationError as error:
+            self.add_error(name, error)
+
+
+class OneTimeCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code reçu par SMS ou par E-mail"),
+        max_length=20,
+        error_messages={"required": _("Saisissez le code reçu par SMS ou par e-mail.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "size": CODE_DIGITS}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = normalize_code(self.cleaned_data["code"])
+        if code is None:
+            raise ValidationError(
+                _("Le code reçu compte 6 chiffres : vérifiez votre saisie."), code="malformed"
+            )
+        return code

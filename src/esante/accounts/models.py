@@ -1,0 +1,88 @@
+"""Patient accounts and the one-time codes that secure them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class CodeChannel(models.TextChoices):
+    SMS = "sms", _("Mobile")
+    EMAIL = "email", _("E-mail")
+
+
+class Account(models.Model):
+    """An activated eSanté account: the key to the person's DSP and online services.
+
+    Not Django's auth user: the agency's staff use that one (helpdesk, admin), and
+    patients never share its tables, permissions or login views.
+    """
+
+    person = models.OneToOneField(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="account"
+    )
+    password = models.CharField(max_length=256)  # Django's "argon2$argon2id$…" format
+    code_channel = models.CharField(max_length=5, choices=CodeChannel.choices)
+    phone = models.CharField(max_length=20, blank=True)  # E.164
+    email = models.EmailField(max_length=254, blank=True)
+    activated_at = models.DateTimeField(default=timezone.now)
+    activation_letter = models.OneToOneField(
+        "registry.ActivationLetter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account",
+    )
+    cgu_version = models.CharField(max_length=20)
+    cgu_accepted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("compte eSanté")
+        verbose_name_plural = _("comptes eSanté")
+
+    def __str__(self) -> str:
+        return f"Compte {self.pk} ({self.person_id})"
+
+    @property
+    def code_destination(self) -> str:
+        return self.phone if self.code_channel == CodeChannel.SMS else self.email
+
+
+class CodePurpose(models.TextChoices):
+    ACTIVATION = "activation", _("Activation du compte")
+    LOGIN = "login", _("Connexion")
+    RECOVERY = "recovery", _("Mot de passe oublié")
+    CONTACT_CHANGE = "contact_change", _("Changement de contact")
+
+
+class OneTimeCode(models.Model):
+    """One code sent by SMS or e-mail, stored as a keyed hash (see verification.py)."""
+
+    purpose = models.CharField(max_length=20, choices=CodePurpose.choices)
+    # The flow this code belongs to: a code typed in another browser's flow is refused.
+    flow_id = models.CharField(max_length=32, db_index=True)
+    person = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="one_time_codes"
+    )
+    channel = models.CharField(max_length=5, choices=CodeChannel.choices)
+    destination = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(default=timezone.now)
+    send_count = models.PositiveSmallIntegerField(default=1)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # The outbox message that carries it: the page tells when it could not be sent.
+    message = models.ForeignKey(
+        "notifications.OutboundMessage", on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("code à usage unique")
+        verbose_name_plural = _("codes à usage unique")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.pk}"

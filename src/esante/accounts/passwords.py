@@ -1,0 +1,81 @@
+"""The password rules of activation step 2, each refused with its own message.
+
+The guide's rule (at least 8 characters, a letter and a digit) comes first; a blocklist
+of common passwords and the person's own data (matricule, names, birth date) follow, as
+ASVS and NIST ask. Any Unicode is accepted, up to 128 characters.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from esante.registry.models import InsuredPerson
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+PASSWORD_RULE = _(
+    "Le mot de passe doit faire au minimum 8 caractères, comprendre au moins un caractère "
+    "alphabétique et au moins un caractère numérique."
+)
+
+_common_passwords = CommonPasswordValidator()
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, for comparisons ("Léa" is in "lea2024!")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _birth_date_forms(person: InsuredPerson) -> set[str]:
+    date = person.birth_date
+    day, month, year = f"{date.day:02d}", f"{date.month:02d}", f"{date.year:04d}"
+    return {
+        year + month + day,
+        day + month + year,
+        day + month + year[2:],
+        f"{day}/{month}/{year}",
+        f"{day}.{month}.{year}",
+        f"{day}-{month}-{year}",
+        f"{year}-{month}-{day}",
+    }
+
+
+def validate_password(password: str, person: InsuredPerson) -> None:
+    """Raise ValidationError with the first rule the password breaks."""
+    if len(password) > MAX_LENGTH:
+        raise ValidationError(
+            _("Le mot de passe ne peut pas dépasser 128 caractères."), code="too_long"
+        )
+    if (
+        len(password) < MIN_LENGTH
+        or not any(char.isalpha() for char in password)
+        or not any(char.isdigit() for char in password)
+    ):
+        raise ValidationError(PASSWORD_RULE, code="composition")
+    try:
+        _common_passwords.validate(password)
+    except ValidationError:
+        raise ValidationError(
+            _("Ce mot de passe est trop courant et serait vite deviné. Choisissez-en un autre."),
+            code="common",
+        ) from None
+    folded = _folded(password)
+    compact = "".join(char for char in folded if char.isalnum())
+    if person.matricule in compact:
+        raise ValidationError(
+            _("Le mot de passe ne doit pas contenir votre matricule."), code="matricule"
+        )
+    names = {person.first_name, person.last_name, *person.last_name.replace("-", " ").split()}
+    if any(len(name) >= 3 and _folded(name) in folded for name in names):
+        raise ValidationError(
+            _("Le mot de passe ne doit pas contenir votre nom ou votre prénom."), code="name"
+        )
+    if any(form in folded for form in _birth_date_forms(person)):
+        raise ValidationError(
+            _("Le mot de passe ne doit pas contenir votre date de naissance."), code="birth_date"
+        )

@@ -1,0 +1,239 @@
+"""One verification object for every one-time code of the platform (STYLE.md §5).
+
+A code is 6 digits, sent by SMS or e-mail, stored only as a keyed hash. Its
+`CodeVerification` knows the expiry (settings.ESANTE_OTP_MINUTES), the failed attempts
+(5, then a new code is needed), the sends (a new one after 60 s, at most 5 an hour per
+destination, through the rate-limit table) and whether the carrier took the message. A
+code is consumed by a conditional UPDATE, so it works exactly once even when two app
+nodes race. The activation wizard uses it now; login and recovery use it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from esante import ratelimit
+from esante.accounts import contacts
+from esante.accounts.models import CodeChannel, CodePurpose, OneTimeCode
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.codes import hash_matches, keyed_hash
+from esante.notifications.actions import queue_message
+from esante.notifications.models import Channel, DeliveryState, OutboundMessage
+from esante.registry.models import InsuredPerson
+
+CODE_DIGITS = 6
+MAX_FAILED_ATTEMPTS = 5
+RESEND_AFTER = datetime.timedelta(seconds=60)
+HASH_KIND = "otp"
+
+
+class Outcome(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXHAUSTED = "exhausted"  # too many wrong tries: a new code is needed
+    EXPIRED = "expired"
+    USED = "used"  # consumed already, or replaced by a newer code
+    MALFORMED = "malformed"  # not 6 digits: a typo, never counted
+
+
+@dataclass(frozen=True)
+class Verification:
+    outcome: Outcome
+    remaining_attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+
+class ResendTooSoon(Exception):
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def normalize_code(typed: str) -> str | None:
+    """The 6 digits of what was typed ("123 456" and "123-456" too), or None."""
+    code = "".join(char for char in typed if not char.isspace() and char != "-")
+    if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
+        return None
+    return code
+
+
+def _message_texts(code: str) -> tuple[str, str]:
+    subject = _("Votre code à usage unique eSanté")
+    body = _(
+        "Votre code eSanté : %(code)s. Il est valable pendant %(minutes)d min. "
+        "Ne le communiquez à personne : l'Agence eSanté ne vous le demandera jamais."
+    ) % {"code": code, "minutes": settings.ESANTE_OTP_MINUTES}
+    return subject, body
+
+
+class CodeVerification:
+    """One code of one flow: send it, resend it, check what is typed back."""
+
+    def __init__(self, one_time_code: OneTimeCode):
+        self.code = one_time_code
+
+    @classmethod
+    def find(cls, code_id: int | None, flow_id: str) -> CodeVerification | None:
+        """The flow's code, never another flow's (a code typed in another browser)."""
+        if code_id is None:
+            return None
+        code = OneTimeCode.objects.filter(pk=code_id, flow_id=flow_id).first()
+        return cls(code) if code is not None else None
+
+    @classmethod
+    @transaction.atomic
+    def send(
+        cls,
+        request: HttpRequest,
+        *,
+        purpose: CodePurpose,
+        flow_id: str,
+        person: InsuredPerson,
+        channel: CodeChannel,
+        destination: str,
+    ) -> CodeVerification:
+        """Send a fresh code, replacing any earlier code of the same flow. Raises
+        RateLimited past 5 sends an hour to one destination (or too many from one IP)."""
+        ratelimit.check_and_hit("otp.send", request, key=destination)
+        now = timezone.now()
+        earlier = OneTimeCode.objects.filter(
+            flow_id=flow_id, purpose=purpose, consumed_at__isnull=True, superseded_at__isnull=True
+        )
+        # A message still waiting for its carrier must not deliver a code that no longer
+        # works: it is closed, and its body masked.
+        OutboundMessage.objects.filter(
+            pk__in=earlier.values("message_id"), state=DeliveryState.PENDING
+        ).update(state=DeliveryState.FAILED, last_error="superseded by a newer code")
+        earlier.update(superseded_at=now)
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        subject, body = _message_texts(code)
+        message = queue_message(
+            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=destination,
+            subject=subject,
+            body=body,
+            person=person,
+            secret=code,
+        )
+        one_time_code = OneTimeCode.objects.create(
+            purpose=purpose,
+            flow_id=flow_id,
+            person=person,
+            channel=channel,
+            destination=destination,
+            code_hash=keyed_hash(HASH_KIND, code),
+            created_at=now,
+            expires_at=now + datetime.timedelta(minutes=settings.ESANTE_OTP_MINUTES),
+            last_sent_at=now,
+            message=message,
+        )
+        record_event(
+            EventType.OTP_SENT,
+            actor=f"person:{person.pk}",
+            person=person,
+            ip_address=ratelimit.client_ip(request) or None,
+            purpose=purpose,
+            channel=channel,
+            destination=contacts.mask(channel, destination),
+        )
+        return cls(one_time_code)
+
+    @property
+    def channel(self) -> CodeChannel:
+        return CodeChannel(self.code.channel)
+
+    @property
+    def masked_destination(self) -> str:
+        return contacts.mask(self.channel, self.code.destination)
+
+    @property
+    def delivery_failed(self) -> bool:
+        """The carrier refused the message (it stays in the outbox to be retried)."""
+        if self.code.message_id is None:
+            return False
+        state, last_error = OutboundMessage.objects.values_list("state", "last_error").get(
+            pk=self.code.message_id
+        )
+        return state == DeliveryState.FAILED or bool(last_error)
+
+    @property
+    def resend_wait(self) -> int:
+        """Seconds before *Renvoyer le code* may be used; 0 when it may (at once when the
+        last message could not be sent)."""
+        if self.delivery_failed:
+            return 0
+        ready_at = self.code.last_sent_at + RESEND_AFTER
+        return max(0, int((ready_at - timezone.now()).total_seconds() + 0.999))
+
+    def resend(self, request: HttpRequest) -> CodeVerification:
+        wait = self.resend_wait
+        if wait:
+            raise ResendTooSoon(wait)
+        return self.send(
+            request,
+            purpose=CodePurpose(self.code.purpose),
+            flow_id=self.code.flow_id,
+            person=self.code.person,
+            channel=self.channel,
+            destination=self.code.destination,
+        )
+
+    def verify(self, typed: str, *, ip_address: str | None = None) -> Verification:
+        """Check a typed code; on success it is consumed, atomically, and never works
+        again. Call it inside the transaction of what the code authorizes, so that a
+        failure after it gives the code back."""
+        code = normalize_code(typed)
+        if code is None:
+            return Verification(Outcome.MALFORMED)
+        now = timezone.now()
+        self.code.refresh_from_db()
+        if self.code.consumed_at or self.code.superseded_at:
+            return Verification(Outcome.USED)
+        if self.code.failed_attempts >= MAX_FAILED_ATTEMPTS:
+            return Verification(Outcome.EXHAUSTED)
+        if self.code.expires_at <= now:
+            return Verification(Outcome.EXPIRED)
+        if not hash_matches(self.code.code_hash, HASH_KIND, code):
+            return self._count_failure(ip_address)
+        consumed = OneTimeCode.objects.filter(
+            pk=self.code.pk,
+            consumed_at__isnull=True,
+            superseded_at__isnull=True,
+            failed_attempts__lt=MAX_FAILED_ATTEMPTS,
+            expires_at__gt=now,
+        ).update(consumed_at=now)
+        return Verification(Outcome.OK if consumed == 1 else Outcome.USED)
+
+    def _count_failure(self, ip_address: str | None) -> Verification:
+        with transaction.atomic():
+            OneTimeCode.objects.filter(
+                pk=self.code.pk, failed_attempts__lt=MAX_FAILED_ATTEMPTS
+            ).update(failed_attempts=F("failed_attempts") + 1)
+            failed = OneTimeCode.objects.values_list("failed_attempts", flat=True).get(
+                pk=self.code.pk
+            )
+            record_event(
+                EventType.OTP_FAILED,
+                actor=f"person:{self.code.person_id}",
+                person=self.code.person,
+                ip_address=ip_address,
+                purpose=self.code.purpose,
+                failed_attempts=failed,
+            )
+        if failed >= MAX_FAILED_ATTEMPTS:
+            return Verification(Outcome.EXHAUSTED)
+        return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - failed)

@@ -1,0 +1,420 @@
+"""The activation wizard, as the guide's pages 3 to 10: parse → one action → respond.
+
+Stages (esante.accounts.flows): code (step 1), password (2), contact and otp (3),
+authenticators (4), done (5). The account is created when the one-time code of step 3
+is typed back; until then nothing is written but the counters of wrong codes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.hashers import make_password
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from esante import ratelimit
+from esante.accounts import actions, cgu
+from esante.accounts.flows import Flow, FlowState, stage_view
+from esante.accounts.forms import (
+    ActivationCodeForm,
+    CguForm,
+    ContactForm,
+    NewLetterForm,
+    OneTimeCodeForm,
+    PasswordForm,
+)
+from esante.accounts.models import Account, CodeChannel, CodePurpose
+from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
+from esante.portal.captcha import typed_values, wants_new_captcha
+from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
+from esante.registry.models import InsuredPerson
+
+ACTIVATION = Flow(
+    name="activation",
+    stages=("code", "password", "contact", "otp", "authenticators", "done"),
+    url_names={
+        "code": "activation:code",
+        "password": "activation:password",
+        "contact": "activation:contact",
+        "otp": "activation:otp",
+        "authenticators": "activation:authenticators",
+        "done": "activation:done",
+    },
+    idle_timeout=datetime.timedelta(minutes=30),
+    entry_url="portal:activation",
+    entry_message=gettext_lazy(
+        "Pour activer votre compte, acceptez d'abord les Conditions Générales d'Utilisation "
+        "en bas de cette page."
+    ),
+    expired_message=gettext_lazy(
+        "Après 30 minutes sans activité, l'activation reprend à l'étape 1 par sécurité. "
+        "Votre code d'activation reste valable : saisissez-le à nouveau."
+    ),
+    kept_on_expiry=("cgu_version", "cgu_accepted_at"),
+    closes_earlier_stages="authenticators",
+)
+
+# The guide's five steps; stages contact and otp are both step 3.
+STEPS = (
+    (1, gettext_lazy("Code d'activation")),
+    (2, gettext_lazy("Mot de passe")),
+    (3, gettext_lazy("Sécurisation de votre compte")),
+    (4, gettext_lazy("Autres moyens d'authentification")),
+    (5, gettext_lazy("Confirmation")),
+)
+STEP_OF_STAGE = {"code": 1, "password": 2, "contact": 3, "otp": 3, "authenticators": 4, "done": 5}
+
+
+def wizard(
+    request: HttpRequest,
+    state: FlowState,
+    stage: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    template: str = "",
+) -> HttpResponse:
+    """A page of the wizard at `stage`: the template of that name unless one is given."""
+    person = _person(state)
+    return render(
+        request,
+        f"accounts/activation/{template or stage}.html",
+        {
+            "steps": STEPS,
+            "current_step": STEP_OF_STAGE[stage],
+            "person": person,
+            "is_minor": person is not None and person.is_minor,
+            "otp_minutes": settings.ESANTE_OTP_MINUTES,
+            **context,
+        },
+        status=status,
+    )
+
+
+def _person(state: FlowState) -> InsuredPerson | None:
+    person_id = state.data.get("person_id")
+    return InsuredPerson.objects.filter(pk=person_id).first() if person_id else None
+
+
+# The activation page (portal:activation) and its CGU.
+
+
+def activation_page(request: HttpRequest, form: CguForm | None = None) -> HttpResponse:
+    return render(
+        request,
+        "portal/activation.html",
+        {"cgu_form": form or CguForm(), "cgu_sections": cgu.CGU_SECTIONS, "cgu": cgu},
+        status=400 if form is not None else 200,
+    )
+
+
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    form = CguForm(request.POST)
+    if not form.is_valid():
+        return activation_page(request, form)
+    ACTIVATION.start(
+        request, cgu_version=cgu.CGU_VERSION, cgu_accepted_at=timezone.now().isoformat()
+    )
+    return redirect("activation:code")
+
+
+@require_GET
+def cgu_pdf(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(cgu.render_cgu_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="CGU-eSante-{cgu.CGU_VERSION}.pdf"'
+    return response
+
+
+# Step 1.
+
+LETTER_REFUSALS = {
+    CodeOutcome.EXPIRED: gettext_lazy(
+        "Ce code d'activation a expiré. Demandez un nouveau courrier ci-dessous (réponse "
+        "« Non ») ou contactez le helpdesk."
+    ),
+    CodeOutcome.VOIDED: gettext_lazy(
+        "Ce code d'activation a été remplacé par celui d'un courrier plus récent. Utilisez le "
+        "code du dernier courrier reçu, ou demandez un nouveau courrier ci-dessous."
+    ),
+    CodeOutcome.LOCKED: gettext_lazy(
+        "Ce code d'activation est bloqué après 5 essais erronés. Demandez un nouveau courrier "
+        "ci-dessous (réponse « Non ») ou contactez le helpdesk."
+    ),
+}
+WRONG_PAIR = gettext_lazy(
+    "Le matricule ou le code d'activation est incorrect. Vérifiez les deux sur le courrier "
+    "de l'Agence eSanté."
+)
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(ACTIVATION, "code")
+def code(request: HttpRequest, state: FlowState) -> HttpResponse:
+    verified = "letter_id" in state.data
+    if request.method == "POST" and "keep" in request.POST and verified:
+        return ACTIVATION.advance(request, state, "password")
+    form = ActivationCodeForm(request.POST if request.method == "POST" else None)
+    if wants_new_captcha(request):
+        form = ActivationCodeForm(initial=typed_values(form))
+    context: dict[str, Any] = {
+        "form": form,
+        "new_letter_form": NewLetterForm(prefix=NEW_LETTER_PREFIX),
+        "verified_matricule": state.data.get("matricule") if verified else None,
+        "received": request.GET.get("recu", "oui") != "non",
+    }
+    if not form.is_valid():  # an unbound form (a GET, a new captcha) is not valid either
+        return wizard(request, state, "code", context, status=_form_status(request))
+
+    matricule = form.cleaned_data["matricule"]
+    ratelimit.check("activation.code_failed", request, key=matricule)
+    checked = check_letter_code(
+        matricule,
+        form.cleaned_data["code"],
+        actor="anonymous",
+        ip_address=ratelimit.client_ip(request) or None,
+    )
+    if checked.ok and checked.letter is not None and not _has_account(checked.letter.person):
+        person = checked.letter.person
+        if state.data.get("person_id") != person.pk:
+            # Another person than before: nothing chosen for the previous one carries over.
+            for key in ("password_hash", "channel", "destination", "otp_id"):
+                state.data.pop(key, None)
+        state.data.update(letter_id=checked.letter.pk, person_id=person.pk, matricule=matricule)
+        return ACTIVATION.advance(request, state, "password")
+
+    if checked.wrong_pair:
+        ratelimit.hit("activation.code_failed", request, key=matricule)
+        form.add_error(None, WRONG_PAIR)
+    elif checked.outcome is CodeOutcome.USED or checked.ok:
+        context["already_activated"] = True
+        form.add_error(None, _("Ce compte eSanté est déjà activé."))
+    else:
+        form.add_error(None, LETTER_REFUSALS[checked.outcome])
+        context["received"] = True
+        context["offer_new_letter"] = True
+    return wizard(request, state, "code", context, status=400)
+
+
+def _has_account(person: InsuredPerson) -> bool:
+    return Account.objects.filter(person=person).exists()
+
+
+def _form_status(request: HttpRequest) -> int:
+    """400 for a refused submission, so that it shows in logs and to tests; 200 to show
+    a form (GET, or a new captcha asked for)."""
+    refused = request.method == "POST" and not wants_new_captcha(request)
+    return 400 if refused else 200
+
+
+NEW_LETTER_PREFIX = "courrier"  # the two forms of step 1 share a page: distinct ids
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(ACTIVATION, "code")
+def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
+    """Step 1, answer "Non": a new letter by post. The answer never says whether the
+    matricule exists, has an account or was asked for already."""
+    form = NewLetterForm(
+        request.POST if request.method == "POST" else None, prefix=NEW_LETTER_PREFIX
+    )
+    if wants_new_captcha(request):
+        form = NewLetterForm(initial=typed_values(form), prefix=NEW_LETTER_PREFIX)
+    context: dict[str, Any] = {
+        "form": ActivationCodeForm(),
+        "new_letter_form": form,
+        "received": False,
+    }
+    if not form.is_valid():
+        return wizard(request, state, "code", context, status=_form_status(request))
+    matricule = form.cleaned_data["matricule"]
+    ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
+    request_new_letter(matricule, ip_address=ratelimit.client_ip(request) or None)
+    return wizard(request, state, "code", {"matricule": matricule}, template="letter_requested")
+
+
+# Step 2.
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(ACTIVATION, "password")
+def password(request: HttpRequest, state: FlowState) -> HttpResponse:
+    if request.method == "POST" and "back" in request.POST:
+        return ACTIVATION.go_back(request, state, "code")
+    person = _person(state)
+    if person is None:
+        return ACTIVATION.go_back(request, state, "code")
+    has_password = "password_hash" in state.data
+    form = PasswordForm(
+        request.POST if request.method == "POST" else None,
+        person=person,
+        has_password=has_password,
+    )
+    if request.method == "GET" or not form.is_valid():
+        return wizard(
+            request,
+            state,
+            "password",
+            {"form": form, "has_password": has_password},
+            status=_form_status(request),
+        )
+    if not form.keeps_password:
+        # Hashed now (Argon2id): the plain password never reaches the session store.
+        state.data["password_hash"] = make_password(form.cleaned_data["password1"])
+    return ACTIVATION.advance(request, state, "contact")
+
+
+# Step 3.
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(ACTIVATION, "contact")
+def contact(request: HttpRequest, state: FlowState) -> HttpResponse:
+    if request.method == "POST" and "back" in request.POST:
+        return ACTIVATION.go_back(request, state, "password")
+    channel = state.data.get("channel", CodeChannel.SMS)
+    destination = state.data.get("destination", "")
+    initial = {
+        "channel": channel,
+        "mobile" if channel == CodeChannel.SMS else "email": destination,
+    }
+    form = ContactForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "GET" or not form.is_valid():
+        return wizard(
+            request,
+            state,
+            "contact",
+            {"form": form},
+            status=_form_status(request),
+        )
+    person = _person(state)
+    if person is None:
+        return ACTIVATION.go_back(request, state, "code")
+    verification = CodeVerification.send(
+        request,
+        purpose=CodePurpose.ACTIVATION,
+        flow_id=state.flow_id,
+        person=person,
+        channel=CodeChannel(form.cleaned_data["channel"]),
+        destination=form.cleaned_data["destination"],
+    )
+    state.data.update(
+        channel=form.cleaned_data["channel"],
+        destination=form.cleaned_data["destination"],
+        otp_id=verification.code.pk,
+    )
+    return ACTIVATION.advance(request, state, "otp")
+
+
+OTP_REFUSALS = {
+    Outcome.MALFORMED: gettext_lazy("Le code reçu compte 6 chiffres : vérifiez votre saisie."),
+    Outcome.EXHAUSTED: gettext_lazy(
+        "Trop d'essais erronés : ce code ne fonctionne plus. Demandez un nouveau code avec "
+        "« Renvoyer le code »."
+    ),
+    Outcome.EXPIRED: gettext_lazy(
+        "Ce code a expiré. Demandez un nouveau code avec « Renvoyer le code »."
+    ),
+    Outcome.USED: gettext_lazy(
+        "Ce code a déjà servi ou a été remplacé par un code plus récent : saisissez le dernier "
+        "code reçu."
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(ACTIVATION, "otp")
+def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
+    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+    if verification is None:
+        return ACTIVATION.go_back(request, state, "contact")
+    if request.method == "POST" and "back" in request.POST:
+        return ACTIVATION.go_back(request, state, "contact")
+    if request.method == "POST" and "resend" in request.POST:
+        return _resend(request, state, verification)
+
+    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "verification": verification}
+    if request.method == "GET" or not form.is_valid():
+        return wizard(request, state, "otp", context, status=_form_status(request))
+    ratelimit.check("otp.failed", request, key=str(state.data["person_id"]))
+    try:
+        activation = actions.activate_account(
+            letter_id=state.data["letter_id"],
+            password_hash=state.data["password_hash"],
+            verification=verification,
+            typed_code=form.cleaned_data["code"],
+            cgu_version=state.data["cgu_version"],
+            cgu_accepted_at=datetime.datetime.fromisoformat(state.data["cgu_accepted_at"]),
+            ip_address=ratelimit.client_ip(request) or None,
+        )
+    except actions.LetterNoLongerUsable:
+        for key in ("letter_id", "otp_id"):
+            state.data.pop(key, None)
+        messages.error(
+            request,
+            _(
+                "Votre code d'activation n'est plus valable : il vient de servir à activer ce "
+                "compte, ou un courrier plus récent l'a remplacé. Si le compte est activé, "
+                "connectez-vous ; sinon, saisissez le code du dernier courrier."
+            ),
+        )
+        return ACTIVATION.go_back(request, state, "code")
+    if activation.account is None:
+        ratelimit.hit("otp.failed", request, key=str(state.data["person_id"]))
+        result = activation.verification
+        if result.outcome is Outcome.WRONG:
+            form.add_error(
+                "code",
+                _(
+                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
+                    "demander un nouveau code."
+                )
+                % {"count": result.remaining_attempts},
+            )
+        else:
+            form.add_error("code", OTP_REFUSALS[result.outcome])
+        return wizard(request, state, "otp", context, status=400)
+    state.data["account_id"] = activation.account.pk
+    state.data.pop("password_hash", None)  # no longer needed anywhere
+    return ACTIVATION.advance(request, state, "authenticators")
+
+
+def _resend(request: HttpRequest, state: FlowState, verification: CodeVerification) -> HttpResponse:
+    try:
+        fresh = verification.resend(request)
+    except ResendTooSoon as too_soon:
+        messages.warning(
+            request,
+            _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
+            % {"seconds": too_soon.seconds},
+        )
+        return redirect("activation:otp")
+    state.data["otp_id"] = fresh.code.pk
+    ACTIVATION.save(request, state)
+    return redirect("activation:otp")
+
+
+# Steps 4 and 5.
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(ACTIVATION, "authenticators")
+def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
+    if request.method == "POST":
+        return ACTIVATION.advance(request, state, "done")
+    return wizard(request, state, "authenticators", {})
+
+
+@require_GET
+@stage_view(ACTIVATION, "done")
+def done(request: HttpRequest, state: FlowState) -> HttpResponse:
+    return wizard(request, state, "done", {})
