@@ -41,8 +41,8 @@ lock: $(VENV)/.dev-installed
 
 ## make messages: extract French source strings into the DE and EN catalogues, then compile
 messages: $(VENV)/.dev-installed
-	cd src/esante && ../../$(BIN)/esante makemessages -l de -l en --no-obsolete --no-location
-	cd src/esante && ../../$(BIN)/esante compilemessages
+	cd src/esante && DEBUG=1 ../../$(BIN)/esante makemessages -l de -l en --no-obsolete --no-location
+	cd src/esante && DEBUG=1 ../../$(BIN)/esante compilemessages
 
 ## make bench: the benchmarks of bench/ (not part of make test)
 bench: $(VENV)/.dev-installed
