@@ -184,11 +184,13 @@ def test_a_parent_activates_a_minors_account_with_the_keyboard_alone(
     code = letter_code(new_page, lea.matricule)
 
     page.goto("/activation/")
+    assert_accessible(page)
     press_button(page, page.get_by_label("En cochant cette case"), key="Space")
     expect(page.get_by_label("En cochant cette case")).to_be_checked()
     press_button(page, page.get_by_role("button", name="Activer mon compte"))
 
     expect(current_step(page)).to_contain_text("Code d'activation")
+    assert_accessible(page)
     type_into(page, page.get_by_role("textbox", name="Matricule"), lea.matricule)
     type_into(page, page.get_by_role("textbox", name="Code d'activation"), code)
     type_into(page, page.get_by_role("textbox", name="Chiffres du captcha"), "PASSED")
@@ -208,10 +210,12 @@ def test_a_parent_activates_a_minors_account_with_the_keyboard_alone(
 
     expect(current_step(page)).to_contain_text("Sécurisation de votre compte")
     expect(page.get_by_role("radio", name="Mobile")).to_be_checked()
+    assert_accessible(page)
     type_into(page, page.get_by_role("textbox", name="Mobile"), "621 234 567")
     press_button(page, page.get_by_role("button", name="Valider"))
 
     expect(page.get_by_role("status")).to_contain_text("+352 *** *** 567")
+    assert_accessible(page)
     type_into(
         page,
         page.get_by_role("textbox", name="Code reçu par SMS ou par E-mail"),
