@@ -21,7 +21,7 @@ from django.db import connections
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
-from esante.registry import letter_pdf, letters
+from esante.registry import letter_pdf, letter_render, letters
 from esante.registry.letter_pdf import LetterPage
 from esante.registry.letters import (
     CODE_ALPHABET,
@@ -261,6 +261,45 @@ def test_a_batch_is_one_pdf_even_over_several_chunks(letters_dir: Path) -> None:
     assert page_count(pdf.read_bytes()) == 7
     first_lines = [texts[0] for texts in page_texts(pdf.read_bytes())]
     assert first_lines == [person.full_name for person in persons]
+
+
+def test_a_large_run_draws_its_pages_in_a_second_process_meanwhile(letters_dir: Path) -> None:
+    persons = [make_person(f"Personne{index}", "Test") for index in range(7)]
+    progress: list[tuple[str, int]] = []
+
+    batch = issue_letters(
+        persons,
+        actor="test",
+        chunk_size=3,
+        pipeline_from=1,
+        progress=lambda stage, count: progress.append((stage, count)),
+    )
+
+    assert batch is not None
+    assert {letter.person for letter in ActivationLetter.objects.usable()} == set(persons)
+    (pdf,) = letters_dir.iterdir()
+    first_lines = [texts[0] for texts in page_texts(pdf.read_bytes())]
+    assert first_lines == [person.full_name for person in persons]
+    assert sum(count for stage, count in progress if stage == "rendered") == 7
+    assert sum(count for stage, count in progress if stage == "issued") == 7
+
+
+def test_a_failure_in_the_drawing_process_leaves_no_usable_letter(
+    letters_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    persons = [make_person(f"Personne{index}", "Test") for index in range(4)]
+
+    def broken_renderer(pages: Iterable[LetterPage], output: IO[bytes], **kwargs: Any) -> int:
+        raise OSError("printer on fire")
+
+    monkeypatch.setattr(letter_render, "render_letters", broken_renderer)
+
+    with pytest.raises(letter_render.RenderingFailed, match="printer on fire"):
+        issue_letters(persons, actor="test", chunk_size=2, pipeline_from=1)
+
+    assert not ActivationLetter.objects.usable().exists()
+    assert not list(letters_dir.iterdir()) if letters_dir.exists() else True
+    assert set(persons_needing_letters()) == set(persons)
 
 
 def test_a_person_given_twice_gets_one_letter(alice: InsuredPerson) -> None:

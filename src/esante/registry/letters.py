@@ -22,7 +22,8 @@ only once its batch PDF is written (`ActivationLetter.batch` is null until then,
 the audit events and one outbox message per letter, by chunks of a few thousand people
 per transaction, keeping the codes in memory; (2) renders the PDF into the private
 "letters" storage; (3) in one last transaction creates the `LetterBatch` and attaches
-the letters and messages to it. If (1) or (2) fails, the letters already created stay
+the letters and messages to it. In a large run (2) overlaps (1): a second process draws
+each chunk's pages as soon as the chunk is committed. If (1) or (2) fails, the letters already created stay
 unusable and the people concerned are picked again by the next run.
 """
 
@@ -37,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import IO, Literal
 
 from django.apps import apps
 from django.conf import settings
@@ -55,6 +56,7 @@ from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
 from esante.registry.letter_pdf import LetterPage, french_date, render_letters
+from esante.registry.letter_render import PipelinedRenderer
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ CODE_ALPHABET = "3479ACDEFHJKMNPQRTUVWXY"
 CODE_KIND = "activation-letter"  # in the hashed message: see esante.codes
 CODE_LENGTH = 12
 CODE_GROUP = 4
+# From this many letters in a run, pages are drawn in a second process meanwhile.
+PIPELINE_FROM = 10_000
 # People per transaction when issuing: large enough for bulk inserts to pay, small enough
 # for a transaction to stay short.
 CHUNK_SIZE = 5000
@@ -304,6 +308,7 @@ def issue_letters(
     actor: str,
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
+    pipeline_from: int | None = None,
 ) -> LetterBatch | None:
     """Issue one new letter to each living person given, voiding their unused letters,
     and print them all in one batch PDF. Returns the batch, or None when nobody given
@@ -312,7 +317,13 @@ def issue_letters(
         person_ids = list(persons.values_list("pk", flat=True))
     else:
         person_ids = [person.pk for person in persons]
-    return issue_letters_for_ids(person_ids, actor=actor, chunk_size=chunk_size, progress=progress)
+    return issue_letters_for_ids(
+        person_ids,
+        actor=actor,
+        chunk_size=chunk_size,
+        progress=progress,
+        pipeline_from=pipeline_from,
+    )
 
 
 def issue_letters_for_ids(
@@ -321,24 +332,44 @@ def issue_letters_for_ids(
     actor: str,
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
+    pipeline_from: int | None = None,
 ) -> LetterBatch | None:
-    """`issue_letters` for the persons of these ids, in this order (the page order)."""
+    """`issue_letters` for the persons of these ids, in this order (the page order).
+
+    From `PIPELINE_FROM` persons on, the pages are drawn in a second process while the
+    next chunks are written (esante.registry.letter_render), which takes about half the
+    time off a large run on a machine with two cores."""
     person_ids = list(dict.fromkeys(person_ids))  # once each, in the given order
     now = timezone.now()
     issued = IssuedLetters()
     pdf_name = ""
     timer = Timer()
+    renderer = None
+    if len(person_ids) >= (PIPELINE_FROM if pipeline_from is None else pipeline_from):
+        renderer = PipelinedRenderer(
+            issued_on=timezone.localdate(now),
+            progress=(lambda count: progress("rendered", count)) if progress else None,
+        )
     try:
         with translation.override("fr"):
             for start in range(0, len(person_ids), chunk_size):
                 chunk = person_ids[start : start + chunk_size]
                 issue_chunk(chunk, issued, actor=actor, now=now)
+                if renderer:
+                    renderer.send(issued.pages)
+                    issued.pages.clear()
                 if progress:
                     progress("issued", len(chunk))
-        if not issued.pages:
+        if not issued.letter_ids:
+            if renderer:
+                renderer.abort()
             return None
         written = timer.lap()
-        pdf_name = write_batch_pdf(issued.pages, now=now, progress=progress)
+        if renderer:
+            pdf_name = save_batch_pdf(renderer.finish(), now=now)
+            renderer.discard()
+        else:
+            pdf_name = write_batch_pdf(issued.pages, now=now, progress=progress)
         issued.pages.clear()  # the codes are in the PDF only, from now on
         rendered = timer.lap()
         batch = attach_to_batch(issued, pdf_name=pdf_name, actor=actor, now=now)
@@ -353,6 +384,8 @@ def issue_letters_for_ids(
         )
         return batch
     except BaseException as exc:
+        if renderer:
+            renderer.abort()
         abandon(issued, pdf_name, exc)
         raise
 
@@ -531,12 +564,23 @@ def write_batch_pdf(
             progress("rendered", len(pages) % 1000)
 
     local = timezone.localtime(now)
-    name = f"activation-letters-{local:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.pdf"
     # An unnamed temporary file: the codes are in clear until the storage has them.
     with tempfile.TemporaryFile() as output:
         render_letters(counted(pages), output, issued_on=local.date())
         output.seek(0)
-        return storages["letters"].save(name, File(output, name=name))
+        return _store_pdf(output, now=now)
+
+
+def save_batch_pdf(path: str, *, now: datetime.datetime) -> str:
+    """Move a PDF drawn by the pipelined renderer into the letters storage."""
+    with open(path, "rb") as output:
+        return _store_pdf(output, now=now)
+
+
+def _store_pdf(output: IO[bytes], *, now: datetime.datetime) -> str:
+    local = timezone.localtime(now)
+    name = f"activation-letters-{local:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.pdf"
+    return storages["letters"].save(name, File(output, name=name))
 
 
 @transaction.atomic
