@@ -23,8 +23,8 @@ the audit events and one outbox message per letter, by chunks of a few thousand 
 per transaction, keeping the codes in memory; (2) renders the PDF into the private
 "letters" storage; (3) in one last transaction creates the `LetterBatch` and attaches
 the letters and messages to it. In a large run (2) overlaps (1): a second process draws
-each chunk's pages as soon as the chunk is committed. If (1) or (2) fails, the letters already created stay
-unusable and the people concerned are picked again by the next run.
+each chunk's pages as soon as the chunk is committed. If (1) or (2) fails, the letters
+already created stay unusable and the people concerned are picked again by the next run.
 """
 
 from __future__ import annotations
