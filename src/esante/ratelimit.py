@@ -49,6 +49,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "otp.send": (Rule("ip", 20, HOUR), Rule("key", 5, HOUR)),
     # Wrong one-time codes typed back, per IP and per person (each code dies after 5).
     "otp.failed": (Rule("ip", 50, HOUR), Rule("key", 20, HOUR)),
+    # Wrong matricule/password pairs at login, per IP and per matricule (each account
+    # also locks for a growing while: esante.accounts.login). From 3, a captcha is asked.
+    "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
     # New captchas (each one a database row) and their audio versions, per IP.
     "captcha.refresh": (Rule("ip", 300, HOUR),),
     "captcha.audio": (Rule("ip", 120, HOUR),),
@@ -90,6 +93,17 @@ def check(action: str, request: HttpRequest, key: str = "") -> None:
     for rule, cache_key, expires_in in _counters(action, request, key):
         if int(cache.get(cache_key, 0)) >= rule.limit:
             raise RateLimited(action, retry_after=expires_in)
+
+
+def attempts(action: str, request: HttpRequest, key: str = "") -> int:
+    """The highest count of `action` among its rules (for "a captcha from 3 failures")."""
+    return max(
+        (
+            int(cache.get(cache_key, 0))
+            for _rule, cache_key, _expires in _counters(action, request, key)
+        ),
+        default=0,
+    )
 
 
 def hit(action: str, request: HttpRequest, key: str = "") -> None:

@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "esante.accounts.middleware.PatientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "esante.ratelimit.RateLimitMiddleware",
@@ -299,6 +300,9 @@ if ESANTE_SMS_BACKEND == "http" and not ESANTE_SMS_GATEWAY_URL:
 # Codes. The guide prints a one-time code valid 15 minutes (ASVS says 10: a setting).
 ESANTE_LETTER_CODE_DAYS = env_int("ESANTE_LETTER_CODE_DAYS", 90, minimum=1)
 ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
+# A patient's session ends after this long without a request, and after this long at most.
+ESANTE_SESSION_IDLE_MINUTES = env_int("ESANTE_SESSION_IDLE_MINUTES", 30, minimum=1)
+ESANTE_SESSION_MAX_HOURS = env_int("ESANTE_SESSION_MAX_HOURS", 12, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
 
 # Captcha of the activation forms (django-simple-captcha). Digits only, so that the audio
@@ -324,6 +328,14 @@ ESANTE_HELPDESK_EMAIL = env_str("ESANTE_HELPDESK_EMAIL", "helpdesk@esante.lu")
 ESANTE_HELPDESK_FORM_URL = env_str("ESANTE_HELPDESK_FORM_URL", "https://www.esante.lu/helpdesk")
 ESANTE_TELECONSULTATION_URL = env_str(
     "ESANTE_TELECONSULTATION_URL", "https://www.esante.lu/teleconsultation"
+)
+# The other services of *Mes services eSanté*: links for now (single sign-on later).
+ESANTE_REIMBURSEMENT_URL = env_str(
+    "ESANTE_REIMBURSEMENT_URL", "https://www.esante.lu/remboursement-accelere"
+)
+ESANTE_VACCINATION_URL = env_str("ESANTE_VACCINATION_URL", "https://www.esante.lu/cve")
+ESANTE_PRESCRIPTION_URL = env_str(
+    "ESANTE_PRESCRIPTION_URL", "https://www.esante.lu/prescription-electronique"
 )
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

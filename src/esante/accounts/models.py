@@ -36,6 +36,10 @@ class Account(models.Model):
     )
     cgu_version = models.CharField(max_length=20)
     cgu_accepted_at = models.DateTimeField()
+    # Login failures since the last success, and the temporary lock they brought
+    # (esante.accounts.login: growing locks, never permanent).
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("compte eSanté")
@@ -86,3 +90,22 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.pk}"
+
+
+class PatientSession(models.Model):
+    """A logged-in browser: what *Mon compte* lists, and what it can end."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=64, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.account_id})"

@@ -25,6 +25,10 @@ class EventType(models.TextChoices):
     OTP_FAILED = "otp.failed", _("Code à usage unique erroné")
     ACCOUNT_ACTIVATED = "account.activated", _("Compte activé")
     RATE_LIMITED = "security.rate_limited", _("Limite de tentatives atteinte")
+    LOGIN_SUCCEEDED = "login.succeeded", _("Connexion réussie")
+    LOGIN_FAILED = "login.failed", _("Connexion refusée")
+    ACCOUNT_LOCKED = "account.locked", _("Compte bloqué temporairement")
+    LOGGED_OUT = "login.logged_out", _("Déconnexion")
 
 
 class AuditEvent(models.Model):

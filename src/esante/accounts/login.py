@@ -1,0 +1,199 @@
+"""Logging a patient in and out: credentials, growing temporary locks, sessions.
+
+Lock policy (README, security): every wrong password on an account counts; from the 5th
+consecutive failure the account is locked for 1 minute, then 2, 4, 8 and at most 15
+minutes per further failure, so an attacker gets about 100 tries a day and nobody can lock
+a victim out for good; a success resets the count. The owner is told of a lock by their
+registered channel at each lock. While locked, the account's password is not checked at
+all (no oracle), and the answer is the one for a wrong password. A matricule without an
+account is checked against a dummy hash, so that all answers take the same time.
+
+A session (PatientSession) starts with a new session id; it ends after
+ESANTE_SESSION_IDLE_MINUTES without a request, after ESANTE_SESSION_MAX_HOURS in any case,
+at logout, or when ended from *Mon compte*.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from esante.accounts.models import Account, CodeChannel, PatientSession
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.notifications.actions import queue_message
+from esante.notifications.models import Channel
+from esante.portal.helpdesk import helpdesk_contacts
+from esante.ratelimit import client_ip
+from esante.registry import matricule as matricule_rules
+
+LOCK_FROM_FAILURE = 5
+FIRST_LOCK = datetime.timedelta(minutes=1)
+LONGEST_LOCK = datetime.timedelta(minutes=15)
+SESSION_KEY = "patient_session_id"
+# Django hashes a known password this way when there is no account to check against.
+_DUMMY_HASH = make_password("esante-dummy-password-for-timing")
+
+
+def lock_duration(failures: int) -> datetime.timedelta | None:
+    """The lock after `failures` consecutive failures: none, 1 min, 2, 4, 8, then 15."""
+    if failures < LOCK_FROM_FAILURE:
+        return None
+    doublings = min(failures - LOCK_FROM_FAILURE, 4)
+    lock: datetime.timedelta = min(FIRST_LOCK * 2**doublings, LONGEST_LOCK)
+    return lock
+
+
+def check_credentials(matricule: str, password: str, *, ip_address: str | None) -> Account | None:
+    """The account if the matricule has one, it is not locked and the password is its own;
+    otherwise None, for the caller's one message (wrong password, unknown or not yet
+    activated matricule, temporary lock all read the same). A locked account's password
+    is not even checked, so that a lock is no oracle for guessing it."""
+    account = (
+        Account.objects.select_related("person")
+        .filter(person__matricule=matricule_rules.normalize(matricule))
+        .first()
+    )
+    now = timezone.now()
+    if account is None or (account.locked_until is not None and account.locked_until > now):
+        check_password(password, _DUMMY_HASH)  # the same work as for an account
+        return None
+    if not check_password(password, account.password):
+        register_failure(account, ip_address=ip_address, now=now)
+        return None
+    return account
+
+
+@transaction.atomic
+def register_failure(account: Account, *, ip_address: str | None, now: datetime.datetime) -> None:
+    """One more consecutive failure, and the lock it brings when it is due."""
+    Account.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
+    account.refresh_from_db(fields=["failed_logins", "locked_until"])
+    record_event(
+        EventType.LOGIN_FAILED,
+        actor="anonymous",
+        person=account.person,
+        ip_address=ip_address,
+        failed_logins=account.failed_logins,
+    )
+    duration = lock_duration(account.failed_logins)
+    if duration is None:
+        return
+    account.locked_until = now + duration
+    account.save(update_fields=["locked_until"])
+    record_event(
+        EventType.ACCOUNT_LOCKED,
+        actor="system",
+        person=account.person,
+        ip_address=ip_address,
+        until=account.locked_until.isoformat(),
+        failed_logins=account.failed_logins,
+    )
+    _notify_lock(account)
+
+
+def _notify_lock(account: Account) -> None:
+    channel = CodeChannel(account.code_channel)
+    with override("fr"):
+        queue_message(
+            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=account.code_destination,
+            subject=_("Votre compte eSanté est bloqué temporairement"),
+            body=_(
+                "Plusieurs mots de passe erronés ont été saisis pour votre compte eSanté : "
+                "la connexion est bloquée pendant quelques minutes. Si ce n'était pas vous, "
+                "changez votre mot de passe et appelez le helpdesk au %(phone)s."
+            )
+            % {"phone": helpdesk_contacts().phone},
+            person=account.person,
+        )
+
+
+@transaction.atomic
+def log_in(request: HttpRequest, account: Account) -> PatientSession:
+    """Start a session for `account`: a new session id (no fixation), the failures reset,
+    the event audited."""
+    request.session.cycle_key()
+    now = timezone.now()
+    Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
+    session = PatientSession.objects.create(
+        account=account,
+        session_key=request.session.session_key or "",
+        started_at=now,
+        last_seen_at=now,
+        ip_address=client_ip(request) or None,
+        user_agent=request.headers.get("User-Agent", "")[:300],
+    )
+    request.session[SESSION_KEY] = session.pk
+    record_event(
+        EventType.LOGIN_SUCCEEDED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=client_ip(request) or None,
+        session=session.pk,
+    )
+    return session
+
+
+def log_out(request: HttpRequest, *, reason: str = "logout") -> None:
+    session = current_session(request)
+    if session is not None:
+        PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+        record_event(
+            EventType.LOGGED_OUT,
+            actor=f"person:{session.account.person_id}",
+            person=session.account.person,
+            ip_address=client_ip(request) or None,
+            session=session.pk,
+            reason=reason,
+        )
+    request.session.flush()
+
+
+def current_session(request: HttpRequest) -> PatientSession | None:
+    session_id = request.session.get(SESSION_KEY)
+    if session_id is None:
+        return None
+    return (
+        PatientSession.objects.select_related("account__person")
+        .filter(pk=session_id, ended_at__isnull=True)
+        .first()
+    )
+
+
+class Patient:
+    """request.patient: the logged-in account, read once per request (or None)."""
+
+    def __init__(self, request: HttpRequest):
+        self.request = request
+
+    @cached_property
+    def session(self) -> PatientSession | None:
+        session = current_session(self.request)
+        if session is None:
+            return None
+        now = timezone.now()
+        idle = datetime.timedelta(minutes=settings.ESANTE_SESSION_IDLE_MINUTES)
+        longest = datetime.timedelta(hours=settings.ESANTE_SESSION_MAX_HOURS)
+        if now - session.last_seen_at > idle or now - session.started_at > longest:
+            log_out(self.request, reason="expired")
+            return None
+        # Seen now; written at most once a minute, not on every request.
+        if now - session.last_seen_at > datetime.timedelta(minutes=1):
+            PatientSession.objects.filter(pk=session.pk).update(last_seen_at=now)
+        return session
+
+    @property
+    def account(self) -> Account | None:
+        return self.session.account if self.session else None

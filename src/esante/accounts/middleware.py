@@ -1,0 +1,46 @@
+"""request.patient: who is logged in, for every view and template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from esante.accounts.login import Patient
+
+View = Callable[..., HttpResponse]
+
+
+class PatientMiddleware:
+    """Sets request.patient, read lazily: a public page costs no query."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.patient = Patient(request)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+LOGIN_REQUIRED = _("Connectez-vous pour accéder à cette page.")
+
+
+def patient_required(view: View) -> View:
+    """Only for a logged-in patient; others go to the login page, then come back."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.patient.account is None:  # type: ignore[attr-defined]
+            messages.info(request, LOGIN_REQUIRED)
+            query = urlencode({"suivant": request.get_full_path()})
+            return redirect(f"{reverse('patient:login')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
