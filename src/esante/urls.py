@@ -25,5 +25,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dev/", include("esante.notifications.urls")),
     path("activation/", include("esante.accounts.urls")),
+    path("", include("esante.accounts.login_urls")),
     path("", include("esante.portal.urls")),
 ]

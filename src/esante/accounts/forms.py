@@ -208,3 +208,25 @@ class OneTimeCodeForm(forms.Form):
                 _("Le code reçu compte 6 chiffres : vérifiez votre saisie."), code="malformed"
             )
         return code
+
+
+class LoginForm(forms.Form):
+    """*Matricule, mot de passe et code*, first page. The captcha is added after 3
+    failures from the visitor's address or on the matricule typed."""
+
+    matricule = matricule_field()
+    password = forms.CharField(
+        label=_("Mot de passe"),
+        strip=False,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Saisissez votre mot de passe.")},
+    )
+
+    def __init__(self, *args: Any, with_captcha: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if with_captcha:
+            self.fields["captcha"] = CaptchaField()
+
+    def clean_matricule(self) -> str:
+        return clean_matricule(self.cleaned_data["matricule"])

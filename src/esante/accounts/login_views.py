@@ -1,0 +1,199 @@
+"""Login with matricule, password and code (the guide's pages 11 and 12), logout, and
+what a logged-in patient sees first: *Mes services eSanté*."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from esante import ratelimit
+from esante.accounts.flows import Flow, FlowState, stage_view
+from esante.accounts.forms import LoginForm, OneTimeCodeForm
+from esante.accounts.login import check_credentials, log_in, log_out
+from esante.accounts.middleware import patient_required
+from esante.accounts.models import Account, CodeChannel, CodePurpose
+from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
+from esante.accounts.views import OTP_REFUSALS
+from esante.portal.captcha import typed_values, wants_new_captcha
+from esante.records.models import CareRecord
+from esante.registry import matricule as matricule_rules
+
+LOGIN = Flow(
+    name="login",
+    stages=("code",),
+    url_names={"code": "patient:login_code"},
+    idle_timeout=datetime.timedelta(minutes=15),
+    entry_url="patient:login",
+    entry_message=gettext_lazy("Saisissez d'abord votre matricule et votre mot de passe."),
+    expired_message=gettext_lazy(
+        "Après 15 minutes sans activité, la connexion reprend au début par sécurité."
+    ),
+)
+CAPTCHA_FROM_FAILURES = 3
+WRONG_CREDENTIALS = gettext_lazy(
+    "Le matricule ou le mot de passe est incorrect, ou la connexion à ce compte est bloquée "
+    "pour quelques minutes après plusieurs erreurs. Vérifiez votre saisie ou réessayez plus "
+    "tard. Votre compte doit avoir été activé."
+)
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("suivant") or request.GET.get("suivant") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def _captcha_needed(request: HttpRequest, matricule: str = "") -> bool:
+    return ratelimit.attempts("login.failed", request, key=matricule) >= CAPTCHA_FROM_FAILURES
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    if request.patient.account is not None:  # type: ignore[attr-defined]
+        return redirect(_next_url(request) or "patient:services")
+    typed_matricule = matricule_rules.normalize(request.POST.get("matricule", ""))
+    with_captcha = _captcha_needed(request, typed_matricule)
+    bound = request.POST if request.method == "POST" else None
+    form = LoginForm(bound, with_captcha=with_captcha)
+    context: dict[str, Any] = {"form": form, "next": _next_url(request)}
+    if wants_new_captcha(request):
+        context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
+        return render(request, "accounts/login/credentials.html", context)
+    if request.method == "POST" and with_captcha and "captcha_1" not in request.POST:
+        # The matricule typed has had failures: its captcha comes first, nothing counted.
+        context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
+        context["captcha_notice"] = True
+        return render(request, "accounts/login/credentials.html", context, status=400)
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "accounts/login/credentials.html", context, status=status)
+
+    matricule = form.cleaned_data["matricule"]
+    ratelimit.check("login.failed", request, key=matricule)
+    account = check_credentials(
+        matricule, form.cleaned_data["password"], ip_address=ratelimit.client_ip(request) or None
+    )
+    if account is None:
+        ratelimit.hit("login.failed", request, key=matricule)
+        context["form"] = LoginForm(
+            initial={"matricule": matricule},
+            with_captcha=_captcha_needed(request, matricule),
+        )
+        context["credential_error"] = WRONG_CREDENTIALS
+        return render(request, "accounts/login/credentials.html", context, status=400)
+
+    state = LOGIN.start(request, account_id=account.pk, next=_next_url(request))
+    _send_code(request, state, account)
+    return LOGIN.advance(request, state, "code")
+
+
+def _send_code(request: HttpRequest, state: FlowState, account: Account) -> None:
+    verification = CodeVerification.send(
+        request,
+        purpose=CodePurpose.LOGIN,
+        flow_id=state.flow_id,
+        person=account.person,
+        channel=CodeChannel(account.code_channel),
+        destination=account.code_destination,
+    )
+    state.data["otp_id"] = verification.code.pk
+    LOGIN.save(request, state)
+
+
+@require_http_methods(["GET", "POST"])
+@stage_view(LOGIN, "code")
+def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+    if verification is None:
+        LOGIN.end(request)
+        return redirect("patient:login")
+    if request.method == "POST" and "resend" in request.POST:
+        try:
+            fresh = verification.resend(request)
+        except ResendTooSoon as too_soon:
+            messages.warning(
+                request,
+                _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
+                % {"seconds": too_soon.seconds},
+            )
+        else:
+            state.data["otp_id"] = fresh.code.pk
+            LOGIN.save(request, state)
+        return redirect("patient:login_code")
+
+    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    context = {
+        "form": form,
+        "verification": verification,
+        "otp_minutes": settings.ESANTE_OTP_MINUTES,
+    }
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "accounts/login/code.html", context, status=status)
+    account = Account.objects.select_related("person").get(pk=state.data["account_id"])
+    ratelimit.check("otp.failed", request, key=str(account.person_id))
+    with transaction.atomic():
+        result = verification.verify(
+            form.cleaned_data["code"], ip_address=ratelimit.client_ip(request) or None
+        )
+    if not result.ok:
+        ratelimit.hit("otp.failed", request, key=str(account.person_id))
+        if result.outcome is Outcome.WRONG:
+            form.add_error(
+                "code",
+                _(
+                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
+                    "demander un nouveau code."
+                )
+                % {"count": result.remaining_attempts},
+            )
+        else:
+            form.add_error("code", OTP_REFUSALS[result.outcome])
+        return render(request, "accounts/login/code.html", context, status=400)
+    next_url = state.data.get("next") or ""
+    LOGIN.end(request)
+    log_in(request, account)
+    return redirect(next_url or "patient:services")
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    log_out(request)
+    messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
+    return redirect("portal:home")
+
+
+@patient_required
+def services(request: HttpRequest) -> HttpResponse:
+    account: Account = request.patient.account  # type: ignore[attr-defined]
+    tiles = [
+        (_("Remboursement accéléré"), settings.ESANTE_REIMBURSEMENT_URL),
+        (_("Carnet de vaccination électronique"), settings.ESANTE_VACCINATION_URL),
+        (_("Prescription électronique"), settings.ESANTE_PRESCRIPTION_URL),
+        (_("Téléconsultation"), settings.ESANTE_TELECONSULTATION_URL),
+    ]
+    return render(
+        request, "accounts/services.html", {"person": account.person, "other_services": tiles}
+    )
+
+
+@patient_required
+def my_record(request: HttpRequest) -> HttpResponse:
+    """*Mon DSP*: the holder's own record (documents and assistants come with the DSP
+    issue). Only ever the logged-in person's: no record id in the URL to tamper with."""
+    account: Account = request.patient.account  # type: ignore[attr-defined]
+    record = CareRecord.objects.select_related("person").get(person=account.person)
+    return render(request, "accounts/my_record.html", {"record": record})

@@ -1,0 +1,296 @@
+"""Login with matricule, password and code; sessions; Mes services eSanté (guide p. 11-12)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+import pytest
+import time_machine
+from django.contrib.auth.hashers import check_password
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from esante import ratelimit
+from esante.accounts import login as login_rules
+from esante.accounts.models import Account, PatientSession
+from esante.audit.models import AuditEvent, EventType
+from esante.notifications.models import OutboundMessage
+from esante.registry import matricule
+from esante.registry.models import InsuredPerson
+from tests.accounts.wizard import (
+    PASSWORD,
+    activate,
+    alert_text,
+    issue_letter,
+    last_one_time_code,
+    page_text,
+)
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "alice@example.lu"
+
+
+@pytest.fixture
+def account(alice: InsuredPerson) -> Account:
+    activate(Client(), alice, EMAIL)
+    return Account.objects.get(person=alice)
+
+
+def submit_credentials(
+    client: Client, number: str, password: str = PASSWORD, *, captcha: bool = False, **extra: str
+) -> Response:
+    data = {"matricule": number, "password": password, **extra}
+    if captcha:
+        data.update(captcha_0="x", captcha_1="PASSED")
+    return client.post(reverse("patient:login"), data)
+
+
+def log_in(client: Client, account: Account) -> None:
+    response = submit_credentials(client, account.person.matricule)
+    assert response["Location"] == reverse("patient:login_code")
+    done = client.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
+    assert done["Location"] == reverse("patient:services")
+
+
+def test_the_login_page_is_reached_from_connexion_then_patient(client: Client) -> None:
+    page = page_text(client.get(reverse("portal:login_choice")))
+
+    assert reverse("patient:login") in page
+    login_page = page_text(client.get(reverse("patient:login")))
+    assert "Matricule, mot de passe et code" in login_page
+    assert 'autocomplete="current-password"' in login_page
+
+
+def test_matricule_password_and_code_lead_to_mes_services(client: Client, account: Account) -> None:
+    response = submit_credentials(client, account.person.matricule)
+    anonymous_session = client.cookies["sessionid"].value
+    page = page_text(client.get(reverse("patient:login_code")))
+    assert "Le code a été envoyé à l'adresse *****@example.lu, il est valable pendant 15min." in (
+        page
+    )
+    done = client.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert response.status_code == 302
+    assert done["Location"] == reverse("patient:services")
+    assert client.cookies["sessionid"].value != anonymous_session  # a new session id
+    services = page_text(client.get(reverse("patient:services")))
+    assert "Mes services eSanté" in services
+    assert "Alice Martin" in services
+    for tile in (
+        "Mon DSP",
+        "Remboursement accéléré",
+        "Carnet de vaccination électronique",
+        "Prescription électronique",
+        "Téléconsultation",
+    ):
+        assert tile in services
+    assert PatientSession.objects.filter(account=account, ended_at__isnull=True).count() == 1
+    assert AuditEvent.objects.filter(event_type=EventType.LOGIN_SUCCEEDED).count() == 1
+
+
+def test_wrong_password_unknown_and_not_activated_matricules_read_the_same(
+    client: Client, account: Account, charlie: InsuredPerson
+) -> None:
+    issue_letter(charlie)  # in the registry, with a letter, not activated
+    nobody = matricule.make(datetime.date(1970, 5, 5), 7)
+
+    answers = [
+        submit_credentials(client, account.person.matricule, "wrong password 1"),
+        submit_credentials(client, charlie.matricule, PASSWORD),
+        submit_credentials(client, nobody, PASSWORD),
+    ]
+
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    texts = [alert_text(answer) for answer in answers]
+    assert texts[0] == texts[1] == texts[2]
+    assert "Le matricule ou le mot de passe est incorrect" in texts[0]
+
+
+def test_an_unknown_matricule_costs_a_password_check_too(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+
+    def spy(password: str, encoded: str) -> bool:
+        checked.append(encoded)
+        return check_password(password, encoded)
+
+    monkeypatch.setattr("esante.accounts.login.check_password", spy)
+
+    submit_credentials(client, matricule.make(datetime.date(1970, 5, 5), 7), PASSWORD)
+
+    assert checked == [login_rules._DUMMY_HASH]
+
+
+def test_locks_grow_from_the_fifth_failure_and_never_exceed_15_minutes() -> None:
+    minutes = [login_rules.lock_duration(failures) for failures in range(1, 12)]
+
+    assert minutes[:4] == [None] * 4
+    assert [lock.total_seconds() / 60 for lock in minutes[4:] if lock] == [
+        1,
+        2,
+        4,
+        8,
+        15,
+        15,
+        15,
+    ]
+
+
+def test_a_locked_account_refuses_even_its_password_then_opens_again(
+    client: Client, account: Account
+) -> None:
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        for _failure in range(5):
+            submit_credentials(client, account.person.matricule, "wrong password 1", captcha=True)
+        account.refresh_from_db()
+        assert account.locked_until == start + datetime.timedelta(minutes=1)
+        lock_notice = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
+        assert lock_notice.subject == "Votre compte eSanté est bloqué temporairement"
+
+        during = submit_credentials(client, account.person.matricule, captcha=True)
+        assert during.status_code == 400
+        assert "Le matricule ou le mot de passe est incorrect" in alert_text(during)
+
+        traveller.shift(datetime.timedelta(minutes=1, seconds=1))
+        after = submit_credentials(client, account.person.matricule, captcha=True)
+
+    assert after["Location"] == reverse("patient:login_code")
+    assert AuditEvent.objects.filter(event_type=EventType.ACCOUNT_LOCKED).count() == 1
+
+
+def test_a_success_resets_the_failures(client: Client, account: Account) -> None:
+    for _failure in range(2):
+        submit_credentials(client, account.person.matricule, "wrong password 1")
+
+    log_in(client, account)
+
+    account.refresh_from_db()
+    assert account.failed_logins == 0 and account.locked_until is None
+
+
+def test_a_captcha_is_asked_from_the_third_failure(client: Client, account: Account) -> None:
+    for _failure in range(3):
+        submit_credentials(client, account.person.matricule, "wrong password 1")
+
+    without = submit_credentials(client, account.person.matricule)
+    with_captcha = submit_credentials(client, account.person.matricule, captcha=True)
+
+    assert "recopiez aussi le captcha" in page_text(without)
+    account.refresh_from_db()
+    assert account.failed_logins == 3  # the try without captcha was not counted
+    assert with_captcha["Location"] == reverse("patient:login_code")
+
+
+def test_failures_are_limited_per_ip(client: Client, account: Account) -> None:
+    request = (
+        __import__("django.test", fromlist=["RequestFactory"])
+        .RequestFactory()
+        .get("/", REMOTE_ADDR="127.0.0.1")
+    )
+    rule = next(r for r in ratelimit.RATE_LIMITS["login.failed"] if r.scope == "ip")
+    for _hit in range(rule.limit):
+        ratelimit.hit("login.failed", request, key="another")
+
+    response = submit_credentials(client, account.person.matricule, captcha=True)
+
+    assert response.status_code == 429
+
+
+def test_a_wrong_code_does_not_log_in(client: Client, account: Account) -> None:
+    submit_credentials(client, account.person.matricule)
+    code = last_one_time_code(EMAIL)
+
+    response = client.post(
+        reverse("patient:login_code"), {"code": f"{(int(code) + 1) % 1_000_000:06d}"}
+    )
+
+    assert response.status_code == 400
+    assert "Ce code est incorrect." in page_text(response)
+    assert client.get(reverse("patient:services"))["Location"].startswith(reverse("patient:login"))
+
+
+def test_mes_services_needs_a_login_and_comes_back_after_it(
+    client: Client, account: Account
+) -> None:
+    response = client.get(reverse("patient:services"))
+    assert response["Location"] == f"{reverse('patient:login')}?suivant=%2Fmes-services%2F"
+
+    submit_credentials(client, account.person.matricule, suivant="/mon-dsp/")
+    done = client.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert done["Location"] == "/mon-dsp/"
+    assert "Dossier de Soins Partagé de A Martin" in page_text(client.get("/mon-dsp/"))
+
+
+def test_a_next_address_elsewhere_is_ignored(client: Client, account: Account) -> None:
+    submit_credentials(client, account.person.matricule, suivant="https://evil.example/")
+    done = client.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert done["Location"] == reverse("patient:services")
+
+
+def test_logout_ends_the_session(client: Client, account: Account) -> None:
+    log_in(client, account)
+
+    client.post(reverse("patient:logout"))
+
+    assert client.get(reverse("patient:services")).status_code == 302
+    assert PatientSession.objects.get().ended_at is not None
+    assert AuditEvent.objects.filter(event_type=EventType.LOGGED_OUT).exists()
+
+
+def test_a_session_ended_elsewhere_is_refused_on_its_next_request(
+    client: Client, account: Account
+) -> None:
+    log_in(client, account)
+
+    PatientSession.objects.update(ended_at=timezone.now())
+
+    assert client.get(reverse("patient:services")).status_code == 302
+
+
+def test_a_session_ends_after_30_idle_minutes(client: Client, account: Account) -> None:
+    log_in(client, account)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=31)):
+        response = client.get(reverse("patient:services"))
+
+    assert response.status_code == 302
+    assert PatientSession.objects.get().ended_at is not None
+
+
+def test_a_session_ends_after_12_hours_however_active(client: Client, account: Account) -> None:
+    start = timezone.now()
+    log_in(client, account)
+
+    with time_machine.travel(start, tick=False) as traveller:
+        for _visit in range(40):  # every 20 minutes: never idle
+            traveller.shift(datetime.timedelta(minutes=20))
+            last = client.get(reverse("patient:services"))
+            if last.status_code == 302:
+                break
+
+        ended_after = timezone.now() - start
+
+    assert datetime.timedelta(hours=12) <= ended_after <= datetime.timedelta(hours=12, minutes=20)
+    assert last.status_code == 302
+    assert PatientSession.objects.get().ended_at is not None
+
+
+def test_the_header_offers_mes_services_and_logout_once_logged_in(
+    client: Client, account: Account
+) -> None:
+    log_in(client, account)
+
+    page = page_text(client.get(reverse("portal:home")))
+
+    assert reverse("patient:logout") in page
+    assert "Déconnexion" in page

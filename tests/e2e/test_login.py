@@ -1,0 +1,76 @@
+"""Logging in as the guide's page 11 shows, in a real browser: Connexion → PATIENT →
+matricule, password, the code from the dev outbox → Mes services eSanté → logout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from captcha.conf import settings as captcha_settings
+from django.test import Client
+from playwright.sync_api import Page, expect
+
+from tests.accounts.wizard import PASSWORD, activate
+from tests.e2e.harness import AssertAccessible, NewPage
+from tests.e2e.test_activation import one_time_code
+from tests.factories import make_person, years_ago
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def demo(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.ESANTE_DEMO = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "letters": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "letters")},
+        },
+    }
+    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
+
+
+def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
+    page: Page, new_page: NewPage, assert_accessible: AssertAccessible
+) -> None:
+    alice = make_person("Alice", "Martin", years_ago(41), sex="F")
+    activate(Client(), alice, "alice@example.lu")
+
+    page.goto("/")
+    page.get_by_role("link", name="Connexion").first.click()
+    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Matricule, mot de passe et code").click()
+    assert_accessible(page)
+
+    page.get_by_role("textbox", name="Matricule").fill(alice.matricule)
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill("not the password 1")
+    page.get_by_role("button", name="Etape suivante").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Le matricule ou le mot de passe est incorrect"
+    )
+    assert_accessible(page)
+
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Etape suivante").click()
+    expect(page.get_by_role("status")).to_contain_text("*****@example.lu")
+    assert_accessible(page)
+    page.get_by_role("textbox", name="Code reçu par SMS ou par E-mail").fill(
+        one_time_code(new_page, "alice@example.lu")
+    )
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes services eSanté")
+    expect(page.get_by_text("Bienvenue, Alice Martin.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Mon DSP").click()
+    expect(page.get_by_text(re.compile("Dossier de Soins Partagé de A Martin"))).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Déconnexion").click()
+    expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+    page.goto("/mes-services/")
+    expect(page).to_have_url(re.compile(r"/connexion/patient/\?suivant="))
