@@ -70,6 +70,16 @@ def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
     expect(page.get_by_text(re.compile("Dossier de Soins Partagé de A Martin"))).to_be_visible()
     assert_accessible(page)
 
+    page.goto("/mes-services/")
+    page.get_by_role("link", name="Mon compte", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    expect(page.get_by_text("(cette session)")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Changer mon mot de passe").click()
+    assert_accessible(page)
+    page.goto("/mon-compte/contact/")
+    assert_accessible(page)
+
     page.get_by_role("button", name="Déconnexion").click()
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
     page.goto("/mes-services/")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.models import Account, CodeChannel
+from esante.accounts.models import Account, CodeChannel, PatientSession
 from esante.accounts.verification import CodeVerification, Verification
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -124,3 +124,97 @@ def _create_account(
             person=person,
         )
     return account
+
+
+# Mon compte.
+
+
+def _notify(account: Account, subject: str, body: str, *, destination: str = "") -> None:
+    """A security notice to the account's registered channel (or to `destination`, an
+    address or number of that same channel that is being replaced)."""
+    channel = CodeChannel(account.code_channel)
+    queue_message(
+        Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+        recipient=destination or account.code_destination,
+        subject=subject,
+        body=body,
+        person=account.person,
+    )
+
+
+@transaction.atomic
+def change_password(account: Account, password_hash: str, *, ip_address: str | None) -> None:
+    Account.objects.filter(pk=account.pk).update(password=password_hash, failed_logins=0)
+    account.password = password_hash
+    record_event(
+        EventType.PASSWORD_CHANGED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+    )
+    with override("fr"):
+        _notify(
+            account,
+            _("Le mot de passe de votre compte eSanté a été changé"),
+            _(
+                "Le mot de passe de votre compte eSanté vient d'être changé. Si ce n'était "
+                "pas vous, appelez sans attendre le helpdesk au %(phone)s."
+            )
+            % {"phone": helpdesk_contacts().phone},
+        )
+
+
+@transaction.atomic
+def change_contact(
+    account: Account, channel: CodeChannel, destination: str, *, ip_address: str | None
+) -> None:
+    """The new channel was verified with a code; the old one is told of the change."""
+    old_channel, old_destination = account.code_channel, account.code_destination
+    with override("fr"):
+        queue_message(
+            Channel.SMS if old_channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=old_destination,
+            subject=_("Le moyen de réception de vos codes eSanté a été changé"),
+            body=_(
+                "Vos codes eSanté seront désormais envoyés à un autre numéro ou une autre "
+                "adresse. Si ce n'était pas vous, appelez sans attendre le helpdesk au "
+                "%(phone)s."
+            )
+            % {"phone": helpdesk_contacts().phone},
+            person=account.person,
+        )
+    account.code_channel = channel
+    account.phone = destination if channel == CodeChannel.SMS else ""
+    account.email = destination if channel == CodeChannel.EMAIL else ""
+    account.save(update_fields=["code_channel", "phone", "email"])
+    record_event(
+        EventType.CONTACT_CHANGED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+        channel=channel,
+    )
+
+
+@transaction.atomic
+def end_sessions(
+    account: Account, *, ip_address: str | None, only: int | None = None, keep: int | None = None
+) -> int:
+    """End the account's sessions (one of them, or all but the current one): their next
+    request is refused. Returns how many were ended."""
+    sessions = PatientSession.objects.filter(account=account, ended_at__isnull=True)
+    if only is not None:
+        sessions = sessions.filter(pk=only)
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep)
+    ended = list(sessions.values_list("pk", flat=True))
+    sessions.update(ended_at=timezone.now())
+    for session_id in ended:
+        record_event(
+            EventType.SESSION_ENDED,
+            actor=f"person:{account.person_id}",
+            person=account.person,
+            ip_address=ip_address,
+            session=session_id,
+        )
+    return len(ended)

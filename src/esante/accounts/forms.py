@@ -230,3 +230,21 @@ class LoginForm(forms.Form):
 
     def clean_matricule(self) -> str:
         return clean_matricule(self.cleaned_data["matricule"])
+
+
+class CurrentPasswordForm(PasswordForm):
+    """*Mon compte* → change the password: the current one, then the new one twice."""
+
+    current = forms.CharField(
+        label=_("Mot de passe actuel"),
+        strip=False,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
+    )
+    field_order = ["current", "password1", "password2"]
+
+    def __init__(self, *args: Any, person: InsuredPerson, **kwargs: Any):
+        super().__init__(*args, person=person, has_password=False, **kwargs)
+        self.fields["password1"].label = _("Nouveau mot de passe")
+        self.fields["password2"].label = _("Confirmation du nouveau mot de passe")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.accounts import login_views
+from esante.accounts import account_views, login_views
 
 app_name = "patient"
 
@@ -12,4 +12,9 @@ urlpatterns = [
     path("deconnexion/", login_views.logout, name="logout"),
     path("mes-services/", login_views.services, name="services"),
     path("mon-dsp/", login_views.my_record, name="record"),
+    path("mon-compte/", account_views.my_account, name="account"),
+    path("mon-compte/mot-de-passe/", account_views.password, name="password"),
+    path("mon-compte/mot-de-passe/code/", account_views.password_code, name="password_code"),
+    path("mon-compte/contact/", account_views.contact, name="contact"),
+    path("mon-compte/contact/code/", account_views.contact_code, name="contact_code"),
 ]

@@ -58,6 +58,7 @@ class CodePurpose(models.TextChoices):
     LOGIN = "login", _("Connexion")
     RECOVERY = "recovery", _("Mot de passe oublié")
     CONTACT_CHANGE = "contact_change", _("Changement de contact")
+    PASSWORD_CHANGE = "password_change", _("Changement de mot de passe")
 
 
 class OneTimeCode(models.Model):

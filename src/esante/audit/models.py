@@ -29,6 +29,9 @@ class EventType(models.TextChoices):
     LOGIN_FAILED = "login.failed", _("Connexion refusée")
     ACCOUNT_LOCKED = "account.locked", _("Compte bloqué temporairement")
     LOGGED_OUT = "login.logged_out", _("Déconnexion")
+    PASSWORD_CHANGED = "account.password_changed", _("Mot de passe changé")
+    CONTACT_CHANGED = "account.contact_changed", _("Moyen de réception des codes changé")
+    SESSION_ENDED = "account.session_ended", _("Session déconnectée à distance")
 
 
 class AuditEvent(models.Model):

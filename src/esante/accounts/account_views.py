@@ -1,0 +1,295 @@
+"""*Mon compte*: the patient's own security — password, code channel, sessions, events."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from esante import ratelimit
+from esante.accounts import actions
+from esante.accounts.contacts import mask
+from esante.accounts.flows import Flow, FlowState, stage_view
+from esante.accounts.forms import ContactForm, CurrentPasswordForm, OneTimeCodeForm
+from esante.accounts.middleware import patient_required
+from esante.accounts.models import Account, CodeChannel, CodePurpose
+from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
+from esante.accounts.views import OTP_REFUSALS
+from esante.audit.models import AuditEvent, EventType
+
+SECURITY_EVENTS = (
+    EventType.ACCOUNT_ACTIVATED,
+    EventType.LOGIN_SUCCEEDED,
+    EventType.LOGIN_FAILED,
+    EventType.ACCOUNT_LOCKED,
+    EventType.LOGGED_OUT,
+    EventType.PASSWORD_CHANGED,
+    EventType.CONTACT_CHANGED,
+    EventType.SESSION_ENDED,
+    EventType.OTP_FAILED,
+)
+
+
+def _account(request: HttpRequest) -> Account:
+    account: Account = request.patient.account  # type: ignore[attr-defined]
+    return account
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return ratelimit.client_ip(request) or None
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def my_account(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    current = request.patient.session  # type: ignore[attr-defined]
+    if request.method == "POST":
+        if "end_session" in request.POST:
+            try:
+                session_id = int(request.POST["end_session"])
+            except ValueError:
+                session_id = -1
+            ended = actions.end_sessions(account, ip_address=_ip(request), only=session_id)
+            if ended and session_id == current.pk:
+                request.session.flush()
+                return redirect("portal:home")
+            if ended:
+                messages.success(request, _("La session a été déconnectée."))
+        elif "end_others" in request.POST:
+            ended = actions.end_sessions(account, ip_address=_ip(request), keep=current.pk)
+            messages.success(
+                request,
+                _("Sessions déconnectées : %(count)d.") % {"count": ended},
+            )
+        return redirect("patient:account")
+    sessions = account.sessions.filter(ended_at__isnull=True).order_by("-last_seen_at")
+    events = AuditEvent.objects.filter(
+        person=account.person, event_type__in=SECURITY_EVENTS
+    ).order_by("-at", "-pk")[:20]
+    return render(
+        request,
+        "accounts/account/overview.html",
+        {
+            "account": account,
+            "person": account.person,
+            "current_session": current,
+            "sessions": sessions,
+            "events": events,
+            "destination": _masked(account),
+        },
+    )
+
+
+def _masked(account: Account) -> str:
+    return mask(account.code_channel, account.code_destination)
+
+
+# Changing the password: the current one, a new one, then a fresh one-time code.
+
+PASSWORD_CHANGE = Flow(
+    name="password_change",
+    stages=("code",),
+    url_names={"code": "patient:password_code"},
+    idle_timeout=datetime.timedelta(minutes=15),
+    entry_url="patient:password",
+    entry_message=gettext_lazy("Saisissez d'abord votre mot de passe actuel et le nouveau."),
+    expired_message=gettext_lazy(
+        "Après 15 minutes sans activité, le changement reprend au début par sécurité."
+    ),
+)
+
+CONTACT_CHANGE = Flow(
+    name="contact_change",
+    stages=("code",),
+    url_names={"code": "patient:contact_code"},
+    idle_timeout=datetime.timedelta(minutes=15),
+    entry_url="patient:contact",
+    entry_message=gettext_lazy("Choisissez d'abord le nouveau moyen de réception."),
+    expired_message=gettext_lazy(
+        "Après 15 minutes sans activité, le changement reprend au début par sécurité."
+    ),
+)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def password(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    form = CurrentPasswordForm(
+        request.POST if request.method == "POST" else None, person=account.person
+    )
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "accounts/account/password.html", {"form": form}, status=status)
+    ratelimit.check("login.failed", request, key=account.person.matricule)
+    if not check_password(form.cleaned_data["current"], account.password):
+        ratelimit.hit("login.failed", request, key=account.person.matricule)
+        form.add_error("current", _("Le mot de passe actuel est incorrect."))
+        return render(request, "accounts/account/password.html", {"form": form}, status=400)
+    state = PASSWORD_CHANGE.start(
+        request,
+        account_id=account.pk,
+        password_hash=make_password(form.cleaned_data["password1"]),
+    )
+    _send(request, PASSWORD_CHANGE, state, account, CodePurpose.PASSWORD_CHANGE)
+    return PASSWORD_CHANGE.advance(request, state, "code")
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    form = ContactForm(
+        request.POST if request.method == "POST" else None,
+        initial={"channel": account.code_channel},
+    )
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(
+            request,
+            "accounts/account/contact.html",
+            {"form": form, "destination": _masked(account)},
+            status=status,
+        )
+    channel = CodeChannel(form.cleaned_data["channel"])
+    destination = form.cleaned_data["destination"]
+    state = CONTACT_CHANGE.start(
+        request, account_id=account.pk, channel=channel, destination=destination
+    )
+    # The code goes to the new number or address: that is what it verifies.
+    _send(request, CONTACT_CHANGE, state, account, CodePurpose.CONTACT_CHANGE, channel, destination)
+    return CONTACT_CHANGE.advance(request, state, "code")
+
+
+def _send(
+    request: HttpRequest,
+    flow: Flow,
+    state: FlowState,
+    account: Account,
+    purpose: CodePurpose,
+    channel: CodeChannel | None = None,
+    destination: str = "",
+) -> None:
+    verification = CodeVerification.send(
+        request,
+        purpose=purpose,
+        flow_id=state.flow_id,
+        person=account.person,
+        channel=channel or CodeChannel(account.code_channel),
+        destination=destination or account.code_destination,
+    )
+    state.data["otp_id"] = verification.code.pk
+    flow.save(request, state)
+
+
+def _code_step(
+    request: HttpRequest,
+    flow: Flow,
+    state: FlowState,
+    *,
+    title: str,
+    apply: Any,
+) -> HttpResponse:
+    """The one-time code page of a change: resend, check, then `apply(account)`."""
+    account = _account(request)
+    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+    if verification is None or state.data.get("account_id") != account.pk:
+        flow.end(request)
+        return redirect("patient:account")
+    url_name = flow.url_names["code"]
+    if request.method == "POST" and "resend" in request.POST:
+        try:
+            fresh = verification.resend(request)
+        except ResendTooSoon as too_soon:
+            messages.warning(
+                request,
+                _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
+                % {"seconds": too_soon.seconds},
+            )
+        else:
+            state.data["otp_id"] = fresh.code.pk
+            flow.save(request, state)
+        return redirect(url_name)
+    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    context = {
+        "form": form,
+        "verification": verification,
+        "otp_minutes": settings.ESANTE_OTP_MINUTES,
+        "title": title,
+        "action": url_name,
+    }
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "accounts/account/code.html", context, status=status)
+    ratelimit.check("otp.failed", request, key=str(account.person_id))
+    with transaction.atomic():
+        result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
+        if result.ok:
+            apply(account)
+    if not result.ok:
+        ratelimit.hit("otp.failed", request, key=str(account.person_id))
+        if result.outcome is Outcome.WRONG:
+            form.add_error(
+                "code",
+                _(
+                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
+                    "demander un nouveau code."
+                )
+                % {"count": result.remaining_attempts},
+            )
+        else:
+            form.add_error("code", OTP_REFUSALS[result.outcome])
+        return render(request, "accounts/account/code.html", context, status=400)
+    flow.end(request)
+    return redirect("patient:account")
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+@stage_view(PASSWORD_CHANGE, "code")
+def password_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+    def apply(account: Account) -> None:
+        actions.change_password(account, state.data["password_hash"], ip_address=_ip(request))
+        messages.success(
+            request,
+            _(
+                "Votre mot de passe est changé. Si d'autres appareils sont connectés à votre "
+                "compte, vous pouvez les déconnecter ci-dessous."
+            ),
+        )
+
+    return _code_step(
+        request, PASSWORD_CHANGE, state, title=_("Changer mon mot de passe"), apply=apply
+    )
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+@stage_view(CONTACT_CHANGE, "code")
+def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+    def apply(account: Account) -> None:
+        actions.change_contact(
+            account,
+            CodeChannel(state.data["channel"]),
+            state.data["destination"],
+            ip_address=_ip(request),
+        )
+        messages.success(request, _("Vos codes seront désormais envoyés au nouveau moyen."))
+
+    return _code_step(
+        request,
+        CONTACT_CHANGE,
+        state,
+        title=_("Changer le moyen de réception des codes"),
+        apply=apply,
+    )

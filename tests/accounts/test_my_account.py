@@ -1,0 +1,147 @@
+"""*Mon compte*: password, code channel, sessions, security events, CGU."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.test import Client
+from django.urls import reverse
+
+from esante.accounts.models import Account, PatientSession
+from esante.audit.models import AuditEvent, EventType
+from esante.notifications.models import OutboundMessage
+from esante.registry.models import InsuredPerson
+from tests.accounts.test_login import EMAIL, log_in
+from tests.accounts.wizard import PASSWORD, activate, last_one_time_code, page_text
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "Neuf mots de passe 2026"
+
+
+@pytest.fixture
+def account(alice: InsuredPerson) -> Account:
+    activate(Client(), alice, EMAIL)
+    return Account.objects.get(person=alice)
+
+
+@pytest.fixture
+def logged_in(client: Client, account: Account) -> Client:
+    log_in(client, account)
+    return client
+
+
+def test_mon_compte_needs_a_login(client: Client) -> None:
+    assert client.get(reverse("patient:account"))["Location"].startswith(reverse("patient:login"))
+
+
+def test_mon_compte_shows_channel_sessions_events_and_cgu(
+    logged_in: Client, account: Account
+) -> None:
+    page = page_text(logged_in.get(reverse("patient:account")))
+
+    assert "*****@example.lu" in page
+    assert f"version {account.cgu_version}" in page
+    assert "(cette session)" in page
+    assert "Connexion réussie" in page
+    assert "Compte activé" in page
+
+
+def test_only_the_last_20_security_events_are_listed(logged_in: Client, account: Account) -> None:
+    for _event in range(25):
+        AuditEvent.objects.create(
+            event_type=EventType.LOGIN_FAILED, actor="anonymous", person=account.person
+        )
+
+    page = page_text(logged_in.get(reverse("patient:account")))
+
+    assert page.count("Connexion refusée") == 20
+
+
+def test_changing_the_password_asks_the_current_one_and_a_code(
+    logged_in: Client, account: Account
+) -> None:
+    wrong = logged_in.post(
+        reverse("patient:password"),
+        {"current": "not it 123", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert "Le mot de passe actuel est incorrect." in page_text(wrong)
+
+    weak = logged_in.post(
+        reverse("patient:password"),
+        {"current": PASSWORD, "password1": "abc", "password2": "abc"},
+    )
+    assert "Le mot de passe doit faire au minimum 8 caractères" in page_text(weak)
+
+    asked = logged_in.post(
+        reverse("patient:password"),
+        {"current": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert asked["Location"] == reverse("patient:password_code")
+    account.refresh_from_db()
+    assert check_password(PASSWORD, account.password)  # nothing changed before the code
+
+    done = logged_in.post(reverse("patient:password_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert done["Location"] == reverse("patient:account")
+    account.refresh_from_db()
+    assert check_password(NEW_PASSWORD, account.password)
+    assert AuditEvent.objects.filter(event_type=EventType.PASSWORD_CHANGED).exists()
+    notice = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
+    assert notice.subject == "Le mot de passe de votre compte eSanté a été changé"
+
+
+def test_the_other_sessions_can_be_ended_and_are_refused_next_time(
+    logged_in: Client, account: Account
+) -> None:
+    other = Client()
+    log_in(other, account)
+    assert other.get(reverse("patient:services")).status_code == 200
+
+    logged_in.post(reverse("patient:account"), {"end_others": "1"})
+
+    assert other.get(reverse("patient:services")).status_code == 302
+    assert logged_in.get(reverse("patient:services")).status_code == 200
+    assert AuditEvent.objects.filter(event_type=EventType.SESSION_ENDED).count() == 1
+
+
+def test_one_session_is_ended_with_deconnecter(logged_in: Client, account: Account) -> None:
+    other = Client()
+    log_in(other, account)
+    other_session = PatientSession.objects.latest("pk")
+
+    logged_in.post(reverse("patient:account"), {"end_session": str(other_session.pk)})
+
+    assert other.get(reverse("patient:services")).status_code == 302
+
+
+def test_nobody_ends_another_accounts_session(logged_in: Client, bob: InsuredPerson) -> None:
+    activate(Client(), bob, "bob@example.lu")
+    bobs = Client()
+    bobs.post(reverse("patient:login"), {"matricule": bob.matricule, "password": PASSWORD})
+    bobs.post(reverse("patient:login_code"), {"code": last_one_time_code("bob@example.lu")})
+    bob_session = PatientSession.objects.get(account__person=bob)
+
+    logged_in.post(reverse("patient:account"), {"end_session": str(bob_session.pk)})
+
+    assert bobs.get(reverse("patient:services")).status_code == 200
+
+
+def test_changing_the_channel_verifies_the_new_one_and_tells_the_old_one(
+    logged_in: Client, account: Account
+) -> None:
+    asked = logged_in.post(reverse("patient:contact"), {"channel": "sms", "mobile": "621 555 666"})
+    assert asked["Location"] == reverse("patient:contact_code")
+    sent_to = OutboundMessage.objects.latest("pk")
+    assert sent_to.recipient == "+352621555666"
+
+    done = logged_in.post(
+        reverse("patient:contact_code"), {"code": last_one_time_code("+352621555666")}
+    )
+
+    assert done["Location"] == reverse("patient:account")
+    account.refresh_from_db()
+    assert (account.code_channel, account.phone, account.email) == ("sms", "+352621555666", "")
+    told = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
+    assert told.subject == "Le moyen de réception de vos codes eSanté a été changé"
+    assert AuditEvent.objects.filter(event_type=EventType.CONTACT_CHANGED).exists()
