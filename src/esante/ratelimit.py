@@ -52,6 +52,8 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Wrong matricule/password pairs at login, per IP and per matricule (each account
     # also locks for a growing while: esante.accounts.login). From 3, a captcha is asked.
     "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
+    # Password recovery requests, per IP and per matricule.
+    "recovery.request": (Rule("ip", 10, HOUR), Rule("key", 5, DAY)),
     # New captchas (each one a database row) and their audio versions, per IP.
     "captcha.refresh": (Rule("ip", 300, HOUR),),
     "captcha.audio": (Rule("ip", 120, HOUR),),

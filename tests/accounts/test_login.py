@@ -294,3 +294,35 @@ def test_the_header_offers_mes_services_and_logout_once_logged_in(
 
     assert reverse("patient:logout") in page
     assert "Déconnexion" in page
+
+
+def test_a_login_from_a_new_browser_is_notified_and_the_browser_remembered(
+    client: Client, account: Account
+) -> None:
+    log_in(client, account)
+    first = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
+    assert first.subject == "Nouvelle connexion à votre compte eSanté"
+    assert client.cookies[login_rules.DEVICE_COOKIE]["httponly"]
+    client.post(reverse("patient:logout"))
+
+    log_in(client, account)  # the same browser: its cookie is known
+
+    last = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
+    assert last.subject == "Votre code à usage unique eSanté"
+    assert AuditEvent.objects.filter(event_type=EventType.NEW_DEVICE).count() == 1
+
+    log_in(Client(), account)  # another browser
+    assert AuditEvent.objects.filter(event_type=EventType.NEW_DEVICE).count() == 2
+
+
+def test_after_100_consecutive_failures_only_a_reset_opens_the_account(
+    client: Client, account: Account
+) -> None:
+    Account.objects.filter(pk=account.pk).update(
+        failed_logins=login_rules.MAX_CONSECUTIVE_FAILURES, locked_until=None
+    )
+
+    refused = submit_credentials(client, account.person.matricule, captcha=True)
+
+    assert refused.status_code == 400
+    assert "Le matricule ou le mot de passe est incorrect" in alert_text(refused)

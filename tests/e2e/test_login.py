@@ -84,3 +84,17 @@ def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
     page.goto("/mes-services/")
     expect(page).to_have_url(re.compile(r"/connexion/patient/\?suivant="))
+
+
+def test_mot_de_passe_oublie_pages_are_accessible(
+    page: Page, assert_accessible: AssertAccessible
+) -> None:
+    page.goto("/connexion/patient/")
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mot de passe oublié")
+    assert_accessible(page)
+    page.get_by_role("textbox", name="Matricule").fill("1918090138700")
+    page.get_by_role("textbox", name="Chiffres du captcha").fill("PASSED")
+    page.get_by_role("button", name="Etape suivante").click()
+    expect(page.get_by_role("status")).to_contain_text("Si ce matricule correspond")
+    assert_accessible(page)

@@ -88,20 +88,32 @@ def _create_account(
     code = verification.code
     channel = CodeChannel(code.channel)
     now = timezone.now()
-    account = Account.objects.create(
-        person=person,
-        password=password_hash,
-        code_channel=channel,
-        phone=code.destination if channel == CodeChannel.SMS else "",
-        email=code.destination if channel == CodeChannel.EMAIL else "",
-        activated_at=now,
-        activation_letter=letter,
-        cgu_version=cgu_version,
-        cgu_accepted_at=cgu_accepted_at,
-    )
-    CareRecord.objects.create(person=person, created_at=now)
+    fields = {
+        "password": password_hash,
+        "code_channel": channel,
+        "phone": code.destination if channel == CodeChannel.SMS else "",
+        "email": code.destination if channel == CodeChannel.EMAIL else "",
+        "activated_at": now,
+        "activation_letter": letter,
+        "cgu_version": cgu_version,
+        "cgu_accepted_at": cgu_accepted_at,
+        "failed_logins": 0,
+        "locked_until": None,
+    }
+    # A letter issued to someone who already has an account (they lost their password
+    # and their code channel) re-activates it: the DSP stays, password and contact change.
+    account = Account.objects.select_for_update().filter(person=person).first()
+    reactivated = account is not None
+    if account is None:
+        account = Account.objects.create(person=person, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(account, name, value)
+        account.save()
+        end_sessions(account, ip_address=ip_address)
+    CareRecord.objects.get_or_create(person=person, defaults={"created_at": now})
     record_event(
-        EventType.ACCOUNT_ACTIVATED,
+        EventType.ACCOUNT_REACTIVATED if reactivated else EventType.ACCOUNT_ACTIVATED,
         actor=f"person:{person.pk}",
         person=person,
         ip_address=ip_address,
@@ -218,3 +230,31 @@ def end_sessions(
             session=session_id,
         )
     return len(ended)
+
+
+@transaction.atomic
+def reset_password(account: Account, password_hash: str, *, ip_address: str | None) -> None:
+    """*Mot de passe oublié*, after the code sent to the registered channel: the new
+    password, every session ended, the lock lifted, the owner told."""
+    Account.objects.filter(pk=account.pk).update(
+        password=password_hash, failed_logins=0, locked_until=None
+    )
+    account.password = password_hash
+    end_sessions(account, ip_address=ip_address)
+    record_event(
+        EventType.PASSWORD_RESET,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+    )
+    with override("fr"):
+        _notify(
+            account,
+            _("Le mot de passe de votre compte eSanté a été changé"),
+            _(
+                "Le mot de passe de votre compte eSanté vient d'être réinitialisé (mot de "
+                "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
+                "vous, appelez sans attendre le helpdesk au %(phone)s."
+            )
+            % {"phone": helpdesk_contacts().phone},
+        )

@@ -3,7 +3,9 @@
 Lock policy (README, security): every wrong password on an account counts; from the 5th
 consecutive failure the account is locked for 1 minute, then 2, 4, 8 and at most 15
 minutes per further failure, so an attacker gets about 100 tries a day and nobody can lock
-a victim out for good; a success resets the count. The owner is told of a lock by their
+a victim out for good; a success resets the count. After 100 consecutive failures the
+password no longer opens the account until the owner resets it (*Mot de passe oublié*,
+with a code to their registered channel). The owner is told of a lock by their
 registered channel at each lock. While locked, the account's password is not checked at
 all (no oracle), and the answer is the one for a wrong password. A matricule without an
 account is checked against a dummy hash, so that all answers take the same time.
@@ -16,20 +18,22 @@ at logout, or when ended from *Mon compte*.
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.models import Account, CodeChannel, PatientSession
+from esante.accounts.models import Account, CodeChannel, KnownDevice, PatientSession
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.codes import keyed_hash
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
@@ -37,6 +41,9 @@ from esante.ratelimit import client_ip
 from esante.registry import matricule as matricule_rules
 
 LOCK_FROM_FAILURE = 5
+# NIST SP 800-63B: never more than 100 consecutive failures. Past them the password no
+# longer opens the account until *Mot de passe oublié* (a code to the owner) resets it.
+MAX_CONSECUTIVE_FAILURES = 100
 FIRST_LOCK = datetime.timedelta(minutes=1)
 LONGEST_LOCK = datetime.timedelta(minutes=15)
 SESSION_KEY = "patient_session_id"
@@ -64,13 +71,19 @@ def check_credentials(matricule: str, password: str, *, ip_address: str | None) 
         .first()
     )
     now = timezone.now()
-    if account is None or (account.locked_until is not None and account.locked_until > now):
+    if account is None or is_locked(account, now):
         check_password(password, _DUMMY_HASH)  # the same work as for an account
         return None
     if not check_password(password, account.password):
         register_failure(account, ip_address=ip_address, now=now)
         return None
     return account
+
+
+def is_locked(account: Account, now: datetime.datetime) -> bool:
+    if account.failed_logins >= MAX_CONSECUTIVE_FAILURES:
+        return True
+    return account.locked_until is not None and account.locked_until > now
 
 
 @transaction.atomic
@@ -197,3 +210,63 @@ class Patient:
     @property
     def account(self) -> Account | None:
         return self.session.account if self.session else None
+
+
+# Devices: a login from a browser never seen on the account is notified to its owner.
+
+DEVICE_COOKIE = "esante_appareil"
+DEVICE_COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+DEVICE_HASH_KIND = "device"
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> bool:
+    """After a login: known browser → seen now; new browser → remembered (cookie) and the
+    owner told. Returns whether the browser was new."""
+    token = request.COOKIES.get(DEVICE_COOKIE, "")
+    now = timezone.now()
+    if token:
+        known = KnownDevice.objects.filter(
+            account=account, token_hash=keyed_hash(DEVICE_HASH_KIND, token)
+        ).update(last_seen_at=now)
+        if known:
+            return False
+    token = secrets.token_urlsafe(32)
+    KnownDevice.objects.create(
+        account=account,
+        token_hash=keyed_hash(DEVICE_HASH_KIND, token),
+        user_agent=request.headers.get("User-Agent", "")[:300],
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_COOKIE_AGE,
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+    record_event(
+        EventType.NEW_DEVICE,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=client_ip(request) or None,
+    )
+    channel = CodeChannel(account.code_channel)
+    with override("fr"):
+        queue_message(
+            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=account.code_destination,
+            subject=_("Nouvelle connexion à votre compte eSanté"),
+            body=_(
+                "Une connexion à votre compte eSanté vient d'avoir lieu depuis un appareil "
+                "ou un navigateur inconnu (%(when)s). Si ce n'était pas vous, changez votre "
+                "mot de passe et appelez le helpdesk au %(phone)s."
+            )
+            % {
+                "when": timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
+                "phone": helpdesk_contacts().phone,
+            },
+            person=account.person,
+        )
+    return True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.accounts import account_views, login_views
+from esante.accounts import account_views, login_views, recovery_views
 
 app_name = "patient"
 
@@ -12,6 +12,13 @@ urlpatterns = [
     path("deconnexion/", login_views.logout, name="logout"),
     path("mes-services/", login_views.services, name="services"),
     path("mon-dsp/", login_views.my_record, name="record"),
+    path("mot-de-passe-oublie/", recovery_views.recovery, name="recovery"),
+    path("mot-de-passe-oublie/code/", recovery_views.recovery_code, name="recovery_code"),
+    path(
+        "mot-de-passe-oublie/nouveau/",
+        recovery_views.recovery_password,
+        name="recovery_password",
+    ),
     path("mon-compte/", account_views.my_account, name="account"),
     path("mon-compte/mot-de-passe/", account_views.password, name="password"),
     path("mon-compte/mot-de-passe/code/", account_views.password_code, name="password_code"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from esante import ratelimit
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import LoginForm, OneTimeCodeForm
-from esante.accounts.login import check_credentials, log_in, log_out
+from esante.accounts.login import check_credentials, log_in, log_out, remember_device
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose
 from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
@@ -166,7 +166,9 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     next_url = state.data.get("next") or ""
     LOGIN.end(request)
     log_in(request, account)
-    return redirect(next_url or "patient:services")
+    response = redirect(next_url or "patient:services")
+    remember_device(request, response, account)
+    return response
 
 
 @require_POST

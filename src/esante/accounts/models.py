@@ -110,3 +110,21 @@ class PatientSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.pk} ({self.account_id})"
+
+
+class KnownDevice(models.Model):
+    """A browser that has logged in to the account (a long-lived cookie holds its token;
+    only the token's keyed hash is here). A login from any other browser is notified."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="devices")
+    token_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("appareil connu")
+        verbose_name_plural = _("appareils connus")
+
+    def __str__(self) -> str:
+        return f"Appareil {self.pk} ({self.account_id})"

@@ -92,6 +92,7 @@ def wizard(
             "current_step": STEP_OF_STAGE[stage],
             "person": person,
             "is_minor": person is not None and person.is_minor,
+            "reactivation": state.data.get("reactivation", False),
             "otp_minutes": settings.ESANTE_OTP_MINUTES,
             **context,
         },
@@ -182,19 +183,24 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         actor="anonymous",
         ip_address=ratelimit.client_ip(request) or None,
     )
-    if checked.ok and checked.letter is not None and not _has_account(checked.letter.person):
+    if checked.ok and checked.letter is not None:
         person = checked.letter.person
         if state.data.get("person_id") != person.pk:
             # Another person than before: nothing chosen for the previous one carries over.
             for key in ("password_hash", "channel", "destination", "otp_id"):
                 state.data.pop(key, None)
-        state.data.update(letter_id=checked.letter.pk, person_id=person.pk, matricule=matricule)
+        state.data.update(
+            letter_id=checked.letter.pk,
+            person_id=person.pk,
+            matricule=matricule,
+            reactivation=_has_account(person),
+        )
         return ACTIVATION.advance(request, state, "password")
 
     if checked.wrong_pair:
         ratelimit.hit("activation.code_failed", request, key=matricule)
         form.add_error(None, WRONG_PAIR)
-    elif checked.outcome is CodeOutcome.USED or checked.ok:
+    elif checked.outcome is CodeOutcome.USED:
         context["already_activated"] = True
         form.add_error(None, _("Ce compte eSanté est déjà activé."))
     else:

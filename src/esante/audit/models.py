@@ -24,6 +24,7 @@ class EventType(models.TextChoices):
     OTP_SENT = "otp.sent", _("Code à usage unique envoyé")
     OTP_FAILED = "otp.failed", _("Code à usage unique erroné")
     ACCOUNT_ACTIVATED = "account.activated", _("Compte activé")
+    ACCOUNT_REACTIVATED = "account.reactivated", _("Compte réactivé par un nouveau courrier")
     RATE_LIMITED = "security.rate_limited", _("Limite de tentatives atteinte")
     LOGIN_SUCCEEDED = "login.succeeded", _("Connexion réussie")
     LOGIN_FAILED = "login.failed", _("Connexion refusée")
@@ -32,6 +33,8 @@ class EventType(models.TextChoices):
     PASSWORD_CHANGED = "account.password_changed", _("Mot de passe changé")
     CONTACT_CHANGED = "account.contact_changed", _("Moyen de réception des codes changé")
     SESSION_ENDED = "account.session_ended", _("Session déconnectée à distance")
+    PASSWORD_RESET = "account.password_reset", _("Mot de passe réinitialisé")
+    NEW_DEVICE = "login.new_device", _("Connexion depuis un nouvel appareil")
 
 
 class AuditEvent(models.Model):

@@ -283,7 +283,8 @@ def persons_needing_letters() -> QuerySet[InsuredPerson]:
     # one-to-one with related name "account" (esante.accounts), so this applies as soon
     # as that app is installed.
     if apps.is_installed("esante.accounts"):
-        persons = persons.filter(Q(account__isnull=True))
+        # With an account, only on request: the letter then re-activates the account.
+        persons = persons.filter(Q(account__isnull=True) | Exists(open_request))
     return persons
 
 
@@ -646,7 +647,7 @@ def request_new_letter(matricule: str, *, ip_address: str | None) -> None:
         .filter(matricule=matricule_rules.normalize(matricule), date_of_death__isnull=True)
         .first()
     )
-    if person is None or _has_account(person):
+    if person is None:
         return
     recent = LetterRequest.objects.filter(
         person=person, requested_at__gt=now - REQUEST_INTERVAL
@@ -657,10 +658,3 @@ def request_new_letter(matricule: str, *, ip_address: str | None) -> None:
     record_event(
         EventType.LETTER_REQUESTED, actor="anonymous", person=person, ip_address=ip_address
     )
-
-
-def _has_account(person: InsuredPerson) -> bool:
-    if not apps.is_installed("esante.accounts"):
-        return False
-    account_model = apps.get_model("accounts", "Account")
-    return bool(account_model.objects.filter(person=person).exists())
