@@ -16,14 +16,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
-from esante.accounts import actions
+from esante.accounts import actions, code_pages
+from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import ContactForm, CurrentPasswordForm, OneTimeCodeForm
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose
-from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
-from esante.accounts.views import OTP_REFUSALS
+from esante.accounts.verification import CodeVerification
 from esante.audit.models import AuditEvent, EventType
 
 SECURITY_EVENTS = (
@@ -208,17 +208,7 @@ def _code_step(
         return redirect("patient:account")
     url_name = flow.url_names["code"]
     if request.method == "POST" and "resend" in request.POST:
-        try:
-            fresh = verification.resend(request)
-        except ResendTooSoon as too_soon:
-            messages.warning(
-                request,
-                _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
-                % {"seconds": too_soon.seconds},
-            )
-        else:
-            state.data["otp_id"] = fresh.code.pk
-            flow.save(request, state)
+        code_pages.resend(request, flow, state, verification)
         return redirect(url_name)
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
     context = {
@@ -238,17 +228,7 @@ def _code_step(
             apply(account)
     if not result.ok:
         ratelimit.hit("otp.failed", request, key=str(account.person_id))
-        if result.outcome is Outcome.WRONG:
-            form.add_error(
-                "code",
-                _(
-                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
-                    "demander un nouveau code."
-                )
-                % {"count": result.remaining_attempts},
-            )
-        else:
-            form.add_error("code", OTP_REFUSALS[result.outcome])
+        form.add_error("code", refusal(result))
         return render(request, "accounts/account/code.html", context, status=400)
     flow.end(request)
     return redirect("patient:account")

@@ -17,13 +17,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import ratelimit
+from esante.accounts import code_pages
+from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import LoginForm, OneTimeCodeForm
 from esante.accounts.login import check_credentials, log_in, log_out, remember_device
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose
-from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
-from esante.accounts.views import OTP_REFUSALS
+from esante.accounts.verification import CodeVerification
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.records.models import CareRecord
 from esante.registry import matricule as matricule_rules
@@ -121,17 +122,7 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         LOGIN.end(request)
         return redirect("patient:login")
     if request.method == "POST" and "resend" in request.POST:
-        try:
-            fresh = verification.resend(request)
-        except ResendTooSoon as too_soon:
-            messages.warning(
-                request,
-                _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
-                % {"seconds": too_soon.seconds},
-            )
-        else:
-            state.data["otp_id"] = fresh.code.pk
-            LOGIN.save(request, state)
+        code_pages.resend(request, LOGIN, state, verification)
         return redirect("patient:login_code")
 
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
@@ -151,17 +142,7 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         )
     if not result.ok:
         ratelimit.hit("otp.failed", request, key=str(account.person_id))
-        if result.outcome is Outcome.WRONG:
-            form.add_error(
-                "code",
-                _(
-                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
-                    "demander un nouveau code."
-                )
-                % {"count": result.remaining_attempts},
-            )
-        else:
-            form.add_error("code", OTP_REFUSALS[result.outcome])
+        form.add_error("code", refusal(result))
         return render(request, "accounts/login/code.html", context, status=400)
     next_url = state.data.get("next") or ""
     LOGIN.end(request)

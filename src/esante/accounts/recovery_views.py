@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
 from esante.accounts import actions
+from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import NewLetterForm, OneTimeCodeForm, PasswordForm
 from esante.accounts.models import Account, CodeChannel, CodePurpose
@@ -32,7 +33,6 @@ from esante.accounts.verification import (
     Outcome,
     Verification,
 )
-from esante.accounts.views import OTP_REFUSALS
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry import matricule as matricule_rules
 
@@ -106,17 +106,7 @@ def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
             result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
     if not result.ok:
         ratelimit.hit("otp.failed", request, key=str(state.data.get("account_id")))
-        if result.outcome is Outcome.WRONG:
-            form.add_error(
-                "code",
-                _(
-                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
-                    "demander un nouveau code."
-                )
-                % {"count": result.remaining_attempts},
-            )
-        else:
-            form.add_error("code", OTP_REFUSALS[result.outcome])
+        form.add_error("code", refusal(result))
         return render(request, "accounts/recovery/code.html", context, status=400)
     return RECOVERY.advance(request, state, "password")
 

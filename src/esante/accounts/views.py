@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
-from esante.accounts import actions, cgu
+from esante.accounts import actions, cgu, code_pages
+from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
     ActivationCodeForm,
@@ -32,7 +33,7 @@ from esante.accounts.forms import (
     PasswordForm,
 )
 from esante.accounts.models import Account, CodeChannel, CodePurpose
-from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon
+from esante.accounts.verification import CodeVerification
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
 from esante.registry.models import InsuredPerson
@@ -320,22 +321,6 @@ def contact(request: HttpRequest, state: FlowState) -> HttpResponse:
     return ACTIVATION.advance(request, state, "otp")
 
 
-OTP_REFUSALS = {
-    Outcome.MALFORMED: gettext_lazy("Le code reçu compte 6 chiffres : vérifiez votre saisie."),
-    Outcome.EXHAUSTED: gettext_lazy(
-        "Trop d'essais erronés : ce code ne fonctionne plus. Demandez un nouveau code avec "
-        "« Renvoyer le code »."
-    ),
-    Outcome.EXPIRED: gettext_lazy(
-        "Ce code a expiré. Demandez un nouveau code avec « Renvoyer le code »."
-    ),
-    Outcome.USED: gettext_lazy(
-        "Ce code a déjà servi ou a été remplacé par un code plus récent : saisissez le dernier "
-        "code reçu."
-    ),
-}
-
-
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "otp")
 def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
@@ -345,7 +330,8 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
     if request.method == "POST" and "back" in request.POST:
         return ACTIVATION.go_back(request, state, "contact")
     if request.method == "POST" and "resend" in request.POST:
-        return _resend(request, state, verification)
+        code_pages.resend(request, ACTIVATION, state, verification)
+        return redirect("activation:otp")
 
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "verification": verification}
@@ -377,36 +363,11 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
     if activation.account is None:
         ratelimit.hit("otp.failed", request, key=str(state.data["person_id"]))
         result = activation.verification
-        if result.outcome is Outcome.WRONG:
-            form.add_error(
-                "code",
-                _(
-                    "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir "
-                    "demander un nouveau code."
-                )
-                % {"count": result.remaining_attempts},
-            )
-        else:
-            form.add_error("code", OTP_REFUSALS[result.outcome])
+        form.add_error("code", refusal(result))
         return wizard(request, state, "otp", context, status=400)
     state.data["account_id"] = activation.account.pk
     state.data.pop("password_hash", None)  # no longer needed anywhere
     return ACTIVATION.advance(request, state, "authenticators")
-
-
-def _resend(request: HttpRequest, state: FlowState, verification: CodeVerification) -> HttpResponse:
-    try:
-        fresh = verification.resend(request)
-    except ResendTooSoon as too_soon:
-        messages.warning(
-            request,
-            _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
-            % {"seconds": too_soon.seconds},
-        )
-        return redirect("activation:otp")
-    state.data["otp_id"] = fresh.code.pk
-    ACTIVATION.save(request, state)
-    return redirect("activation:otp")
 
 
 # Steps 4 and 5.

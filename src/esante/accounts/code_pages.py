@@ -1,0 +1,54 @@
+"""What every page that asks for a one-time code shares: the refusal messages, and
+*Renvoyer le code*. Used by activation, login, Mon compte and password recovery."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from esante.accounts.flows import Flow, FlowState
+from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon, Verification
+
+REFUSALS = {
+    Outcome.MALFORMED: gettext_lazy("Le code reçu compte 6 chiffres : vérifiez votre saisie."),
+    Outcome.EXHAUSTED: gettext_lazy(
+        "Trop d'essais erronés : ce code ne fonctionne plus. Demandez un nouveau code avec "
+        "« Renvoyer le code »."
+    ),
+    Outcome.EXPIRED: gettext_lazy(
+        "Ce code a expiré. Demandez un nouveau code avec « Renvoyer le code »."
+    ),
+    Outcome.USED: gettext_lazy(
+        "Ce code a déjà servi ou a été remplacé par un code plus récent : saisissez le dernier "
+        "code reçu."
+    ),
+}
+
+
+def refusal(result: Verification) -> str:
+    """Why a typed code was refused, for the code field's error."""
+    if result.outcome is Outcome.WRONG:
+        return _(
+            "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir demander "
+            "un nouveau code."
+        ) % {"count": result.remaining_attempts}
+    return str(REFUSALS[result.outcome])
+
+
+def resend(
+    request: HttpRequest, flow: Flow, state: FlowState, verification: CodeVerification
+) -> None:
+    """*Renvoyer le code*: a fresh code replaces the flow's, or a word on when it may."""
+    try:
+        fresh = verification.resend(request)
+    except ResendTooSoon as too_soon:
+        messages.warning(
+            request,
+            _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
+            % {"seconds": too_soon.seconds},
+        )
+        return
+    state.data["otp_id"] = fresh.code.pk
+    flow.save(request, state)
