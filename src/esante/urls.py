@@ -26,5 +26,6 @@ urlpatterns = [
     path("dev/", include("esante.notifications.urls")),
     path("activation/", include("esante.accounts.urls")),
     path("", include("esante.accounts.login_urls")),
+    path("", include("esante.records.urls")),
     path("", include("esante.portal.urls")),
 ]

@@ -69,6 +69,9 @@ def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
     page.get_by_role("link", name="Mon DSP").click()
     expect(page.get_by_text(re.compile("Dossier de Soins Partagé de A Martin"))).to_be_visible()
     assert_accessible(page)
+    page.get_by_role("link", name="Voir l'historique des accès").click()
+    expect(page.get_by_role("cell", name="Consultation du dossier")).to_be_visible()
+    assert_accessible(page)
 
     page.goto("/mes-services/")
     page.get_by_role("link", name="Mon compte", exact=True).click()

@@ -11,7 +11,6 @@ urlpatterns = [
     path("connexion/patient/code/", login_views.login_code, name="login_code"),
     path("deconnexion/", login_views.logout, name="logout"),
     path("mes-services/", login_views.services, name="services"),
-    path("mon-dsp/", login_views.my_record, name="record"),
     path("mot-de-passe-oublie/", recovery_views.recovery, name="recovery"),
     path("mot-de-passe-oublie/code/", recovery_views.recovery_code, name="recovery_code"),
     path(

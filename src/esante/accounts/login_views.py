@@ -26,7 +26,6 @@ from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose
 from esante.accounts.verification import CodeVerification
 from esante.portal.captcha import typed_values, wants_new_captcha
-from esante.records.models import CareRecord
 from esante.registry import matricule as matricule_rules
 
 LOGIN = Flow(
@@ -171,12 +170,3 @@ def services(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/services.html", {"person": account.person, "other_services": tiles}
     )
-
-
-@patient_required
-def my_record(request: HttpRequest) -> HttpResponse:
-    """*Mon DSP*: the holder's own record (documents and assistants come with the DSP
-    issue). Only ever the logged-in person's: no record id in the URL to tamper with."""
-    account: Account = request.patient.account  # type: ignore[attr-defined]
-    record = CareRecord.objects.select_related("person").get(person=account.person)
-    return render(request, "accounts/my_record.html", {"record": record})

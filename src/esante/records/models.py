@@ -1,6 +1,10 @@
-"""The DSP (Dossier de Soins Partagé), the shared care record of one insured person."""
+"""The DSP (Dossier de Soins Partagé), the shared care record of one insured person, and
+its access journal (*Historique des accès*)."""
 
 from __future__ import annotations
+
+import uuid
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -10,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 class CareRecord(models.Model):
     """One person's DSP. Created with the account; documents and assistants come later."""
 
+    # What URLs carry: unguessable, so that a record's address says nothing and cannot be
+    # counted through (every view still checks who may open it).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     person = models.OneToOneField(
         "registry.InsuredPerson", on_delete=models.PROTECT, related_name="care_record"
     )
@@ -22,3 +29,41 @@ class CareRecord(models.Model):
 
     def __str__(self) -> str:
         return f"DSP {self.pk} ({self.person_id})"
+
+
+class Capacity(models.TextChoices):
+    OWNER = "owner", _("Titulaire")
+    ASSISTANT = "assistant", _("Assistant DSP")
+
+
+class AccessAction(models.TextChoices):
+    READ_RECORD = "read_record", _("Consultation du dossier")
+    READ_JOURNAL = "read_journal", _("Consultation de l'historique des accès")
+
+
+class AccessEntry(models.Model):
+    """One line of a record's *Historique des accès*: who, in which capacity, when, what.
+    Append-only: written by esante.records.actions.journal, never changed."""
+
+    record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="journal")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="record_accesses"
+    )
+    capacity = models.CharField(max_length=10, choices=Capacity.choices)
+    action = models.CharField(max_length=20, choices=AccessAction.choices)
+    target = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("accès au DSP")
+        verbose_name_plural = _("historique des accès")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["record", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.record_id} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("The access journal is append-only.")
+        super().save(*args, **kwargs)

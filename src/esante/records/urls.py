@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from esante.records import views
+
+app_name = "records"
+
+urlpatterns = [
+    path("mon-dsp/", views.my_record, name="mine"),
+    path("dsp/<uuid:public_id>/", views.record, name="record"),
+    path("dsp/<uuid:public_id>/historique/", views.access_journal, name="journal"),
+]

@@ -1,0 +1,101 @@
+"""*Mon DSP* and its *Historique des accès*: who may open a record, and the journal."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from esante.accounts.models import Account
+from esante.records.models import AccessAction, AccessEntry, Capacity, CareRecord
+from esante.registry.models import InsuredPerson
+from tests.accounts.test_login import log_in
+from tests.accounts.wizard import activate, last_one_time_code, page_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice_client(alice: InsuredPerson) -> Client:
+    activate(Client(), alice, "alice@example.lu")
+    client = Client()
+    log_in(client, Account.objects.get(person=alice))
+    return client
+
+
+@pytest.fixture
+def charlie_client(charlie: InsuredPerson) -> Client:
+    activate(Client(), charlie, "charlie@example.lu")
+    client = Client()
+    client.post(
+        reverse("patient:login"),
+        {"matricule": charlie.matricule, "password": "Soleil d'hiver 2024"},
+    )
+    client.post(reverse("patient:login_code"), {"code": last_one_time_code("charlie@example.lu")})
+    return client
+
+
+def test_mon_dsp_opens_the_holders_record_with_name_and_age(
+    alice_client: Client, alice: InsuredPerson
+) -> None:
+    response = alice_client.get(reverse("records:mine"), follow=True)
+
+    record = CareRecord.objects.get(person=alice)
+    assert response.redirect_chain[-1][0] == reverse("records:record", args=[record.public_id])
+    assert f"Martin Alice ({alice.age()} ans)" in page_text(response)
+    entry = AccessEntry.objects.get()
+    assert (entry.actor, entry.capacity, entry.action) == (
+        alice,
+        Capacity.OWNER,
+        AccessAction.READ_RECORD,
+    )
+
+
+def test_an_outsider_gets_404_for_a_record_and_its_journal(
+    alice_client: Client, charlie_client: Client, alice: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+
+    for name in ("records:record", "records:journal"):
+        assert charlie_client.get(reverse(name, args=[record.public_id])).status_code == 404
+        assert charlie_client.get(reverse(name, args=[uuid.uuid4()])).status_code == 404
+    assert not AccessEntry.objects.filter(record=record).exists()
+
+
+def test_a_visitor_without_a_login_is_sent_to_the_login(alice: InsuredPerson) -> None:
+    activate(Client(), alice, "alice@example.lu")
+    record = CareRecord.objects.get(person=alice)
+
+    response = Client().get(reverse("records:record", args=[record.public_id]))
+
+    assert response["Location"].startswith(reverse("patient:login"))
+
+
+def test_the_journal_lists_every_access_page_by_page(
+    alice_client: Client, alice: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    for _visit in range(30):
+        alice_client.get(reverse("records:record", args=[record.public_id]))
+
+    first = page_text(alice_client.get(reverse("records:journal", args=[record.public_id])))
+    second = page_text(
+        alice_client.get(reverse("records:journal", args=[record.public_id]) + "?page=2")
+    )
+
+    assert "Page 1 sur 2" in first
+    assert first.count("Consultation du dossier") == 24  # the newest line is this reading
+    assert "Consultation de l'historique des accès" in first
+    assert "Page 2 sur 2" in second
+    assert AccessEntry.objects.filter(record=record).count() == 32
+
+
+def test_the_journal_is_append_only(alice_client: Client, alice: InsuredPerson) -> None:
+    alice_client.get(reverse("records:mine"), follow=True)
+    entry = AccessEntry.objects.get()
+
+    entry.target = "changed"
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
