@@ -99,3 +99,45 @@ def test_the_journal_is_append_only(alice_client: Client, alice: InsuredPerson) 
     entry.target = "changed"
     with pytest.raises(ValueError, match="append-only"):
         entry.save()
+
+
+def test_the_holder_closes_the_dsp_after_confirming_then_reopens_it(
+    alice_client: Client, alice: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    url = reverse("records:record", args=[record.public_id])
+    assert "Fermer mon DSP" in page_text(alice_client.get(url))
+
+    unconfirmed = alice_client.post(reverse("records:close", args=[record.public_id]), follow=True)
+    record.refresh_from_db()
+    assert record.closed_at is None
+    assert "Cochez la case pour confirmer la fermeture." in page_text(unconfirmed)
+
+    alice_client.post(reverse("records:close", args=[record.public_id]), {"confirm": "on"})
+    record.refresh_from_db()
+    closed = page_text(alice_client.get(url))
+    assert record.closed_at is not None
+    assert "Votre DSP est fermé" in closed
+    assert "Documents" not in closed
+
+    alice_client.post(reverse("records:reopen", args=[record.public_id]))
+    record.refresh_from_db()
+    assert record.closed_at is None
+    actions = list(
+        AccessEntry.objects.filter(record=record).order_by("pk").values_list("action", flat=True)
+    )
+    assert AccessAction.CLOSE in actions and AccessAction.REOPEN in actions
+
+
+def test_an_outsider_cannot_close_a_record(
+    alice_client: Client, charlie_client: Client, alice: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+
+    response = charlie_client.post(
+        reverse("records:close", args=[record.public_id]), {"confirm": "on"}
+    )
+
+    assert response.status_code == 404
+    record.refresh_from_db()
+    assert record.closed_at is None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils import timezone
+
 from esante.records.models import AccessAction, AccessEntry, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
 
@@ -18,3 +21,18 @@ def journal(
     return AccessEntry.objects.create(
         record=record, actor=actor, capacity=capacity, action=action, target=target[:200]
     )
+
+
+@transaction.atomic
+def close_record(record: CareRecord, *, actor: InsuredPerson) -> None:
+    """The holder closes their DSP: nothing is shown or added until they reopen it."""
+    CareRecord.objects.filter(pk=record.pk, closed_at__isnull=True).update(closed_at=timezone.now())
+    record.refresh_from_db(fields=["closed_at"])
+    journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.CLOSE)
+
+
+@transaction.atomic
+def reopen_record(record: CareRecord, *, actor: InsuredPerson) -> None:
+    CareRecord.objects.filter(pk=record.pk).update(closed_at=None)
+    record.closed_at = None
+    journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.REOPEN)

@@ -39,6 +39,8 @@ class Capacity(models.TextChoices):
 class AccessAction(models.TextChoices):
     READ_RECORD = "read_record", _("Consultation du dossier")
     READ_JOURNAL = "read_journal", _("Consultation de l'historique des accès")
+    CLOSE = "close", _("Fermeture du DSP")
+    REOPEN = "reopen", _("Réouverture du DSP")
 
 
 class AccessEntry(models.Model):

@@ -10,4 +10,6 @@ urlpatterns = [
     path("mon-dsp/", views.my_record, name="mine"),
     path("dsp/<uuid:public_id>/", views.record, name="record"),
     path("dsp/<uuid:public_id>/historique/", views.access_journal, name="journal"),
+    path("dsp/<uuid:public_id>/fermer/", views.close, name="close"),
+    path("dsp/<uuid:public_id>/rouvrir/", views.reopen, name="reopen"),
 ]
