@@ -227,7 +227,8 @@ def test_mes_services_needs_a_login_and_comes_back_after_it(
     done = client.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
 
     assert done["Location"] == "/mon-dsp/"
-    assert "Dossier de Soins Partagé de A Martin" in page_text(client.get("/mon-dsp/", follow=True))
+    # An adult's first access asks the organ-donation question first.
+    assert "Déclaration de don d'organes" in page_text(client.get("/mon-dsp/", follow=True))
 
 
 def test_a_next_address_elsewhere_is_ignored(client: Client, account: Account) -> None:

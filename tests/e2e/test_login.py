@@ -67,6 +67,11 @@ def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
     expect(page.get_by_text("Bienvenue, Alice Martin.")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Mon DSP").click()
+    # The first access asks the organ-donation question.
+    expect(page.get_by_role("heading", name="Déclaration de don d'organes")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Non, je ne m'y oppose pas.").check()
+    page.get_by_role("button", name="Enregistrer ma déclaration").click()
     expect(page.get_by_text(re.compile("Dossier de Soins Partagé de A Martin"))).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Je confirme vouloir fermer mon DSP.").check()

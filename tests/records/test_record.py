@@ -22,6 +22,10 @@ def alice_client(alice: InsuredPerson) -> Client:
     activate(Client(), alice, "alice@example.lu")
     client = Client()
     log_in(client, Account.objects.get(person=alice))
+    record = CareRecord.objects.get(person=alice)
+    client.post(
+        reverse("records:organ_donation", args=[record.public_id]), {"refuses_removal": "0"}
+    )
     return client
 
 
@@ -45,7 +49,7 @@ def test_mon_dsp_opens_the_holders_record_with_name_and_age(
     record = CareRecord.objects.get(person=alice)
     assert response.redirect_chain[-1][0] == reverse("records:record", args=[record.public_id])
     assert f"Martin Alice ({alice.age()} ans)" in page_text(response)
-    entry = AccessEntry.objects.get()
+    entry = AccessEntry.objects.filter(action=AccessAction.READ_RECORD).get()
     assert (entry.actor, entry.capacity, entry.action) == (
         alice,
         Capacity.OWNER,
@@ -61,7 +65,7 @@ def test_an_outsider_gets_404_for_a_record_and_its_journal(
     for name in ("records:record", "records:journal"):
         assert charlie_client.get(reverse(name, args=[record.public_id])).status_code == 404
         assert charlie_client.get(reverse(name, args=[uuid.uuid4()])).status_code == 404
-    assert not AccessEntry.objects.filter(record=record).exists()
+    assert not AccessEntry.objects.filter(record=record, actor__last_name="Weber").exists()
 
 
 def test_a_visitor_without_a_login_is_sent_to_the_login(alice: InsuredPerson) -> None:
@@ -89,12 +93,11 @@ def test_the_journal_lists_every_access_page_by_page(
     assert first.count("Consultation du dossier") == 24  # the newest line is this reading
     assert "Consultation de l'historique des accès" in first
     assert "Page 2 sur 2" in second
-    assert AccessEntry.objects.filter(record=record).count() == 32
+    assert AccessEntry.objects.filter(record=record).count() == 33  # and the declaration
 
 
 def test_the_journal_is_append_only(alice_client: Client, alice: InsuredPerson) -> None:
-    alice_client.get(reverse("records:mine"), follow=True)
-    entry = AccessEntry.objects.get()
+    entry = AccessEntry.objects.get()  # the organ-donation declaration
 
     entry.target = "changed"
     with pytest.raises(ValueError, match="append-only"):
@@ -141,3 +144,46 @@ def test_an_outsider_cannot_close_a_record(
     assert response.status_code == 404
     record.refresh_from_db()
     assert record.closed_at is None
+
+
+def test_an_adult_holder_is_asked_about_organ_donation_at_the_first_access(
+    alice: InsuredPerson,
+) -> None:
+    activate(Client(), alice, "alice@example.lu")
+    client = Client()
+    log_in(client, Account.objects.get(person=alice))
+    record = CareRecord.objects.get(person=alice)
+
+    first = client.get(reverse("records:mine"), follow=True)
+    assert first.redirect_chain[-1][0] == reverse("records:organ_donation", args=[record.public_id])
+    assert "Refusez-vous le prélèvement de vos organes après votre décès ?" in page_text(first)
+    refused = client.post(reverse("records:organ_donation", args=[record.public_id]), {})
+    assert "Choisissez l'une des deux réponses." in page_text(refused)
+
+    client.post(
+        reverse("records:organ_donation", args=[record.public_id]), {"refuses_removal": "1"}
+    )
+    page = page_text(client.get(reverse("records:record", args=[record.public_id])))
+    assert "vous avez déclaré refuser tout prélèvement" in page
+
+    client.post(
+        reverse("records:organ_donation", args=[record.public_id]), {"refuses_removal": "0"}
+    )
+    declarations = list(record.organ_declarations.values_list("refuses_removal", flat=True))
+    assert declarations == [False, True]  # the newest first, each kept with its date
+
+
+def test_a_minor_holder_is_not_asked(lea: InsuredPerson) -> None:
+    activate(Client(), lea, "parents@example.lu")
+    client = Client()
+    client.post(
+        reverse("patient:login"), {"matricule": lea.matricule, "password": "Soleil d'hiver 2024"}
+    )
+    client.post(reverse("patient:login_code"), {"code": last_one_time_code("parents@example.lu")})
+    record = CareRecord.objects.get(person=lea)
+
+    response = client.get(reverse("records:record", args=[record.public_id]))
+    asked = client.get(reverse("records:organ_donation", args=[record.public_id]))
+
+    assert response.status_code == 200
+    assert asked.status_code == 404

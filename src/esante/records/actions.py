@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from esante.records.models import AccessAction, AccessEntry, Capacity, CareRecord
+from esante.records.models import (
+    AccessAction,
+    AccessEntry,
+    Capacity,
+    CareRecord,
+    OrganDonationDeclaration,
+)
 from esante.registry.models import InsuredPerson
 
 
@@ -36,3 +42,15 @@ def reopen_record(record: CareRecord, *, actor: InsuredPerson) -> None:
     CareRecord.objects.filter(pk=record.pk).update(closed_at=None)
     record.closed_at = None
     journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.REOPEN)
+
+
+@transaction.atomic
+def declare_organ_donation(
+    record: CareRecord, *, actor: InsuredPerson, refuses_removal: bool
+) -> OrganDonationDeclaration:
+    """The holder's own declaration (never an assistant's), kept with its date."""
+    declaration = OrganDonationDeclaration.objects.create(
+        record=record, refuses_removal=refuses_removal
+    )
+    journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.ORGAN_DECLARATION)
+    return declaration

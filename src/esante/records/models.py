@@ -31,6 +31,25 @@ class CareRecord(models.Model):
         return f"DSP {self.pk} ({self.person_id})"
 
 
+class OrganDonationDeclaration(models.Model):
+    """The holder's declaration on organ removal after death, each answer kept with its
+    date (the last one stands). Asked of an adult holder at their first access."""
+
+    record = models.ForeignKey(
+        CareRecord, on_delete=models.PROTECT, related_name="organ_declarations"
+    )
+    refuses_removal = models.BooleanField()
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("déclaration de don d'organes")
+        verbose_name_plural = _("déclarations de don d'organes")
+        ordering = ["-declared_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Don d'organes {self.record_id} {self.declared_at:%Y-%m-%d}"
+
+
 class Capacity(models.TextChoices):
     OWNER = "owner", _("Titulaire")
     ASSISTANT = "assistant", _("Assistant DSP")
@@ -40,6 +59,7 @@ class AccessAction(models.TextChoices):
     READ_RECORD = "read_record", _("Consultation du dossier")
     READ_JOURNAL = "read_journal", _("Consultation de l'historique des accès")
     CLOSE = "close", _("Fermeture du DSP")
+    ORGAN_DECLARATION = "organ_declaration", _("Déclaration de don d'organes")
     REOPEN = "reopen", _("Réouverture du DSP")
 
 

@@ -11,12 +11,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
 from esante.records.access import open_record
-from esante.records.actions import close_record, journal, reopen_record
+from esante.records.actions import (
+    close_record,
+    declare_organ_donation,
+    journal,
+    reopen_record,
+)
 from esante.records.models import AccessAction, Capacity, CareRecord
 
 JOURNAL_PAGE_SIZE = 25
@@ -40,6 +45,10 @@ def my_record(request: HttpRequest) -> HttpResponse:
 def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = _visitor(request).person
     care_record, capacity = open_record(visitor, public_id)
+    declaration = care_record.organ_declarations.first()
+    if capacity is Capacity.OWNER and not visitor.is_minor and declaration is None:
+        # At the first access, an adult holder is asked the organ-donation question.
+        return redirect("records:organ_donation", public_id=care_record.public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
     return render(
         request,
@@ -49,6 +58,7 @@ def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "holder": care_record.person,
             "capacity": capacity,
             "close_form": CloseForm(),
+            "declaration": declaration,
         },
     )
 
@@ -100,4 +110,43 @@ def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         raise Http404
     reopen_record(care_record, actor=visitor)
     messages.success(request, _("Votre DSP est rouvert."))
+    return redirect("records:record", public_id=care_record.public_id)
+
+
+class OrganDonationForm(forms.Form):
+    refuses_removal = forms.TypedChoiceField(
+        label=gettext_lazy("Refusez-vous le prélèvement de vos organes après votre décès ?"),
+        choices=[
+            ("1", gettext_lazy("Oui, je refuse tout prélèvement d'organes après mon décès.")),
+            ("0", gettext_lazy("Non, je ne m'y oppose pas.")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choisissez l'une des deux réponses.")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The holder's declaration: asked at the first access, changeable at any time."""
+    visitor = _visitor(request).person
+    care_record, capacity = open_record(visitor, public_id)
+    if capacity is not Capacity.OWNER or visitor.is_minor:
+        raise Http404  # the holder's own decision, from majority
+    current = care_record.organ_declarations.first()
+    initial = {"refuses_removal": "1" if current.refuses_removal else "0"} if current else {}
+    form = OrganDonationForm(request.POST if request.method == "POST" else None, initial=initial)
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(
+            request,
+            "records/organ_donation.html",
+            {"record": care_record, "holder": care_record.person, "form": form, "current": current},
+            status=status,
+        )
+    declare_organ_donation(
+        care_record, actor=visitor, refuses_removal=form.cleaned_data["refuses_removal"]
+    )
+    messages.success(request, _("Votre déclaration est enregistrée."))
     return redirect("records:record", public_id=care_record.public_id)
