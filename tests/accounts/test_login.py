@@ -125,7 +125,7 @@ def test_an_unknown_matricule_costs_a_password_check_too(
 
     submit_credentials(client, matricule.make(datetime.date(1970, 5, 5), 7), PASSWORD)
 
-    assert checked == [login_rules._DUMMY_HASH]
+    assert checked == [login_rules.dummy_hash()]
 
 
 def test_locks_grow_from_the_fifth_failure_and_never_exceed_15_minutes() -> None:

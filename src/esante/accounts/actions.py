@@ -141,13 +141,12 @@ def _create_account(
 # Mon compte.
 
 
-def _notify(account: Account, subject: str, body: str, *, destination: str = "") -> None:
-    """A security notice to the account's registered channel (or to `destination`, an
-    address or number of that same channel that is being replaced)."""
+def notify_owner(account: Account, subject: str, body: str) -> None:
+    """A security notice to the account's registered channel (lock, new browser, changes)."""
     channel = CodeChannel(account.code_channel)
     queue_message(
         Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
-        recipient=destination or account.code_destination,
+        recipient=account.code_destination,
         subject=subject,
         body=body,
         person=account.person,
@@ -165,7 +164,7 @@ def change_password(account: Account, password_hash: str, *, ip_address: str | N
         ip_address=ip_address,
     )
     with override("fr"):
-        _notify(
+        notify_owner(
             account,
             _("Le mot de passe de votre compte eSanté a été changé"),
             _(
@@ -248,7 +247,7 @@ def reset_password(account: Account, password_hash: str, *, ip_address: str | No
         ip_address=ip_address,
     )
     with override("fr"):
-        _notify(
+        notify_owner(
             account,
             _("Le mot de passe de votre compte eSanté a été changé"),
             _(

@@ -18,6 +18,7 @@ at logout, or when ended from *Mon compte*.
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 
 from django.conf import settings
@@ -30,12 +31,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.models import Account, CodeChannel, KnownDevice, PatientSession
+from esante.accounts.actions import notify_owner
+from esante.accounts.models import Account, KnownDevice, PatientSession
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.codes import keyed_hash
-from esante.notifications.actions import queue_message
-from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.ratelimit import client_ip
 from esante.registry import matricule as matricule_rules
@@ -47,8 +47,13 @@ MAX_CONSECUTIVE_FAILURES = 100
 FIRST_LOCK = datetime.timedelta(minutes=1)
 LONGEST_LOCK = datetime.timedelta(minutes=15)
 SESSION_KEY = "patient_session_id"
-# Django hashes a known password this way when there is no account to check against.
-_DUMMY_HASH = make_password("esante-dummy-password-for-timing")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """What a password is checked against when there is no account (same Argon2 work).
+    Made on first use, not at import: every process and command would pay for it."""
+    return make_password("esante-dummy-password-for-timing")
 
 
 def lock_duration(failures: int) -> datetime.timedelta | None:
@@ -72,7 +77,7 @@ def check_credentials(matricule: str, password: str, *, ip_address: str | None) 
     )
     now = timezone.now()
     if account is None or is_locked(account, now):
-        check_password(password, _DUMMY_HASH)  # the same work as for an account
+        check_password(password, dummy_hash())  # the same work as for an account
         return None
     if not check_password(password, account.password):
         register_failure(account, ip_address=ip_address, now=now)
@@ -115,19 +120,16 @@ def register_failure(account: Account, *, ip_address: str | None, now: datetime.
 
 
 def _notify_lock(account: Account) -> None:
-    channel = CodeChannel(account.code_channel)
     with override("fr"):
-        queue_message(
-            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
-            recipient=account.code_destination,
-            subject=_("Votre compte eSanté est bloqué temporairement"),
-            body=_(
+        notify_owner(
+            account,
+            _("Votre compte eSanté est bloqué temporairement"),
+            _(
                 "Plusieurs mots de passe erronés ont été saisis pour votre compte eSanté : "
                 "la connexion est bloquée pendant quelques minutes. Si ce n'était pas vous, "
                 "changez votre mot de passe et appelez le helpdesk au %(phone)s."
             )
             % {"phone": helpdesk_contacts().phone},
-            person=account.person,
         )
 
 
@@ -252,13 +254,11 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
         person=account.person,
         ip_address=client_ip(request) or None,
     )
-    channel = CodeChannel(account.code_channel)
     with override("fr"):
-        queue_message(
-            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
-            recipient=account.code_destination,
-            subject=_("Nouvelle connexion à votre compte eSanté"),
-            body=_(
+        notify_owner(
+            account,
+            _("Nouvelle connexion à votre compte eSanté"),
+            _(
                 "Une connexion à votre compte eSanté vient d'avoir lieu depuis un appareil "
                 "ou un navigateur inconnu (%(when)s). Si ce n'était pas vous, changez votre "
                 "mot de passe et appelez le helpdesk au %(phone)s."
@@ -267,6 +267,5 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
                 "when": timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
                 "phone": helpdesk_contacts().phone,
             },
-            person=account.person,
         )
     return True
