@@ -54,6 +54,11 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
     # Password recovery requests, per IP and per matricule.
     "recovery.request": (Rule("ip", 10, HOUR), Rule("key", 5, DAY)),
+    # Searches of the Assistants panel by Numéro assuré, per IP and per account: enough
+    # for a family, far too few to scan the registry.
+    "assistant.search": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),
+    # Documents uploaded to the Espace personnel, per account.
+    "document.upload": (Rule("ip", 60, HOUR), Rule("key", 50, DAY)),
     # New captchas (each one a database row) and their audio versions, per IP.
     "captcha.refresh": (Rule("ip", 300, HOUR),),
     "captcha.audio": (Rule("ip", 120, HOUR),),

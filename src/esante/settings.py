@@ -222,6 +222,15 @@ STORAGES = {
             "directory_permissions_mode": 0o700,
         },
     },
+    # DSP documents: health data, never under a served URL; read through the record views.
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env_str("ESANTE_DOCUMENTS_DIR", str(VAR_DIR / "documents")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -304,6 +313,8 @@ ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
 ESANTE_SESSION_IDLE_MINUTES = env_int("ESANTE_SESSION_IDLE_MINUTES", 30, minimum=1)
 ESANTE_SESSION_MAX_HOURS = env_int("ESANTE_SESSION_MAX_HOURS", 12, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
+# Largest document a holder or an assistant may upload to the Espace personnel.
+ESANTE_UPLOAD_MAX_BYTES = env_int("ESANTE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Captcha of the activation forms (django-simple-captcha). Digits only, so that the audio
 # alternative (esante.portal.captcha) can read them out in French, German and English.

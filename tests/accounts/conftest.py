@@ -19,6 +19,10 @@ def activation_settings(settings: Any, tmp_path: Path, monkeypatch: pytest.Monke
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "letters")},
         },
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
     }
     settings.ESANTE_DEMO = True
     # django-simple-captcha reads its test mode once, at import: set where it reads it.

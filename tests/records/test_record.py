@@ -17,30 +17,6 @@ from tests.accounts.wizard import activate, last_one_time_code, page_text
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client(alice: InsuredPerson) -> Client:
-    activate(Client(), alice, "alice@example.lu")
-    client = Client()
-    log_in(client, Account.objects.get(person=alice))
-    record = CareRecord.objects.get(person=alice)
-    client.post(
-        reverse("records:organ_donation", args=[record.public_id]), {"refuses_removal": "0"}
-    )
-    return client
-
-
-@pytest.fixture
-def charlie_client(charlie: InsuredPerson) -> Client:
-    activate(Client(), charlie, "charlie@example.lu")
-    client = Client()
-    client.post(
-        reverse("patient:login"),
-        {"matricule": charlie.matricule, "password": "Soleil d'hiver 2024"},
-    )
-    client.post(reverse("patient:login_code"), {"code": last_one_time_code("charlie@example.lu")})
-    return client
-
-
 def test_mon_dsp_opens_the_holders_record_with_name_and_age(
     alice_client: Client, alice: InsuredPerson
 ) -> None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from esante.accounts.login import Patient
 
-View = Callable[..., HttpResponse]
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 class PatientMiddleware:
@@ -36,11 +37,11 @@ def patient_required(view: View) -> View:
     """Only for a logged-in patient; others go to the login page, then come back."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.patient.account is None:  # type: ignore[attr-defined]
             messages.info(request, LOGIN_REQUIRED)
             query = urlencode({"suivant": request.get_full_path()})
             return redirect(f"{reverse('patient:login')}?{query}")
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return cast(View, wrapper)

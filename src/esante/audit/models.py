@@ -35,6 +35,11 @@ class EventType(models.TextChoices):
     SESSION_ENDED = "account.session_ended", _("Session déconnectée à distance")
     PASSWORD_RESET = "account.password_reset", _("Mot de passe réinitialisé")
     NEW_DEVICE = "login.new_device", _("Connexion depuis un nouvel appareil")
+    ASSISTANT_SEARCHED = "assistant.searched", _("Recherche d'un assistant DSP")
+    ASSISTANT_ADDED = "assistant.added", _("Assistant DSP ajouté")
+    ASSISTANT_REMOVED = "assistant.removed", _("Assistant DSP retiré")
+    MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
+    MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
 
 
 class AuditEvent(models.Model):

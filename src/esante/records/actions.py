@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
+import datetime
 
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from esante.accounts.actions import notify_owner
+from esante.accounts.models import Account
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.portal.helpdesk import helpdesk_contacts
+from esante.records import documents
 from esante.records.models import (
     AccessAction,
     AccessEntry,
+    Assistant,
     Capacity,
     CareRecord,
+    Category,
+    Confidentiality,
+    Document,
     OrganDonationDeclaration,
 )
 from esante.registry.models import InsuredPerson
@@ -54,3 +69,238 @@ def declare_organ_donation(
     )
     journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.ORGAN_DECLARATION)
     return declaration
+
+
+# Documents ------------------------------------------------------------------------------
+
+
+def add_document(
+    record: CareRecord,
+    *,
+    actor: InsuredPerson,
+    capacity: Capacity,
+    upload: UploadedFile,
+    title: str,
+    document_date: datetime.date,
+    confidentiality: Confidentiality,
+) -> Document:
+    """An upload to the Espace personnel: type read from the content (UploadRefused
+    otherwise), file stored, then the document and its journal line in one transaction.
+    If that transaction fails, the stored file is removed: nothing half-written remains."""
+    content_type = documents.sniff_content_type(upload)
+    stored_name = documents.save_file(record.public_id, upload)
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                record=record,
+                category=Category.PATIENT,
+                title=title,
+                author=actor.full_name,
+                document_date=document_date,
+                stored_name=stored_name,
+                content_type=content_type,
+                size=upload.size or 0,
+                uploaded_by=actor,
+                confidentiality=confidentiality,
+            )
+            journal(
+                record, actor=actor, capacity=capacity, action=AccessAction.UPLOAD, target=title
+            )
+    except BaseException:
+        documents.storage().delete(stored_name)
+        raise
+    return document
+
+
+@transaction.atomic
+def delete_document(document: Document, *, actor: InsuredPerson, capacity: Capacity) -> None:
+    """Only what was uploaded to the Espace personnel can be deleted; the file goes once
+    the deletion is committed."""
+    if not document.in_personal_space:
+        raise ValueError("Only documents of the Espace personnel can be deleted.")
+    stored_name = document.stored_name
+    Document.objects.filter(pk=document.pk).delete()
+    journal(
+        document.record,
+        actor=actor,
+        capacity=capacity,
+        action=AccessAction.DELETE_DOCUMENT,
+        target=document.title,
+    )
+    transaction.on_commit(lambda: documents.storage().delete(stored_name))
+
+
+@transaction.atomic
+def set_masked(
+    document: Document, *, masked: bool, actor: InsuredPerson, capacity: Capacity
+) -> None:
+    document.masked_at = timezone.now() if masked else None
+    Document.objects.filter(pk=document.pk).update(masked_at=document.masked_at)
+    action = AccessAction.MASK if masked else AccessAction.UNMASK
+    journal(document.record, actor=actor, capacity=capacity, action=action, target=document.title)
+
+
+@transaction.atomic
+def set_confidentiality(
+    document: Document,
+    confidentiality: Confidentiality,
+    *,
+    actor: InsuredPerson,
+    capacity: Capacity,
+) -> None:
+    document.confidentiality = confidentiality
+    Document.objects.filter(pk=document.pk).update(confidentiality=confidentiality)
+    journal(
+        document.record,
+        actor=actor,
+        capacity=capacity,
+        action=AccessAction.CONFIDENTIALITY,
+        target=f"{document.title} : {confidentiality.label}",
+    )
+
+
+# Assistants -----------------------------------------------------------------------------
+
+
+class AssistantRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def find_assistant_candidate(
+    record: CareRecord, matricule: str, *, actor: InsuredPerson, ip_address: str | None
+) -> InsuredPerson | None:
+    """The *Rechercher* of the Assistants panel: the one person with this exact matricule
+    and an activated account, or None — whether the matricule exists or not, the answer is
+    the same. Every search is audited (the matricule itself is not written down)."""
+    person = (
+        InsuredPerson.objects.filter(
+            matricule=matricule, account__isnull=False, date_of_death__isnull=True
+        )
+        .only("pk", "first_name", "last_name", "esante_id")
+        .first()
+    )
+    record_event(
+        EventType.ASSISTANT_SEARCHED,
+        actor=f"person:{actor.pk}",
+        person=record.person,
+        ip_address=ip_address,
+        found=person is not None,
+    )
+    return person
+
+
+def add_assistant(
+    record: CareRecord,
+    assistant: InsuredPerson,
+    *,
+    role: str,
+    actor: InsuredPerson,
+    capacity: Capacity,
+    ip_address: str | None,
+) -> Assistant:
+    """Not the holder, not twice, only a person with an activated account (AssistantRefused
+    otherwise). Journaled, audited and notified to the holder and to the new assistant."""
+    if assistant.pk == record.person_id:
+        raise AssistantRefused(_("Le titulaire du DSP ne peut pas être son propre assistant."))
+    if not Account.objects.filter(person=assistant).exists():
+        raise AssistantRefused(not_activated_message())
+    try:
+        with transaction.atomic():
+            row = Assistant.objects.create(
+                record=record,
+                person=assistant,
+                role=role.strip(),
+                added_by=actor,
+                during_minority=record.person.is_minor,
+            )
+            journal(
+                record,
+                actor=actor,
+                capacity=capacity,
+                action=AccessAction.ADD_ASSISTANT,
+                target=assistant.public_label,
+            )
+            record_event(
+                EventType.ASSISTANT_ADDED,
+                actor=f"person:{actor.pk}",
+                person=record.person,
+                ip_address=ip_address,
+                assistant=assistant.pk,
+            )
+            _notify_assistant_change(record, assistant, added=True)
+    except IntegrityError as error:
+        raise AssistantRefused(_("Cette personne est déjà assistant DSP de ce dossier.")) from error
+    return row
+
+
+@transaction.atomic
+def remove_assistant(
+    row: Assistant,
+    *,
+    actor: InsuredPerson,
+    capacity: Capacity,
+    ip_address: str | None,
+) -> None:
+    """Effective at the assistant's very next request: every request checks the row."""
+    ended = Assistant.objects.filter(pk=row.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now(), ended_by=actor
+    )
+    if not ended:
+        return
+    journal(
+        row.record,
+        actor=actor,
+        capacity=capacity,
+        action=AccessAction.REMOVE_ASSISTANT,
+        target=row.person.public_label,
+    )
+    record_event(
+        EventType.ASSISTANT_REMOVED,
+        actor=f"person:{actor.pk}",
+        person=row.record.person,
+        ip_address=ip_address,
+        assistant=row.person_id,
+    )
+    _notify_assistant_change(row.record, row.person, added=False)
+
+
+def not_activated_message() -> str:
+    return str(
+        _(
+            "Aucune personne avec un compte eSanté activé ne correspond à ce numéro. La "
+            "personne doit d'abord activer son compte eSanté."
+        )
+    )
+
+
+def _notify_assistant_change(record: CareRecord, assistant: InsuredPerson, *, added: bool) -> None:
+    """Tell the holder and the assistant, each on their registered channel."""
+    holder = record.person
+    with override("fr"):
+        if added:
+            holder_text = _(
+                "%(assistant)s est désormais assistant DSP de votre dossier de soins partagé : "
+                "cette personne a les mêmes droits que vous sur votre DSP."
+            ) % {"assistant": assistant.public_label}
+            assistant_text = _(
+                "Vous êtes désormais assistant DSP du dossier de soins partagé de %(holder)s. "
+                "Vous y accédez depuis votre DSP, par « Accéder aux autres dossiers patient »."
+            ) % {"holder": holder.public_label}
+            subject = _("Un assistant DSP a été ajouté")
+        else:
+            holder_text = _(
+                "%(assistant)s n'est plus assistant DSP de votre dossier de soins partagé."
+            ) % {"assistant": assistant.public_label}
+            assistant_text = _(
+                "Vous n'êtes plus assistant DSP du dossier de soins partagé de %(holder)s."
+            ) % {"holder": holder.public_label}
+            subject = _("Un assistant DSP a été retiré")
+        help_line = _("Si ce n'était pas voulu, appelez le helpdesk au %(phone)s.") % {
+            "phone": helpdesk_contacts().phone
+        }
+        for person, text in ((holder, holder_text), (assistant, assistant_text)):
+            account = Account.objects.filter(person=person).first()
+            if account is not None:
+                notify_owner(account, subject, f"{text} {help_line}")

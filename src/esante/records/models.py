@@ -50,6 +50,123 @@ class OrganDonationDeclaration(models.Model):
         return f"Don d'organes {self.record_id} {self.declared_at:%Y-%m-%d}"
 
 
+class Category(models.TextChoices):
+    """What a document is (FHIR DocumentReference.category)."""
+
+    LABORATORY = "laboratory", _("Résultats de laboratoire")
+    HOSPITAL = "hospital", _("Rapports hospitaliers")
+    IMAGING = "imaging", _("Imagerie médicale")
+    PRESCRIPTION = "prescription", _("Prescriptions")
+    VACCINATION = "vaccination", _("Vaccinations")
+    PATIENT = "patient", _("Documents du patient")
+
+
+class Confidentiality(models.TextChoices):
+    """FHIR DocumentReference.securityLabel, HL7 v3 Confidentiality codes N, R, V."""
+
+    NORMAL = "N", _("Normal")
+    RESTRICTED = "R", _("Restreint")
+    VERY_RESTRICTED = "V", _("Très restreint")
+
+
+class Document(models.Model):
+    """One document of a DSP: from a care provider, or uploaded in the *Espace personnel*
+    by the holder or an assistant (then `uploaded_by` is set, and it can be deleted)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="documents")
+    category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
+    title = models.CharField(_("titre"), max_length=200)
+    author = models.CharField(_("auteur ou source"), max_length=200)
+    document_date = models.DateField(_("date du document"))
+    # Name in the private "documents" storage (esante.records.documents), random: it says
+    # nothing about the person or the document.
+    stored_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        "registry.InsuredPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="uploaded_documents",
+    )
+    confidentiality = models.CharField(
+        _("niveau de confidentialité"),
+        max_length=1,
+        choices=Confidentiality.choices,
+        default=Confidentiality.NORMAL,
+    )
+    # Masked: hidden from health professionals; the holder and assistants still see it.
+    masked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-document_date", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def in_personal_space(self) -> bool:
+        return self.uploaded_by_id is not None
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+            self.content_type, "bin"
+        )
+
+
+class AssistantType(models.TextChoices):
+    ASSISTANT_DSP = "assistant_dsp", _("Assistant DSP")
+
+
+class Assistant(models.Model):
+    """A person given the holder's rights on a DSP (FHIR: RelatedPerson with a Consent).
+
+    Active while `ended_at` is empty. Rights given while the holder was a minor end at
+    majority (`esante coming-of-age`), unless the holder then keeps them.
+    """
+
+    record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="assistants")
+    person = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="assisted_records"
+    )
+    type = models.CharField(
+        _("type"), max_length=20, choices=AssistantType.choices, default=AssistantType.ASSISTANT_DSP
+    )
+    role = models.CharField(_("rôle"), max_length=50, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="+"
+    )
+    during_minority = models.BooleanField(default=False)
+    majority_notice_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at_majority = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("assistant DSP")
+        verbose_name_plural = _("assistants DSP")
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "person"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_active_assistant_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Assistant {self.person_id} DSP {self.record_id}"
+
+
 class Capacity(models.TextChoices):
     OWNER = "owner", _("Titulaire")
     ASSISTANT = "assistant", _("Assistant DSP")
@@ -61,6 +178,15 @@ class AccessAction(models.TextChoices):
     CLOSE = "close", _("Fermeture du DSP")
     ORGAN_DECLARATION = "organ_declaration", _("Déclaration de don d'organes")
     REOPEN = "reopen", _("Réouverture du DSP")
+    READ_DOCUMENT = "read_document", _("Consultation d'un document")
+    UPLOAD = "upload", _("Ajout d'un document")
+    DELETE_DOCUMENT = "delete_document", _("Suppression d'un document")
+    MASK = "mask", _("Masquage d'un document")
+    UNMASK = "unmask", _("Démasquage d'un document")
+    CONFIDENTIALITY = "confidentiality", _("Niveau de confidentialité changé")
+    ADD_ASSISTANT = "add_assistant", _("Ajout d'un assistant")
+    REMOVE_ASSISTANT = "remove_assistant", _("Retrait d'un assistant")
+    ASSISTANT_SEARCH = "assistant_search", _("Recherche d'un assistant")
 
 
 class AccessEntry(models.Model):

@@ -1,55 +1,63 @@
-"""*Mon DSP* and its *Historique des accès*."""
+"""*Mon DSP*: the record page, its *Historique des accès*, closing and reopening, the
+organ-donation declaration, and the records one assists (*Accéder aux autres dossiers
+patient*). Documents: document_views; the Assistants panel: assistant_views."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account
-from esante.records.access import open_record
+from esante.records.access import active_assistants, assisted_records, open_record
 from esante.records.actions import (
     close_record,
     declare_organ_donation,
     journal,
     reopen_record,
 )
+from esante.records.forms import (
+    AssistantSearchForm,
+    CategoryFilterForm,
+    CloseForm,
+    OrganDonationForm,
+    UploadForm,
+)
 from esante.records.models import AccessAction, Capacity, CareRecord
+from esante.registry.models import InsuredPerson
 
 JOURNAL_PAGE_SIZE = 25
 
 
-def _visitor(request: HttpRequest) -> Account:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
-    return account
+def visitor_of(request: HttpRequest) -> InsuredPerson:
+    person: InsuredPerson = request.patient.account.person  # type: ignore[attr-defined]
+    return person
 
 
-@require_GET
-@patient_required
-def my_record(request: HttpRequest) -> HttpResponse:
-    """*Mon DSP*: the logged-in person's own record."""
-    record = CareRecord.objects.get(person=_visitor(request).person)
-    return redirect("records:record", public_id=record.public_id)
-
-
-@require_GET
-@patient_required
-def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    visitor = _visitor(request).person
-    care_record, capacity = open_record(visitor, public_id)
-    declaration = care_record.organ_declarations.first()
-    if capacity is Capacity.OWNER and not visitor.is_minor and declaration is None:
-        # At the first access, an adult holder is asked the organ-donation question.
-        return redirect("records:organ_donation", public_id=care_record.public_id)
-    journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
+def render_record(
+    request: HttpRequest,
+    care_record: CareRecord,
+    capacity: Capacity,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> HttpResponse:
+    """The record page; the document and assistant views render it again with their
+    form's errors or the search result, so that nothing typed is lost."""
+    filter_form = CategoryFilterForm(request.GET)
+    category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
+    documents = care_record.documents.select_related("uploaded_by")
+    if category:
+        documents = documents.filter(category=category)
+    context.setdefault("upload_form", UploadForm())
+    context.setdefault("adding", "ajouter" in request.GET)
+    context.setdefault("search_form", AssistantSearchForm())
     return render(
         request,
         "records/record.html",
@@ -57,16 +65,60 @@ def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "record": care_record,
             "holder": care_record.person,
             "capacity": capacity,
+            "documents": documents if care_record.closed_at is None else [],
+            "filter_form": filter_form,
+            "category": category,
+            "assistants": active_assistants(care_record).select_related("person__account"),
+            "assists_others": assisted_records(visitor_of(request)).exists(),
             "close_form": CloseForm(),
-            "declaration": declaration,
+            "declaration": care_record.organ_declarations.first(),
+            **context,
         },
+        status=status,
+    )
+
+
+@require_GET
+@patient_required
+def my_record(request: HttpRequest) -> HttpResponse:
+    """*Mon DSP*: the logged-in person's own record."""
+    care_record, _created = CareRecord.objects.get_or_create(person=visitor_of(request))
+    return redirect("records:record", public_id=care_record.public_id)
+
+
+@require_GET
+@patient_required
+def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    visitor = visitor_of(request)
+    care_record, capacity = open_record(visitor, public_id)
+    if (
+        capacity is Capacity.OWNER
+        and not visitor.is_minor
+        and not care_record.organ_declarations.exists()
+    ):
+        # At the first access, an adult holder is asked the organ-donation question.
+        return redirect("records:organ_donation", public_id=care_record.public_id)
+    journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
+    return render_record(request, care_record, capacity)
+
+
+@require_GET
+@patient_required
+def other_records(request: HttpRequest) -> HttpResponse:
+    """*Accéder aux autres dossiers patient*: the records where the visitor is assistant."""
+    visitor = visitor_of(request)
+    own = CareRecord.objects.filter(person=visitor).first()
+    return render(
+        request,
+        "records/others.html",
+        {"records": assisted_records(visitor), "own_record": own, "visitor": visitor},
     )
 
 
 @require_GET
 @patient_required
 def access_journal(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    visitor = _visitor(request).person
+    visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_JOURNAL)
     entries = care_record.journal.select_related("actor")
@@ -74,24 +126,23 @@ def access_journal(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "records/journal.html",
-        {"record": care_record, "holder": care_record.person, "page": page},
+        {"record": care_record, "holder": care_record.person, "capacity": capacity, "page": page},
     )
 
 
-class CloseForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=gettext_lazy("Je confirme vouloir fermer mon DSP."),
-        error_messages={"required": gettext_lazy("Cochez la case pour confirmer la fermeture.")},
-    )
+def _holder_only(visitor: InsuredPerson, public_id: uuid.UUID) -> CareRecord:
+    """Closing, reopening and the organ-donation declaration stay the holder's own."""
+    care_record, capacity = open_record(visitor, public_id)
+    if capacity is not Capacity.OWNER:
+        raise Http404
+    return care_record
 
 
 @require_POST
 @patient_required
 def close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    visitor = _visitor(request).person
-    care_record, capacity = open_record(visitor, public_id)
-    if capacity is not Capacity.OWNER:
-        raise Http404  # closing stays the holder's own decision
+    visitor = visitor_of(request)
+    care_record = _holder_only(visitor, public_id)
     form = CloseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Cochez la case pour confirmer la fermeture."))
@@ -104,35 +155,20 @@ def close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @patient_required
 def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    visitor = _visitor(request).person
-    care_record, capacity = open_record(visitor, public_id)
-    if capacity is not Capacity.OWNER:
-        raise Http404
+    visitor = visitor_of(request)
+    care_record = _holder_only(visitor, public_id)
     reopen_record(care_record, actor=visitor)
     messages.success(request, _("Votre DSP est rouvert."))
     return redirect("records:record", public_id=care_record.public_id)
-
-
-class OrganDonationForm(forms.Form):
-    refuses_removal = forms.TypedChoiceField(
-        label=gettext_lazy("Refusez-vous le prélèvement de vos organes après votre décès ?"),
-        choices=[
-            ("1", gettext_lazy("Oui, je refuse tout prélèvement d'organes après mon décès.")),
-            ("0", gettext_lazy("Non, je ne m'y oppose pas.")),
-        ],
-        coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Choisissez l'une des deux réponses.")},
-    )
 
 
 @require_http_methods(["GET", "POST"])
 @patient_required
 def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The holder's declaration: asked at the first access, changeable at any time."""
-    visitor = _visitor(request).person
-    care_record, capacity = open_record(visitor, public_id)
-    if capacity is not Capacity.OWNER or visitor.is_minor:
+    visitor = visitor_of(request)
+    care_record = _holder_only(visitor, public_id)
+    if visitor.is_minor:
         raise Http404  # the holder's own decision, from majority
     current = care_record.organ_declarations.first()
     initial = {"refuses_removal": "1" if current.refuses_removal else "0"} if current else {}
@@ -142,7 +178,13 @@ def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return render(
             request,
             "records/organ_donation.html",
-            {"record": care_record, "holder": care_record.person, "form": form, "current": current},
+            {
+                "record": care_record,
+                "holder": care_record.person,
+                "capacity": Capacity.OWNER,
+                "form": form,
+                "current": current,
+            },
             status=status,
         )
     declare_organ_donation(

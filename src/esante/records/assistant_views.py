@@ -1,0 +1,148 @@
+"""The *Assistants* panel of a DSP (the guide's pages 15 and 16): *Ajouter* opens a new
+row, *Numéro assuré* and *Rechercher* find the one person with that exact matricule and an
+activated account, shown minimally ("D Filat (6393913168)"); picking them, with *Type* and
+*Rôle*, then ✓ adds them. Holder and assistants alike manage the panel.
+
+The person found is kept server-side in the session for this record: the ✓ form names
+them by their public identifier, which must match, so nobody can be added without a
+search — and searches are rate-limited per account and per IP, and audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from esante import ratelimit
+from esante.accounts.middleware import patient_required
+from esante.records.access import active_assistants, open_record
+from esante.records.actions import (
+    AssistantRefused,
+    add_assistant,
+    find_assistant_candidate,
+    journal,
+    not_activated_message,
+    remove_assistant,
+)
+from esante.records.forms import AssistantAddForm, AssistantSearchForm
+from esante.records.models import AccessAction
+from esante.records.views import render_record, visitor_of
+from esante.registry.models import InsuredPerson
+
+
+def _session_key(public_id: uuid.UUID) -> str:
+    return f"esante.assistant_candidate.{public_id}"
+
+
+def _panel(public_id: uuid.UUID) -> str:
+    return reverse("records:record", args=[public_id]) + "#assistants"
+
+
+@require_POST
+@patient_required
+def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """*Rechercher*: at most one person, and the same answer for an unknown matricule and
+    for a person without an activated account."""
+    visitor = visitor_of(request)
+    care_record, capacity = open_record(visitor, public_id)
+    form = AssistantSearchForm(request.POST)
+    if not form.is_valid():
+        return render_record(
+            request, care_record, capacity, status=400, adding=True, search_form=form
+        )
+    ratelimit.check_and_hit("assistant.search", request, key=f"person:{visitor.pk}")
+    ip_address = ratelimit.client_ip(request) or None
+    candidate = find_assistant_candidate(
+        care_record, form.cleaned_data["numero"], actor=visitor, ip_address=ip_address
+    )
+    journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.ASSISTANT_SEARCH)
+    if candidate is None:
+        request.session.pop(_session_key(public_id), None)
+        form.add_error("numero", not_activated_message())
+        return render_record(
+            request, care_record, capacity, status=200, adding=True, search_form=form
+        )
+    request.session[_session_key(public_id)] = candidate.pk
+    return render_record(
+        request,
+        care_record,
+        capacity,
+        adding=True,
+        search_form=form,
+        candidate=candidate,
+        add_form=AssistantAddForm(),
+    )
+
+
+@require_POST
+@patient_required
+def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """✓: add the person found by the last search of this record's panel."""
+    visitor = visitor_of(request)
+    care_record, capacity = open_record(visitor, public_id)
+    candidate_pk = request.session.get(_session_key(public_id))
+    candidate = InsuredPerson.objects.filter(pk=candidate_pk).first() if candidate_pk else None
+    if candidate is None:
+        messages.error(request, _("Recherchez d'abord la personne par son numéro assuré."))
+        return redirect(reverse("records:record", args=[public_id]) + "?ajouter=1#assistants")
+    form = AssistantAddForm(request.POST)
+    if form.is_valid() and form.cleaned_data["candidate"] != candidate.esante_id:
+        form.add_error("candidate", _("Cliquez sur le nom trouvé pour le choisir."))
+    if not form.is_valid():
+        return render_record(
+            request,
+            care_record,
+            capacity,
+            status=400,
+            adding=True,
+            search_form=AssistantSearchForm(),
+            candidate=candidate,
+            add_form=form,
+        )
+    try:
+        add_assistant(
+            care_record,
+            candidate,
+            role=form.cleaned_data["role"],
+            actor=visitor,
+            capacity=capacity,
+            ip_address=ratelimit.client_ip(request) or None,
+        )
+    except AssistantRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s est maintenant assistant DSP de ce dossier.")
+            % {"name": candidate.public_label},
+        )
+    request.session.pop(_session_key(public_id), None)
+    return redirect(_panel(public_id))
+
+
+@require_POST
+@patient_required
+def remove(request: HttpRequest, public_id: uuid.UUID, assistant_id: int) -> HttpResponse:
+    """Takes effect at the removed assistant's very next request. An assistant may remove
+    themself; they then leave the record."""
+    visitor = visitor_of(request)
+    care_record, capacity = open_record(visitor, public_id)
+    row = get_object_or_404(
+        active_assistants(care_record).select_related("person"), pk=assistant_id
+    )
+    remove_assistant(
+        row, actor=visitor, capacity=capacity, ip_address=ratelimit.client_ip(request) or None
+    )
+    messages.success(
+        request,
+        _("%(name)s n'est plus assistant DSP de ce dossier.") % {"name": row.person.public_label},
+    )
+    if row.person_id == visitor.pk:
+        return redirect("records:mine")
+    return redirect(_panel(public_id))

@@ -1,0 +1,112 @@
+"""Document files: what may be uploaded, and where files are kept.
+
+Files live in the private "documents" storage (settings.STORAGES), under random names,
+never under a served URL: they are read only through the record views, which check access
+and journal the read. An upload's type is decided from its content, never from its name
+or the browser's claim.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import Storage, storages
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+MAGIC = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+class UploadRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def storage() -> Storage:
+    return storages["documents"]
+
+
+def max_bytes() -> int:
+    return int(settings.ESANTE_UPLOAD_MAX_BYTES)
+
+
+def sniff_content_type(upload: File[bytes]) -> str:
+    """The type of an uploaded file, read from its content, or UploadRefused.
+
+    PDF, JPEG and PNG are told by their signature; images are then opened and verified
+    by Pillow, so a file that merely starts like an image is refused.
+    """
+    if upload.size is not None and upload.size > max_bytes():
+        raise UploadRefused(too_large_message())
+    if not upload.size:
+        raise UploadRefused(str(_("Le fichier est vide.")))
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+    if content_type is None:
+        raise UploadRefused(wrong_type_message())
+    if content_type.startswith("image/"):
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+                if Image.MIME.get(image.format or "") != content_type:
+                    raise UploadRefused(wrong_type_message())
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            raise UploadRefused(wrong_type_message()) from error
+        finally:
+            upload.seek(0)
+    return content_type
+
+
+def wrong_type_message() -> str:
+    return str(
+        _("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG : seuls ces formats sont acceptés.")
+    )
+
+
+def too_large_message() -> str:
+    return str(_("Le fichier dépasse la taille maximale de %(size)s Mo.")) % {
+        "size": f"{max_bytes() / (1024 * 1024):.0f}"
+    }
+
+
+def save_file(record_public_id: uuid.UUID, upload: File[bytes]) -> str:
+    """Store the file under a random name; returns its name in the storage."""
+    name = f"{record_public_id.hex[:2]}/{uuid.uuid4().hex}"
+    return storage().save(name, upload)
+
+
+class SizeLimit(FileUploadHandler):
+    """An upload handler placed first: a file over the limit is dropped as it arrives
+    (never written to disk), while the form's other fields are still read."""
+
+    def __init__(self, request: HttpRequest, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.too_large = False
+
+    def new_file(self, *args: object, **kwargs: object) -> None:
+        super().new_file(*args, **kwargs)  # type: ignore[arg-type]
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None

@@ -1,0 +1,145 @@
+"""The forms of the DSP: what is typed, and the French message for each error."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from esante.records import documents
+from esante.records.models import AssistantType, Category, Confidentiality
+from esante.registry import matricule as matricule_rules
+
+
+class CloseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Je confirme vouloir fermer mon DSP."),
+        error_messages={"required": _("Cochez la case pour confirmer la fermeture.")},
+    )
+
+
+class OrganDonationForm(forms.Form):
+    refuses_removal = forms.TypedChoiceField(
+        label=_("Refusez-vous le prélèvement de vos organes après votre décès ?"),
+        choices=[
+            ("1", _("Oui, je refuse tout prélèvement d'organes après mon décès.")),
+            ("0", _("Non, je ne m'y oppose pas.")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez l'une des deux réponses.")},
+    )
+
+
+class CategoryFilterForm(forms.Form):
+    categorie = forms.ChoiceField(
+        label=_("Catégorie"),
+        required=False,
+        choices=[("", _("Toutes les catégories")), *Category.choices],
+    )
+
+
+def confidentiality_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Niveau de confidentialité"),
+        choices=Confidentiality.choices,
+        initial=Confidentiality.NORMAL,
+        help_text=_(
+            "Normal : visible par les professionnels de santé qui vous soignent. Restreint et "
+            "très restreint : réservé à un cercle de plus en plus étroit de professionnels."
+        ),
+        error_messages={"invalid_choice": _("Choisissez l'un des niveaux proposés.")},
+    )
+
+
+class UploadForm(forms.Form):
+    title = forms.CharField(
+        label=_("Titre du document"),
+        max_length=200,
+        error_messages={"required": _("Donnez un titre au document.")},
+    )
+    document_date = forms.DateField(
+        label=_("Date du document"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Indiquez la date du document."),
+            "invalid": _("Indiquez une date valide, par exemple 2026-03-14."),
+        },
+    )
+    confidentiality = confidentiality_field()
+    file = forms.FileField(
+        label=_("Fichier"),
+        help_text=_("PDF, JPEG ou PNG."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+        error_messages={
+            "required": _("Choisissez le fichier à ajouter."),
+            "empty": _("Le fichier est vide."),
+            "invalid": _("Le fichier n'a pas pu être lu : choisissez-le à nouveau."),
+        },
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["file"].help_text = _("PDF, JPEG ou PNG, %(size)s Mo au plus.") % {
+            "size": f"{documents.max_bytes() / (1024 * 1024):.0f}"
+        }
+
+    def clean_document_date(self) -> datetime.date:
+        value: datetime.date = self.cleaned_data["document_date"]
+        if value > timezone.localdate():
+            raise ValidationError(_("La date du document ne peut pas être dans le futur."))
+        if value.year < 1900:
+            raise ValidationError(_("Indiquez une date valide, par exemple 2026-03-14."))
+        return value
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        try:
+            self.content_type = documents.sniff_content_type(upload)
+        except documents.UploadRefused as refusal:
+            raise ValidationError(refusal.message) from refusal
+        return upload
+
+
+class ConfidentialityForm(forms.Form):
+    confidentiality = confidentiality_field()
+
+
+class AssistantSearchForm(forms.Form):
+    numero = forms.CharField(
+        label=_("Numéro assuré"),
+        max_length=32,
+        help_text=_("Le matricule exact de la personne, 11 ou 13 chiffres."),
+        error_messages={"required": _("Saisissez le numéro assuré de la personne.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_numero(self) -> str:
+        return matricule_rules.validate(self.cleaned_data["numero"])
+
+
+class AssistantAddForm(forms.Form):
+    candidate = forms.CharField(
+        label=_("Nom"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Cliquez sur le nom trouvé pour le choisir.")},
+    )
+    type = forms.ChoiceField(
+        label=_("Type"),
+        choices=AssistantType.choices,
+        error_messages={
+            "required": _("Choisissez le type Assistant DSP."),
+            "invalid_choice": _("Choisissez le type Assistant DSP."),
+        },
+    )
+    role = forms.CharField(
+        label=_("Rôle"),
+        required=False,
+        max_length=50,
+        help_text=_("Facultatif, par exemple « Mère »."),
+    )
