@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,6 +56,18 @@ def sms_gateway(settings: Any) -> Iterator[SmsGateway]:
     settings.ESANTE_SMS_GATEWAY_TIMEOUT = 2
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture(autouse=True)
+def _documents_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """DSP document files of each test go to its own folder, not to var/test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)

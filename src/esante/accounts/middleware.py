@@ -42,6 +42,12 @@ def patient_required(view: View) -> View:
             messages.info(request, LOGIN_REQUIRED)
             query = urlencode({"suivant": request.get_full_path()})
             return redirect(f"{reverse('patient:login')}?{query}")
+        match = request.resolver_match
+        if request.patient.account.majority_review_due and (  # type: ignore[attr-defined]
+            match is None or match.view_name != "records:majority"
+        ):
+            # Come of age: the holder makes the account their own before anything else.
+            return redirect("records:majority")
         return view(request, *args, **kwargs)
 
     return cast(View, wrapper)

@@ -40,6 +40,11 @@ class Account(models.Model):
     # (esante.accounts.login: growing locks, never permanent).
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Set at the holder's majority when the account was activated by a parent: at the next
+    # login they choose their own password, confirm the code channel, and decide about
+    # their former assistants (esante.records.majority).
+    majority_review_due = models.BooleanField(default=False)
+    majority_reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("compte eSanté")

@@ -33,7 +33,7 @@ from esante.registry.models import InsuredPerson
 def journal(
     record: CareRecord,
     *,
-    actor: InsuredPerson,
+    actor: InsuredPerson | None,
     capacity: Capacity,
     action: AccessAction,
     target: str = "",
@@ -229,7 +229,7 @@ def add_assistant(
                 ip_address=ip_address,
                 assistant=assistant.pk,
             )
-            _notify_assistant_change(record, assistant, added=True)
+            notify_assistant_change(record, assistant, added=True)
     except IntegrityError as error:
         raise AssistantRefused(_("Cette personne est déjà assistant DSP de ce dossier.")) from error
     return row
@@ -263,7 +263,7 @@ def remove_assistant(
         ip_address=ip_address,
         assistant=row.person_id,
     )
-    _notify_assistant_change(row.record, row.person, added=False)
+    notify_assistant_change(row.record, row.person, added=False)
 
 
 def not_activated_message() -> str:
@@ -275,7 +275,7 @@ def not_activated_message() -> str:
     )
 
 
-def _notify_assistant_change(record: CareRecord, assistant: InsuredPerson, *, added: bool) -> None:
+def notify_assistant_change(record: CareRecord, assistant: InsuredPerson, *, added: bool) -> None:
     """Tell the holder and the assistant, each on their registered channel."""
     holder = record.person
     with override("fr"):

@@ -170,6 +170,7 @@ class Assistant(models.Model):
 class Capacity(models.TextChoices):
     OWNER = "owner", _("Titulaire")
     ASSISTANT = "assistant", _("Assistant DSP")
+    AGENCY = "agency", _("Agence eSanté (automatique)")
 
 
 class AccessAction(models.TextChoices):
@@ -187,6 +188,7 @@ class AccessAction(models.TextChoices):
     ADD_ASSISTANT = "add_assistant", _("Ajout d'un assistant")
     REMOVE_ASSISTANT = "remove_assistant", _("Retrait d'un assistant")
     ASSISTANT_SEARCH = "assistant_search", _("Recherche d'un assistant")
+    MAJORITY_END = "majority_end", _("Fin des droits d'assistant à la majorité")
 
 
 class AccessEntry(models.Model):
@@ -195,8 +197,13 @@ class AccessEntry(models.Model):
 
     record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="journal")
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Empty for what the agency's own jobs do (the end of assistant rights at majority).
     actor = models.ForeignKey(
-        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="record_accesses"
+        "registry.InsuredPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="record_accesses",
     )
     capacity = models.CharField(max_length=10, choices=Capacity.choices)
     action = models.CharField(max_length=20, choices=AccessAction.choices)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.records import assistant_views, document_views, views
+from esante.records import assistant_views, document_views, majority_views, views
 
 app_name = "records"
 
@@ -12,6 +12,7 @@ document = record + "documents/<uuid:document_id>/"
 urlpatterns = [
     path("mon-dsp/", views.my_record, name="mine"),
     path("dsp/autres-dossiers/", views.other_records, name="others"),
+    path("majorite/", majority_views.majority, name="majority"),
     path(record, views.record, name="record"),
     path(record + "historique/", views.access_journal, name="journal"),
     path(record + "fermer/", views.close, name="close"),

@@ -1,0 +1,99 @@
+"""The first login after majority: the holder, whose account a parent activated, chooses
+their own password, confirms or replaces the code channel, and keeps or removes each
+former assistant. Until this page is done, every patient page leads here."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from esante import ratelimit
+from esante.accounts.actions import change_password
+from esante.accounts.contacts import mask
+from esante.accounts.forms import PasswordForm
+from esante.accounts.middleware import patient_required
+from esante.accounts.models import Account
+from esante.records.majority import former_assistants, keep_assistants
+from esante.records.models import CareRecord
+
+
+class MajorityForm(PasswordForm):
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Moyen de réception de vos codes à usage unique"),
+        choices=[
+            ("keep", gettext_lazy("Je garde ce moyen : il est bien à moi.")),
+            ("replace", gettext_lazy("Je le remplace par mon propre numéro ou adresse.")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choisissez de garder ou de remplacer ce moyen.")},
+    )
+    kept = forms.MultipleChoiceField(
+        label=gettext_lazy("Vos anciens assistants DSP que vous gardez"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Les personnes non cochées n'ont plus accès à votre DSP."),
+    )
+
+    def __init__(self, *args: Any, former: list[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        kept = cast(forms.MultipleChoiceField, self.fields["kept"])
+        kept.choices = [(str(row.pk), row.person.public_label) for row in former]
+        if not former:
+            del self.fields["kept"]
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def majority(request: HttpRequest) -> HttpResponse:
+    account: Account = request.patient.account  # type: ignore[attr-defined]
+    if not account.majority_review_due:
+        return redirect("patient:services")
+    holder = account.person
+    care_record, _created = CareRecord.objects.get_or_create(person=holder)
+    former = former_assistants(care_record)
+    form = MajorityForm(
+        request.POST if request.method == "POST" else None,
+        person=holder,
+        has_password=False,
+        former=former,
+    )
+    if not form.is_valid():
+        return render(
+            request,
+            "records/majority.html",
+            {
+                "form": form,
+                "holder": holder,
+                "destination": mask(account.code_channel, account.code_destination),
+            },
+            status=400 if request.method == "POST" else 200,
+        )
+    kept_ids = set(form.cleaned_data.get("kept", []))
+    ip_address = ratelimit.client_ip(request) or None
+    with transaction.atomic():
+        change_password(
+            account, make_password(form.cleaned_data["password1"]), ip_address=ip_address
+        )
+        keep_assistants(
+            care_record,
+            [row for row in former if str(row.pk) in kept_ids],
+            holder=holder,
+            ip_address=ip_address,
+        )
+        Account.objects.filter(pk=account.pk).update(
+            majority_review_due=False, majority_reviewed_at=timezone.now()
+        )
+    messages.success(request, _("Votre compte eSanté est désormais le vôtre."))
+    if form.cleaned_data["channel"] == "replace":
+        return redirect("patient:contact")
+    return redirect("records:mine")

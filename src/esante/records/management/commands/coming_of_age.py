@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from esante.records.majority import coming_of_age
+
+
+class Command(BaseCommand):
+    help = (
+        "Majorité : avis 30 jours avant les 18 ans, puis fin des droits d'assistant DSP "
+        "donnés pendant la minorité. Quotidienne, idempotente, sûre à la main."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--date", type=datetime.date.fromisoformat, help="Le jour à traiter (AAAA-MM-JJ)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run = coming_of_age(options["date"])
+        self.stdout.write(
+            f"{run.notices} avis envoyé(s), {run.ended} droit(s) d'assistant terminé(s)."
+        )
