@@ -69,7 +69,6 @@ def render_record(
             "filter_form": filter_form,
             "category": category,
             "assistants": active_assistants(care_record).select_related("person__account"),
-            "assists_others": assisted_records(visitor_of(request)).exists(),
             "close_form": CloseForm(),
             "declaration": care_record.organ_declarations.first(),
             **context,
