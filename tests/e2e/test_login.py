@@ -76,7 +76,7 @@ def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
     assert_accessible(page)
     page.get_by_label("Je confirme vouloir fermer mon DSP.").check()
     page.get_by_role("button", name="Fermer mon DSP").click()
-    expect(page.get_by_role("heading", name="Votre DSP est fermé")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ce DSP est fermé")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Rouvrir mon DSP").click()
     expect(page.get_by_role("heading", name="Documents")).to_be_visible()

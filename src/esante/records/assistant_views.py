@@ -40,6 +40,12 @@ def _session_key(public_id: uuid.UUID) -> str:
     return f"esante.assistant_candidate.{public_id}"
 
 
+def _focus(form: AssistantSearchForm) -> None:
+    """After a refused search, the keyboard starts again in the Numéro assuré field (its
+    error is tied to it), not at the top of the page."""
+    form.fields["numero"].widget.attrs["data-autofocus"] = ""
+
+
 def _panel(public_id: uuid.UUID) -> str:
     return reverse("records:record", args=[public_id]) + "#assistants"
 
@@ -53,6 +59,7 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     care_record, capacity = open_record(visitor, public_id)
     form = AssistantSearchForm(request.POST)
     if not form.is_valid():
+        _focus(form)
         return render_record(
             request, care_record, capacity, status=400, adding=True, search_form=form
         )
@@ -65,6 +72,7 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if candidate is None:
         request.session.pop(_session_key(public_id), None)
         form.add_error("numero", not_activated_message())
+        _focus(form)
         return render_record(
             request, care_record, capacity, status=200, adding=True, search_form=form
         )
