@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -18,6 +20,7 @@ from esante.records import documents
 from esante.records.models import (
     AccessAction,
     AccessEntry,
+    Assistant,
     CareRecord,
     Category,
     Confidentiality,
@@ -25,6 +28,7 @@ from esante.records.models import (
 )
 from esante.registry.models import InsuredPerson
 from tests.accounts.wizard import page_text
+from tests.factories import make_person, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +266,19 @@ def test_a_document_of_another_record_is_not_found(
     )
 
     assert response.status_code == 404
+
+
+def test_the_record_page_costs_the_same_queries_with_many_documents_and_assistants(
+    alice_client: Client, record: CareRecord, alice: InsuredPerson
+) -> None:
+    url = reverse("records:record", args=[record.public_id])
+    provider_document(record)
+    with CaptureQueriesContext(connection) as few:
+        alice_client.get(url)
+    for number in range(12):
+        provider_document(record, title=f"Bilan {number}")
+        person = make_person("Paul", f"Kieffer{number}", years_ago(40 + number))
+        Assistant.objects.create(record=record, person=person, added_by=alice)
+    with CaptureQueriesContext(connection) as many:
+        alice_client.get(url)
+    assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
