@@ -16,13 +16,19 @@ $(VENV)/.base-installed: requirements/base.lock pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+$(VENV)/.demo-installed: requirements/demo.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/demo.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.base-installed
 
-## make run: the portal with demo data at http://127.0.0.1:$(PORT), on SQLite, gunicorn + whitenoise
-run: $(VENV)/.base-installed
+$(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.base-installed $(VENV)/.demo-installed
+
+## make run: the portal with demo data at http://127.0.0.1:$(PORT), on SQLite, gunicorn + whitenoise,
+## and the demo identity provider "LuxTrust (démo)" at http://127.0.0.1:9400
+run: $(VENV)/.demo-installed
 	DEBUG=$${DEBUG:-1} ESANTE_DEMO=$${ESANTE_DEMO:-1} $(BIN)/esante serve
 
 ## make test: lint, types and the whole test suite
@@ -37,6 +43,7 @@ qa: test
 ## make lock: regenerate both lock files from pyproject.toml
 lock: $(VENV)/.dev-installed
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
+	$(BIN)/uv pip compile pyproject.toml --extra demo --python-version 3.11 --generate-hashes -q -o requirements/demo.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
 
 ## make messages: extract French source strings into the DE and EN catalogues, then compile

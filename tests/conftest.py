@@ -8,7 +8,7 @@ import pytest
 
 from esante.registry.models import InsuredPerson
 from tests.factories import make_person, years_ago
-from tests.servers import SmsGateway, SmtpServer
+from tests.servers import OidcProvider, SmsGateway, SmtpServer
 
 
 @pytest.fixture
@@ -80,3 +80,19 @@ def _fresh_shared_cache(settings: Any) -> None:
         from django.core.cache import cache
 
         cache.clear()
+
+
+@pytest.fixture(scope="session")
+def oidc_process() -> Iterator[OidcProvider]:
+    """One real provider process for the whole run (it starts in about a second)."""
+    provider = OidcProvider()
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc_provider(oidc_process: OidcProvider, settings: Any) -> OidcProvider:
+    """The provider, configured as the platform's "LuxTrust"."""
+    settings.ESANTE_OIDC_PROVIDERS = [oidc_process.provider_setting()]
+    return oidc_process

@@ -1,16 +1,21 @@
-"""Real servers on loopback for the delivery tests: SMTP (aiosmtpd) and an SMS gateway."""
+"""Real servers on loopback: SMTP (aiosmtpd), an SMS gateway, an OpenID Connect provider."""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote
 
+import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -101,3 +106,67 @@ class SmsGateway:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class OidcProvider:
+    """A real OpenID Connect provider process (oidc-provider-mock) on a loopback port:
+    the stand-in for LuxTrust. `add_user` gives a subject its claims; `authorize` plays the
+    person at the provider's login form and returns where the provider sends the browser."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "oidc_provider_mock",
+                "--port",
+                str(self.port),
+                "--require-nonce",
+                "true",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/.well-known/openid-configuration", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("oidc-provider-mock did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def add_user(self, subject: str, **claims: Any) -> None:
+        response = requests.put(f"{self.url}/users/{quote(subject)}", json=claims, timeout=5)
+        response.raise_for_status()
+
+    def authorize(self, authorize_url: str, subject: str | None, *, deny: bool = False) -> str:
+        """Submit the provider's form for `subject` (or deny); the redirect back to us."""
+        data = {"action": "deny"} if deny else {"sub": subject or ""}
+        response = requests.post(authorize_url, data=data, allow_redirects=False, timeout=5)
+        assert response.status_code in (302, 303), response.text[:300]
+        return str(response.headers["Location"])
+
+    def provider_setting(self, **overrides: Any) -> dict[str, Any]:
+        return {
+            "slug": "luxtrust",
+            "name": "LuxTrust",
+            "issuer": self.url,
+            "client_id": "esante-test",
+            "client_secret": "test-secret",
+            "scopes": "openid profile",
+            "national_id_claim": "matricule",
+            **overrides,
+        }

@@ -54,6 +54,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
     # Password recovery requests, per IP and per matricule.
     "recovery.request": (Rule("ip", 10, HOUR), Rule("key", 5, DAY)),
+    # Trips to an identity provider and back, per IP.
+    "oidc.start": (Rule("ip", 60, HOUR),),
+    "oidc.callback": (Rule("ip", 60, HOUR),),
     # Searches of the Assistants panel by Numéro assuré, per IP and per account: enough
     # for a family, far too few to scan the registry.
     "assistant.search": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),

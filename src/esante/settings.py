@@ -7,6 +7,7 @@ Each knob is read through a small typed helper that refuses a value it cannot pa
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -313,6 +314,29 @@ ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
 ESANTE_SESSION_IDLE_MINUTES = env_int("ESANTE_SESSION_IDLE_MINUTES", 30, minimum=1)
 ESANTE_SESSION_MAX_HOURS = env_int("ESANTE_SESSION_MAX_HOURS", 12, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
+# External identity providers (OpenID Connect; LuxTrust and others): a JSON list of
+# {"slug", "name", "issuer", "client_id", "client_secret", "scopes", "logo",
+# "national_id_claim"} — see README, "Identity providers". In demo mode without any, the
+# local "LuxTrust (démo)" that `make run` starts (oidc-provider-mock) on ESANTE_DEMO_OIDC_PORT.
+ESANTE_DEMO_OIDC_PORT = env_int("ESANTE_DEMO_OIDC_PORT", 9400, minimum=1)
+try:
+    ESANTE_OIDC_PROVIDERS = json.loads(env_str("ESANTE_OIDC_PROVIDERS", "[]"))
+except json.JSONDecodeError as error:
+    raise ImproperlyConfigured(f"ESANTE_OIDC_PROVIDERS is not valid JSON: {error}") from None
+if not isinstance(ESANTE_OIDC_PROVIDERS, list):
+    raise ImproperlyConfigured("ESANTE_OIDC_PROVIDERS must be a JSON list of providers.")
+if ESANTE_DEMO and not ESANTE_OIDC_PROVIDERS:
+    ESANTE_OIDC_PROVIDERS = [
+        {
+            "slug": "luxtrust",
+            "name": "LuxTrust (démo)",
+            "issuer": f"http://127.0.0.1:{ESANTE_DEMO_OIDC_PORT}",
+            "client_id": "esante-demo",
+            "client_secret": "demo-secret",  # the local mock accepts any
+            "scopes": "openid profile",
+            "national_id_claim": "matricule",
+        }
+    ]
 # Largest document a holder or an assistant may upload to the Espace personnel.
 ESANTE_UPLOAD_MAX_BYTES = env_int("ESANTE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 

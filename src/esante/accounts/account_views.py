@@ -9,20 +9,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
-from esante.accounts import actions, code_pages
+from esante.accounts import actions, code_pages, oidc
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
-from esante.accounts.forms import ContactForm, CurrentPasswordForm, OneTimeCodeForm
+from esante.accounts.forms import (
+    ContactForm,
+    CurrentPasswordForm,
+    OneTimeCodeForm,
+    ReauthenticationForm,
+)
+from esante.accounts.identity import unlink_identity
 from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account, CodeChannel, CodePurpose
+from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.verification import CodeVerification
 from esante.audit.models import AuditEvent, EventType
 
@@ -36,6 +42,9 @@ SECURITY_EVENTS = (
     EventType.CONTACT_CHANGED,
     EventType.SESSION_ENDED,
     EventType.OTP_FAILED,
+    EventType.IDENTITY_LINKED,
+    EventType.IDENTITY_UNLINKED,
+    EventType.IDENTITY_REFUSED,
 )
 
 
@@ -86,8 +95,40 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "sessions": sessions,
             "events": events,
             "destination": _masked(account),
+            "providers": _providers(account),
         },
     )
+
+
+def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | None]]:
+    links = {link.provider: link for link in account.identity_links.all()}
+    return [(provider, links.get(provider.slug)) for provider in oidc.providers()]
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def unlink(request: HttpRequest, slug: str) -> HttpResponse:
+    """Unlink a provider, after typing the password again."""
+    account = _account(request)
+    provider = oidc.provider(slug)
+    link = account.identity_links.filter(provider=slug).first()
+    if provider is None or link is None:
+        raise Http404
+    form = ReauthenticationForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "provider": provider, "link": link}
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "accounts/account/unlink.html", context, status=status)
+    ratelimit.check("login.failed", request, key=account.person.matricule)
+    if not check_password(form.cleaned_data["current"], account.password):
+        ratelimit.hit("login.failed", request, key=account.person.matricule)
+        form.add_error("current", _("Le mot de passe actuel est incorrect."))
+        return render(request, "accounts/account/unlink.html", context, status=400)
+    unlink_identity(link, ip_address=_ip(request), provider_name=provider.name)
+    messages.success(
+        request, _("%(provider)s n'est plus associé à votre compte.") % {"provider": provider.name}
+    )
+    return redirect("patient:account")
 
 
 def _masked(account: Account) -> str:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.models import Account, CodeChannel, PatientSession
+from esante.accounts.models import Account, CodeChannel, IdentityLink, PatientSession
 from esante.accounts.verification import CodeVerification, Verification
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -19,7 +19,7 @@ from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.records.models import CareRecord
 from esante.registry.letters import consume_letter
-from esante.registry.models import ActivationLetter
+from esante.registry.models import ActivationLetter, InsuredPerson
 
 
 class LetterNoLongerUsable(Exception):
@@ -32,15 +32,28 @@ class Activation:
     account: Account | None = None
 
 
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """Activation without a letter: the person as an identity provider vouched for them
+    (its subject, and what it said of the authentication)."""
+
+    provider: str
+    subject: str
+    acr: str = ""
+    amr: tuple[str, ...] = ()
+
+
 def activate_account(
     *,
-    letter_id: int,
+    letter_id: int | None,
     password_hash: str,
     verification: CodeVerification,
     typed_code: str,
     cgu_version: str,
     cgu_accepted_at: datetime.datetime,
     ip_address: str | None,
+    person_id: int | None = None,
+    identity: VerifiedIdentity | None = None,
 ) -> Activation:
     """Activation step 3: the one-time code typed back creates the account.
 
@@ -50,6 +63,9 @@ def activate_account(
     a confirmation queued to the verified contact. A wrong one-time code changes nothing
     but its failed-attempts count. Raises LetterNoLongerUsable when the letter was used or
     voided meanwhile: then nothing at all is changed, the one-time code included.
+
+    Without a letter (`identity`, for `person_id`): the provider's subject is linked to the
+    account in the same transaction; LetterNoLongerUsable if it opens another account.
     """
     with transaction.atomic():
         checked = verification.verify(typed_code, ip_address=ip_address)
@@ -57,10 +73,12 @@ def activate_account(
             return Activation(checked)
         try:
             with transaction.atomic():
-                if not consume_letter(letter_id):
+                if letter_id is not None and not consume_letter(letter_id):
                     raise LetterNoLongerUsable
                 account = _create_account(
                     letter_id=letter_id,
+                    person_id=person_id,
+                    identity=identity,
                     password_hash=password_hash,
                     verification=verification,
                     cgu_version=cgu_version,
@@ -76,15 +94,26 @@ def activate_account(
 
 def _create_account(
     *,
-    letter_id: int,
+    letter_id: int | None,
+    person_id: int | None,
+    identity: VerifiedIdentity | None,
     password_hash: str,
     verification: CodeVerification,
     cgu_version: str,
     cgu_accepted_at: datetime.datetime,
     ip_address: str | None,
 ) -> Account:
-    letter = ActivationLetter.objects.select_related("person").get(pk=letter_id)
-    person = letter.person
+    letter = (
+        ActivationLetter.objects.select_related("person").get(pk=letter_id)
+        if letter_id is not None
+        else None
+    )
+    if letter is not None:
+        person = letter.person
+    elif person_id is not None:
+        person = InsuredPerson.objects.get(pk=person_id)
+    else:
+        raise ValueError("An activation needs a letter or a person vouched for by a provider.")
     code = verification.code
     channel = CodeChannel(code.channel)
     now = timezone.now()
@@ -112,12 +141,21 @@ def _create_account(
         account.save()
         end_sessions(account, ip_address=ip_address)
     CareRecord.objects.get_or_create(person=person, defaults={"created_at": now})
+    if identity is not None:
+        link, _created = IdentityLink.objects.get_or_create(
+            provider=identity.provider,
+            subject=identity.subject,
+            defaults={"account": account, "acr": identity.acr, "amr": list(identity.amr)},
+        )
+        if link.account_id != account.pk:
+            raise LetterNoLongerUsable  # this subject opens another account
     record_event(
         EventType.ACCOUNT_REACTIVATED if reactivated else EventType.ACCOUNT_ACTIVATED,
         actor=f"person:{person.pk}",
         person=person,
         ip_address=ip_address,
-        letter_id=letter.pk,
+        letter_id=letter.pk if letter else None,
+        identity_provider=identity.provider if identity else None,
         channel=channel,
         cgu_version=cgu_version,
         minor=person.is_minor,

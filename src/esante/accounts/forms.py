@@ -248,3 +248,15 @@ class CurrentPasswordForm(PasswordForm):
         super().__init__(*args, person=person, has_password=False, **kwargs)
         self.fields["password1"].label = _("Nouveau mot de passe")
         self.fields["password2"].label = _("Confirmation du nouveau mot de passe")
+
+
+class ReauthenticationForm(forms.Form):
+    """A sensitive change in *Mon compte* (unlinking a provider): the password again."""
+
+    current = forms.CharField(
+        label=_("Mot de passe actuel"),
+        strip=False,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import functools
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -134,9 +135,11 @@ def _notify_lock(account: Account) -> None:
 
 
 @transaction.atomic
-def log_in(request: HttpRequest, account: Account) -> PatientSession:
+def log_in(
+    request: HttpRequest, account: Account, *, method: str = "password+code", **details: Any
+) -> PatientSession:
     """Start a session for `account`: a new session id (no fixation), the failures reset,
-    the event audited."""
+    the event audited with how the person authenticated (`method` and `details`)."""
     request.session.cycle_key()
     now = timezone.now()
     Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
@@ -155,6 +158,8 @@ def log_in(request: HttpRequest, account: Account) -> PatientSession:
         person=account.person,
         ip_address=client_ip(request) or None,
         session=session.pk,
+        method=method,
+        **details,
     )
     return session
 

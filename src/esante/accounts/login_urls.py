@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.accounts import account_views, login_views, recovery_views
+from esante.accounts import account_views, login_views, oidc_views, recovery_views
 
 app_name = "patient"
 
 urlpatterns = [
     path("connexion/patient/", login_views.login, name="login"),
     path("connexion/patient/code/", login_views.login_code, name="login_code"),
+    path("connexion/fournisseur/<slug:slug>/", oidc_views.start, name="oidc_start"),
+    path("connexion/fournisseur/<slug:slug>/retour/", oidc_views.callback, name="oidc_callback"),
     path("deconnexion/", login_views.logout, name="logout"),
     path("mes-services/", login_views.services, name="services"),
     path("mot-de-passe-oublie/", recovery_views.recovery, name="recovery"),
@@ -22,5 +24,10 @@ urlpatterns = [
     path("mon-compte/mot-de-passe/", account_views.password, name="password"),
     path("mon-compte/mot-de-passe/code/", account_views.password_code, name="password_code"),
     path("mon-compte/contact/", account_views.contact, name="contact"),
+    path(
+        "mon-compte/fournisseur/<slug:slug>/dissocier/",
+        account_views.unlink,
+        name="identity_unlink",
+    ),
     path("mon-compte/contact/code/", account_views.contact_code, name="contact_code"),
 ]

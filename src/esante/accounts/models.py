@@ -133,3 +133,30 @@ class KnownDevice(models.Model):
 
     def __str__(self) -> str:
         return f"Appareil {self.pk} ({self.account_id})"
+
+
+class IdentityLink(models.Model):
+    """An account linked to an external identity provider's subject (LuxTrust and others,
+    by OpenID Connect): a login there is a complete login here. One subject of a provider
+    opens at most one account, and an account links each provider at most once."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="identity_links")
+    provider = models.CharField(max_length=50)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # What the provider said of the last authentication (OIDC acr, amr, auth_time).
+    acr = models.CharField(max_length=200, blank=True)
+    amr = models.JSONField(default=list, blank=True)
+    auth_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fournisseur d'identité associé")
+        verbose_name_plural = _("fournisseurs d'identité associés")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="one_account_per_subject"),
+            models.UniqueConstraint(fields=["account", "provider"], name="one_link_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} → {self.account_id}"

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
-from esante.accounts import actions, cgu, code_pages
+from esante.accounts import actions, cgu, code_pages, oidc
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
@@ -32,7 +32,7 @@ from esante.accounts.forms import (
     OneTimeCodeForm,
     PasswordForm,
 )
-from esante.accounts.models import Account, CodeChannel, CodePurpose
+from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.verification import CodeVerification
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
@@ -161,7 +161,7 @@ WRONG_PAIR = gettext_lazy(
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "code")
 def code(request: HttpRequest, state: FlowState) -> HttpResponse:
-    verified = "letter_id" in state.data
+    verified = "letter_id" in state.data or "identity" in state.data
     if request.method == "POST" and "keep" in request.POST and verified:
         return ACTIVATION.advance(request, state, "password")
     form = ActivationCodeForm(request.POST if request.method == "POST" else None)
@@ -171,7 +171,9 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         "form": form,
         "new_letter_form": NewLetterForm(prefix=NEW_LETTER_PREFIX),
         "verified_matricule": state.data.get("matricule") if verified else None,
+        "verified_by": (state.data.get("identity") or {}).get("name", ""),
         "received": request.GET.get("recu", "oui") != "non",
+        "providers": [each for each in oidc.providers() if each.national_id_claim],
     }
     if not form.is_valid():  # an unbound form (a GET, a new captcha) is not valid either
         return wizard(request, state, "code", context, status=_form_status(request))
@@ -190,6 +192,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
             # Another person than before: nothing chosen for the previous one carries over.
             for key in ("password_hash", "channel", "destination", "otp_id"):
                 state.data.pop(key, None)
+        state.data.pop("identity", None)
         state.data.update(
             letter_id=checked.letter.pk,
             person_id=person.pk,
@@ -339,8 +342,20 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
         return wizard(request, state, "otp", context, status=_form_status(request))
     ratelimit.check("otp.failed", request, key=str(state.data["person_id"]))
     try:
+        identity = state.data.get("identity")
         activation = actions.activate_account(
-            letter_id=state.data["letter_id"],
+            letter_id=state.data.get("letter_id"),
+            person_id=state.data["person_id"],
+            identity=(
+                actions.VerifiedIdentity(
+                    provider=identity["provider"],
+                    subject=identity["subject"],
+                    acr=identity["acr"],
+                    amr=tuple(identity["amr"]),
+                )
+                if identity
+                else None
+            ),
             password_hash=state.data["password_hash"],
             verification=verification,
             typed_code=form.cleaned_data["code"],
@@ -376,9 +391,21 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "authenticators")
 def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
+    """Step 4: optionally link a provider (its *Connexion* posts to the provider's start,
+    esante.accounts.oidc_views); *Etape suivante* goes on."""
     if request.method == "POST":
         return ACTIVATION.advance(request, state, "done")
-    return wizard(request, state, "authenticators", {})
+    linked = set(
+        IdentityLink.objects.filter(account_id=state.data["account_id"]).values_list(
+            "provider", flat=True
+        )
+    )
+    return wizard(
+        request,
+        state,
+        "authenticators",
+        {"providers": [(each, each.slug in linked) for each in oidc.providers()]},
+    )
 
 
 @require_GET

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from esante.accounts import oidc
 from esante.accounts.views import activation_page
 
 
@@ -31,4 +32,4 @@ def teleconsultation(request: HttpRequest) -> HttpResponse:
 
 
 def login_choice(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/login_choice.html")
+    return render(request, "portal/login_choice.html", {"providers": oidc.providers()})

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from esante.accounts.demo_provider import start_demo_provider
+
 
 class Command(BaseCommand):
     help = "Prépare la base et sert le portail avec gunicorn (PORT, défaut 8000)."
@@ -25,6 +27,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if settings.ESANTE_DEMO:
             call_command("load_demo", stdout=self.stdout)
+            if start_demo_provider() is not None:
+                self.stdout.write(
+                    "LuxTrust (démo) : "
+                    f"http://127.0.0.1:{settings.ESANTE_DEMO_OIDC_PORT}/ (oidc-provider-mock)"
+                )
             self.stdout.write(
                 f"Courriers, e-mails et SMS : http://{options['host']}:{options['port']}/dev/outbox/"
             )

@@ -1,0 +1,159 @@
+"""External identity providers by OpenID Connect (LuxTrust and others), with Authlib.
+
+Authorization-code flow with PKCE (S256), state and nonce, kept in the session by Authlib;
+the ID token's signature (the provider's published keys), issuer, audience, expiry and
+nonce are checked by Authlib before anything here reads a claim. Providers come from
+settings.ESANTE_OIDC_PROVIDERS; each one is discovered from its issuer URL.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.django_client import DjangoOAuth2App, OAuth
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from joserfc.errors import JoseError
+
+HTTP_TIMEOUT = 10  # seconds, for discovery, keys and the token exchange
+
+
+@dataclass(frozen=True)
+class Provider:
+    slug: str
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: str = "openid"
+    logo: str = ""
+    national_id_claim: str = ""
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a provider vouched for, after every check."""
+
+    provider: Provider
+    subject: str
+    national_id: str = ""
+    acr: str = ""
+    amr: list[str] = field(default_factory=list)
+    auth_time: datetime.datetime | None = None
+
+
+class ProviderError(Exception):
+    """The login at the provider did not give a usable identity: `message` says why, in
+    words for the person."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(reason)
+        self.message = message
+        self.reason = reason
+
+
+def providers() -> list[Provider]:
+    return [Provider(**entry) for entry in settings.ESANTE_OIDC_PROVIDERS]
+
+
+def provider(slug: str) -> Provider | None:
+    return next((each for each in providers() if each.slug == slug), None)
+
+
+_clients: dict[Provider, DjangoOAuth2App] = {}
+
+
+def _client(provider: Provider) -> DjangoOAuth2App:
+    """One Authlib client per provider configuration (discovery is fetched once)."""
+    client = _clients.get(provider)
+    if client is None:
+        registry = OAuth()
+        client = registry.register(
+            provider.slug,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=provider.discovery_url,
+            client_kwargs={
+                "scope": provider.scopes,
+                "code_challenge_method": "S256",
+                "default_timeout": HTTP_TIMEOUT,
+            },
+        )
+        _clients[provider] = client
+    return client
+
+
+def redirect_to_provider(
+    request: HttpRequest, provider: Provider, redirect_uri: str
+) -> HttpResponse:
+    """Send the browser to the provider's login (ProviderError when it cannot be reached)."""
+    try:
+        response: HttpResponse = _client(provider).authorize_redirect(request, redirect_uri)
+    except (requests.RequestException, ValueError, KeyError) as error:
+        raise _unreachable(provider) from error
+    return response
+
+
+def identity_from_callback(request: HttpRequest, provider: Provider) -> Identity:
+    """The provider sent the browser back: exchange the code, check the ID token."""
+    try:
+        token = _client(provider).authorize_access_token(request)
+    except OAuthError as error:
+        if error.error == "access_denied":
+            raise ProviderError(
+                _("Vous avez annulé la connexion chez %(provider)s.") % {"provider": provider.name},
+                reason="cancelled",
+            ) from error
+        raise ProviderError(_invalid(provider), reason=f"oauth:{error.error}") from error
+    except requests.RequestException as error:
+        raise _unreachable(provider) from error
+    except (JoseError, ValueError, KeyError, TypeError) as error:
+        raise ProviderError(_invalid(provider), reason="invalid_token") from error
+    claims: dict[str, Any] = dict(token.get("userinfo") or {})
+    subject = str(claims.get("sub") or "")
+    if not subject:
+        raise ProviderError(_invalid(provider), reason="no_subject")
+    national_id = ""
+    if provider.national_id_claim:
+        national_id = str(claims.get(provider.national_id_claim) or "").strip()
+    amr = claims.get("amr") or []
+    auth_time = claims.get("auth_time")
+    return Identity(
+        provider=provider,
+        subject=subject,
+        national_id=national_id,
+        acr=str(claims.get("acr") or "")[:200],
+        amr=[str(method) for method in amr] if isinstance(amr, list) else [str(amr)],
+        auth_time=(
+            datetime.datetime.fromtimestamp(auth_time, tz=datetime.UTC)
+            if isinstance(auth_time, int | float)
+            else None
+        ),
+    )
+
+
+def _unreachable(provider: Provider) -> ProviderError:
+    return ProviderError(
+        _(
+            "%(provider)s ne répond pas pour le moment. Réessayez dans quelques minutes, ou "
+            "utilisez votre matricule, votre mot de passe et un code."
+        )
+        % {"provider": provider.name},
+        reason="unreachable",
+    )
+
+
+def _invalid(provider: Provider) -> str:
+    return _(
+        "La réponse de %(provider)s n'a pas pu être vérifiée : la connexion n'a pas abouti. "
+        "Réessayez, ou utilisez votre matricule, votre mot de passe et un code."
+    ) % {"provider": provider.name}

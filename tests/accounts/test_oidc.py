@@ -1,0 +1,287 @@
+"""LuxTrust and other identity providers, against a real OpenID Connect provider process
+(oidc-provider-mock): login, linking at step 4 and from Mon compte, unlinking after the
+password, activation without a letter, and what goes wrong (provider down, cancel, unknown
+subject, a national number that is not the account's, a forged state)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from esante.accounts.models import Account, IdentityLink
+from esante.audit.models import AuditEvent, EventType
+from esante.notifications.models import OutboundMessage
+from esante.registry.models import ActivationLetter, InsuredPerson
+from tests.accounts.test_login import EMAIL, log_in
+from tests.accounts.wizard import (
+    PASSWORD,
+    activate,
+    issue_letter,
+    last_one_time_code,
+    page_text,
+    reach_one_time_code_step,
+    start,
+    submit_contact,
+    submit_one_time_code,
+    submit_password,
+)
+from tests.servers import OidcProvider, free_port
+
+pytestmark = pytest.mark.django_db
+
+START = reverse("patient:oidc_start", args=["luxtrust"])
+
+
+def at_provider(
+    client: Client,
+    provider: OidcProvider,
+    purpose: str,
+    subject: str | None,
+    *,
+    deny: bool = False,
+) -> Any:
+    """Press the provider's button for `purpose`, log in there as `subject` (or cancel),
+    and come back: the response of our callback."""
+    response = client.post(START, {"but": purpose})
+    assert response.status_code == 302, page_text(response)
+    authorize_url = response["Location"]
+    query = parse_qs(urlsplit(authorize_url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
+    assert query["state"][0] and query["nonce"][0]
+    back = provider.authorize(authorize_url, subject, deny=deny)
+    return client.get(back)
+
+
+@pytest.fixture
+def account(alice: InsuredPerson) -> Account:
+    activate(Client(), alice, EMAIL)
+    return Account.objects.get(person=alice)
+
+
+@pytest.fixture
+def linked(account: Account, oidc_provider: OidcProvider) -> str:
+    """Alice has linked her LuxTrust (subject "alice-lt") from Mon compte."""
+    subject = f"alice-{account.pk}-{free_port()}"
+    oidc_provider.add_user(
+        subject,
+        matricule=account.person.matricule,
+        acr="urn:luxtrust:loa:substantial",
+        amr=["hwk", "pin"],
+    )
+    client = Client()
+    log_in(client, account)
+    response = at_provider(client, oidc_provider, "link", subject)
+    assert response["Location"] == reverse("patient:account")
+    return subject
+
+
+def test_linking_from_mon_compte_records_the_link_audits_and_notifies(
+    account: Account, linked: str
+) -> None:
+    link = IdentityLink.objects.get()
+    assert (link.account, link.provider, link.subject) == (account, "luxtrust", linked)
+    assert (link.acr, link.amr) == ("urn:luxtrust:loa:substantial", ["hwk", "pin"])
+    assert AuditEvent.objects.filter(event_type=EventType.IDENTITY_LINKED).count() == 1
+    assert OutboundMessage.objects.filter(
+        recipient=EMAIL, subject="LuxTrust est associé à votre compte eSanté"
+    ).exists()
+
+
+def test_a_linked_provider_logs_in_completely_without_a_one_time_code(
+    account: Account, linked: str, oidc_provider: OidcProvider
+) -> None:
+    client = Client()
+    codes_before = OutboundMessage.objects.count()
+
+    response = at_provider(client, oidc_provider, "login", linked)
+
+    assert response["Location"] == reverse("patient:services")
+    assert client.get(reverse("patient:services")).status_code == 200
+    assert OutboundMessage.objects.count() in (codes_before, codes_before + 1)  # new device
+    event = AuditEvent.objects.filter(event_type=EventType.LOGIN_SUCCEEDED).latest("pk")
+    assert event.details["method"] == "oidc:luxtrust"
+    assert event.details["amr"] == ["hwk", "pin"]
+    assert IdentityLink.objects.get().last_used_at is not None
+
+
+def test_an_unknown_subject_gets_a_clear_message_and_no_session(
+    oidc_provider: OidcProvider,
+) -> None:
+    client = Client()
+    oidc_provider.add_user("nobody-here", matricule="19800101123")
+
+    response = at_provider(client, oidc_provider, "login", "nobody-here")
+
+    assert response["Location"] == reverse("portal:login_choice")
+    page = page_text(client.get(response["Location"]))
+    assert "Aucun compte eSanté n'est associé à ce compte LuxTrust." in page
+    assert client.get(reverse("patient:services")).status_code == 302
+
+
+def test_cancelling_at_the_provider_comes_back_with_a_message(
+    oidc_provider: OidcProvider,
+) -> None:
+    client = Client()
+
+    response = at_provider(client, oidc_provider, "login", None, deny=True)
+
+    assert response["Location"] == reverse("portal:login_choice")
+    assert "Vous avez annulé la connexion chez LuxTrust." in page_text(
+        client.get(response["Location"])
+    )
+
+
+def test_a_provider_that_does_not_answer_gets_a_clear_message(
+    settings: Any, oidc_process: OidcProvider
+) -> None:
+    settings.ESANTE_OIDC_PROVIDERS = [
+        oidc_process.provider_setting(issuer=f"http://127.0.0.1:{free_port()}")
+    ]
+    client = Client()
+
+    response = client.post(START, {"but": "login"})
+
+    assert response["Location"] == reverse("portal:login_choice")
+    page = page_text(client.get(response["Location"]))
+    assert "LuxTrust ne répond pas pour le moment." in page
+
+
+def test_a_forged_state_is_refused(oidc_provider: OidcProvider, account: Account) -> None:
+    client = Client()
+    response = client.post(START, {"but": "login"})
+    oidc_provider.add_user("forger", matricule=account.person.matricule)
+    back = oidc_provider.authorize(response["Location"], "forger")
+    forged = back.replace("state=", "state=x")
+
+    refused = client.get(forged)
+
+    assert refused["Location"] == reverse("portal:login_choice")
+    assert "n'a pas pu être vérifiée" in page_text(client.get(refused["Location"]))
+    assert client.get(reverse("patient:services")).status_code == 302
+
+
+def test_a_callback_nobody_asked_for_is_refused(oidc_provider: OidcProvider) -> None:
+    client = Client()
+
+    response = client.get(reverse("patient:oidc_callback", args=["luxtrust"]) + "?code=x&state=y")
+
+    assert response["Location"] == reverse("portal:login_choice")
+
+
+def test_a_national_number_that_is_not_the_accounts_is_refused(
+    account: Account, oidc_provider: OidcProvider
+) -> None:
+    oidc_provider.add_user("someone-else", matricule="19791231123")
+    client = Client()
+    log_in(client, account)
+
+    response = at_provider(client, oidc_provider, "link", "someone-else")
+
+    assert not IdentityLink.objects.exists()
+    page = page_text(client.get(response["Location"]))
+    assert "ne correspond pas à votre matricule" in page
+    refusal = AuditEvent.objects.get(event_type=EventType.IDENTITY_REFUSED)
+    assert refusal.details["reason"] == "national_id_mismatch"
+
+
+def test_one_provider_subject_opens_one_account_only(
+    linked: str, bob: InsuredPerson, oidc_provider: OidcProvider
+) -> None:
+    activate(Client(), bob, "bob@example.lu")
+    client = Client()
+    client.post(reverse("patient:login"), {"matricule": bob.matricule, "password": PASSWORD})
+    client.post(reverse("patient:login_code"), {"code": last_one_time_code("bob@example.lu")})
+    oidc_provider.add_user(linked)  # the same subject, now without a national number
+
+    response = at_provider(client, oidc_provider, "link", linked)
+
+    assert "déjà associé à un autre compte eSanté" in page_text(client.get(response["Location"]))
+    assert IdentityLink.objects.count() == 1
+
+
+def test_unlinking_asks_for_the_password(
+    account: Account, linked: str, oidc_provider: OidcProvider
+) -> None:
+    client = Client()
+    log_in(client, account)
+    url = reverse("patient:identity_unlink", args=["luxtrust"])
+    assert "Dissocier" in page_text(client.get(reverse("patient:account")))
+
+    wrong = client.post(url, {"current": "pas le bon"})
+    assert wrong.status_code == 400 and IdentityLink.objects.exists()
+    done = client.post(url, {"current": PASSWORD})
+
+    assert done["Location"] == reverse("patient:account")
+    assert not IdentityLink.objects.exists()
+    assert AuditEvent.objects.filter(event_type=EventType.IDENTITY_UNLINKED).exists()
+    after = at_provider(Client(), oidc_provider, "login", linked)
+    assert after["Location"] == reverse("portal:login_choice")
+
+
+def test_step_4_links_luxtrust_during_activation(
+    alice: InsuredPerson, oidc_provider: OidcProvider
+) -> None:
+    client = Client()
+    reach_one_time_code_step(client, alice, EMAIL)
+    submit_one_time_code(client, last_one_time_code(EMAIL))
+    step_4 = page_text(client.get(reverse("activation:authenticators")))
+    assert "Associer un produit LuxTrust" in step_4 and "Connexion" in step_4
+    oidc_provider.add_user("alice-step4", matricule=alice.matricule)
+
+    response = at_provider(client, oidc_provider, "activation_link", "alice-step4")
+
+    assert response["Location"] == reverse("activation:authenticators")
+    page = page_text(client.get(response["Location"]))
+    assert "LuxTrust est associé à votre compte eSanté." in page and "Associé" in page
+    assert IdentityLink.objects.get().account.person == alice
+    done = client.post(reverse("activation:authenticators"))
+    assert done["Location"] == reverse("activation:done")
+
+
+def test_activation_without_a_letter_through_the_provider(
+    alice: InsuredPerson, oidc_provider: OidcProvider
+) -> None:
+    client = Client()
+    start(client)
+    oidc_provider.add_user("alice-noletter", matricule=alice.matricule, acr="substantial")
+    assert "Activer avec LuxTrust" in page_text(
+        client.get(reverse("activation:code") + "?recu=non")
+    )
+
+    response = at_provider(client, oidc_provider, "activation", "alice-noletter")
+
+    assert response["Location"] == reverse("activation:password")
+    assert submit_password(client).status_code == 302
+    assert submit_contact(client, "email", EMAIL).status_code == 302
+    done = submit_one_time_code(client, last_one_time_code(EMAIL))
+    assert done["Location"] == reverse("activation:authenticators")
+    account = Account.objects.get(person=alice)
+    assert account.activation_letter is None
+    assert IdentityLink.objects.get(subject="alice-noletter").account == account
+    event = AuditEvent.objects.get(event_type=EventType.ACCOUNT_ACTIVATED)
+    assert event.details["identity_provider"] == "luxtrust"
+    # and the provider logs her in from now on
+    assert at_provider(Client(), oidc_provider, "login", "alice-noletter")["Location"] == (
+        reverse("patient:services")
+    )
+
+
+def test_activation_without_a_letter_needs_a_known_national_number(
+    alice: InsuredPerson, oidc_provider: OidcProvider
+) -> None:
+    issue_letter(alice)
+    client = Client()
+    start(client)
+    oidc_provider.add_user("stranger", matricule="19791231123")
+
+    response = at_provider(client, oidc_provider, "activation", "stranger")
+
+    assert response["Location"] == reverse("activation:code")
+    page = page_text(client.get(response["Location"]))
+    assert "ne nous a pas transmis de matricule connu du registre" in page
+    assert not Account.objects.exists()
+    assert ActivationLetter.objects.get().used_at is None
