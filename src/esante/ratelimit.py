@@ -57,6 +57,8 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Trips to an identity provider and back, per IP.
     "oidc.start": (Rule("ip", 60, HOUR),),
     "oidc.callback": (Rule("ip", 60, HOUR),),
+    # Passkey login challenges, per IP.
+    "passkey.login": (Rule("ip", 60, HOUR),),
     # Searches of the Assistants panel by Numéro assuré, per IP and per account: enough
     # for a family, far too few to scan the registry.
     "assistant.search": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),

@@ -337,6 +337,10 @@ if ESANTE_DEMO and not ESANTE_OIDC_PROVIDERS:
             "national_id_claim": "matricule",
         }
     ]
+# Passkeys (WebAuthn): the relying party ID (the registrable domain, e.g. esante.lu) and
+# the origins allowed. Empty: taken from each request's host (development, tests).
+ESANTE_WEBAUTHN_RP_ID = env_str("ESANTE_WEBAUTHN_RP_ID", "")
+ESANTE_WEBAUTHN_ORIGINS = env_list("ESANTE_WEBAUTHN_ORIGINS")
 # Largest document a holder or an assistant may upload to the Espace personnel.
 ESANTE_UPLOAD_MAX_BYTES = env_int("ESANTE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 

@@ -45,6 +45,9 @@ SECURITY_EVENTS = (
     EventType.IDENTITY_LINKED,
     EventType.IDENTITY_UNLINKED,
     EventType.IDENTITY_REFUSED,
+    EventType.PASSKEY_ADDED,
+    EventType.PASSKEY_REMOVED,
+    EventType.PASSKEY_REFUSED,
 )
 
 

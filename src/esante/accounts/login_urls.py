@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.accounts import account_views, login_views, oidc_views, recovery_views
+from esante.accounts import (
+    account_views,
+    login_views,
+    oidc_views,
+    passkey_views,
+    recovery_views,
+)
 
 app_name = "patient"
 
@@ -11,6 +17,13 @@ urlpatterns = [
     path("connexion/patient/code/", login_views.login_code, name="login_code"),
     path("connexion/fournisseur/<slug:slug>/", oidc_views.start, name="oidc_start"),
     path("connexion/fournisseur/<slug:slug>/retour/", oidc_views.callback, name="oidc_callback"),
+    path(
+        "connexion/cle-d-acces/options/", passkey_views.login_options, name="passkey_login_options"
+    ),
+    path("connexion/cle-d-acces/", passkey_views.login, name="passkey_login"),
+    path("cles-d-acces/options/", passkey_views.register_options, name="passkey_register_options"),
+    path("cles-d-acces/", passkey_views.register, name="passkey_register"),
+    path("cles-d-acces/<int:passkey_id>/supprimer/", passkey_views.delete, name="passkey_delete"),
     path("deconnexion/", login_views.logout, name="logout"),
     path("mes-services/", login_views.services, name="services"),
     path("mot-de-passe-oublie/", recovery_views.recovery, name="recovery"),

@@ -45,6 +45,8 @@ class Account(models.Model):
     # their former assistants (esante.records.majority).
     majority_review_due = models.BooleanField(default=False)
     majority_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The WebAuthn user handle of the account's passkeys: random, never the matricule.
+    webauthn_handle = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("compte eSanté")
@@ -160,3 +162,24 @@ class IdentityLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} → {self.account_id}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn discoverable credential (a passkey): a complete login by itself."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField(_("nom"), max_length=60)
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clé d'accès")
+        verbose_name_plural = _("clés d'accès")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_id})"

@@ -32,7 +32,7 @@ from esante.accounts.forms import (
     OneTimeCodeForm,
     PasswordForm,
 )
-from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
+from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, Passkey
 from esante.accounts.verification import CodeVerification
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
@@ -404,7 +404,10 @@ def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
         request,
         state,
         "authenticators",
-        {"providers": [(each, each.slug in linked) for each in oidc.providers()]},
+        {
+            "providers": [(each, each.slug in linked) for each in oidc.providers()],
+            "passkeys": Passkey.objects.filter(account_id=state.data["account_id"]),
+        },
     )
 
 

@@ -1,0 +1,115 @@
+"""Passkeys: registration (activation step 4 and *Mon compte*), *Connexion avec une clé
+d'accès*, deletion. The browser side is esante/js/passkeys.js: WebAuthn needs JavaScript,
+so these controls appear only where the browser offers it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from esante import ratelimit
+from esante.accounts import passkeys
+from esante.accounts.login import log_in, remember_device
+from esante.accounts.middleware import patient_required
+from esante.accounts.models import Account
+from esante.accounts.views import ACTIVATION
+
+NAME_MAX = 60
+
+
+def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
+    """Who registers, and where they go back: the account just created by the activation
+    wizard at step 4 (even when someone — a parent — is logged in in the same browser), or
+    the logged-in account (Mon compte)."""
+    if _body(request).get("purpose") == "activation":
+        state, _expired = ACTIVATION.load(request)
+        if state is None or ACTIVATION.current_stage(state) != "authenticators":
+            return None
+        found = Account.objects.select_related("person").filter(pk=state.data["account_id"])
+        return (found.get(), reverse("activation:authenticators")) if found.exists() else None
+    account = request.patient.account  # type: ignore[attr-defined]
+    if account is None:
+        return None
+    return account, reverse("patient:account") + "#passkeys"
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def register_options(request: HttpRequest) -> HttpResponse:
+    registering = _registering_account(request)
+    if registering is None:
+        return _error(_("Connectez-vous pour ajouter une clé d'accès."), status=403)
+    account, _back = registering
+    return HttpResponse(
+        passkeys.registration_options(request, account), content_type="application/json"
+    )
+
+
+@require_POST
+def register(request: HttpRequest) -> HttpResponse:
+    registering = _registering_account(request)
+    if registering is None:
+        return _error(_("Connectez-vous pour ajouter une clé d'accès."), status=403)
+    account, back = registering
+    body = _body(request)
+    name = str(body.get("name") or "").strip()[:NAME_MAX] or _("Ma clé d'accès")
+    credential = body.get("credential")
+    if not isinstance(credential, dict):
+        return _error(_("Votre navigateur n'a pas créé de clé d'accès : recommencez."))
+    try:
+        passkeys.register(request, account, credential, name)
+    except passkeys.PasskeyError as error:
+        return _error(error.message)
+    messages.success(request, _("La clé d'accès « %(name)s » est enregistrée.") % {"name": name})
+    return JsonResponse({"redirect": back})
+
+
+@require_POST
+def login_options(request: HttpRequest) -> HttpResponse:
+    ratelimit.check_and_hit("passkey.login", request)
+    return HttpResponse(passkeys.authentication_options(request), content_type="application/json")
+
+
+@require_POST
+def login(request: HttpRequest) -> HttpResponse:
+    credential = _body(request).get("credential")
+    if not isinstance(credential, dict):
+        return _error(_("Votre navigateur n'a pas donné de clé d'accès : recommencez."))
+    try:
+        account = passkeys.authenticate(request, credential)
+    except passkeys.PasskeyError as error:
+        return _error(error.message)
+    log_in(request, account, method="passkey")
+    response = JsonResponse({"redirect": reverse("patient:services")})
+    remember_device(request, response, account)
+    return response
+
+
+@patient_required
+@require_POST
+def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    account: Account = request.patient.account  # type: ignore[attr-defined]
+    passkey = get_object_or_404(account.passkeys, pk=passkey_id)
+    passkeys.remove(request, passkey)
+    messages.success(
+        request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": passkey.name}
+    )
+    return redirect(reverse("patient:account") + "#passkeys")

@@ -1,0 +1,253 @@
+"""Passkeys (WebAuthn discoverable credentials), with the `webauthn` package.
+
+Registration and login each take two requests: the options (a fresh challenge kept in
+the session, used once), then the browser's answer, checked for the challenge, origin,
+RP ID, user verification and — at login — a sign counter that moves forward. A passkey
+found by its credential ID opens its account: a complete login.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    parse_authentication_credential_json,
+)
+from webauthn.helpers.exceptions import (
+    InvalidAuthenticationResponse,
+    InvalidJSONStructure,
+    InvalidRegistrationResponse,
+)
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from esante.accounts.actions import notify_owner
+from esante.accounts.models import Account, Passkey
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.portal.helpdesk import helpdesk_contacts
+from esante.ratelimit import client_ip
+
+RP_NAME = "Agence eSanté"
+REGISTER_KEY = "esante.passkey.register"
+LOGIN_KEY = "esante.passkey.login"
+
+
+class PasskeyError(Exception):
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(reason)
+        self.message = message
+        self.reason = reason
+
+
+def rp_id(request: HttpRequest) -> str:
+    return str(settings.ESANTE_WEBAUTHN_RP_ID or request.get_host().rsplit(":", 1)[0])
+
+
+def origins(request: HttpRequest) -> list[str]:
+    configured: list[str] = list(settings.ESANTE_WEBAUTHN_ORIGINS)
+    return configured or [f"{request.scheme}://{request.get_host()}"]
+
+
+def registration_options(request: HttpRequest, account: Account) -> str:
+    """The options for navigator.credentials.create(), as JSON; the challenge is kept."""
+    if not account.webauthn_handle:
+        account.webauthn_handle = secrets.token_hex(32)
+        Account.objects.filter(pk=account.pk).update(webauthn_handle=account.webauthn_handle)
+    options = generate_registration_options(
+        rp_id=rp_id(request),
+        rp_name=RP_NAME,
+        user_id=bytes.fromhex(account.webauthn_handle),
+        user_name=account.person.esante_id,
+        user_display_name=account.person.full_name,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id))
+            for key in account.passkeys.all()
+        ],
+    )
+    request.session[REGISTER_KEY] = {
+        "challenge": bytes_to_base64url(options.challenge),
+        "account": account.pk,
+    }
+    return str(options_to_json(options))
+
+
+def register(
+    request: HttpRequest, account: Account, credential: dict[str, Any], name: str
+) -> Passkey:
+    pending = request.session.pop(REGISTER_KEY, None)
+    if not pending or pending.get("account") != account.pk:
+        raise PasskeyError(_expired_message(), reason="no_challenge")
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=base64url_to_bytes(pending["challenge"]),
+            expected_rp_id=rp_id(request),
+            expected_origin=origins(request),
+            require_user_verification=True,
+        )
+    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError) as error:
+        raise PasskeyError(_refused_message(), reason=f"registration:{error}") from error
+    transports = credential.get("response", {}).get("transports") or []
+    try:
+        with transaction.atomic():
+            passkey = Passkey.objects.create(
+                account=account,
+                name=name,
+                credential_id=bytes_to_base64url(verified.credential_id),
+                public_key=verified.credential_public_key,
+                sign_count=verified.sign_count,
+                transports=[str(each) for each in transports][:10],
+            )
+            record_event(
+                EventType.PASSKEY_ADDED,
+                actor=f"person:{account.person_id}",
+                person=account.person,
+                ip_address=_ip(request),
+                passkey=passkey.pk,
+            )
+            with override("fr"):
+                notify_owner(
+                    account,
+                    _("Une clé d'accès a été ajoutée à votre compte eSanté"),
+                    _(
+                        "La clé d'accès « %(name)s » permet désormais de vous connecter à votre "
+                        "compte eSanté. Si ce n'était pas vous, appelez sans attendre le "
+                        "helpdesk au %(phone)s."
+                    )
+                    % {"name": name, "phone": helpdesk_contacts().phone},
+                )
+    except IntegrityError as error:
+        raise PasskeyError(
+            _("Cette clé d'accès est déjà enregistrée."), reason="duplicate"
+        ) from error
+    return passkey
+
+
+@transaction.atomic
+def remove(request: HttpRequest, passkey: Passkey) -> None:
+    account = passkey.account
+    Passkey.objects.filter(pk=passkey.pk).delete()
+    record_event(
+        EventType.PASSKEY_REMOVED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=_ip(request),
+        passkey=passkey.pk,
+    )
+    with override("fr"):
+        notify_owner(
+            account,
+            _("Une clé d'accès a été supprimée de votre compte eSanté"),
+            _(
+                "La clé d'accès « %(name)s » ne permet plus de vous connecter à votre compte "
+                "eSanté. Si ce n'était pas vous, appelez sans attendre le helpdesk au %(phone)s."
+            )
+            % {"name": passkey.name, "phone": helpdesk_contacts().phone},
+        )
+
+
+def authentication_options(request: HttpRequest) -> str:
+    """Options for navigator.credentials.get() with no credential named: the browser
+    offers the passkeys it holds for this site (discoverable credentials)."""
+    options = generate_authentication_options(
+        rp_id=rp_id(request), user_verification=UserVerificationRequirement.REQUIRED
+    )
+    request.session[LOGIN_KEY] = bytes_to_base64url(options.challenge)
+    return str(options_to_json(options))
+
+
+def authenticate(request: HttpRequest, credential: dict[str, Any]) -> Account:
+    """The account of the passkey that answered the challenge (PasskeyError otherwise)."""
+    challenge = request.session.pop(LOGIN_KEY, None)
+    if not challenge:
+        raise PasskeyError(_expired_message(), reason="no_challenge")
+    try:
+        parsed = parse_authentication_credential_json(json.dumps(credential))
+    except (InvalidJSONStructure, ValueError, TypeError) as error:
+        raise PasskeyError(_refused_message(), reason="malformed") from error
+    with transaction.atomic():
+        passkey = (
+            Passkey.objects.select_for_update()
+            .select_related("account__person")
+            .filter(credential_id=bytes_to_base64url(parsed.raw_id))
+            .first()
+        )
+        if passkey is None:
+            raise PasskeyError(
+                _(
+                    "Cette clé d'accès n'est associée à aucun compte eSanté : elle a peut-être "
+                    "été supprimée. Connectez-vous avec votre matricule, votre mot de passe et "
+                    "un code."
+                ),
+                reason="unknown_credential",
+            )
+        try:
+            verified = verify_authentication_response(
+                credential=parsed,
+                expected_challenge=base64url_to_bytes(challenge),
+                expected_rp_id=rp_id(request),
+                expected_origin=origins(request),
+                credential_public_key=bytes(passkey.public_key),
+                credential_current_sign_count=passkey.sign_count,
+                require_user_verification=True,
+            )
+        except (InvalidAuthenticationResponse, ValueError) as error:
+            failure: Exception | None = error
+        else:
+            failure = None
+            Passkey.objects.filter(pk=passkey.pk).update(
+                sign_count=verified.new_sign_count, last_used_at=timezone.now()
+            )
+    if failure is not None:
+        # Written after the transaction: a refusal is recorded, whatever happens next.
+        record_event(
+            EventType.PASSKEY_REFUSED,
+            actor="anonymous",
+            person=passkey.account.person,
+            ip_address=_ip(request),
+            passkey=passkey.pk,
+            reason=str(failure)[:200],
+        )
+        raise PasskeyError(_refused_message(), reason="verification") from failure
+    return passkey.account
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return client_ip(request) or None
+
+
+def _expired_message() -> str:
+    return _("La demande de clé d'accès a expiré ou a déjà servi : recommencez.")
+
+
+def _refused_message() -> str:
+    return _(
+        "La clé d'accès n'a pas pu être vérifiée. Réessayez, ou connectez-vous avec votre "
+        "matricule, votre mot de passe et un code."
+    )
