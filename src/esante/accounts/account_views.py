@@ -11,12 +11,13 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
-from esante.accounts import actions, code_pages, oidc
+from esante.accounts import actions, code_pages, oidc, totp
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
@@ -30,7 +31,10 @@ from esante.accounts.identity import unlink_identity
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.verification import CodeVerification
+from esante.audit.actions import record_event
 from esante.audit.models import AuditEvent, EventType
+
+RECOVERY_CODES_KEY = "esante.recovery_codes"
 
 SECURITY_EVENTS = (
     EventType.ACCOUNT_ACTIVATED,
@@ -48,6 +52,7 @@ SECURITY_EVENTS = (
     EventType.PASSKEY_ADDED,
     EventType.PASSKEY_REMOVED,
     EventType.PASSKEY_REFUSED,
+    EventType.RECOVERY_CODES_RENEWED,
 )
 
 
@@ -65,6 +70,8 @@ def _ip(request: HttpRequest) -> str | None:
 def my_account(request: HttpRequest) -> HttpResponse:
     account = _account(request)
     current = request.patient.session  # type: ignore[attr-defined]
+    if request.method == "POST" and "new_recovery_codes" in request.POST:
+        return _new_recovery_codes(request, account)
     if request.method == "POST":
         if "end_session" in request.POST:
             try:
@@ -99,8 +106,32 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "events": events,
             "destination": _masked(account),
             "providers": _providers(account),
+            # Shown once: right after they are made, then never again.
+            "recovery_codes": request.session.pop(RECOVERY_CODES_KEY, None),
+            "recovery_left": account.recovery_codes.filter(used_at__isnull=True).count(),
+            "reauth_form": ReauthenticationForm(),
         },
     )
+
+
+def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
+    """Ten new recovery codes (the old ones stop working), after the password again."""
+    form = ReauthenticationForm(request.POST)
+    if account.code_channel != CodeChannel.TOTP:
+        return redirect("patient:account")
+    ratelimit.check("login.failed", request, key=account.person.matricule)
+    if not form.is_valid() or not check_password(form.cleaned_data["current"], account.password):
+        ratelimit.hit("login.failed", request, key=account.person.matricule)
+        messages.error(request, _("Le mot de passe actuel est incorrect."))
+        return redirect(reverse("patient:account") + "#recovery-codes")
+    request.session[RECOVERY_CODES_KEY] = totp.new_recovery_codes(account)
+    record_event(
+        EventType.RECOVERY_CODES_RENEWED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=_ip(request),
+    )
+    return redirect(reverse("patient:account") + "#recovery-codes")
 
 
 def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | None]]:
@@ -254,7 +285,9 @@ def _code_step(
     if request.method == "POST" and "resend" in request.POST:
         code_pages.resend(request, flow, state, verification)
         return redirect(url_name)
-    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    form = OneTimeCodeForm(
+        request.POST if request.method == "POST" else None, channel=verification.channel
+    )
     context = {
         "form": form,
         "verification": verification,
@@ -269,7 +302,7 @@ def _code_step(
     with transaction.atomic():
         result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
         if result.ok:
-            apply(account)
+            apply(account, verification)
     if not result.ok:
         ratelimit.hit("otp.failed", request, key=str(account.person_id))
         form.add_error("code", refusal(result))
@@ -282,7 +315,7 @@ def _code_step(
 @require_http_methods(["GET", "POST"])
 @stage_view(PASSWORD_CHANGE, "code")
 def password_code(request: HttpRequest, state: FlowState) -> HttpResponse:
-    def apply(account: Account) -> None:
+    def apply(account: Account, verification: CodeVerification) -> None:
         actions.change_password(account, state.data["password_hash"], ip_address=_ip(request))
         messages.success(
             request,
@@ -301,14 +334,20 @@ def password_code(request: HttpRequest, state: FlowState) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @stage_view(CONTACT_CHANGE, "code")
 def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
-    def apply(account: Account) -> None:
-        actions.change_contact(
+    def apply(account: Account, verification: CodeVerification) -> None:
+        channel = CodeChannel(state.data["channel"])
+        recovery_codes = actions.change_contact(
             account,
-            CodeChannel(state.data["channel"]),
+            channel,
             state.data["destination"],
             ip_address=_ip(request),
+            totp_step=verification.totp_step,
         )
-        messages.success(request, _("Vos codes seront désormais envoyés au nouveau moyen."))
+        if channel == CodeChannel.TOTP:
+            request.session[RECOVERY_CODES_KEY] = recovery_codes
+            messages.success(request, _("Votre application d'authentification est associée."))
+        else:
+            messages.success(request, _("Vos codes seront désormais envoyés au nouveau moyen."))
 
     return _code_step(
         request,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from esante.accounts import totp
 from esante.accounts.models import Account, CodeChannel, IdentityLink, PatientSession
 from esante.accounts.verification import CodeVerification, Verification
 from esante.audit.actions import record_event
@@ -30,6 +31,8 @@ class LetterNoLongerUsable(Exception):
 class Activation:
     verification: Verification
     account: Account | None = None
+    # With the authenticator app as the only channel: the ten recovery codes, shown once.
+    recovery_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,10 @@ def activate_account(
             # IntegrityError: the person got an account through another letter meanwhile.
             transaction.set_rollback(True)
             raise LetterNoLongerUsable from None
-        return Activation(checked, account)
+        recovery_codes: tuple[str, ...] = ()
+        if account.code_channel == CodeChannel.TOTP:
+            recovery_codes = tuple(totp.new_recovery_codes(account))
+        return Activation(checked, account, recovery_codes)
 
 
 def _create_account(
@@ -122,6 +128,8 @@ def _create_account(
         "code_channel": channel,
         "phone": code.destination if channel == CodeChannel.SMS else "",
         "email": code.destination if channel == CodeChannel.EMAIL else "",
+        "totp_secret": code.destination if channel == CodeChannel.TOTP else "",
+        "totp_last_step": verification.totp_step or 0,
         "activated_at": now,
         "activation_letter": letter,
         "cgu_version": cgu_version,
@@ -160,6 +168,8 @@ def _create_account(
         cgu_version=cgu_version,
         minor=person.is_minor,
     )
+    if channel == CodeChannel.TOTP:
+        return account  # no address to confirm to: the app is the only channel
     with override("fr"):
         queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
@@ -180,8 +190,12 @@ def _create_account(
 
 
 def notify_owner(account: Account, subject: str, body: str) -> None:
-    """A security notice to the account's registered channel (lock, new browser, changes)."""
+    """A security notice to the account's registered channel (lock, new browser, changes).
+    An account whose only channel is an authenticator app has no address to write to: its
+    security events are in Mon compte."""
     channel = CodeChannel(account.code_channel)
+    if channel == CodeChannel.TOTP:
+        return
     queue_message(
         Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
         recipient=account.code_destination,
@@ -215,27 +229,32 @@ def change_password(account: Account, password_hash: str, *, ip_address: str | N
 
 @transaction.atomic
 def change_contact(
-    account: Account, channel: CodeChannel, destination: str, *, ip_address: str | None
-) -> None:
-    """The new channel was verified with a code; the old one is told of the change."""
-    old_channel, old_destination = account.code_channel, account.code_destination
+    account: Account,
+    channel: CodeChannel,
+    destination: str,
+    *,
+    ip_address: str | None,
+    totp_step: int | None = None,
+) -> list[str]:
+    """The new channel was verified with a code; the old one is told of the change. With
+    the authenticator app, returns its ten new recovery codes (to be shown once)."""
     with override("fr"):
-        queue_message(
-            Channel.SMS if old_channel == CodeChannel.SMS else Channel.EMAIL,
-            recipient=old_destination,
-            subject=_("Le moyen de réception de vos codes eSanté a été changé"),
-            body=_(
+        notify_owner(
+            account,
+            _("Le moyen de réception de vos codes eSanté a été changé"),
+            _(
                 "Vos codes eSanté seront désormais envoyés à un autre numéro ou une autre "
-                "adresse. Si ce n'était pas vous, appelez sans attendre le helpdesk au "
-                "%(phone)s."
+                "adresse, ou affichés par une application. Si ce n'était pas vous, appelez sans "
+                "attendre le helpdesk au %(phone)s."
             )
             % {"phone": helpdesk_contacts().phone},
-            person=account.person,
         )
     account.code_channel = channel
     account.phone = destination if channel == CodeChannel.SMS else ""
     account.email = destination if channel == CodeChannel.EMAIL else ""
-    account.save(update_fields=["code_channel", "phone", "email"])
+    account.totp_secret = destination if channel == CodeChannel.TOTP else ""
+    account.totp_last_step = totp_step or 0
+    account.save(update_fields=["code_channel", "phone", "email", "totp_secret", "totp_last_step"])
     record_event(
         EventType.CONTACT_CHANGED,
         actor=f"person:{account.person_id}",
@@ -243,6 +262,10 @@ def change_contact(
         ip_address=ip_address,
         channel=channel,
     )
+    if channel == CodeChannel.TOTP:
+        return totp.new_recovery_codes(account)
+    account.recovery_codes.all().delete()
+    return []
 
 
 @transaction.atomic

@@ -67,6 +67,8 @@ def parse_destination(channel: str, value: str) -> str:
 
 def mask(channel: str, destination: str) -> str:
     """ "*****@domaine.lu" for an address, "+352 *** *** 456" for a number."""
+    if channel == CodeChannel.TOTP:
+        return str(_("votre application d'authentification"))
     if channel == CodeChannel.EMAIL:
         return "*****@" + destination.rpartition("@")[2]
     country_code = phonenumbers.parse(destination).country_code

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from esante.accounts import contacts
+from esante.accounts import contacts, totp
 from esante.accounts.models import CodeChannel
 from esante.accounts.passwords import MAX_LENGTH, validate_password
 from esante.accounts.verification import CODE_DIGITS, normalize_code
@@ -150,7 +150,9 @@ class ContactForm(forms.Form):
         choices=CodeChannel.choices,
         initial=CodeChannel.SMS,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choisissez Mobile ou E-mail.")},
+        error_messages={
+            "required": _("Choisissez Mobile, E-mail ou Application d'authentification.")
+        },
     )
     mobile = forms.CharField(
         label=_("Mobile"),
@@ -169,10 +171,18 @@ class ContactForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args: Any, app_secret: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # The app's sealed secret already shown in this flow, kept if the app is chosen
+        # again (the person may have scanned it already).
+        self.app_secret = app_secret
+
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean() or {}
         channel = cleaned.get("channel")
-        if channel == CodeChannel.SMS:
+        if channel == CodeChannel.TOTP:
+            cleaned["destination"] = self.app_secret or totp.seal(totp.new_secret())
+        elif channel == CodeChannel.SMS:
             self._destination(
                 "mobile", contacts.parse_mobile, _("Saisissez votre numéro de mobile.")
             )
@@ -201,13 +211,33 @@ class OneTimeCodeForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args: Any, channel: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # "any": a page that must not tell which channel the account uses (recovery).
+        self.app = channel in (CodeChannel.TOTP, "any")
+        if channel == "any":
+            self.fields["code"].label = _("Code reçu, ou affiché par votre application")
+        elif self.app:
+            field = self.fields["code"]
+            field.label = _("Code affiché par votre application d'authentification")
+            field.help_text = _("6 chiffres ; ou, sans votre application, un code de secours.")
+            field.error_messages["required"] = _("Saisissez le code affiché par votre application.")
+
     def clean_code(self) -> str:
-        code = normalize_code(self.cleaned_data["code"])
-        if code is None:
+        typed: str = self.cleaned_data["code"]
+        code = normalize_code(typed)
+        if code is not None:
+            return code
+        if self.app and totp.normalize_recovery(typed) is not None:
+            return typed
+        if self.app:
             raise ValidationError(
-                _("Le code reçu compte 6 chiffres : vérifiez votre saisie."), code="malformed"
+                _("Le code de l'application compte 6 chiffres, un code de secours 10 caractères."),
+                code="malformed",
             )
-        return code
+        raise ValidationError(
+            _("Le code reçu compte 6 chiffres : vérifiez votre saisie."), code="malformed"
+        )
 
 
 class LoginForm(forms.Form):

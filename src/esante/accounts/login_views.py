@@ -124,7 +124,9 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         code_pages.resend(request, LOGIN, state, verification)
         return redirect("patient:login_code")
 
-    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    form = OneTimeCodeForm(
+        request.POST if request.method == "POST" else None, channel=verification.channel
+    )
     context = {
         "form": form,
         "verification": verification,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 class CodeChannel(models.TextChoices):
     SMS = "sms", _("Mobile")
     EMAIL = "email", _("E-mail")
+    TOTP = "totp", _("Application d'authentification")
 
 
 class Account(models.Model):
@@ -45,6 +46,10 @@ class Account(models.Model):
     # their former assistants (esante.records.majority).
     majority_review_due = models.BooleanField(default=False)
     majority_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The authenticator app's secret, sealed (esante.accounts.totp), and the last time step
+    # whose code was accepted: a code never works twice, whatever node checks it.
+    totp_secret = models.TextField(blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
     # The WebAuthn user handle of the account's passkeys: random, never the matricule.
     webauthn_handle = models.CharField(max_length=64, blank=True)
 
@@ -57,6 +62,9 @@ class Account(models.Model):
 
     @property
     def code_destination(self) -> str:
+        """Where codes go: the number, the address, or the app's sealed secret."""
+        if self.code_channel == CodeChannel.TOTP:
+            return self.totp_secret
         return self.phone if self.code_channel == CodeChannel.SMS else self.email
 
 
@@ -183,3 +191,20 @@ class Passkey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.account_id})"
+
+
+class RecoveryCode(models.Model):
+    """One of the ten recovery codes of an account whose only code channel is an
+    authenticator app: shown once, stored as a keyed hash, each usable once."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("code de secours")
+        verbose_name_plural = _("codes de secours")
+
+    def __str__(self) -> str:
+        return f"Code de secours {self.pk} ({self.account_id})"

@@ -9,8 +9,10 @@ settings.ESANTE_OIDC_PROVIDERS; each one is discovered from its issuer URL.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -33,6 +35,8 @@ class Provider:
     scopes: str = "openid"
     logo: str = ""
     national_id_claim: str = ""
+    # When the authorization endpoint is on another host than the issuer (CSP form-action).
+    authorization_origin: str = ""
 
     @property
     def discovery_url(self) -> str:
@@ -90,6 +94,42 @@ def _client(provider: Provider) -> DjangoOAuth2App:
         )
         _clients[provider] = client
     return client
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def form_action_origins() -> list[str]:
+    """Where our provider buttons' forms end up: the browser applies the page's CSP
+    `form-action` to the redirect that follows the POST, so each provider's issuer (and
+    its authorization endpoint, once discovered, or as configured) must be allowed."""
+    origins: set[str] = set()
+    for each in providers():
+        origins.add(_origin(each.issuer))
+        origins.add(_origin(each.authorization_origin))
+        client = _clients.get(each)
+        if client is not None:
+            origins.add(_origin(str(client.server_metadata.get("authorization_endpoint", ""))))
+    return sorted(origin for origin in origins if origin)
+
+
+class ProviderFormActionMiddleware:
+    """Adds the providers' origins to the CSP `form-action` of every page (django-csp reads
+    `_csp_update` on the response)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origins = form_action_origins()
+        if origins and response.get("Content-Type", "").startswith("text/html"):
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [*update.get("form-action", []), *origins]
+            response._csp_update = update  # type: ignore[attr-defined]
+        return response
 
 
 def redirect_to_provider(

@@ -93,7 +93,8 @@ def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
             state.data["otp_id"] = fresh.code.pk
             RECOVERY.save(request, state)
         return redirect("patient:recovery_code")
-    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    # The same page whether the account uses an app, SMS, e-mail — or does not exist.
+    form = OneTimeCodeForm(request.POST if request.method == "POST" else None, channel="any")
     context = {"form": form, "otp_minutes": settings.ESANTE_OTP_MINUTES}
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from esante import ratelimit
-from esante.accounts import contacts
-from esante.accounts.models import CodeChannel, CodePurpose, OneTimeCode
+from esante.accounts import contacts, totp
+from esante.accounts.models import Account, CodeChannel, CodePurpose, OneTimeCode
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.codes import hash_matches, keyed_hash
@@ -85,6 +85,8 @@ class CodeVerification:
 
     def __init__(self, one_time_code: OneTimeCode):
         self.code = one_time_code
+        # The app's time step that a successful verify() accepted (authenticator app).
+        self.totp_step: int | None = None
 
     @classmethod
     def find(cls, code_id: int | None, flow_id: str) -> CodeVerification | None:
@@ -107,8 +109,12 @@ class CodeVerification:
         destination: str,
     ) -> CodeVerification:
         """Send a fresh code, replacing any earlier code of the same flow. Raises
-        RateLimited past 5 sends an hour to one destination (or too many from one IP)."""
-        ratelimit.check_and_hit("otp.send", request, key=destination)
+        RateLimited past 5 sends an hour to one destination (or too many from one IP).
+
+        With the authenticator app nothing is sent: `destination` is the app's sealed
+        secret, and the code is the one the app shows (esante.accounts.totp)."""
+        app = channel == CodeChannel.TOTP
+        ratelimit.check_and_hit("otp.send", request, key=f"app:{person.pk}" if app else destination)
         now = timezone.now()
         earlier = OneTimeCode.objects.filter(
             flow_id=flow_id, purpose=purpose, consumed_at__isnull=True, superseded_at__isnull=True
@@ -119,6 +125,20 @@ class CodeVerification:
             pk__in=earlier.values("message_id"), state=DeliveryState.PENDING
         ).update(state=DeliveryState.FAILED, last_error="superseded by a newer code")
         earlier.update(superseded_at=now)
+        if app:
+            return cls(
+                OneTimeCode.objects.create(
+                    purpose=purpose,
+                    flow_id=flow_id,
+                    person=person,
+                    channel=channel,
+                    destination=destination,
+                    code_hash="",
+                    created_at=now,
+                    expires_at=now + datetime.timedelta(minutes=settings.ESANTE_OTP_MINUTES),
+                    last_sent_at=now,
+                )
+            )
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         subject, body = _message_texts(code)
         message = queue_message(
@@ -161,6 +181,28 @@ class CodeVerification:
         return contacts.mask(self.channel, self.code.destination)
 
     @property
+    def is_app(self) -> bool:
+        return self.channel == CodeChannel.TOTP
+
+    @property
+    def app_in_setup(self) -> bool:
+        """The app's secret is new (activation, change of channel): show its QR code."""
+        if not self.is_app:
+            return False
+        return not Account.objects.filter(
+            person_id=self.code.person_id, totp_secret=self.code.destination
+        ).exists()
+
+    def app_setup(self) -> dict[str, str]:
+        label = self.code.person.esante_id
+        uri = totp.setup_uri(self.code.destination, label)
+        return {
+            "qr": totp.qr_svg(uri, _("QR code à scanner avec votre application")),
+            "secret": totp.grouped_secret(self.code.destination),
+            "uri": uri,
+        }
+
+    @property
     def delivery_failed(self) -> bool:
         """The carrier refused the message (it stays in the outbox to be retried)."""
         if self.code.message_id is None:
@@ -197,7 +239,8 @@ class CodeVerification:
         again. Call it inside the transaction of what the code authorizes, so that a
         failure after it gives the code back."""
         code = normalize_code(typed)
-        if code is None:
+        recovery = totp.normalize_recovery(typed) if self.is_app and code is None else None
+        if code is None and recovery is None:
             return Verification(Outcome.MALFORMED)
         now = timezone.now()
         self.code.refresh_from_db()
@@ -207,7 +250,11 @@ class CodeVerification:
             return Verification(Outcome.EXHAUSTED)
         if self.code.expires_at <= now:
             return Verification(Outcome.EXPIRED)
-        if not hash_matches(self.code.code_hash, HASH_KIND, code):
+        if self.is_app:
+            refused = self._check_app(code, recovery, ip_address)
+            if refused is not None:
+                return refused
+        elif code is None or not hash_matches(self.code.code_hash, HASH_KIND, code):
             return self._count_failure(ip_address)
         consumed = OneTimeCode.objects.filter(
             pk=self.code.pk,
@@ -217,6 +264,28 @@ class CodeVerification:
             expires_at__gt=now,
         ).update(consumed_at=now)
         return Verification(Outcome.OK if consumed == 1 else Outcome.USED)
+
+    def _check_app(
+        self, code: str | None, recovery: str | None, ip_address: str | None
+    ) -> Verification | None:
+        """The app's code (its step newer than the last accepted one, when the app is the
+        account's already), or one of the account's recovery codes; None when accepted."""
+        account = Account.objects.filter(
+            person_id=self.code.person_id,
+            code_channel=CodeChannel.TOTP,
+            totp_secret=self.code.destination,
+        ).first()
+        if code is not None:
+            step = totp.matching_step(self.code.destination, code)
+            if step is None:
+                return self._count_failure(ip_address)
+            if account is not None and not totp.claim_step(account.pk, step):
+                return Verification(Outcome.USED)  # this code already served
+            self.totp_step = step
+            return None
+        if account is None or recovery is None or not totp.use_recovery_code(account.pk, recovery):
+            return self._count_failure(ip_address)
+        return None
 
     def _count_failure(self, ip_address: str | None) -> Verification:
         with transaction.atomic():

@@ -292,11 +292,14 @@ def contact(request: HttpRequest, state: FlowState) -> HttpResponse:
         return ACTIVATION.go_back(request, state, "password")
     channel = state.data.get("channel", CodeChannel.SMS)
     destination = state.data.get("destination", "")
-    initial = {
-        "channel": channel,
-        "mobile" if channel == CodeChannel.SMS else "email": destination,
-    }
-    form = ContactForm(request.POST if request.method == "POST" else None, initial=initial)
+    initial = {"channel": channel}
+    if channel != CodeChannel.TOTP:
+        initial["mobile" if channel == CodeChannel.SMS else "email"] = destination
+    form = ContactForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        app_secret=destination if channel == CodeChannel.TOTP else "",
+    )
     if request.method == "GET" or not form.is_valid():
         return wizard(
             request,
@@ -336,7 +339,9 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
         code_pages.resend(request, ACTIVATION, state, verification)
         return redirect("activation:otp")
 
-    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
+    form = OneTimeCodeForm(
+        request.POST if request.method == "POST" else None, channel=verification.channel
+    )
     context = {"form": form, "verification": verification}
     if request.method == "GET" or not form.is_valid():
         return wizard(request, state, "otp", context, status=_form_status(request))
@@ -382,6 +387,8 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
         return wizard(request, state, "otp", context, status=400)
     state.data["account_id"] = activation.account.pk
     state.data.pop("password_hash", None)  # no longer needed anywhere
+    if activation.recovery_codes:
+        state.data["recovery_codes"] = list(activation.recovery_codes)
     return ACTIVATION.advance(request, state, "authenticators")
 
 
@@ -400,6 +407,9 @@ def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
             "provider", flat=True
         )
     )
+    # The authenticator app's recovery codes: shown here once, then forgotten.
+    recovery_codes = state.data.pop("recovery_codes", None)
+    ACTIVATION.save(request, state)
     return wizard(
         request,
         state,
@@ -407,6 +417,7 @@ def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
         {
             "providers": [(each, each.slug in linked) for each in oidc.providers()],
             "passkeys": Passkey.objects.filter(account_id=state.data["account_id"]),
+            "recovery_codes": recovery_codes,
         },
     )
 

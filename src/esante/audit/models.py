@@ -41,6 +41,7 @@ class EventType(models.TextChoices):
     PASSKEY_ADDED = "authenticator.passkey_added", _("Clé d'accès ajoutée")
     PASSKEY_REMOVED = "authenticator.passkey_removed", _("Clé d'accès supprimée")
     PASSKEY_REFUSED = "authenticator.passkey_refused", _("Clé d'accès refusée")
+    RECOVERY_CODES_RENEWED = "authenticator.recovery_codes", _("Codes de secours renouvelés")
     ASSISTANT_SEARCHED = "assistant.searched", _("Recherche d'un assistant DSP")
     ASSISTANT_ADDED = "assistant.added", _("Assistant DSP ajouté")
     ASSISTANT_REMOVED = "assistant.removed", _("Assistant DSP retiré")

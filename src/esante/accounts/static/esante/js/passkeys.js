@@ -81,6 +81,18 @@
     status.focus();
   }
 
+  // To the page the server names; the same page (Mon compte → #passkeys) is reloaded, as
+  // changing only the fragment would not show the new key nor the message.
+  function go(url) {
+    var target = new URL(url, window.location.href);
+    if (target.pathname === window.location.pathname && target.search === window.location.search) {
+      window.location.hash = target.hash;
+      window.location.reload();
+    } else {
+      window.location.assign(target.href);
+    }
+  }
+
   function cancelled(error) {
     return error && (error.name === "NotAllowedError" || error.name === "AbortError");
   }
@@ -112,7 +124,7 @@
         })
         .then(function (result) {
           if (result.error) { throw new Error(result.error); }
-          window.location.assign(result.redirect);
+          go(result.redirect);
         })
         .catch(function (error) {
           button.disabled = false;
@@ -138,7 +150,7 @@
         })
         .then(function (result) {
           if (result.error) { throw new Error(result.error); }
-          window.location.assign(result.redirect);
+          go(result.redirect);
         })
         .catch(function (error) {
           button.disabled = false;

@@ -1,0 +1,130 @@
+"""The authenticator app (TOTP, RFC 6238): 30-second steps, 6 digits, one step of drift
+either way, and no code accepted twice (the account keeps the last step it accepted).
+
+The secret must be read back to check codes, so it cannot be a hash: it is sealed with
+Fernet under a key derived from ESANTE_CODE_HMAC_KEY, in the account and, while being set
+up, in the one-time code row of the flow. The QR code is drawn here as SVG (segno): no
+third party ever sees the secret. Ten recovery codes stand in for the app when it is the
+account's only channel; they are shown once and kept as keyed hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+
+import pyotp
+import segno
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from esante.accounts.models import Account, RecoveryCode
+from esante.codes import hash_matches, keyed_hash
+
+PERIOD = 30
+DIGITS = 6
+DRIFT_STEPS = 1
+ISSUER = "eSanté"
+RECOVERY_COUNT = 10
+RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+RECOVERY_KIND = "recovery"
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(b"esante-totp-seal\0" + settings.ESANTE_CODE_HMAC_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def new_secret() -> str:
+    return pyotp.random_base32(length=32)
+
+
+def seal(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def unseal(sealed: str) -> str | None:
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def matching_step(sealed: str, code: str, *, at: float | None = None) -> int | None:
+    """The time step whose code is `code` (now, or one step before or after), or None."""
+    secret = unseal(sealed)
+    if secret is None or len(code) != DIGITS or not code.isdigit():
+        return None
+    generator = pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD)
+    current = int((time.time() if at is None else at) // PERIOD)
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if hmac.compare_digest(generator.at(step * PERIOD), code):
+            return step
+    return None
+
+
+def claim_step(account_id: int, step: int) -> bool:
+    """Record `step` as used, only if it is newer than the last one (one conditional
+    UPDATE: two nodes checking the same code cannot both succeed)."""
+    return bool(
+        Account.objects.filter(pk=account_id, totp_last_step__lt=step).update(totp_last_step=step)
+    )
+
+
+def setup_uri(sealed: str, label: str) -> str:
+    secret = unseal(sealed) or ""
+    return pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD).provisioning_uri(
+        name=label, issuer_name=ISSUER
+    )
+
+
+def qr_svg(uri: str, title: str) -> str:
+    """The QR code of `uri` as inline SVG, with an accessible name."""
+    svg: str = segno.make(uri, error="m").svg_inline(
+        scale=5, border=2, title=title, dark="#000", light="#fff", svgclass="totp-qr"
+    )
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def grouped_secret(sealed: str) -> str:
+    """The secret to type by hand, in groups of four: "ABCD EFGH …"."""
+    secret = unseal(sealed) or ""
+    return " ".join(secret[index : index + 4] for index in range(0, len(secret), 4))
+
+
+def normalize_recovery(typed: str) -> str | None:
+    text = "".join(char for char in typed.upper() if char.isalnum())
+    if len(text) != 10 or any(char not in RECOVERY_ALPHABET for char in text):
+        return None
+    return text
+
+
+@transaction.atomic
+def new_recovery_codes(account: Account) -> list[str]:
+    """Ten fresh codes (the old ones stop working); the plain codes are returned once."""
+    account.recovery_codes.all().delete()
+    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10)) for _ in range(10)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(account=account, code_hash=keyed_hash(RECOVERY_KIND, code)) for code in codes
+    )
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def use_recovery_code(account_id: int, typed: str) -> bool:
+    """Consume one unused recovery code matching `typed` (atomically)."""
+    code = normalize_recovery(typed)
+    if code is None:
+        return False
+    for candidate in RecoveryCode.objects.filter(account_id=account_id, used_at__isnull=True):
+        if hash_matches(candidate.code_hash, RECOVERY_KIND, code):
+            return bool(
+                RecoveryCode.objects.filter(pk=candidate.pk, used_at__isnull=True).update(
+                    used_at=timezone.now()
+                )
+            )
+    return False
