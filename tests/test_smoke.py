@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,7 +54,12 @@ def make_run(var_dir: Path) -> Iterator[tuple[str, Path]]:
         if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG"}
         and not key.startswith(("ESANTE_", "MAKE", "MFLAGS"))
     }
-    env.update(PORT=str(port), ESANTE_VAR_DIR=str(var_dir), WEB_CONCURRENCY="1")
+    env.update(
+        PORT=str(port),
+        ESANTE_VAR_DIR=str(var_dir),
+        WEB_CONCURRENCY="1",
+        ESANTE_DEMO_OIDC_PORT=str(free_port()),
+    )
     log_path = var_dir.parent / f"make-run-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -122,6 +128,14 @@ def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path
         started = log_path.read_text()
         assert "1918090138700" in started  # the demo table printed at start-up
         assert "gunicorn" in started.lower()
+
+        # The demo's identity provider runs beside the portal, with the demo adults.
+        provider_url = re.search(r"LuxTrust \(démo\) : (http://\S+)/", started)
+        assert provider_url, started
+        status, body = fetch(provider_url.group(1) + "/.well-known/openid-configuration")
+        assert status == 200 and b"authorization_endpoint" in body
+        status, body = fetch(base_url + "/connexion/")
+        assert "LuxTrust (démo)" in body.decode()
 
     # A second `make run` keeps the database, and issues no new letter.
     with make_run(var_dir) as (base_url, _):
