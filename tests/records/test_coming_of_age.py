@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts.models import Account
+from esante.accounts.models import Account, Passkey
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.records.actions import add_assistant
@@ -125,11 +125,19 @@ def test_the_first_login_after_majority_new_password_channel_and_assistants(
     with on("2026-12-20"):
         coming_of_age()
     with on("2026-12-22"):
+        parent = log_in(lea, "parents@example.lu")  # the parent, on the child's account
+        Passkey.objects.create(
+            account=Account.objects.get(person=lea),
+            name="Téléphone de maman",
+            credential_id="parent-key",
+            public_key=b"\x00",
+        )
         client = log_in(lea, "parents@example.lu")
         page = client.get(reverse("patient:services"), follow=True)
         assert page.redirect_chain[-1][0] == reverse("records:majority")
         text = page_text(page)
         assert alice.public_label in text and "*****@example.lu" in text
+        assert "Téléphone de maman" in text
 
         refused = client.post(reverse("records:majority"), {"password1": "court"})
         assert refused.status_code == 400
@@ -147,6 +155,8 @@ def test_the_first_login_after_majority_new_password_channel_and_assistants(
         )
         assert done["Location"] == reverse("patient:contact")
         assert client.get(reverse("patient:contact")).status_code == 200
+        assert not Passkey.objects.exists()  # not kept: the parent's key is gone
+        assert parent.get(reverse("patient:services")).status_code == 302  # logged out
 
         account = Account.objects.get(person=lea)
         assert not account.majority_review_due and account.majority_reviewed_at is not None

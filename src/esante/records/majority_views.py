@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
-from esante.accounts.actions import change_password
+from esante.accounts.actions import change_password, end_sessions
 from esante.accounts.contacts import mask
 from esante.accounts.forms import PasswordForm
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
+from esante.accounts.passkeys import remove as remove_passkey
 from esante.records.majority import former_assistants, keep_assistants
 from esante.records.models import CareRecord
 
@@ -43,13 +44,26 @@ class MajorityForm(PasswordForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Les personnes non cochées n'ont plus accès à votre DSP."),
     )
+    passkeys_kept = forms.MultipleChoiceField(
+        label=gettext_lazy("Les clés d'accès de votre compte que vous gardez"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "Une clé d'accès non cochée est supprimée : gardez seulement celles de vos "
+            "propres appareils."
+        ),
+    )
 
-    def __init__(self, *args: Any, former: list[Any], **kwargs: Any):
+    def __init__(self, *args: Any, former: list[Any], passkeys: list[Any], **kwargs: Any):
         super().__init__(*args, **kwargs)
         kept = cast(forms.MultipleChoiceField, self.fields["kept"])
         kept.choices = [(str(row.pk), row.person.public_label) for row in former]
         if not former:
             del self.fields["kept"]
+        keys = cast(forms.MultipleChoiceField, self.fields["passkeys_kept"])
+        keys.choices = [(str(key.pk), key.name) for key in passkeys]
+        if not passkeys:
+            del self.fields["passkeys_kept"]
 
 
 @patient_required
@@ -61,11 +75,13 @@ def majority(request: HttpRequest) -> HttpResponse:
     holder = account.person
     care_record, _created = CareRecord.objects.get_or_create(person=holder)
     former = former_assistants(care_record)
+    passkeys = list(account.passkeys.all())
     form = MajorityForm(
         request.POST if request.method == "POST" else None,
         person=holder,
         has_password=False,
         former=former,
+        passkeys=passkeys,
     )
     if not form.is_valid():
         return render(
@@ -90,6 +106,12 @@ def majority(request: HttpRequest) -> HttpResponse:
             holder=holder,
             ip_address=ip_address,
         )
+        kept_keys = set(form.cleaned_data.get("passkeys_kept", []))
+        for key in passkeys:
+            if str(key.pk) not in kept_keys:
+                remove_passkey(request, key)
+        # Whoever else was logged in to this account (a parent) is logged out.
+        end_sessions(account, ip_address=ip_address, keep=request.patient.session.pk)  # type: ignore[attr-defined]
         Account.objects.filter(pk=account.pk).update(
             majority_review_due=False, majority_reviewed_at=timezone.now()
         )
