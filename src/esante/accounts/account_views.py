@@ -305,7 +305,7 @@ def _code_step(
             apply(account, verification)
     if not result.ok:
         ratelimit.hit("otp.failed", request, key=str(account.person_id))
-        form.add_error("code", refusal(result))
+        form.add_error("code", refusal(result, app=verification.is_app))
         return render(request, "accounts/account/code.html", context, status=400)
     flow.end(request)
     return redirect("patient:account")

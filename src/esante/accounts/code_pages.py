@@ -27,8 +27,37 @@ REFUSALS = {
 }
 
 
-def refusal(result: Verification) -> str:
-    """Why a typed code was refused, for the code field's error."""
+# With the authenticator app nothing is sent: the way out is « Recommencer », and a code
+# is shown, not received.
+APP_REFUSALS = {
+    Outcome.MALFORMED: gettext_lazy(
+        "Le code de l'application compte 6 chiffres, un code de secours 10 caractères."
+    ),
+    Outcome.EXHAUSTED: gettext_lazy(
+        "Trop d'essais erronés. Cliquez sur « Recommencer », puis saisissez le code que votre "
+        "application affiche à ce moment-là."
+    ),
+    Outcome.EXPIRED: gettext_lazy(
+        "Cette demande de code a expiré. Cliquez sur « Recommencer », puis saisissez le code "
+        "que votre application affiche."
+    ),
+    Outcome.USED: gettext_lazy(
+        "Ce code a déjà servi : attendez que votre application en affiche un nouveau (toutes "
+        "les 30 secondes), puis saisissez-le."
+    ),
+}
+
+
+def refusal(result: Verification, *, app: bool = False) -> str:
+    """Why a typed code was refused, for the code field's error (`app`: the code comes
+    from the authenticator app)."""
+    if result.outcome is Outcome.WRONG and app:
+        return _(
+            "Ce code est incorrect. Vérifiez l'heure de votre téléphone et saisissez le code "
+            "affiché à l'instant. Il vous reste %(count)d essai(s)."
+        ) % {"count": result.remaining_attempts}
+    if app:
+        return str(APP_REFUSALS[result.outcome])
     if result.outcome is Outcome.WRONG:
         return _(
             "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir demander "

@@ -143,7 +143,7 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         )
     if not result.ok:
         ratelimit.hit("otp.failed", request, key=str(account.person_id))
-        form.add_error("code", refusal(result))
+        form.add_error("code", refusal(result, app=verification.is_app))
         return render(request, "accounts/login/code.html", context, status=400)
     next_url = state.data.get("next") or ""
     LOGIN.end(request)

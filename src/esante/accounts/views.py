@@ -383,7 +383,7 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
     if activation.account is None:
         ratelimit.hit("otp.failed", request, key=str(state.data["person_id"]))
         result = activation.verification
-        form.add_error("code", refusal(result))
+        form.add_error("code", refusal(result, app=verification.is_app))
         return wizard(request, state, "otp", context, status=400)
     state.data["account_id"] = activation.account.pk
     state.data.pop("password_hash", None)  # no longer needed anywhere
