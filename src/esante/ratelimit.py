@@ -54,6 +54,8 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
     # Password recovery requests, per IP and per matricule.
     "recovery.request": (Rule("ip", 10, HOUR), Rule("key", 5, DAY)),
+    # Failed staff logins (password or code) at the helpdesk, per IP and per username.
+    "staff.login": (Rule("ip", 30, HOUR), Rule("key", 10, HOUR)),
     # Trips to an identity provider and back, per IP.
     "oidc.start": (Rule("ip", 60, HOUR),),
     "oidc.callback": (Rule("ip", 60, HOUR),),

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "esante.audit",
     "esante.accounts",
     "esante.records",
+    "esante.helpdesk",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -137,6 +138,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "esante.accounts.middleware.PatientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "esante.helpdesk.auth.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "esante.ratelimit.RateLimitMiddleware",
 ]
@@ -314,6 +316,8 @@ ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
 # A patient's session ends after this long without a request, and after this long at most.
 ESANTE_SESSION_IDLE_MINUTES = env_int("ESANTE_SESSION_IDLE_MINUTES", 30, minimum=1)
 ESANTE_SESSION_MAX_HOURS = env_int("ESANTE_SESSION_MAX_HOURS", 12, minimum=1)
+# The helpdesk's staff: logged out after this many idle minutes.
+ESANTE_STAFF_IDLE_MINUTES = env_int("ESANTE_STAFF_IDLE_MINUTES", 15, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
 # External identity providers (OpenID Connect; LuxTrust and others): a JSON list of
 # {"slug", "name", "issuer", "client_id", "client_secret", "scopes", "logo",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("helpdesk/", include("esante.helpdesk.urls")),
     path("dev/", include("esante.notifications.urls")),
     path("activation/", include("esante.accounts.urls")),
     path("", include("esante.accounts.login_urls")),

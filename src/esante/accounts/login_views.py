@@ -94,6 +94,13 @@ def login(request: HttpRequest) -> HttpResponse:
         )
         context["credential_error"] = WRONG_CREDENTIALS
         return render(request, "accounts/login/credentials.html", context, status=400)
+    if not account.code_channel:
+        # The helpdesk reset the channel (a lost phone): the new letter re-activates.
+        context["credential_error"] = _(
+            "Le moyen de réception de vos codes a été réinitialisé par le helpdesk. Activez à "
+            "nouveau votre compte avec le courrier qui vous est envoyé : votre DSP est conservé."
+        )
+        return render(request, "accounts/login/credentials.html", context, status=400)
 
     state = LOGIN.start(request, account_id=account.pk, next=_next_url(request))
     _send_code(request, state, account)

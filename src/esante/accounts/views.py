@@ -34,6 +34,8 @@ from esante.accounts.forms import (
 )
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, Passkey
 from esante.accounts.verification import CodeVerification
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
 from esante.registry.models import InsuredPerson
@@ -188,6 +190,13 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
     )
     if checked.ok and checked.letter is not None:
         person = checked.letter.person
+        record_event(
+            EventType.LETTER_CODE_ACCEPTED,
+            actor="anonymous",
+            person=person,
+            ip_address=ratelimit.client_ip(request) or None,
+            letter_id=checked.letter.pk,
+        )
         if state.data.get("person_id") != person.pk:
             # Another person than before: nothing chosen for the previous one carries over.
             for key in ("password_hash", "channel", "destination", "otp_id"):

@@ -1,0 +1,122 @@
+"""What a helpdesk agent can do for a person (STYLE.md §2): each action takes the agent and
+a reason, changes what it says in one transaction, and writes the audit log with the
+agent's identity. None of them reads or shows anything of the person's DSP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from esante.accounts.actions import end_sessions
+from esante.accounts.models import Account
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.helpdesk.models import CallNote
+from esante.registry.letters import issue_letters_for_ids, void_unused_letters
+from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
+
+
+def _audit(
+    action: str, *, staff: Any, person: InsuredPerson | None, reason: str, **details: Any
+) -> None:
+    record_event(
+        EventType.HELPDESK_ACTION,
+        actor=f"staff:{staff.pk}",
+        person=person,
+        action=action,
+        reason=reason,
+        staff=staff.get_username(),
+        **details,
+    )
+
+
+def record_lookup(person: InsuredPerson, *, staff: Any, ip_address: str | None) -> None:
+    record_event(
+        EventType.HELPDESK_LOOKUP,
+        actor=f"staff:{staff.pk}",
+        person=person,
+        ip_address=ip_address,
+        staff=staff.get_username(),
+    )
+
+
+@transaction.atomic
+def reissue_letter(person: InsuredPerson, *, staff: Any, reason: str) -> LetterRequest:
+    """ "I lost my letter": the unused letters stop working now, and a new one joins the
+    next print batch (an open request, fulfilled by the next letter run)."""
+    void_unused_letters([person], actor=f"staff:{staff.pk}", now=timezone.now())
+    request = LetterRequest.objects.filter(person=person, fulfilled_at__isnull=True).first()
+    if request is None:
+        request = LetterRequest.objects.create(person=person)
+    _audit("reissue_letter", staff=staff, person=person, reason=reason, request=request.pk)
+    return request
+
+
+@transaction.atomic
+def unlock_account(account: Account, *, staff: Any, reason: str) -> None:
+    Account.objects.filter(pk=account.pk).update(locked_until=None, failed_logins=0)
+    _audit("unlock", staff=staff, person=account.person, reason=reason)
+
+
+@transaction.atomic
+def end_all_sessions(account: Account, *, staff: Any, reason: str) -> int:
+    ended = end_sessions(account, ip_address=None)
+    _audit("end_sessions", staff=staff, person=account.person, reason=reason, ended=ended)
+    return ended
+
+
+@transaction.atomic
+def reset_code_channel(account: Account, *, staff: Any, reason: str) -> None:
+    """ "I changed my phone number": the old channel stops receiving codes, every session
+    ends, and a new letter is on its way — with it the person re-activates the account
+    (new password and channel; the DSP stays)."""
+    Account.objects.filter(pk=account.pk).update(
+        phone="", email="", totp_secret="", code_channel="", locked_until=None
+    )
+    end_sessions(account, ip_address=None)
+    account.recovery_codes.all().delete()
+    void_unused_letters([account.person], actor=f"staff:{staff.pk}", now=timezone.now())
+    if not LetterRequest.objects.filter(person=account.person, fulfilled_at__isnull=True).exists():
+        LetterRequest.objects.create(person=account.person)
+    _audit("reset_channel", staff=staff, person=account.person, reason=reason)
+
+
+@transaction.atomic
+def add_note(person: InsuredPerson, text: str, *, staff: Any) -> CallNote:
+    note = CallNote.objects.create(person=person, staff=staff, text=text)
+    _audit("note", staff=staff, person=person, reason="", note=note.pk)
+    return note
+
+
+def open_requests() -> Any:
+    return LetterRequest.objects.filter(fulfilled_at__isnull=True).select_related("person")
+
+
+def generate_batch(*, staff: Any) -> LetterBatch | None:
+    """Print the letters of the open requests (lost letters, re-issues): one batch PDF.
+    The big waves are the `esante issue-letters` command's; this is the helpdesk's."""
+    person_ids = list(open_requests().values_list("person_id", flat=True))
+    batch = issue_letters_for_ids(person_ids, actor=f"staff:{staff.pk}")  # fulfils them
+    if batch is not None:
+        _audit("generate_batch", staff=staff, person=None, reason="", batch=batch.pk)
+    return batch
+
+
+@transaction.atomic
+def mark_posted(batch: LetterBatch, *, staff: Any) -> None:
+    LetterBatch.objects.filter(pk=batch.pk, posted_at__isnull=True).update(posted_at=timezone.now())
+    _audit("batch_posted", staff=staff, person=None, reason="", batch=batch.pk)
+
+
+def record_download(batch: LetterBatch, *, staff: Any) -> None:
+    _audit("batch_downloaded", staff=staff, person=None, reason="", batch=batch.pk)
+
+
+def letters_of(person: InsuredPerson) -> Any:
+    return (
+        ActivationLetter.objects.filter(person=person)
+        .select_related("batch")
+        .order_by("-issued_at")
+    )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HelpdeskConfig(AppConfig):
+    name = "esante.helpdesk"
+    verbose_name = _("Helpdesk")
+
+    def ready(self) -> None:
+        """Django's admin: superusers only, and only after the helpdesk's two factors (its
+        own password-only login is replaced by the helpdesk's)."""
+        from django.contrib import admin
+        from django.http import HttpRequest, HttpResponse
+        from django.shortcuts import redirect
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        from esante.helpdesk.auth import VERIFIED_KEY
+
+        def has_permission(request: HttpRequest) -> bool:
+            user: Any = request.user
+            return bool(user.is_active and user.is_superuser and request.session.get(VERIFIED_KEY))
+
+        def login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+            query = urlencode({"suivant": request.GET.get("next", "/admin/")})
+            return redirect(f"{reverse('helpdesk:login')}?{query}")
+
+        admin.site.has_permission = has_permission  # type: ignore[method-assign]
+        admin.site.login = login  # type: ignore[method-assign]

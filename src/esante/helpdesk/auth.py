@@ -1,0 +1,148 @@
+"""Staff login for the helpdesk: a password, then the code of the staff member's
+authenticator app (esante.accounts.totp: never the same code twice), then a session that
+ends after ESANTE_STAFF_IDLE_MINUTES without activity. Patients never log in here, and
+staff never use the patients' login."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from esante import ratelimit
+from esante.accounts import totp
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.helpdesk.models import StaffDevice
+
+VERIFIED_KEY = "esante.staff.verified"
+PENDING_KEY = "esante.staff.pending"
+LAST_SEEN_KEY = "esante.staff.last_seen"
+USE = "helpdesk.use_helpdesk"
+
+
+def staff_of(request: HttpRequest) -> Any:
+    """The logged-in staff member (password and code), or None."""
+    user = getattr(request, "user", AnonymousUser())
+    if user.is_authenticated and request.session.get(VERIFIED_KEY) and user.has_perm(USE):
+        return user
+    return None
+
+
+def check_password_step(
+    request: HttpRequest, username: str, password: str
+) -> AbstractBaseUser | None:
+    """The staff member whose password this is (active, with a second factor), or None."""
+    ratelimit.check("staff.login", request, key=username.lower())
+    user = authenticate(request, username=username, password=password)
+    if user is None or not StaffDevice.objects.filter(user=user).exists():
+        ratelimit.hit("staff.login", request, key=username.lower())
+        record_event(
+            EventType.STAFF_LOGIN_FAILED,
+            actor="anonymous",
+            ip_address=ratelimit.client_ip(request) or None,
+            username=username[:150],
+            step="password",
+        )
+        return None
+    return user
+
+
+def check_code(request: HttpRequest, user: Any, code: str) -> bool:
+    device = StaffDevice.objects.get(user=user)
+    step = totp.matching_step(device.totp_secret, code)
+    accepted = step is not None and bool(
+        StaffDevice.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step)
+    )
+    if not accepted:
+        ratelimit.hit("staff.login", request, key=user.get_username().lower())
+        record_event(
+            EventType.STAFF_LOGIN_FAILED,
+            actor=f"staff:{user.pk}",
+            ip_address=ratelimit.client_ip(request) or None,
+            step="code",
+        )
+    return accepted
+
+
+def log_staff_in(request: HttpRequest, user: Any) -> None:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[VERIFIED_KEY] = True
+    request.session[LAST_SEEN_KEY] = time.time()
+    record_event(
+        EventType.STAFF_LOGIN,
+        actor=f"staff:{user.pk}",
+        ip_address=ratelimit.client_ip(request) or None,
+    )
+
+
+def log_staff_out(request: HttpRequest, *, reason: str) -> None:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        record_event(
+            EventType.STAFF_LOGOUT,
+            actor=f"staff:{user.pk}",
+            ip_address=ratelimit.client_ip(request) or None,
+            reason=reason,
+        )
+    logout(request)
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def staff_required(permission: str = USE) -> Callable[[View], View]:
+    """Only for a logged-in staff member holding `permission`: others go to the staff
+    login (a patient too); a member without the permission gets 403."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            staff = staff_of(request)
+            if staff is None:
+                query = urlencode({"suivant": request.get_full_path()})
+                return redirect(f"{reverse('helpdesk:login')}?{query}")
+            if not staff.has_perm(permission):
+                return render(request, "403.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class StaffIdleTimeoutMiddleware:
+    """Ends a staff session after ESANTE_STAFF_IDLE_MINUTES without a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        last_seen = request.session.get(LAST_SEEN_KEY) if hasattr(request, "session") else None
+        if last_seen is not None:
+            idle = time.time() - float(last_seen)
+            if idle > settings.ESANTE_STAFF_IDLE_MINUTES * 60:
+                log_staff_out(request, reason="idle")
+                messages.info(
+                    request, IDLE_MESSAGE % {"minutes": settings.ESANTE_STAFF_IDLE_MINUTES}
+                )
+            else:
+                request.session[LAST_SEEN_KEY] = time.time()
+        return self.get_response(request)
+
+
+IDLE_MESSAGE = _(
+    "Après %(minutes)d minutes sans activité, vous avez été déconnecté : reconnectez-vous."
+)

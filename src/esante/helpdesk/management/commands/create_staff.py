@@ -1,0 +1,90 @@
+"""`esante create-staff USERNAME --role agent|superviseur`: a helpdesk staff member.
+
+The password is asked twice at the terminal (or read from ESANTE_STAFF_PASSWORD for
+scripted set-ups); the authenticator app's key is printed once, with its QR code drawn in
+the terminal. Staff are Django users, never patient accounts; `--superuser` also opens
+Django's admin (after the same two factors).
+"""
+
+from __future__ import annotations
+
+import getpass
+import io
+import os
+from typing import Any
+
+import segno
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from esante.accounts import totp
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.helpdesk.models import StaffDevice
+
+
+class Command(BaseCommand):
+    help = "Crée un membre du personnel du helpdesk (agent ou superviseur) avec son second facteur."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--role", choices=["agent", "superviseur"], required=True)
+        parser.add_argument("--email", default="")
+        parser.add_argument("--first-name", default="")
+        parser.add_argument("--last-name", default="")
+        parser.add_argument("--superuser", action="store_true")
+        parser.add_argument("--no-qr", action="store_true", help="Sans QR code dans le terminal.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        username = options["username"]
+        if user_model.objects.filter(username=username).exists():
+            raise CommandError(f"Le nom d'utilisateur {username!r} existe déjà.")
+        password = os.environ.get("ESANTE_STAFF_PASSWORD") or self._ask_password()
+        candidate = user_model(username=username, email=options["email"])
+        try:
+            validate_password(password, candidate)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        secret = totp.new_secret()
+        with transaction.atomic():
+            user = user_model.objects.create_user(
+                username=username,
+                email=options["email"],
+                password=password,
+                first_name=options["first_name"],
+                last_name=options["last_name"],
+            )
+            if options["superuser"]:
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            user.groups.add(Group.objects.get(name=options["role"]))
+            StaffDevice.objects.create(user=user, totp_secret=totp.seal(secret))
+            record_event(
+                EventType.HELPDESK_ACTION,
+                actor="command:create-staff",
+                action="create_staff",
+                reason="",
+                staff=username,
+                role=options["role"],
+                superuser=options["superuser"],
+            )
+        uri = totp.setup_uri(totp.seal(secret), f"helpdesk:{username}")
+        self.stdout.write(f"{username} ({options['role']}) créé.")
+        self.stdout.write("Clé de l'application d'authentification (affichée une seule fois) :")
+        self.stdout.write(" ".join(secret[index : index + 4] for index in range(0, len(secret), 4)))
+        self.stdout.write(uri)
+        if not options["no_qr"]:
+            buffer = io.StringIO()
+            segno.make(uri, error="m").terminal(out=buffer, compact=True)
+            self.stdout.write(buffer.getvalue())
+
+    def _ask_password(self) -> str:
+        first = getpass.getpass("Mot de passe : ")
+        if first != getpass.getpass("Mot de passe (confirmation) : "):
+            raise CommandError("Les deux mots de passe diffèrent.")
+        return first

@@ -1,0 +1,296 @@
+"""The superviseur's pages: the audit log, filtered and paginated, and the statistics —
+the activation funnel, code delivery failures, account locks per day — as server-side SVG
+charts with their numbers in tables, and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from esante.audit.models import AuditEvent, EventType
+from esante.helpdesk import stats
+from esante.helpdesk.auth import staff_required
+from esante.registry.models import InsuredPerson
+
+AUDIT_PAGE_SIZE = 50
+
+# Forms.
+
+
+class IsoDateInput(forms.DateInput):
+    """The browser's date picker, which sends and expects YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+DATE_ERRORS = {"invalid": gettext_lazy("Saisissez une date valide (AAAA-MM-JJ).")}
+
+
+class PeriodForm(forms.Form):
+    """From one day to another, both included: by default the last 30 days."""
+
+    du = forms.DateField(
+        label=gettext_lazy("Du"), required=False, widget=IsoDateInput(), error_messages=DATE_ERRORS
+    )
+    au = forms.DateField(
+        label=gettext_lazy("Au (inclus)"),
+        required=False,
+        widget=IsoDateInput(),
+        error_messages=DATE_ERRORS,
+    )
+
+    max_days: int | None = stats.MAX_DAYS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if start and end and start > end:
+            raise forms.ValidationError(
+                gettext_lazy("La date de début doit précéder la date de fin.")
+            )
+        if self.max_days and start and end and (end - start).days + 1 > self.max_days:
+            raise forms.ValidationError(
+                gettext_lazy("La période ne peut dépasser %(days)d jours."),
+                params={"days": self.max_days},
+            )
+        return cleaned
+
+    def period(self) -> stats.Period:
+        """The period asked for (valid form), completed by the default one."""
+        default = stats.default_period()
+        start = self.cleaned_data.get("du")
+        end = self.cleaned_data.get("au")
+        if start and not end:
+            end = min(start + datetime.timedelta(days=stats.DEFAULT_DAYS - 1), default.end)
+            end = max(end, start)
+        elif end and not start:
+            start = end - datetime.timedelta(days=stats.DEFAULT_DAYS - 1)
+        return stats.Period(start or default.start, end or default.end)
+
+
+class AuditFilterForm(PeriodForm):
+    personne = forms.CharField(
+        label=gettext_lazy("Personne"),
+        required=False,
+        max_length=32,
+        help_text=gettext_lazy("Matricule (11 ou 13 chiffres) ou identifiant eSanté (10)."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    membre = forms.CharField(
+        label=gettext_lazy("Membre du personnel"),
+        required=False,
+        max_length=150,
+        help_text=gettext_lazy("Son identifiant de connexion exact."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type d'événement"),
+        required=False,
+        choices=[("", gettext_lazy("Tous")), *EventType.choices],
+        error_messages={"invalid_choice": gettext_lazy("Choisissez un type de la liste.")},
+    )
+    max_days = None
+    field_order = ["personne", "membre", "type", "du", "au"]
+
+    def clean_personne(self) -> InsuredPerson | None:
+        typed = self.cleaned_data["personne"]
+        if not typed.strip():
+            return None
+        value = "".join(char for char in typed if char.isalnum())
+        if not value.isdigit() or len(value) not in (10, 11, 13):
+            raise forms.ValidationError(
+                _("Saisissez 11 ou 13 chiffres (matricule) ou 10 chiffres (identifiant eSanté).")
+            )
+        person = InsuredPerson.objects.filter(Q(matricule=value) | Q(esante_id=value)).first()
+        if person is None:
+            raise forms.ValidationError(_("Aucune personne du registre ne porte ce numéro."))
+        return person
+
+    def clean_membre(self) -> Any:
+        username = self.cleaned_data["membre"].strip()
+        if not username:
+            return None
+        member = get_user_model().objects.filter(username=username).first()
+        if member is None:
+            raise forms.ValidationError(_("Aucun membre du personnel ne porte cet identifiant."))
+        return member
+
+    def events(self) -> Any:
+        """The events matching the (valid) filters, newest first."""
+        events = AuditEvent.objects.select_related("person").order_by("-at", "-id")
+        data = self.cleaned_data
+        if data.get("personne"):
+            events = events.filter(person=data["personne"])
+        if data.get("membre"):
+            events = events.filter(actor=f"staff:{data['membre'].pk}")
+        if data.get("type"):
+            events = events.filter(event_type=data["type"])
+        if data.get("du"):
+            events = events.filter(at__gte=stats.Period(data["du"], data["du"]).bounds[0])
+        if data.get("au"):
+            events = events.filter(at__lt=stats.Period(data["au"], data["au"]).bounds[1])
+        return events
+
+
+# The audit log.
+
+SECRET_WORDS = ("password", "secret", "token", "code_hash")
+
+
+def _detail_value(key: str, value: Any) -> str:
+    lowered = key.lower()
+    if lowered == "code" or any(word in lowered for word in SECRET_WORDS):
+        return "•••"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _actor_labels(events: list[AuditEvent]) -> dict[str, str]:
+    """Readable actors: a staff member's username, "Titulaire (<eSanté id>)"."""
+    staff_ids: set[int] = set()
+    person_ids: set[int] = set()
+    for event in events:
+        kind, _sep, ident = event.actor.partition(":")
+        if ident.isdigit():
+            if kind == "staff":
+                staff_ids.add(int(ident))
+            elif kind == "person":
+                person_ids.add(int(ident))
+    usernames = dict(
+        get_user_model().objects.filter(pk__in=staff_ids).values_list("pk", "username")
+    )
+    esante_ids = dict(
+        InsuredPerson.objects.filter(pk__in=person_ids).values_list("pk", "esante_id")
+    )
+    labels: dict[str, str] = {}
+    for event in events:
+        actor = event.actor
+        kind, _sep, ident = actor.partition(":")
+        if kind == "staff" and ident.isdigit() and int(ident) in usernames:
+            labels[actor] = usernames[int(ident)]
+        elif kind == "person" and ident.isdigit() and int(ident) in esante_ids:
+            labels[actor] = _("Titulaire (%(id)s)") % {"id": esante_ids[int(ident)]}
+        elif actor == "anonymous":
+            labels[actor] = _("Anonyme")
+        elif actor == "system":
+            labels[actor] = _("Système")
+        elif kind == "command" and ident:
+            labels[actor] = _("Commande « %(name)s »") % {"name": ident}
+        else:
+            labels[actor] = actor
+    return labels
+
+
+@require_GET
+@staff_required("helpdesk.view_audit_log")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "helpdesk/audit_log.html", {"form": form, "page": None}, status=400)
+    page = Paginator(form.events(), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    events = list(page.object_list)
+    actors = _actor_labels(events)
+    rows = [
+        {
+            "event": event,
+            "actor": actors[event.actor],
+            "details": [
+                (str(key), _detail_value(str(key), value))
+                for key, value in sorted((event.details or {}).items())
+            ]
+            if isinstance(event.details, dict)
+            else [("", _detail_value("", event.details))],
+        }
+        for event in events
+    ]
+    filtered = any(form.cleaned_data.get(name) for name in form.fields)
+    return render(
+        request,
+        "helpdesk/audit_log.html",
+        {"form": form, "page": page, "rows": rows, "filtered": filtered},
+    )
+
+
+# The statistics.
+
+
+def _period_or_errors(request: HttpRequest) -> tuple[PeriodForm, stats.Period | None]:
+    form = PeriodForm(request.GET)
+    return form, form.period() if form.is_valid() else None
+
+
+@require_GET
+@staff_required("helpdesk.view_statistics")
+def statistics(request: HttpRequest) -> HttpResponse:
+    form, period = _period_or_errors(request)
+    if period is None:
+        return render(
+            request, "helpdesk/statistics.html", {"form": form, "period": None}, status=400
+        )
+    funnel = stats.funnel(period)
+    failures = stats.delivery_failures(period)
+    locks = stats.column_chart(stats.locks_per_day(period))
+    shown = PeriodForm(initial={"du": period.start, "au": period.end})
+    return render(
+        request,
+        "helpdesk/statistics.html",
+        {
+            "form": shown,
+            "period": period,
+            "funnel": stats.bar_chart(funnel, percent_of_first=True),
+            "funnel_printed": funnel[0].key == "courriers_imprimes",
+            "failures": stats.bar_chart(failures),
+            "failure_total": sum(figure.value for figure in failures),
+            "locks": locks,
+        },
+    )
+
+
+CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (CSV injection)."""
+    text = str(value)
+    return f"'{text}" if text.startswith(CSV_DANGEROUS) else text
+
+
+@require_GET
+@staff_required("helpdesk.view_statistics")
+def statistics_csv(request: HttpRequest) -> HttpResponse:
+    form, period = _period_or_errors(request)
+    if period is None:
+        errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    rows: list[tuple[str, str, object]] = [
+        ("entonnoir", figure.key, figure.value) for figure in stats.funnel(period)
+    ]
+    rows += [
+        ("echecs_envoi", figure.key, figure.value) for figure in stats.delivery_failures(period)
+    ]
+    rows += [("blocages", day.isoformat(), count) for day, count in stats.locks_per_day(period)]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"statistiques-esante-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    writer.writerow(["section", "cle", "valeur"])
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    return response

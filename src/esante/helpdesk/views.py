@@ -1,0 +1,294 @@
+"""The helpdesk back-office: staff login (password, then the app's code), lookup of a
+person by exact matricule or eSanté identifier, the person's page with the agent's
+actions (each with a reason, audited), and the letter batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.files.storage import storages
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from esante import ratelimit
+from esante.accounts.contacts import mask
+from esante.accounts.models import Account, CodeChannel
+from esante.accounts.oidc import provider as oidc_provider
+from esante.helpdesk import actions
+from esante.helpdesk.auth import (
+    PENDING_KEY,
+    check_code,
+    check_password_step,
+    log_staff_in,
+    log_staff_out,
+    staff_of,
+    staff_required,
+)
+from esante.helpdesk.forms import LookupForm, NoteForm, ReasonForm, StaffCodeForm, StaffLoginForm
+from esante.helpdesk.models import CallNote
+from esante.registry.models import InsuredPerson, LetterBatch
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return ratelimit.client_ip(request) or None
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("suivant") or request.GET.get("suivant") or ""
+    if candidate.startswith(("/helpdesk/", "/admin/")) and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}
+    ):
+        return candidate
+    return reverse("helpdesk:home")
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    if staff_of(request) is not None:
+        return redirect("helpdesk:home")
+    form = StaffLoginForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"form": form, "next": _next_url(request)}
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "helpdesk/login.html", context, status=status)
+    user = check_password_step(
+        request, form.cleaned_data["username"], form.cleaned_data["password"]
+    )
+    if user is None:
+        context["error"] = _("L'identifiant ou le mot de passe est incorrect.")
+        return render(request, "helpdesk/login.html", context, status=400)
+    request.session.cycle_key()
+    request.session[PENDING_KEY] = {"user": user.pk, "at": timezone.now().timestamp()}
+    return redirect(f"{reverse('helpdesk:login_code')}?suivant={context['next']}")
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_KEY)
+    if not pending or timezone.now().timestamp() - pending["at"] > 300:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, _("Saisissez d'abord votre identifiant et votre mot de passe."))
+        return redirect("helpdesk:login")
+    user = get_user_model().objects.get(pk=pending["user"])
+    form = StaffCodeForm(request.POST if request.method == "POST" else None)
+    next_url = _next_url(request)
+    context = {"form": form, "next": next_url}
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "helpdesk/login_code.html", context, status=status)
+    ratelimit.check("staff.login", request, key=user.get_username().lower())
+    if not check_code(request, user, form.cleaned_data["code"]):
+        form.add_error("code", _("Ce code est incorrect ou a déjà servi."))
+        return render(request, "helpdesk/login_code.html", context, status=400)
+    request.session.pop(PENDING_KEY, None)
+    log_staff_in(request, user)
+    return redirect(next_url)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    log_staff_out(request, reason="logout")
+    messages.success(request, _("Vous êtes déconnecté du helpdesk."))
+    return redirect("helpdesk:login")
+
+
+@require_GET
+@staff_required()
+def home(request: HttpRequest) -> HttpResponse:
+    """Find a person: exact matricule or eSanté identifier, nothing approximate."""
+    form = LookupForm(request.GET if "q" in request.GET else None)
+    if form.is_valid():
+        value = form.cleaned_data["q"]
+        person = InsuredPerson.objects.filter(Q(matricule=value) | Q(esante_id=value)).first()
+        if person is not None:
+            return redirect("helpdesk:person", esante_id=person.esante_id)
+        form.add_error("q", _("Aucune personne du registre ne porte ce numéro."))
+    return render(
+        request,
+        "helpdesk/home.html",
+        {"form": form, "open_requests": actions.open_requests().count()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _person(esante_id: str) -> InsuredPerson:
+    return get_object_or_404(InsuredPerson, esante_id=esante_id)
+
+
+def _account_state(account: Account | None) -> dict[str, Any]:
+    if account is None:
+        return {"label": _("Non activé"), "locked_until": None}
+    if not account.code_channel:
+        return {"label": _("Moyen de réception réinitialisé (réactivation par courrier)")}
+    if account.locked_until and account.locked_until > timezone.now():
+        return {"label": _("Bloqué"), "locked_until": account.locked_until}
+    return {"label": _("Actif"), "locked_until": None}
+
+
+@require_GET
+@staff_required()
+def person(request: HttpRequest, esante_id: str) -> HttpResponse:
+    """What the agent may know: registry data, the account's state, the channel masked,
+    the authenticators' names, the letters and requests — never the DSP, passwords or
+    codes."""
+    staff = staff_of(request)
+    target = _person(esante_id)
+    actions.record_lookup(target, staff=staff, ip_address=_ip(request))
+    account = Account.objects.filter(person=target).first()
+    channel = ""
+    authenticators: list[str] = []
+    if account is not None:
+        if account.code_channel:
+            channel = f"{CodeChannel(account.code_channel).label} — " + mask(
+                account.code_channel, account.code_destination
+            )
+        for link in account.identity_links.all():
+            configured = oidc_provider(link.provider)
+            authenticators.append(configured.name if configured else link.provider)
+        authenticators += [
+            _("Clé d'accès « %(name)s »") % {"name": key.name} for key in account.passkeys.all()
+        ]
+    return render(
+        request,
+        "helpdesk/person.html",
+        {
+            "person": target,
+            "account": account,
+            "state": _account_state(account),
+            "channel": channel,
+            "authenticators": authenticators,
+            "sessions": account.sessions.filter(ended_at__isnull=True).count() if account else 0,
+            "letters": actions.letters_of(target),
+            "requests": target.letter_requests.order_by("-requested_at"),
+            "notes": CallNote.objects.filter(person=target).select_related("staff")[:20],
+            "reason_form": ReasonForm(),
+            "note_form": NoteForm(),
+            "now": timezone.now(),
+        },
+    )
+
+
+ACTIONS = {
+    "courrier": "reissue_letter",
+    "debloquer": "unlock",
+    "sessions": "end_sessions",
+    "canal": "reset_channel",
+}
+
+
+@require_POST
+@staff_required()
+def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResponse:
+    staff = staff_of(request)
+    target = _person(esante_id)
+    if action not in ACTIONS:
+        raise Http404
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for error in form.errors["reason"]))
+        return redirect("helpdesk:person", esante_id=esante_id)
+    reason = form.cleaned_data["reason"]
+    account = Account.objects.filter(person=target).first()
+    if action == "courrier":
+        actions.reissue_letter(target, staff=staff, reason=reason)
+        messages.success(
+            request,
+            _("L'ancien courrier ne fonctionne plus ; un nouveau partira avec le prochain lot."),
+        )
+    elif account is None:
+        messages.error(request, _("Cette personne n'a pas de compte activé."))
+    elif action == "debloquer":
+        actions.unlock_account(account, staff=staff, reason=reason)
+        messages.success(request, _("Le compte est débloqué."))
+    elif action == "sessions":
+        ended = actions.end_all_sessions(account, staff=staff, reason=reason)
+        messages.success(request, _("Sessions déconnectées : %(count)d.") % {"count": ended})
+    else:
+        actions.reset_code_channel(account, staff=staff, reason=reason)
+        messages.success(
+            request,
+            _(
+                "Le moyen de réception est réinitialisé : un nouveau courrier partira avec le "
+                "prochain lot, avec lequel la personne réactivera son compte."
+            ),
+        )
+    return redirect("helpdesk:person", esante_id=esante_id)
+
+
+@require_POST
+@staff_required()
+def person_note(request: HttpRequest, esante_id: str) -> HttpResponse:
+    target = _person(esante_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        actions.add_note(target, form.cleaned_data["text"], staff=staff_of(request))
+        messages.success(request, _("La note est enregistrée."))
+    else:
+        messages.error(request, _("Écrivez la note."))
+    return redirect("helpdesk:person", esante_id=esante_id)
+
+
+@require_GET
+@staff_required()
+def batches(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "helpdesk/batches.html",
+        {
+            "requests": actions.open_requests().order_by("requested_at")[:200],
+            "request_count": actions.open_requests().count(),
+            "batches": LetterBatch.objects.order_by("-created_at")[:50],
+        },
+    )
+
+
+@require_POST
+@staff_required()
+def batch_generate(request: HttpRequest) -> HttpResponse:
+    batch = actions.generate_batch(staff=staff_of(request))
+    if batch is None:
+        messages.info(request, _("Aucun courrier à imprimer."))
+    else:
+        messages.success(
+            request,
+            _("Lot %(batch)s généré : %(count)d courrier(s).")
+            % {"batch": batch.pk, "count": batch.letter_count},
+        )
+    return redirect("helpdesk:batches")
+
+
+@require_POST
+@staff_required()
+def batch_posted(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = get_object_or_404(LetterBatch, pk=batch_id)
+    actions.mark_posted(batch, staff=staff_of(request))
+    messages.success(request, _("Lot %(batch)s marqué comme posté.") % {"batch": batch.pk})
+    return redirect("helpdesk:batches")
+
+
+@require_GET
+@staff_required()
+def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
+    """The batch PDF holds codes in clear: downloaded by staff only, and audited."""
+    batch = get_object_or_404(LetterBatch, pk=batch_id)
+    storage = storages["letters"]
+    if not batch.pdf_name or not storage.exists(batch.pdf_name):
+        raise Http404
+    actions.record_download(batch, staff=staff_of(request))
+    response = FileResponse(
+        storage.open(batch.pdf_name, "rb"),
+        as_attachment=True,
+        filename=f"lot-{batch.pk}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

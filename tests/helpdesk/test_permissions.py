@@ -1,0 +1,87 @@
+"""The permission matrix over every helpdesk URL: anonymous, a patient, an agent, a
+superviseur. And no way from the helpdesk into a DSP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from esante.accounts.models import Account
+from esante.records.models import CareRecord
+from esante.registry.letters import issue_letters
+from esante.registry.models import InsuredPerson, LetterBatch
+from tests.accounts.test_login import EMAIL, log_in
+from tests.accounts.wizard import activate
+
+pytestmark = pytest.mark.django_db
+
+AGENT_GET = ["helpdesk:home", "helpdesk:batches", "person", "batch_pdf"]
+AGENT_POST = ["note", "action", "helpdesk:batch_generate", "batch_posted"]
+SUPERVISEUR_GET = ["helpdesk:audit_log", "helpdesk:statistics", "helpdesk:statistics_csv"]
+
+
+def url_of(name: str, person: InsuredPerson, batch: LetterBatch) -> str:
+    special = {
+        "person": reverse("helpdesk:person", args=[person.esante_id]),
+        "batch_pdf": reverse("helpdesk:batch_pdf", args=[batch.pk]),
+        "note": reverse("helpdesk:person_note", args=[person.esante_id]),
+        "action": reverse("helpdesk:person_action", args=[person.esante_id, "debloquer"]),
+        "batch_posted": reverse("helpdesk:batch_posted", args=[batch.pk]),
+    }
+    return special.get(name) or reverse(name)
+
+
+@pytest.fixture
+def world(alice: InsuredPerson, agent_client: Client, superviseur_client: Client) -> dict[str, Any]:
+    activate(Client(), alice, EMAIL)
+    batch = issue_letters([alice], actor="test")
+    assert batch is not None
+    patient = Client()
+    log_in(patient, Account.objects.get(person=alice))
+    return {
+        "person": alice,
+        "batch": batch,
+        "clients": {
+            "anonyme": Client(),
+            "patient": patient,
+            "agent": agent_client,
+            "superviseur": superviseur_client,
+        },
+    }
+
+
+@pytest.mark.parametrize("who", ["anonyme", "patient", "agent", "superviseur"])
+def test_permission_matrix(world: dict[str, Any], who: str) -> None:
+    client: Client = world["clients"][who]
+    person, batch = world["person"], world["batch"]
+    staff = who in ("agent", "superviseur")
+    login = reverse("helpdesk:login")
+    for name in AGENT_GET + SUPERVISEUR_GET:
+        response = client.get(url_of(name, person, batch))
+        if not staff:
+            assert response.status_code == 302 and response["Location"].startswith(login), name
+        elif name in SUPERVISEUR_GET and who == "agent":
+            assert response.status_code == 403, name
+        else:
+            assert response.status_code == 200, (name, response.status_code)
+    for name in AGENT_POST:
+        data = {"reason": "Vérification des droits", "text": "Note"}
+        response = client.post(url_of(name, person, batch), data)
+        if not staff:
+            assert response.status_code == 302 and response["Location"].startswith(login), name
+        else:
+            assert response.status_code == 302, name
+            assert not response["Location"].startswith(login), name
+
+
+def test_a_staff_session_opens_no_dsp(world: dict[str, Any]) -> None:
+    record = CareRecord.objects.get(person=world["person"])
+    agent: Client = world["clients"]["agent"]
+
+    for url in (reverse("records:mine"), reverse("records:record", args=[record.public_id])):
+        response = agent.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("patient:login"))
