@@ -178,3 +178,38 @@ def test_create_staff_makes_a_user_with_a_second_factor(
     assert device.user.groups.get().name == "agent"
     assert "otpauth://totp/" in out.getvalue()
     assert not device.user.is_staff  # Django's admin stays closed to agents
+
+
+def test_every_action_is_audited_with_the_agent_and_the_reason(
+    agent_client: Client, agent: Any, account: Account, alice: InsuredPerson
+) -> None:
+    for slug in ("courrier", "debloquer", "sessions", "canal"):
+        act(agent_client, alice, slug, reason=f"Motif pour {slug}")
+    agent_client.post(reverse("helpdesk:person_note", args=[alice.esante_id]), {"text": "Appel"})
+
+    events = AuditEvent.objects.filter(
+        event_type=EventType.HELPDESK_ACTION, actor=f"staff:{agent.pk}", person=alice
+    )
+    by_action = {event.details["action"]: event.details for event in events}
+    assert set(by_action) == {"reissue_letter", "unlock", "end_sessions", "reset_channel", "note"}
+    for slug, action in (
+        ("courrier", "reissue_letter"),
+        ("debloquer", "unlock"),
+        ("sessions", "end_sessions"),
+        ("canal", "reset_channel"),
+    ):
+        assert by_action[action]["reason"] == f"Motif pour {slug}"
+        assert by_action[action]["staff"] == agent.username
+
+
+def test_an_unknown_action_or_person_is_not_found(
+    agent_client: Client, alice: InsuredPerson
+) -> None:
+    assert (
+        agent_client.post(
+            reverse("helpdesk:person_action", args=[alice.esante_id, "supprimer"]),
+            {"reason": "Essai d'une action inconnue"},
+        ).status_code
+        == 404
+    )
+    assert agent_client.get(reverse("helpdesk:person", args=["0000000000"])).status_code == 404
