@@ -18,7 +18,7 @@ from tests.accounts.wizard import activate
 
 pytestmark = pytest.mark.django_db
 
-AGENT_GET = ["helpdesk:home", "helpdesk:batches", "person", "batch_pdf"]
+AGENT_GET = ["helpdesk:home", "helpdesk:batches", "helpdesk:passkeys", "person", "batch_pdf"]
 AGENT_POST = ["note", "action", "helpdesk:batch_generate", "batch_posted"]
 SUPERVISEUR_GET = ["helpdesk:audit_log", "helpdesk:statistics", "helpdesk:statistics_csv"]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +43,7 @@ from webauthn.helpers.structs import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, Passkey
@@ -59,6 +62,7 @@ class PasskeyError(Exception):
         super().__init__(reason)
         self.message = message
         self.reason = reason
+        self.stored: Any = None  # the known passkey that failed the checks, if any
 
 
 def rp_id(request: HttpRequest) -> str:
@@ -70,41 +74,50 @@ def origins(request: HttpRequest) -> list[str]:
     return configured or [f"{request.scheme}://{request.get_host()}"]
 
 
-def registration_options(request: HttpRequest, account: Account) -> str:
+@dataclass(frozen=True)
+class WebAuthnUser:
+    """Who registers a passkey: `owner` names them in the session (a challenge made for
+    one account never serves another); `handle` is their random WebAuthn user handle."""
+
+    owner: str
+    handle: bytes
+    name: str
+    display_name: str
+    existing: list[str]  # their passkeys' credential ids (base64url): not twice
+
+
+def creation_options(request: HttpRequest, user: WebAuthnUser, *, session_key: str) -> str:
     """The options for navigator.credentials.create(), as JSON; the challenge is kept."""
-    if not account.webauthn_handle:
-        account.webauthn_handle = secrets.token_hex(32)
-        Account.objects.filter(pk=account.pk).update(webauthn_handle=account.webauthn_handle)
     options = generate_registration_options(
         rp_id=rp_id(request),
         rp_name=RP_NAME,
-        user_id=bytes.fromhex(account.webauthn_handle),
-        user_name=account.person.esante_id,
-        user_display_name=account.person.full_name,
+        user_id=user.handle,
+        user_name=user.name,
+        user_display_name=user.display_name,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
         exclude_credentials=[
-            PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id))
-            for key in account.passkeys.all()
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(each)) for each in user.existing
         ],
     )
-    request.session[REGISTER_KEY] = {
+    request.session[session_key] = {
         "challenge": bytes_to_base64url(options.challenge),
-        "account": account.pk,
+        "owner": user.owner,
     }
     return str(options_to_json(options))
 
 
-def register(
-    request: HttpRequest, account: Account, credential: dict[str, Any], name: str
-) -> Passkey:
-    pending = request.session.pop(REGISTER_KEY, None)
-    if not pending or pending.get("account") != account.pk:
+def verified_creation(
+    request: HttpRequest, owner: str, credential: dict[str, Any], *, session_key: str
+) -> VerifiedRegistration:
+    """The browser's answer to our challenge, checked (PasskeyError otherwise)."""
+    pending = request.session.pop(session_key, None)
+    if not pending or pending.get("owner") != owner:
         raise PasskeyError(_expired_message(), reason="no_challenge")
     try:
-        verified = verify_registration_response(
+        return verify_registration_response(
             credential=credential,
             expected_challenge=base64url_to_bytes(pending["challenge"]),
             expected_rp_id=rp_id(request),
@@ -113,6 +126,76 @@ def register(
         )
     except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError) as error:
         raise PasskeyError(_refused_message(), reason=f"registration:{error}") from error
+
+
+def request_options(request: HttpRequest, *, session_key: str) -> str:
+    """Options for navigator.credentials.get() with no credential named: the browser
+    offers the passkeys it holds for this site (discoverable credentials)."""
+    options = generate_authentication_options(
+        rp_id=rp_id(request), user_verification=UserVerificationRequirement.REQUIRED
+    )
+    request.session[session_key] = bytes_to_base64url(options.challenge)
+    return str(options_to_json(options))
+
+
+def verified_assertion(
+    request: HttpRequest,
+    credential: dict[str, Any],
+    *,
+    session_key: str,
+    find: Callable[[str], Any],
+    unknown_message: str,
+) -> tuple[Any, int]:
+    """The stored passkey (found by `find` from its credential id) that answered the
+    challenge, and its new sign count; PasskeyError otherwise (`.stored` set when a known
+    key failed the checks)."""
+    challenge = request.session.pop(session_key, None)
+    if not challenge:
+        raise PasskeyError(_expired_message(), reason="no_challenge")
+    try:
+        parsed = parse_authentication_credential_json(json.dumps(credential))
+    except (InvalidJSONStructure, ValueError, TypeError) as error:
+        raise PasskeyError(_refused_message(), reason="malformed") from error
+    stored = find(bytes_to_base64url(parsed.raw_id))
+    if stored is None:
+        raise PasskeyError(unknown_message, reason="unknown_credential")
+    try:
+        verified = verify_authentication_response(
+            credential=parsed,
+            expected_challenge=base64url_to_bytes(challenge),
+            expected_rp_id=rp_id(request),
+            expected_origin=origins(request),
+            credential_public_key=bytes(stored.public_key),
+            credential_current_sign_count=stored.sign_count,
+            require_user_verification=True,
+        )
+    except (InvalidAuthenticationResponse, ValueError) as error:
+        refusal = PasskeyError(_refused_message(), reason=f"verification:{error}"[:200])
+        refusal.stored = stored
+        raise refusal from error
+    return stored, verified.new_sign_count
+
+
+def registration_options(request: HttpRequest, account: Account) -> str:
+    if not account.webauthn_handle:
+        account.webauthn_handle = secrets.token_hex(32)
+        Account.objects.filter(pk=account.pk).update(webauthn_handle=account.webauthn_handle)
+    user = WebAuthnUser(
+        owner=f"account:{account.pk}",
+        handle=bytes.fromhex(account.webauthn_handle),
+        name=account.person.esante_id,
+        display_name=account.person.full_name,
+        existing=list(account.passkeys.values_list("credential_id", flat=True)),
+    )
+    return creation_options(request, user, session_key=REGISTER_KEY)
+
+
+def register(
+    request: HttpRequest, account: Account, credential: dict[str, Any], name: str
+) -> Passkey:
+    verified = verified_creation(
+        request, f"account:{account.pk}", credential, session_key=REGISTER_KEY
+    )
     transports = credential.get("response", {}).get("transports") or []
     try:
         with transaction.atomic():
@@ -173,69 +256,46 @@ def remove(request: HttpRequest, passkey: Passkey) -> None:
 
 
 def authentication_options(request: HttpRequest) -> str:
-    """Options for navigator.credentials.get() with no credential named: the browser
-    offers the passkeys it holds for this site (discoverable credentials)."""
-    options = generate_authentication_options(
-        rp_id=rp_id(request), user_verification=UserVerificationRequirement.REQUIRED
-    )
-    request.session[LOGIN_KEY] = bytes_to_base64url(options.challenge)
-    return str(options_to_json(options))
+    return request_options(request, session_key=LOGIN_KEY)
 
 
 def authenticate(request: HttpRequest, credential: dict[str, Any]) -> Account:
     """The account of the passkey that answered the challenge (PasskeyError otherwise)."""
-    challenge = request.session.pop(LOGIN_KEY, None)
-    if not challenge:
-        raise PasskeyError(_expired_message(), reason="no_challenge")
-    try:
-        parsed = parse_authentication_credential_json(json.dumps(credential))
-    except (InvalidJSONStructure, ValueError, TypeError) as error:
-        raise PasskeyError(_refused_message(), reason="malformed") from error
-    with transaction.atomic():
-        passkey = (
+
+    def find(credential_id: str) -> Passkey | None:
+        return (
             Passkey.objects.select_for_update()
             .select_related("account__person")
-            .filter(credential_id=bytes_to_base64url(parsed.raw_id))
+            .filter(credential_id=credential_id)
             .first()
         )
-        if passkey is None:
-            raise PasskeyError(
-                _(
-                    "Cette clé d'accès n'est associée à aucun compte eSanté : elle a peut-être "
-                    "été supprimée. Connectez-vous avec votre matricule, votre mot de passe et "
-                    "un code."
-                ),
-                reason="unknown_credential",
+
+    unknown = _(
+        "Cette clé d'accès n'est associée à aucun compte eSanté : elle a peut-être été "
+        "supprimée. Connectez-vous avec votre matricule, votre mot de passe et un code."
+    )
+    try:
+        with transaction.atomic():
+            passkey, sign_count = verified_assertion(
+                request, credential, session_key=LOGIN_KEY, find=find, unknown_message=unknown
             )
-        try:
-            verified = verify_authentication_response(
-                credential=parsed,
-                expected_challenge=base64url_to_bytes(challenge),
-                expected_rp_id=rp_id(request),
-                expected_origin=origins(request),
-                credential_public_key=bytes(passkey.public_key),
-                credential_current_sign_count=passkey.sign_count,
-                require_user_verification=True,
-            )
-        except (InvalidAuthenticationResponse, ValueError) as error:
-            failure: Exception | None = error
-        else:
-            failure = None
             Passkey.objects.filter(pk=passkey.pk).update(
-                sign_count=verified.new_sign_count, last_used_at=timezone.now()
+                sign_count=sign_count, last_used_at=timezone.now()
             )
-    if failure is not None:
-        # Written after the transaction: a refusal is recorded, whatever happens next.
-        record_event(
-            EventType.PASSKEY_REFUSED,
-            actor="anonymous",
-            person=passkey.account.person,
-            ip_address=_ip(request),
-            passkey=passkey.pk,
-            reason=str(failure)[:200],
-        )
-        raise PasskeyError(_refused_message(), reason="verification") from failure
-    return passkey.account
+    except PasskeyError as refusal:
+        if refusal.stored is not None:
+            # Written after the transaction: a refusal is recorded, whatever happens next.
+            record_event(
+                EventType.PASSKEY_REFUSED,
+                actor="anonymous",
+                person=refusal.stored.account.person,
+                ip_address=_ip(request),
+                passkey=refusal.stored.pk,
+                reason=refusal.reason,
+            )
+        raise
+    account: Account = passkey.account
+    return account
 
 
 def _ip(request: HttpRequest) -> str | None:

@@ -32,6 +32,11 @@ def _audit(
     )
 
 
+def staff_event(action: str, *, staff: Any, **details: Any) -> None:
+    """A change to a staff member's own access (passkeys), audited."""
+    _audit(action, staff=staff, person=None, reason="", **details)
+
+
 def record_lookup(person: InsuredPerson, *, staff: Any, ip_address: str | None) -> None:
     record_event(
         EventType.HELPDESK_LOOKUP,

@@ -77,7 +77,7 @@ def check_code(request: HttpRequest, user: Any, code: str) -> bool:
     return accepted
 
 
-def log_staff_in(request: HttpRequest, user: Any) -> None:
+def log_staff_in(request: HttpRequest, user: Any, *, method: str = "password+totp") -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[VERIFIED_KEY] = True
     request.session[LAST_SEEN_KEY] = time.time()
@@ -85,6 +85,7 @@ def log_staff_in(request: HttpRequest, user: Any) -> None:
         EventType.STAFF_LOGIN,
         actor=f"staff:{user.pk}",
         ip_address=ratelimit.client_ip(request) or None,
+        method=method,
     )
 
 

@@ -52,3 +52,26 @@ class CallNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk} ({self.person_id})"
+
+
+class StaffPasskey(models.Model):
+    """A staff member's passkey: with user verification, a complete login by itself."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_passkeys"
+    )
+    name = models.CharField(_("nom"), max_length=60)
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    handle = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clé d'accès du personnel")
+        verbose_name_plural = _("clés d'accès du personnel")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"

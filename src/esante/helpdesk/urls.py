@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.helpdesk import supervisor_views, views
+from esante.helpdesk import passkey_views, supervisor_views, views
 
 app_name = "helpdesk"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("connexion/", views.login, name="login"),
     path("connexion/code/", views.login_code, name="login_code"),
     path("deconnexion/", views.logout, name="logout"),
+    path("connexion/cle/options/", passkey_views.login_options, name="passkey_login_options"),
+    path("connexion/cle/", passkey_views.login, name="passkey_login"),
+    path("cles/", passkey_views.keys, name="passkeys"),
+    path("cles/options/", passkey_views.register_options, name="passkey_register_options"),
+    path("cles/ajouter/", passkey_views.register, name="passkey_register"),
+    path("cles/<int:passkey_id>/supprimer/", passkey_views.delete, name="passkey_delete"),
     path("personnes/<str:esante_id>/", views.person, name="person"),
     path("personnes/<str:esante_id>/note/", views.person_note, name="person_note"),
     path("personnes/<str:esante_id>/<slug:action>/", views.person_action, name="person_action"),

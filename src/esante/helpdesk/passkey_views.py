@@ -1,0 +1,162 @@
+"""Staff passkeys: registered from *Mes clés d'accès* once logged in with both factors,
+then a complete login at /helpdesk/ (the same WebAuthn checks as the patients':
+esante.accounts.passkeys)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from webauthn.helpers import bytes_to_base64url
+
+from esante import ratelimit
+from esante.accounts import passkeys
+from esante.helpdesk import actions
+from esante.helpdesk.auth import log_staff_in, staff_of, staff_required
+from esante.helpdesk.models import StaffPasskey
+
+REGISTER_KEY = "esante.staff.passkey.register"
+LOGIN_KEY = "esante.staff.passkey.login"
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _handle(user: Any) -> bytes:
+    existing = StaffPasskey.objects.filter(user=user).values_list("handle", flat=True).first()
+    return bytes.fromhex(existing) if existing else secrets.token_bytes(32)
+
+
+@require_GET
+@staff_required()
+def keys(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "helpdesk/passkeys.html",
+        {"passkeys": StaffPasskey.objects.filter(user=staff_of(request))},
+    )
+
+
+@require_POST
+@staff_required()
+def register_options(request: HttpRequest) -> HttpResponse:
+    staff = staff_of(request)
+    handle = _handle(staff)
+    request.session["esante.staff.passkey.handle"] = handle.hex()
+    user = passkeys.WebAuthnUser(
+        owner=f"staff:{staff.pk}",
+        handle=handle,
+        name=staff.get_username(),
+        display_name=staff.get_full_name() or staff.get_username(),
+        existing=list(
+            StaffPasskey.objects.filter(user=staff).values_list("credential_id", flat=True)
+        ),
+    )
+    return HttpResponse(
+        passkeys.creation_options(request, user, session_key=REGISTER_KEY),
+        content_type="application/json",
+    )
+
+
+@require_POST
+@staff_required()
+def register(request: HttpRequest) -> HttpResponse:
+    staff = staff_of(request)
+    body = _body(request)
+    credential = body.get("credential")
+    name = str(body.get("name") or "").strip()[:60] or _("Ma clé d'accès")
+    if not isinstance(credential, dict):
+        return JsonResponse(
+            {"error": _("Votre navigateur n'a pas créé de clé d'accès : recommencez.")}, status=400
+        )
+    try:
+        verified = passkeys.verified_creation(
+            request, f"staff:{staff.pk}", credential, session_key=REGISTER_KEY
+        )
+        with transaction.atomic():
+            key = StaffPasskey.objects.create(
+                user=staff,
+                name=name,
+                credential_id=bytes_to_base64url(verified.credential_id),
+                public_key=verified.credential_public_key,
+                sign_count=verified.sign_count,
+                handle=request.session.pop("esante.staff.passkey.handle", ""),
+            )
+            actions.staff_event("passkey_added", staff=staff, passkey=key.pk)
+    except passkeys.PasskeyError as error:
+        return JsonResponse({"error": error.message}, status=400)
+    except IntegrityError:
+        return JsonResponse({"error": _("Cette clé d'accès est déjà enregistrée.")}, status=400)
+    messages.success(request, _("La clé d'accès « %(name)s » est enregistrée.") % {"name": name})
+    return JsonResponse({"redirect": reverse("helpdesk:passkeys")})
+
+
+@require_POST
+@staff_required()
+def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    staff = staff_of(request)
+    key = get_object_or_404(StaffPasskey, pk=passkey_id, user=staff)
+    key.delete()
+    actions.staff_event("passkey_removed", staff=staff, passkey=passkey_id)
+    messages.success(request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": key.name})
+    return redirect("helpdesk:passkeys")
+
+
+@require_POST
+def login_options(request: HttpRequest) -> HttpResponse:
+    ratelimit.check_and_hit("passkey.login", request)
+    return HttpResponse(
+        passkeys.request_options(request, session_key=LOGIN_KEY), content_type="application/json"
+    )
+
+
+@require_POST
+def login(request: HttpRequest) -> HttpResponse:
+    credential = _body(request).get("credential")
+    if not isinstance(credential, dict):
+        return JsonResponse(
+            {"error": _("Votre navigateur n'a pas donné de clé d'accès : recommencez.")}, status=400
+        )
+
+    def find(credential_id: str) -> StaffPasskey | None:
+        return (
+            StaffPasskey.objects.select_for_update()
+            .select_related("user")
+            .filter(credential_id=credential_id, user__is_active=True)
+            .first()
+        )
+
+    try:
+        with transaction.atomic():
+            key, sign_count = passkeys.verified_assertion(
+                request,
+                credential,
+                session_key=LOGIN_KEY,
+                find=find,
+                unknown_message=_("Cette clé d'accès n'ouvre aucun accès au helpdesk."),
+            )
+            StaffPasskey.objects.filter(pk=key.pk).update(
+                sign_count=sign_count, last_used_at=timezone.now()
+            )
+    except passkeys.PasskeyError as error:
+        return JsonResponse({"error": error.message}, status=400)
+    if not key.user.has_perm("helpdesk.use_helpdesk"):
+        return JsonResponse(
+            {"error": _("Cette clé d'accès n'ouvre aucun accès au helpdesk.")}, status=400
+        )
+    log_staff_in(request, key.user, method="passkey")
+    return JsonResponse({"redirect": reverse("helpdesk:home")})
