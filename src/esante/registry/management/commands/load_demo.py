@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from esante.helpdesk.demo import DEMO_PASSWORD, load_demo_staff
 from esante.registry.demo import load_demo
 
 
@@ -17,6 +18,12 @@ class Command(BaseCommand):
         people, letters = load_demo()
         self.stdout.write(f"{len(people)} personnes de démonstration, {letters} courrier(s) émis.")
         self.stdout.write(demo_table(people))
+        self.stdout.write(
+            f"Helpdesk (/helpdesk/), mot de passe « {DEMO_PASSWORD} », code de l'application "
+            "d'authentification avec la clé :"
+        )
+        for staff in load_demo_staff():
+            self.stdout.write(f"  {staff.username} ({staff.role}) : {staff.secret}")
 
 
 def demo_table(people: list[Any]) -> str:

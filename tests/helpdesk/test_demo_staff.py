@@ -1,0 +1,30 @@
+"""`make run`'s demo staff: an agent and a superviseur, printed at start-up, who can log in."""
+
+from __future__ import annotations
+
+import io
+
+import pyotp
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from esante.helpdesk.demo import DEMO_PASSWORD, DEMO_STAFF
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_demo_makes_staff_who_can_log_in() -> None:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    call_command("load_demo", stdout=io.StringIO())  # idempotent
+
+    assert get_user_model().objects.filter(username__endswith=".demo").count() == 2
+    assert "agent.demo (agent)" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
+    agent = DEMO_STAFF[0]
+    client = Client()
+    client.post(reverse("helpdesk:login"), {"username": agent.username, "password": DEMO_PASSWORD})
+    done = client.post(reverse("helpdesk:login_code"), {"code": pyotp.TOTP(agent.secret).now()})
+    assert done["Location"] == reverse("helpdesk:home")
