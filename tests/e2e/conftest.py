@@ -31,6 +31,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.servers.basehttp import WSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -49,6 +52,23 @@ from tests.e2e.harness import (
 # refuses ORM calls from that thread (SynchronousOnlyOperation) unless told it is safe,
 # which it is here: the loop only waits for the browser, it never runs Django code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+# On SQLite the test database lives in memory, and the live server's threads all share
+# the test's one connection: two requests at once (an <audio> element's range requests)
+# interleave their transactions on it and break it for every later test. One request at
+# a time, then (Django's non-threaded server also closes each connection, so a browser's
+# keep-alive never holds it). PostgreSQL gives each thread its own connection.
+class SerialWSGIServer(WSGIServer):
+    """Django's WSGIServer, one request at a time, in the thread that holds the
+    connections (LiveServerThread passes them; they are already in place there)."""
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+if connection.vendor == "sqlite":
+    LiveServerThread.server_class = SerialWSGIServer  # type: ignore[attr-defined]
 
 E2E_DIR = Path(__file__).resolve().parent
 

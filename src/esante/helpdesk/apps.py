@@ -11,6 +11,12 @@ class HelpdeskConfig(AppConfig):
     verbose_name = _("Helpdesk")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_groups_after_migrate, sender=self)
+        self._restrict_admin()
+
+    def _restrict_admin(self) -> None:
         """Django's admin: superusers only, and only after the helpdesk's two factors (its
         own password-only login is replaced by the helpdesk's)."""
         from django.contrib import admin
@@ -31,3 +37,16 @@ class HelpdeskConfig(AppConfig):
 
         admin.site.has_permission = has_permission  # type: ignore[method-assign]
         admin.site.login = login  # type: ignore[method-assign]
+
+
+def _groups_after_migrate(sender: Any, apps: Any = None, **kwargs: Any) -> None:
+    """The roles after every migrate and after a flush (test databases): the helpdesk's
+    permissions first (auth's own handler may come after this one), then the groups."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    from esante.helpdesk.roles import ensure_groups
+
+    apps = apps or global_apps
+    create_permissions(sender, apps=apps, verbosity=0)
+    ensure_groups(apps)
