@@ -4,10 +4,13 @@ from captcha import views as captcha_views
 from django.contrib import admin
 from django.urls import include, path
 
+from esante import observability
 from esante.portal.captcha import captcha_audio
 from esante.ratelimit import rate_limited
 
 urlpatterns = [
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
     # Our audio view takes the place of django-simple-captcha's (same URL and name, first);
     # both it and the refresh view are rate limited per IP.
     path(
