@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test qa lint types pytest lock bench messages clean
+.PHONY: run test qa lint types pytest lock bench messages clean deploy-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy src tests bench
+	$(MAKE) --no-print-directory deploy-check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make deploy-check: Django's deployment checks on the production settings (DEBUG off)
+deploy-check: $(VENV)/.dev-installed
+	env -u DEBUG -u ESANTE_DEMO -u DATABASE_URL -u REDIS_URL \
+	  SECRET_KEY=deploy-check-only-$$(printf '%064d' 0 | tr 0 k) ESANTE_CODE_HMAC_KEY=deploy-check \
+	  ALLOWED_HOSTS=esante.example ESANTE_VAR_DIR=$$(mktemp -d) \
+	  $(BIN)/esante check --deploy --fail-level WARNING
 
 qa: test
 
