@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
 
+# Seconds between two writes of a flow's "last seen" (see Flow.touch).
+TOUCH_INTERVAL = 60
+
+
 @dataclass
 class FlowState:
     """What a flow remembers between requests. `data` holds only JSON-safe values."""
@@ -79,6 +83,15 @@ class Flow:
     def save(self, request: HttpRequest, state: FlowState) -> None:
         state.last_seen_at = timezone.now().timestamp()
         request.session[self.session_key] = asdict(state)
+
+    def touch(self, request: HttpRequest, state: FlowState) -> None:
+        """Seen now: the idle timeout starts again. Only on reading a page, and at most
+        once a minute: a session is saved whole, last write wins, so a submission that
+        changes nothing (one of fifty copies of a code, all but one refused) must not
+        write back the state it read and undo a concurrent request's step forward. A
+        submission that moves the flow saves it anyway (advance, go_back)."""
+        if timezone.now().timestamp() - state.last_seen_at >= TOUCH_INTERVAL:
+            self.save(request, state)
 
     def end(self, request: HttpRequest) -> None:
         request.session.pop(self.session_key, None)
@@ -134,7 +147,8 @@ def stage_view(
                 return redirect(flow.entry_url)
             if flow.step(stage) > state.reached or flow.is_closed(stage, state):
                 return redirect(flow.url_names[flow.current_stage(state)])
-            flow.save(request, state)  # seen now: the idle timeout starts again
+            if request.method in ("GET", "HEAD"):
+                flow.touch(request, state)
             return view(request, state)
 
         return wrapper

@@ -1,0 +1,223 @@
+"""The cluster harness: two real app servers (gunicorn) on two loopback ports, sharing
+one PostgreSQL database and one Redis: the production stack of docs/operations.md, small.
+
+The cluster gets its own database (created, migrated, dropped here) and its own key
+prefix in Redis db 13 (deleted at the end), so it never meets pytest-django's test
+database nor the test run's cache. It runs only when the test run itself is configured
+for PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as in CI; the SQLite run skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+import requests
+
+from tests.servers import free_port
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60  # seconds for both nodes to answer /readyz
+PEOPLE = 12  # made once per run; each test takes the ones it needs
+REDIS_DB = 13  # not the run's own cache db, which tests/conftest.py clears per test
+
+CONFIGURED = os.environ.get("DATABASE_URL", "").startswith("postgres") and bool(
+    os.environ.get("REDIS_URL")
+)
+needs_cluster = pytest.mark.skipif(
+    not CONFIGURED, reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    matricule: str
+    letter_code: str
+    email: str
+
+
+@dataclass
+class Cluster:
+    nodes: list[str]  # base URLs of node A and node B
+    database_url: str
+    redis_url: str
+    key_prefix: str
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def a(self) -> str:
+        return self.nodes[0]
+
+    @property
+    def b(self) -> str:
+        return self.nodes[1]
+
+    def take_person(self) -> Person:
+        assert self.people, f"the cluster seeds {PEOPLE} people: raise PEOPLE"
+        return self.people.pop(0)
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Rows of `sql` on the cluster's database (read straight, as an operator would)."""
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def clear_rate_limits(self) -> None:
+        """Every client here is 127.0.0.1: per-IP counters would carry from test to test."""
+        client = redis.Redis.from_url(self.redis_url)
+        keys = list(client.scan_iter(f"{self.key_prefix}:*:rl:*"))
+        if keys:
+            client.delete(*keys)
+
+
+def _server_url(database_url: str, name: str) -> str:
+    """`database_url` pointing at database `name` instead, as psycopg reads it."""
+    parts = urlsplit(database_url)
+    return urlunsplit(("postgresql", parts.netloc, f"/{name}", "", ""))
+
+
+def _environment(
+    database_url: str, redis_url: str, key_prefix: str, var_dir: Path
+) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The run's own settings (tests.settings, its test database and cache) stay here.
+        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG"}
+        and not key.startswith(("ESANTE_", "REDIS_", "SECRET_KEY"))
+    }
+    env.update(
+        # DEBUG: plain-HTTP cookies (no Secure flag) and no HTTPS redirect on loopback.
+        DEBUG="1",
+        ESANTE_DEMO="1",  # the outbox keeps codes in clear: the tests read them there
+        ESANTE_CAPTCHA_TEST_MODE="1",  # "PASSED" answers the captcha
+        SECRET_KEY="cluster-secret-key-" + "k" * 40,  # the same on both nodes
+        ESANTE_CODE_HMAC_KEY="cluster-code-hmac-key",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        REDIS_KEY_PREFIX=key_prefix,
+        ESANTE_VAR_DIR=str(var_dir),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(PROJECT_DIR),
+    )
+    return env
+
+
+def _run(command: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            if requests.get(f"{base_url}/readyz", timeout=10).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or workers still loading
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{base_url} not ready after {START_TIMEOUT} s:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def running_cluster(var_dir: Path) -> Iterator[Cluster]:
+    """Create and migrate the database, seed people, start both nodes; undo it all."""
+    run_id = secrets.token_hex(4)
+    name = f"esante_cluster_{run_id}"
+    admin_url = _server_url(os.environ["DATABASE_URL"], "postgres")
+    database_url = _server_url(os.environ["DATABASE_URL"], name)
+    redis_url = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{REDIS_DB}"))
+    key_prefix = f"esante-cluster-{run_id}"
+    env = _environment(database_url, redis_url, key_prefix, var_dir)
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')  # a fresh name, no user input
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        _run([sys.executable, "-m", "esante", "migrate", "--no-input", "-v", "0"], env)
+        people = json.loads(_run([sys.executable, "-m", "tests.cluster.seed", str(PEOPLE)], env))
+        nodes = []
+        for label in ("a", "b"):
+            port = free_port()
+            log = var_dir / f"node-{label}.log"
+            with log.open("wb") as output:
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "gunicorn",
+                            "esante.wsgi:application",
+                            "--bind",
+                            f"127.0.0.1:{port}",
+                            "--workers",
+                            "2",
+                            "--worker-class",
+                            "gthread",
+                            "--threads",
+                            "4",
+                            "--timeout",
+                            "60",
+                        ],
+                        cwd=PROJECT_DIR,
+                        env=env,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            nodes.append(f"http://127.0.0.1:{port}")
+        for base_url, process, label in zip(nodes, processes, "ab", strict=True):
+            _wait_ready(base_url, process, var_dir / f"node-{label}.log")
+        yield Cluster(
+            nodes=nodes,
+            database_url=database_url,
+            redis_url=redis_url,
+            key_prefix=key_prefix,
+            people=[
+                Person(each["matricule"], each["letter_code"], f"cluster{index}@example.lu")
+                for index, each in enumerate(people)
+            ],
+        )
+    finally:
+        for process in processes:
+            _stop(process)
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(f"{key_prefix}:*"))
+        if keys:
+            client.delete(*keys)
