@@ -18,6 +18,7 @@ import array
 import functools
 import io
 import os
+import re
 import secrets
 import string
 import sys
@@ -168,13 +169,20 @@ def typed_values(form: forms.BaseForm) -> dict[str, Any]:
     }
 
 
+HASHKEY = re.compile(r"[0-9a-f]{40}")
+
+
 @require_safe
 @never_cache
 def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     """The captcha's digits read aloud in the visitor's language (`<audio>` and its link).
 
     Not cacheable: each answer is a new recording, and the key is a one-time secret.
+    A key that is not one (40 hex digits) is not looked up: PostgreSQL refuses some
+    characters (NUL) in a query, and nothing else could match anyway.
     """
+    if not HASHKEY.fullmatch(key):
+        raise Http404
     store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
     if store is None:
         raise Http404
