@@ -33,3 +33,5 @@ urlpatterns = [
     path("", include("esante.records.urls")),
     path("", include("esante.portal.urls")),
 ]
+
+handler500 = "esante.portal.errors.server_error"
