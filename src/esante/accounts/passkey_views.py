@@ -4,9 +4,6 @@ so these controls appear only where the browser offers it."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -28,7 +25,7 @@ def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
     """Who registers, and where they go back: the account just created by the activation
     wizard at step 4 (even when someone — a parent — is logged in in the same browser), or
     the logged-in account (Mon compte)."""
-    if _body(request).get("purpose") == "activation":
+    if passkeys.json_body(request).get("purpose") == "activation":
         state, _expired = ACTIVATION.load(request)
         if state is None or ACTIVATION.current_stage(state) != "authenticators":
             return None
@@ -38,14 +35,6 @@ def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
     if account is None:
         return None
     return account, reverse("patient:account") + "#passkeys"
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _error(message: str, status: int = 400) -> JsonResponse:
@@ -69,7 +58,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if registering is None:
         return _error(_("Connectez-vous pour ajouter une clé d'accès."), status=403)
     account, back = registering
-    body = _body(request)
+    body = passkeys.json_body(request)
     name = str(body.get("name") or "").strip()[:NAME_MAX] or _("Ma clé d'accès")
     credential = body.get("credential")
     if not isinstance(credential, dict):
@@ -90,7 +79,7 @@ def login_options(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def login(request: HttpRequest) -> HttpResponse:
-    credential = _body(request).get("credential")
+    credential = passkeys.json_body(request).get("credential")
     if not isinstance(credential, dict):
         return _error(_("Votre navigateur n'a pas donné de clé d'accès : recommencez."))
     try:

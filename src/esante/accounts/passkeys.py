@@ -65,6 +65,15 @@ class PasskeyError(Exception):
         self.stored: Any = None  # the known passkey that failed the checks, if any
 
 
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object the browser posted, or {} for anything else (never an error)."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def rp_id(request: HttpRequest) -> str:
     return str(settings.ESANTE_WEBAUTHN_RP_ID or request.get_host().rsplit(":", 1)[0])
 

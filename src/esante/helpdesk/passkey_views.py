@@ -4,7 +4,6 @@ esante.accounts.passkeys)."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -26,14 +25,6 @@ from esante.helpdesk.models import StaffPasskey
 
 REGISTER_KEY = "esante.staff.passkey.register"
 LOGIN_KEY = "esante.staff.passkey.login"
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _handle(user: Any) -> bytes:
@@ -76,7 +67,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 @staff_required()
 def register(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
-    body = _body(request)
+    body = passkeys.json_body(request)
     credential = body.get("credential")
     name = str(body.get("name") or "").strip()[:60] or _("Ma clé d'accès")
     if not isinstance(credential, dict):
@@ -126,7 +117,7 @@ def login_options(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def login(request: HttpRequest) -> HttpResponse:
-    credential = _body(request).get("credential")
+    credential = passkeys.json_body(request).get("credential")
     if not isinstance(credential, dict):
         return JsonResponse(
             {"error": _("Votre navigateur n'a pas donné de clé d'accès : recommencez.")}, status=400
