@@ -74,11 +74,13 @@ class SmsRequest:
 
 
 class SmsGateway:
-    """An HTTP SMS gateway on loopback: answers `status` and records each request."""
+    """An HTTP SMS gateway on loopback: answers `status` after `delay` seconds and records
+    each request."""
 
     def __init__(self) -> None:
         self.requests: list[SmsRequest] = []
         self.status = 200
+        self.delay = 0.0
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -88,10 +90,14 @@ class SmsGateway:
                 gateway.requests.append(
                     SmsRequest(headers=dict(self.headers.items()), payload=json.loads(body))
                 )
-                self.send_response(gateway.status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"id": "msg-1"}')
+                time.sleep(gateway.delay)
+                try:
+                    self.send_response(gateway.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b'{"id": "msg-1"}')
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a timeout test)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None

@@ -27,7 +27,13 @@ class OutboxSmsBackend:
 
 
 class HttpSmsBackend:
-    """JSON POST to the operator's gateway with a bearer token, a timeout and retries."""
+    """JSON POST to the operator's gateway with a bearer token, a timeout and retries.
+
+    An answer of the gateway that is an error of its own (5xx, a refused connection) is
+    retried at once, `retries` times; a timeout is not: the person waiting for the code
+    would wait `timeout` seconds more for each retry. The outbox retries later, with
+    back-off (esante.notifications.actions.deliver_pending).
+    """
 
     def __init__(self, url: str, token: str, timeout: float, sender: str, retries: int = 2):
         self.url = url
@@ -60,6 +66,10 @@ class HttpSmsBackend:
                     break  # the gateway refused this message: retrying will not help
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
+                reason = getattr(exc, "reason", exc)
+                if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+                    last_error = f"timeout after {self.timeout:g} s"
+                    break
         raise DeliveryError(f"SMS gateway: {last_error}")
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
 
 from esante.notifications.actions import deliver_pending
 
@@ -11,5 +12,12 @@ class Command(BaseCommand):
     help = "Remet les e-mails et SMS en attente dont l'heure de nouvel essai est venue."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sent, pending = deliver_pending()
+        try:
+            sent, pending = deliver_pending()
+        except (OperationalError, InterfaceError) as exc:
+            # Run by a timer: one line for its log, and the next run takes over.
+            raise CommandError(
+                "La base de données est injoignable ; les messages en attente restent "
+                f"dans l'outbox pour le prochain passage. ({type(exc).__name__})"
+            ) from exc
         self.stdout.write(f"{sent} message(s) remis, {pending} toujours en attente.")
