@@ -39,6 +39,16 @@ def test_healthz_and_readyz(client: Client) -> None:
     assert "no-cache" in ready["Cache-Control"]
 
 
+def test_the_health_checks_answer_in_plain_http_where_pages_go_to_https(
+    client: Client, settings: Any
+) -> None:
+    """The load balancer checks each node directly, without TLS (docs/operations.md)."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/").status_code == 301
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
 def test_readyz_is_503_when_the_cache_or_the_database_fails(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

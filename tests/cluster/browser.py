@@ -47,6 +47,42 @@ class Browser:
         )
 
 
+class TlsBrowser(Browser):
+    """A browser behind a TLS-terminating load balancer, for nodes in production mode
+    (DEBUG off, SECURE_PROXY_SSL_HEADER): it says https, as the balancer does, and sends
+    the cookies that are Secure, as a browser on https would."""
+
+    def __init__(self, cookies: requests.cookies.RequestsCookieJar | None = None):
+        super().__init__(cookies)
+        self.http.headers["X-Forwarded-Proto"] = "https"
+
+    def clone(self) -> TlsBrowser:
+        return TlsBrowser(self.http.cookies.copy())
+
+    def get(self, node: str, path: str) -> requests.Response:
+        response = super().get(node, path)
+        self._send_secure_cookies()
+        return response
+
+    def post(self, node: str, path: str, data: dict[str, str]) -> requests.Response:
+        if not self.cookie("csrftoken"):
+            self.get(node, "/connexion/patient/")
+        origin = node.replace("http://", "https://", 1)
+        response = self.http.post(
+            node + path,
+            data={"csrfmiddlewaretoken": self.cookie("csrftoken"), **data},
+            headers={"Origin": origin, "Referer": origin + path},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+        self._send_secure_cookies()
+        return response
+
+    def _send_secure_cookies(self) -> None:
+        for cookie in self.http.cookies:
+            cookie.secure = False  # requests sends Secure cookies only to https:// URLs
+
+
 def location(response: requests.Response) -> str:
     return response.headers.get("Location", "")
 
@@ -94,9 +130,9 @@ def reach_one_time_code_step(
         )
 
 
-def activate(cluster: Cluster, person: Person) -> None:
+def activate(cluster: Cluster, person: Person, browser: Browser | None = None) -> None:
     """The whole activation, its steps spread over both nodes."""
-    browser = Browser()
+    browser = browser or Browser()
     reach_one_time_code_step(browser, cluster.nodes, person)
     code = last_one_time_code(cluster, person.email)
     response = browser.post(cluster.a, "/activation/etape-3/code/", {"code": code})

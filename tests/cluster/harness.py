@@ -90,7 +90,7 @@ def _server_url(database_url: str, name: str) -> str:
 
 
 def _environment(
-    database_url: str, redis_url: str, key_prefix: str, var_dir: Path
+    database_url: str, redis_url: str, key_prefix: str, var_dir: Path, *, debug: bool = True
 ) -> dict[str, str]:
     env = {
         key: value
@@ -101,7 +101,8 @@ def _environment(
     }
     env.update(
         # DEBUG: plain-HTTP cookies (no Secure flag) and no HTTPS redirect on loopback.
-        DEBUG="1",
+        # Without it, production: behind a TLS-terminating load balancer (tls_browser).
+        DEBUG="1" if debug else "0",
         ESANTE_DEMO="1",  # the outbox keeps codes in clear: the tests read them there
         ESANTE_CAPTCHA_TEST_MODE="1",  # "PASSED" answers the captcha
         SECRET_KEY="cluster-secret-key-" + "k" * 40,  # the same on both nodes
@@ -115,6 +116,8 @@ def _environment(
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(PROJECT_DIR),
     )
+    if not debug:
+        env["SECURE_PROXY_SSL_HEADER"] = "1"
     return env
 
 
@@ -152,9 +155,30 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _via_port(url: str, port: int | None) -> str:
+    """`url` with its port replaced by `port` (a proxy in front of the same server)."""
+    if port is None:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"{parts.hostname}:{port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
 @contextmanager
-def running_cluster(var_dir: Path) -> Iterator[Cluster]:
-    """Create and migrate the database, seed people, start both nodes; undo it all."""
+def running_cluster(
+    var_dir: Path,
+    *,
+    count: int = 2,
+    database_port: int | None = None,
+    redis_port: int | None = None,
+    debug: bool = True,
+) -> Iterator[Cluster]:
+    """Create and migrate the database, seed people, start `count` nodes; undo it all.
+
+    `database_port` and `redis_port` send the nodes (not the set-up, nor
+    `Cluster.query`) through another port: a proxy that a fault test cuts. Without
+    `debug`, the nodes run as in production, behind TLS (see browser.TlsBrowser)."""
     run_id = secrets.token_hex(4)
     name = f"esante_cluster_{run_id}"
     admin_url = _server_url(os.environ["DATABASE_URL"], "postgres")
@@ -162,6 +186,13 @@ def running_cluster(var_dir: Path) -> Iterator[Cluster]:
     redis_url = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{REDIS_DB}"))
     key_prefix = f"esante-cluster-{run_id}"
     env = _environment(database_url, redis_url, key_prefix, var_dir)
+    node_env = _environment(
+        _via_port(database_url, database_port),
+        _via_port(redis_url, redis_port),
+        key_prefix,
+        var_dir,
+        debug=debug,
+    )
 
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')  # a fresh name, no user input
@@ -169,8 +200,13 @@ def running_cluster(var_dir: Path) -> Iterator[Cluster]:
     try:
         _run([sys.executable, "-m", "esante", "migrate", "--no-input", "-v", "0"], env)
         people = json.loads(_run([sys.executable, "-m", "tests.cluster.seed", str(PEOPLE)], env))
+        if not debug:  # production serves the collected, hashed static files
+            _run(
+                [sys.executable, "-m", "esante", "collectstatic", "--no-input", "-v", "0"], node_env
+            )
         nodes = []
-        for label in ("a", "b"):
+        labels = "abcdefgh"[:count]
+        for label in labels:
             port = free_port()
             log = var_dir / f"node-{label}.log"
             with log.open("wb") as output:
@@ -193,14 +229,14 @@ def running_cluster(var_dir: Path) -> Iterator[Cluster]:
                             "60",
                         ],
                         cwd=PROJECT_DIR,
-                        env=env,
+                        env=node_env,
                         stdout=output,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )
                 )
             nodes.append(f"http://127.0.0.1:{port}")
-        for base_url, process, label in zip(nodes, processes, "ab", strict=True):
+        for base_url, process, label in zip(nodes, processes, labels, strict=True):
             _wait_ready(base_url, process, var_dir / f"node-{label}.log")
         yield Cluster(
             nodes=nodes,
