@@ -71,15 +71,24 @@ def _documents_in_tmp(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_shared_cache(settings: Any) -> None:
+def _fresh_shared_cache(
+    request: pytest.FixtureRequest, settings: Any, django_db_blocker: Any
+) -> Iterator[None]:
     """With Redis, the cache outlives a test's transaction: start each test empty.
 
-    (Without Redis the cache is a table of the test database, rolled back per test.)
+    Without Redis the cache is a table of the test database, rolled back per test; but
+    a `transaction=True` test's flush only empties the models' tables, so its rows (rate
+    limit counters) are deleted here after it.
     """
-    if settings.REDIS_URL:
-        from django.core.cache import cache
+    from django.core.cache import cache
 
+    if settings.REDIS_URL:
         cache.clear()
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not settings.REDIS_URL and marker is not None and marker.kwargs.get("transaction"):
+        with django_db_blocker.unblock():
+            cache.clear()
 
 
 @pytest.fixture(scope="session")

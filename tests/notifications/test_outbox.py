@@ -8,10 +8,16 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from esante.notifications.actions import REDACTED, deliver_pending, queue_message
+from esante.notifications.actions import (
+    REDACTED,
+    DeliverAfterResponseMiddleware,
+    deliver_pending,
+    queue_message,
+)
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.servers import SmsGateway, SmtpServer
@@ -61,6 +67,24 @@ def test_a_committed_email_is_delivered_over_smtp_and_its_code_masked(
     assert message.attempts == 1
     assert "482913" not in message.body
     assert REDACTED in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_delivers_its_messages_once_its_response_has_gone_out(
+    smtp_server: SmtpServer,
+) -> None:
+    """Nobody waits for the carrier, and a page's timing does not tell that a code left."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        with transaction.atomic():
+            queue_code_email()
+        return HttpResponse("Code envoyé")
+
+    response = DeliverAfterResponseMiddleware(view)(RequestFactory().get("/"))
+    assert smtp_server.mails == []  # committed, answered, not yet sent
+    response.close()  # what the WSGI server does after the response's last byte
+    assert len(smtp_server.mails) == 1
+    assert OutboundMessage.objects.get().state == DeliveryState.SENT
 
 
 def test_demo_mode_keeps_the_code_readable_in_the_outbox(

@@ -3,19 +3,32 @@
 A message is written to the outbox in the transaction of the change that causes it, and
 handed to its carrier only after that transaction commits: a rolled-back change sends
 nothing, and a message whose carrier fails stays pending for `deliver_pending`.
+
+Within a request, the carrier is called once the response has gone out
+(DeliverAfterResponseMiddleware): nobody waits for an SMTP server or an SMS gateway,
+and how long a page takes does not tell whether a code was sent (the recovery form
+answers the same with and without an account).
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from esante.notifications.backends import DeliveryError, send_email, sms_backend
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry.models import InsuredPerson
+
+logger = logging.getLogger(__name__)
 
 REDACTED = "••••••"
 MAX_ATTEMPTS = 8
@@ -43,8 +56,50 @@ def queue_message(
         redacted_body=body.replace(secret, REDACTED) if secret else "",
         person=person,
     )
-    transaction.on_commit(lambda: deliver(message.pk))
+    transaction.on_commit(lambda: _deliver_soon(message.pk))
     return message
+
+
+# The messages to deliver once the current request's response has gone out; None
+# outside a request (a command, a shell): they are delivered at once.
+_after_response: ContextVar[list[int] | None] = ContextVar("outbox_after_response", default=None)
+
+
+def _deliver_soon(message_id: int) -> None:
+    waiting = _after_response.get()
+    if waiting is None:
+        deliver(message_id)
+    else:
+        waiting.append(message_id)
+
+
+def _deliver_all(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        try:
+            deliver(message_id)
+        except Exception:  # the response is gone: log, and the outbox retries it
+            logger.exception("outbox: message %s not delivered after the response", message_id)
+
+
+class DeliverAfterResponseMiddleware:
+    """Collects the messages a request commits, and delivers them when the server closes
+    the response, after its last byte was sent."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        waiting: list[int] = []
+        token = _after_response.set(waiting)
+        try:
+            response = self.get_response(request)
+        finally:
+            _after_response.reset(token)
+        if waiting:
+            # What close() runs (Django closes files and streams this way); the WSGI
+            # server calls close() once the response is sent.
+            response._resource_closers.append(partial(_deliver_all, waiting))  # type: ignore[attr-defined]
+        return response
 
 
 def deliver(message_id: int) -> bool:
