@@ -3,13 +3,19 @@ password under the rules of activation step 2.
 
 Every answer reads the same whether or not the matricule has an account: without one,
 no code is sent, and the code page refuses whatever is typed exactly as it refuses a
-wrong code (the same messages, the same count of tries). Whoever lost their registered
-channel is sent to the new-letter path: a new activation letter re-activates the account.
+wrong code (the same messages, the same count of tries). It takes the same time too:
+sending a code (its rate limits, its rows) is work that only an account causes, so the
+answer is held to a floor of ANSWER_SECONDS (tests/accounts/test_enumeration.py).
+Whoever lost their registered channel is sent to the new-letter path: a new activation
+letter re-activates the account.
 """
 
 from __future__ import annotations
 
 import datetime
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib import messages
@@ -50,6 +56,10 @@ RECOVERY = Flow(
 )
 
 
+# Longer than the answer takes with an account on a busy node, imperceptible to a person.
+ANSWER_SECONDS = 0.25
+
+
 def _ip(request: HttpRequest) -> str | None:
     return ratelimit.client_ip(request) or None
 
@@ -64,6 +74,22 @@ def recovery(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/recovery/start.html", {"form": form}, status=status)
     matricule = form.cleaned_data["matricule"]
     ratelimit.check_and_hit("recovery.request", request, key=matricule)
+    with taking_at_least(ANSWER_SECONDS):
+        state = _start(request, matricule)
+    return RECOVERY.advance(request, state, "code")
+
+
+@contextmanager
+def taking_at_least(seconds: float) -> Iterator[None]:
+    deadline = time.perf_counter() + seconds
+    try:
+        yield
+    finally:  # a refusal (a rate limit) takes the same time as an answer
+        time.sleep(max(0.0, deadline - time.perf_counter()))
+
+
+def _start(request: HttpRequest, matricule: str) -> FlowState:
+    """The flow, and a code sent to the account's channel if the matricule has one."""
     account = (
         Account.objects.select_related("person")
         .filter(person__matricule=matricule_rules.normalize(matricule))
@@ -81,7 +107,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
             destination=account.code_destination,
         )
         state.data["otp_id"] = verification.code.pk
-    return RECOVERY.advance(request, state, "code")
+    return state
 
 
 @require_http_methods(["GET", "POST"])

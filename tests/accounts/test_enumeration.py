@@ -1,0 +1,204 @@
+"""No public form tells whether a matricule exists, or has an account.
+
+Every public form that takes a matricule is submitted, round after round, for an unknown
+matricule (valid, but in no registry), a known one without an account (a letter waits
+for it) and a known one with an account. The three answers must be indistinguishable:
+the same status, the same redirect, the same page (once the typed matricule, the CSRF
+token and the captcha key are set aside), and the same time within 20%: the lower
+quartiles of interleaved rounds, what each answer costs when the shared machine lets it
+run (an attacker repeats and keeps the fast ones, too). The state that a round leaves —
+counters, locks — is reset before the next, so that every round is a first try.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from esante.accounts.models import Account
+from esante.notifications import actions
+from esante.registry import matricule
+from esante.registry.models import ActivationLetter, InsuredPerson, LetterRequest
+from tests.accounts.wizard import PASSWORD, activate, issue_letter
+from tests.factories import years_ago
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
+pytestmark = pytest.mark.django_db
+
+ROUNDS = 15
+WARM_UP = 2
+TOLERANCE = 1.20
+CAPTCHA = {"captcha_0": "x", "captcha_1": "PASSED"}
+WRONG_LETTER_CODE = "AAAA-BBBB-CCCC"
+
+NOISE = [
+    (re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"'), 'name="csrfmiddlewaretoken"'),
+    (re.compile(r"\b[0-9a-f]{40}\b"), "CAPTCHA-KEY"),
+    (re.compile(r'nonce="[^"]*"'), 'nonce=""'),
+    # The typed matricule, shown back in the form: as typed, or grouped for reading.
+    (re.compile(r"\d(?:[ \u00a0\u202f]?\d){12}"), "MATRICULE"),
+]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    location: str
+    page: str
+
+
+def answer_of(response: Response) -> Answer:
+    page = response.content.decode()
+    for pattern, replacement in NOISE:
+        page = pattern.sub(replacement, page)
+    return Answer(response.status_code, response.get("Location", ""), page)
+
+
+@pytest.fixture
+def matricules(alice: InsuredPerson, bob: InsuredPerson) -> dict[str, str]:
+    """unknown / known without an account / known with one."""
+    activate(Client(), alice, "alice@example.lu")
+    issue_letter(bob)
+    unknown = matricule.make(years_ago(40, days=17), 977)
+    assert not InsuredPerson.objects.filter(matricule=unknown).exists()
+    return {"unknown": unknown, "without account": bob.matricule, "with account": alice.matricule}
+
+
+after_response: list[float] = []  # seconds spent after the responses of one submission
+
+
+def timed(deliver: Callable[[list[int]], None]) -> Callable[[list[int]], None]:
+    def timed_deliver(message_ids: list[int]) -> None:
+        started = time.perf_counter()
+        deliver(message_ids)
+        after_response.append(time.perf_counter() - started)
+
+    return timed_deliver
+
+
+def reset_state() -> None:
+    """What a round leaves behind, undone: each round is a first try."""
+    cache.clear()  # rate-limit counters, captcha-after-failures
+    Account.objects.update(failed_logins=0, locked_until=None)
+    ActivationLetter.objects.update(failed_attempts=0, locked_at=None)
+    LetterRequest.objects.all().delete()
+
+
+def assert_indistinguishable(
+    matricules: dict[str, str],
+    submit: Callable[[Client, str], Response],
+    prepare: Callable[[], object] = lambda: None,
+    rounds: int = ROUNDS,
+) -> None:
+    answers: dict[str, set[Answer]] = {label: set() for label in matricules}
+    timings: dict[str, list[float]] = {label: [] for label in matricules}
+    labels = list(matricules)
+    for round_number in range(WARM_UP + rounds):
+        # Interleaved, in a rotating order: the machine's noise falls on all three.
+        turn = round_number % len(labels)
+        for label in labels[turn:] + labels[:turn]:
+            reset_state()
+            prepare()
+            client = Client()
+            gc.collect()
+            started = time.perf_counter()
+            after_response.clear()
+            response = submit(client, matricules[label])
+            elapsed = time.perf_counter() - started - sum(after_response)
+            answers[label].add(answer_of(response))
+            if round_number >= WARM_UP:
+                timings[label].append(elapsed)
+
+    reference = answers["unknown"]
+    assert len(reference) == 1, "the answer to an unknown matricule varies by itself"
+    for label in labels:
+        assert answers[label] == reference, f"{label!r} answers differently"
+    quartiles = {label: statistics.quantiles(each, n=4)[0] for label, each in timings.items()}
+    slowest, fastest = max(quartiles.values()), min(quartiles.values())
+    assert slowest <= fastest * TOLERANCE, f"timings differ by more than 20%: {quartiles}"
+
+
+def test_activation_step_1_with_a_wrong_code(matricules: dict[str, str]) -> None:
+    def submit(client: Client, number: str) -> Response:
+        client.post(reverse("activation:start"), {"accept_cgu": "on"})
+        return client.post(
+            reverse("activation:code"),
+            {"matricule": number, "code": WRONG_LETTER_CODE, **CAPTCHA},
+        )
+
+    assert_indistinguishable(matricules, submit)
+
+
+def test_activation_step_1_asking_for_a_new_letter(matricules: dict[str, str]) -> None:
+    def submit(client: Client, number: str) -> Response:
+        client.post(reverse("activation:start"), {"accept_cgu": "on"})
+        return client.post(
+            reverse("activation:new_letter"),
+            {
+                "courrier-matricule": number,
+                "courrier-captcha_0": "x",
+                "courrier-captcha_1": "PASSED",
+            },
+        )
+
+    assert_indistinguishable(matricules, submit)
+
+
+def test_login_with_a_wrong_password(matricules: dict[str, str]) -> None:
+    def submit(client: Client, number: str) -> Response:
+        return client.post(
+            reverse("patient:login"), {"matricule": number, "password": PASSWORD + "?"}
+        )
+
+    assert_indistinguishable(matricules, submit)
+
+
+def test_login_with_the_right_password_of_a_locked_account(
+    matricules: dict[str, str],
+) -> None:
+    """A locked account's answer is the unknown matricule's, even to its own password."""
+    locked = {label: matricules[label] for label in ("unknown", "with account")}
+
+    def lock() -> None:
+        Account.objects.update(locked_until=timezone.now() + datetime.timedelta(hours=1))
+
+    def submit(client: Client, number: str) -> Response:
+        return client.post(reverse("patient:login"), {"matricule": number, "password": PASSWORD})
+
+    assert_indistinguishable(locked, submit, prepare=lock)
+
+
+def test_forgotten_password_and_its_code_page(
+    matricules: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code goes out after the response (DeliverAfterResponseMiddleware), which the
+    test client waits for: that time is not the answer's, and is taken off."""
+    monkeypatch.setattr(actions, "_deliver_all", timed(actions._deliver_all))
+
+    def submit(client: Client, number: str) -> Response:
+        asked = client.post(reverse("patient:recovery"), {"matricule": number, **CAPTCHA})
+        assert asked.status_code == 302, asked.content.decode()
+        return client.get(asked["Location"])
+
+    # The answer is held to a floor (ANSWER_SECONDS): fewer rounds suffice, and cost less.
+    assert_indistinguishable(matricules, submit, rounds=9)
+
+    def wrong_code(client: Client, number: str) -> Response:
+        client.post(reverse("patient:recovery"), {"matricule": number, **CAPTCHA})
+        return client.post(reverse("patient:recovery_code"), {"code": "000000"})
+
+    assert_indistinguishable(matricules, wrong_code, rounds=9)
