@@ -12,7 +12,7 @@ in one run:
 3. a re-import of the same file, where every row is unchanged.
 
 With DATABASE_URL naming a PostgreSQL server, the benchmark creates its own database
-(`esante_bench_import_<pid>`) on that server and drops it at the end; the database named
+(`bench_import_<pid>`) on that server and drops it at the end; the database named
 in the URL is only used to issue CREATE/DROP DATABASE. Without DATABASE_URL it uses a
 SQLite file in the temporary directory. It never touches another database.
 """
@@ -148,7 +148,7 @@ def bench_database(work_dir: Path) -> Iterator[str]:
     import psycopg
     from psycopg import sql
 
-    name = f"esante_bench_import_{os.getpid()}"
+    name = f"bench_import_{os.getpid()}"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         version = admin.execute("SHOW server_version").fetchone()

@@ -4,7 +4,7 @@
         .venv/bin/python bench/issue_letters.py --letters 100000
 
 With DATABASE_URL, only its server is used: the benchmark creates its own database
-(`esante_bench_letters`, dropped first if left over, and dropped at the end). Without it,
+(`bench_letters_<pid>`, dropped at the end). Without it,
 a temporary SQLite file. Letters go to a temporary directory, removed at the end.
 
 Measures, in the same run: (a) the floor, rendering N pages of a one-line ReportLab
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-BENCH_DATABASE = "esante_bench_letters"
+BENCH_DATABASE = f"bench_letters_{os.getpid()}"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STREETS = ("rue de la Gare", "Grand-Rue", "route d'Arlon", "avenue de la Liberté", "rue Dicks")
 LOCALITIES = (("L-1611", "Luxembourg"), ("L-4011", "Esch-sur-Alzette"), ("L-9051", "Ettelbruck"))
