@@ -1,0 +1,1 @@
+"""Benchmarks (not part of `make test`): see README.md here."""
