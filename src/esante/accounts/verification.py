@@ -14,6 +14,7 @@ import datetime
 import enum
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.db import transaction
@@ -202,9 +203,11 @@ class CodeVerification:
             "uri": uri,
         }
 
-    @property
+    @cached_property
     def delivery_failed(self) -> bool:
-        """The carrier refused the message (it stays in the outbox to be retried)."""
+        """The carrier refused the message (it stays in the outbox to be retried). Read
+        once per request: a code page asks it two to four times (the notice, the resend
+        button's wait)."""
         if self.code.message_id is None:
             return False
         state, last_error = OutboundMessage.objects.values_list("state", "last_error").get(

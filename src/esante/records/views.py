@@ -58,6 +58,8 @@ def render_record(
     context.setdefault("upload_form", UploadForm())
     context.setdefault("adding", "ajouter" in request.GET)
     context.setdefault("search_form", AssistantSearchForm())
+    if "declaration" not in context:
+        context["declaration"] = care_record.organ_declarations.first()
     return render(
         request,
         "records/record.html",
@@ -70,7 +72,6 @@ def render_record(
             "category": category,
             "assistants": active_assistants(care_record).select_related("person__account"),
             "close_form": CloseForm(),
-            "declaration": care_record.organ_declarations.first(),
             **context,
         },
         status=status,
@@ -90,15 +91,12 @@ def my_record(request: HttpRequest) -> HttpResponse:
 def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id)
-    if (
-        capacity is Capacity.OWNER
-        and not visitor.is_minor
-        and not care_record.organ_declarations.exists()
-    ):
+    declaration = care_record.organ_declarations.first()  # read once: test and page
+    if capacity is Capacity.OWNER and not visitor.is_minor and declaration is None:
         # At the first access, an adult holder is asked the organ-donation question.
         return redirect("records:organ_donation", public_id=care_record.public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
-    return render_record(request, care_record, capacity)
+    return render_record(request, care_record, capacity, declaration=declaration)
 
 
 @require_GET
