@@ -3,7 +3,8 @@
     make bench                     # PostgreSQL at 127.0.0.1:5432 (the figures in README)
     BENCH_DATABASE_URL=sqlite make bench   # the same on SQLite
 
-Each benchmark prints its own figures, with a baseline measured in the same run (the
+login.py and record_page.py need PostgreSQL and Redis (database 9): they are skipped on
+SQLite. Each benchmark prints its own figures, with a baseline measured in the same run (the
 machine is shared and noisy: compare the ratios, not the seconds).
 """
 
@@ -20,7 +21,11 @@ POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCHMARKS = [
     ["import_registry.py", "--rows", "1000000"],
     ["issue_letters.py", "--letters", "100000"],
+    ["login.py", "--clients", "4", "16"],
+    ["record_page.py", "--sessions", "64"],
 ]
+
+WEB_BENCHMARKS = {"login.py", "record_page.py"}  # gunicorn on PostgreSQL and Redis
 
 
 def main() -> None:
@@ -31,6 +36,9 @@ def main() -> None:
         env["DATABASE_URL"] = database_url
     failed = 0
     for script, *arguments in BENCHMARKS:
+        if database_url == "sqlite" and script in WEB_BENCHMARKS:
+            print(f"\n=== {script}: skipped, it needs PostgreSQL and Redis ===", flush=True)
+            continue
         print(f"\n=== {script} {' '.join(arguments)} ===", flush=True)
         done = subprocess.run(
             [sys.executable, str(BENCH_DIR / script), *arguments], env=env, check=False
