@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -53,6 +55,38 @@ def test_a_password_breaking_a_rule_is_refused(
 
     assert response.status_code == 400
     assert message in page_text(response)
+
+
+def test_the_asvs_rule_replaces_the_guides_by_setting(
+    client: Client, alice: InsuredPerson, settings: Any
+) -> None:
+    """ASVS 5.0 6.2.1 and 6.2.5: 15 characters, no composition rule (docs/security.md)."""
+    settings.ESANTE_PASSWORD_MIN_LENGTH = 15
+    settings.ESANTE_PASSWORD_LETTER_AND_DIGIT = False
+    asvs_rule = "Le mot de passe doit faire au minimum 15 caractères."
+    reach_password_step(client, alice)
+
+    page = page_text(client.get(reverse("activation:password")))
+    assert asvs_rule in page and RULE not in page
+    refused = submit_password(client, "Soleil2024")  # the guide's rule would take it
+    assert refused.status_code == 400
+    assert asvs_rule in page_text(refused)
+    # No letter and digit needed: a long passphrase of letters only is taken.
+    assert submit_password(client, "cheval agrafe correct pile").status_code == 302
+
+
+def test_a_longer_minimum_keeps_the_letter_and_digit_rule(
+    client: Client, alice: InsuredPerson, settings: Any
+) -> None:
+    settings.ESANTE_PASSWORD_MIN_LENGTH = 12
+    reach_password_step(client, alice)
+
+    refused = submit_password(client, "cheval agrafe correct pile")
+    assert refused.status_code == 400
+    assert (
+        "Le mot de passe doit faire au minimum 12 caractères, comprendre au moins un caractère "
+        "alphabétique et au moins un caractère numérique."
+    ) in page_text(refused)
 
 
 def test_a_password_with_the_persons_own_data_is_refused(
