@@ -165,7 +165,7 @@ def test_switching_to_the_app_from_mon_compte(alice: InsuredPerson) -> None:
     client = Client()
     log_in(client, account)
 
-    chosen = client.post(reverse("patient:contact"), {"channel": "totp"})
+    chosen = client.post(reverse("patient:contact"), {"current": PASSWORD, "channel": "totp"})
     assert chosen["Location"] == reverse("patient:contact_code")
     page = page_text(client.get(reverse("patient:contact_code")))
     assert "Associez votre application d'authentification" in page

@@ -171,3 +171,18 @@ def test_a_code_is_sent_by_email_through_smtp(
     assert (
         "Le code a été envoyé à l'adresse *****@example.lu, il est valable pendant 15min." in page
     )
+
+
+def test_step_3_offers_only_the_channels_the_agency_allows(
+    client: Client, alice: InsuredPerson, settings: Any
+) -> None:
+    settings.ESANTE_CODE_CHANNELS = ["sms"]
+    reach_password_step(client, alice)
+    submit_password(client)
+
+    page = page_text(client.get(reverse("activation:contact")))
+    assert 'value="sms"' in page
+    assert 'value="email"' not in page and 'value="totp"' not in page
+    refused = submit_contact(client, "email", "alice@example.lu")
+    assert refused.status_code == 400
+    assert not OutboundMessage.objects.filter(recipient="alice@example.lu").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.test import Client
@@ -130,7 +132,10 @@ def test_nobody_ends_another_accounts_session(logged_in: Client, bob: InsuredPer
 def test_changing_the_channel_verifies_the_new_one_and_tells_the_old_one(
     logged_in: Client, account: Account
 ) -> None:
-    asked = logged_in.post(reverse("patient:contact"), {"channel": "sms", "mobile": "621 555 666"})
+    asked = logged_in.post(
+        reverse("patient:contact"),
+        {"current": PASSWORD, "channel": "sms", "mobile": "621 555 666"},
+    )
     assert asked["Location"] == reverse("patient:contact_code")
     sent_to = OutboundMessage.objects.latest("pk")
     assert sent_to.recipient == "+352621555666"
@@ -145,3 +150,39 @@ def test_changing_the_channel_verifies_the_new_one_and_tells_the_old_one(
     told = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
     assert told.subject == "Le moyen de réception de vos codes eSanté a été changé"
     assert AuditEvent.objects.filter(event_type=EventType.CONTACT_CHANGED).exists()
+
+
+def test_changing_the_channel_needs_the_password_again(logged_in: Client, account: Account) -> None:
+    """ASVS 5.0 7.5.1: a stolen session cannot move the codes to the thief's phone."""
+    sent_before = OutboundMessage.objects.count()
+    page = page_text(logged_in.get(reverse("patient:contact")))
+    assert 'autocomplete="current-password"' in page
+
+    for typed in ("", PASSWORD + "?"):
+        refused = logged_in.post(
+            reverse("patient:contact"),
+            {"current": typed, "channel": "sms", "mobile": "621 555 666"},
+        )
+        assert refused.status_code == 400
+    assert "Le mot de passe actuel est incorrect." in page_text(refused)
+    assert OutboundMessage.objects.count() == sent_before  # no code sent anywhere
+    account.refresh_from_db()
+    assert account.code_channel == "email"
+
+
+def test_channels_not_allowed_by_the_agency_are_neither_offered_nor_taken(
+    logged_in: Client, account: Account, settings: Any
+) -> None:
+    """ESANTE_CODE_CHANNELS without email removes the guide's e-mail channel (ASVS 5.0
+    6.3.6, docs/security.md)."""
+    settings.ESANTE_CODE_CHANNELS = ["sms", "totp"]
+    page = page_text(logged_in.get(reverse("patient:contact")))
+    assert 'value="sms"' in page and 'value="totp"' in page
+    assert 'value="email"' not in page and 'name="email"' not in page
+
+    refused = logged_in.post(
+        reverse("patient:contact"),
+        {"current": PASSWORD, "channel": "email", "email": "alice.new@example.lu"},
+    )
+    assert refused.status_code == 400
+    assert not OutboundMessage.objects.filter(recipient="alice.new@example.lu").exists()

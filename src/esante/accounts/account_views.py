@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import check_password, make_password
@@ -22,7 +23,7 @@ from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
-    ContactForm,
+    ContactChangeForm,
     CurrentPasswordForm,
     OneTimeCodeForm,
     ReauthenticationForm,
@@ -153,16 +154,24 @@ def unlink(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/account/unlink.html", context, status=status)
-    ratelimit.check("login.failed", request, key=account.person.matricule)
-    if not check_password(form.cleaned_data["current"], account.password):
-        ratelimit.hit("login.failed", request, key=account.person.matricule)
-        form.add_error("current", _("Le mot de passe actuel est incorrect."))
+    if not _password_confirmed(request, account, form):
         return render(request, "accounts/account/unlink.html", context, status=400)
     unlink_identity(link, ip_address=_ip(request), provider_name=provider.name)
     messages.success(
         request, _("%(provider)s n'est plus associé à votre compte.") % {"provider": provider.name}
     )
     return redirect("patient:account")
+
+
+def _password_confirmed(request: HttpRequest, account: Account, form: forms.Form) -> bool:
+    """The password typed again in `form`'s `current` field is the account's; a wrong one
+    counts as a failed login (and its limit applies) and is said on the field."""
+    ratelimit.check("login.failed", request, key=account.person.matricule)
+    if check_password(form.cleaned_data["current"], account.password):
+        return True
+    ratelimit.hit("login.failed", request, key=account.person.matricule)
+    form.add_error("current", _("Le mot de passe actuel est incorrect."))
+    return False
 
 
 def _masked(account: Account) -> str:
@@ -206,10 +215,7 @@ def password(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/account/password.html", {"form": form}, status=status)
-    ratelimit.check("login.failed", request, key=account.person.matricule)
-    if not check_password(form.cleaned_data["current"], account.password):
-        ratelimit.hit("login.failed", request, key=account.person.matricule)
-        form.add_error("current", _("Le mot de passe actuel est incorrect."))
+    if not _password_confirmed(request, account, form):
         return render(request, "accounts/account/password.html", {"form": form}, status=400)
     state = PASSWORD_CHANGE.start(
         request,
@@ -224,18 +230,16 @@ def password(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     account = _account(request)
-    form = ContactForm(
+    form = ContactChangeForm(
         request.POST if request.method == "POST" else None,
         initial={"channel": account.code_channel},
     )
+    context = {"form": form, "destination": _masked(account)}
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
-        return render(
-            request,
-            "accounts/account/contact.html",
-            {"form": form, "destination": _masked(account)},
-            status=status,
-        )
+        return render(request, "accounts/account/contact.html", context, status=status)
+    if not _password_confirmed(request, account, form):
+        return render(request, "accounts/account/contact.html", context, status=400)
     channel = CodeChannel(form.cleaned_data["channel"])
     destination = form.cleaned_data["destination"]
     state = CONTACT_CHANGE.start(
