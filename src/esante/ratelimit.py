@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -80,9 +82,41 @@ class RateLimited(Exception):
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a load balancer, its address is REMOTE_ADDR unless the deployment maps the
-    # forwarded address onto it (docs/operations.md): never trust the header here.
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The client's address: REMOTE_ADDR, or behind the proxies named in
+    ESANTE_TRUSTED_PROXIES, the right-most address of X-Forwarded-For that is not one of
+    them. The header is read only when the request comes from a trusted proxy, and only
+    the entries that trusted proxies appended count: whatever a client sends itself is
+    to their left (docs/operations.md)."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    proxies = _trusted_proxies(tuple(settings.ESANTE_TRUSTED_PROXIES))
+    if not proxies or not _is_trusted(remote, proxies):
+        return remote
+    hops = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+    for hop in reversed([each.strip() for each in hops if each.strip()]):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return remote  # not appended by a proxy of ours: stop at the last sure one
+        if not any(address in network for network in proxies):
+            return str(address)
+    return remote
+
+
+@functools.cache
+def _trusted_proxies(
+    networks: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(each, strict=False) for each in networks)
+
+
+def _is_trusted(
+    remote: str, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    return any(address in network for network in proxies)
 
 
 def _cache_key(action: str, rule: Rule, value: str, now: float) -> tuple[str, int]:

@@ -7,6 +7,7 @@ Each knob is read through a small typed helper that refuses a value it cannot pa
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -289,6 +290,17 @@ if not DEBUG:
     LANGUAGE_COOKIE_SECURE = True
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The load balancers (addresses or networks) whose X-Forwarded-For the app believes: the
+# client's address is the right-most one of the header that is not theirs. Empty: the
+# header is never read, REMOTE_ADDR is the client (gunicorn's PROXY protocol sets it).
+ESANTE_TRUSTED_PROXIES = env_list("ESANTE_TRUSTED_PROXIES", "")
+try:
+    for _network in ESANTE_TRUSTED_PROXIES:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"ESANTE_TRUSTED_PROXIES: {_error}") from None
+
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # E-mail: Django's backends; SMTP in production.
