@@ -28,6 +28,7 @@ import pytest
 import redis
 import requests
 
+from esante.portal.management.commands.serve import gunicorn_arguments
 from tests.servers import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -57,6 +58,7 @@ class Cluster:
     redis_url: str
     key_prefix: str
     people: list[Person] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)  # each node's output, access log included
 
     @property
     def a(self) -> str:
@@ -205,6 +207,7 @@ def running_cluster(
                 [sys.executable, "-m", "esante", "collectstatic", "--no-input", "-v", "0"], node_env
             )
         nodes = []
+        logs: list[Path] = []
         labels = "abcdefgh"[:count]
         for label in labels:
             port = free_port()
@@ -214,17 +217,7 @@ def running_cluster(
                     subprocess.Popen(
                         [
                             sys.executable,
-                            "-m",
-                            "gunicorn",
-                            "esante.wsgi:application",
-                            "--bind",
-                            f"127.0.0.1:{port}",
-                            "--workers",
-                            "2",
-                            "--worker-class",
-                            "gthread",
-                            "--threads",
-                            "4",
+                            *gunicorn_arguments(f"127.0.0.1:{port}", workers=2),
                             "--timeout",
                             "60",
                         ],
@@ -236,6 +229,7 @@ def running_cluster(
                     )
                 )
             nodes.append(f"http://127.0.0.1:{port}")
+            logs.append(log)
         for base_url, process, label in zip(nodes, processes, labels, strict=True):
             _wait_ready(base_url, process, var_dir / f"node-{label}.log")
         yield Cluster(
@@ -247,6 +241,7 @@ def running_cluster(
                 Person(each["matricule"], each["letter_code"], f"cluster{index}@example.lu")
                 for index, each in enumerate(people)
             ],
+            logs=logs,
         )
     finally:
         for process in processes:

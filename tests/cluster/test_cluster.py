@@ -312,3 +312,22 @@ def test_after_a_race_on_the_activation_code_the_browser_stays_at_step_4(nodes: 
     assert len(account_of(nodes, person.matricule)) == 1
     for node in nodes.nodes:
         assert browser.get(node, "/activation/etape-4/").status_code == 200, node
+
+
+def test_the_access_log_keeps_no_query_string_and_carries_the_request_id(
+    nodes: Cluster,
+) -> None:
+    """An OpenID Connect callback's `code` travels in the query string: the nodes' access
+    log (gunicorn, as `esante serve` runs it) never writes it."""
+    secret = "Sp1ffyAuthorizationCode"
+    response = requests.get(
+        f"{nodes.a}{LOGIN_PAGE}?code={secret}&state=xyz",
+        headers={"X-Request-ID": "lb-7f3a9c21", "Referer": f"{nodes.a}/?code={secret}"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+
+    log = nodes.logs[0].read_text()
+    assert f'"GET {LOGIN_PAGE} HTTP/1.1" 200' in log
+    assert "lb-7f3a9c21" in log
+    assert secret not in log

@@ -42,18 +42,37 @@ class Command(BaseCommand):
             sys.executable,
             [
                 sys.executable,
-                "-m",
-                "gunicorn",
-                "esante.wsgi:application",
-                "--bind",
-                f"{options['host']}:{options['port']}",
-                "--workers",
-                str(options["workers"]),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
+                *gunicorn_arguments(
+                    f"{options['host']}:{options['port']}", workers=int(options["workers"])
+                ),
             ],
         )
+
+
+# The access log without query strings (an OpenID Connect callback's `code`, a search)
+# nor the Referer (which may carry them); with the request id of the app's own lines.
+ACCESS_LOG_FORMAT = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" %({x-request-id}o)s'
+)
+
+
+def gunicorn_arguments(bind: str, *, workers: int, threads: int = 4) -> list[str]:
+    """`python -m gunicorn …` as production runs it (and the cluster tests, and the
+    benchmarks): gthread workers, the access log on stdout."""
+    return [
+        "-m",
+        "gunicorn",
+        "esante.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        ACCESS_LOG_FORMAT,
+    ]
