@@ -104,6 +104,28 @@ def test_json_log_lines_carry_the_request_id() -> None:
     assert entry["level"] == "WARNING" and entry["logger"] == "esante.test"
 
 
+def test_djangos_own_request_log_lines_carry_the_request_id(client: Client) -> None:
+    """ "Not Found: …" is logged by Django after the middleware chain has answered."""
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(getattr(record, "request_id", "?"))
+
+    handler = Collect()
+    handler.addFilter(observability.RequestIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/nulle-part/", headers={"X-Request-ID": "lb-0042abcd"})
+    finally:
+        logger.removeHandler(handler)
+
+    assert response.status_code == 404
+    assert seen == ["lb-0042abcd"]
+    assert observability.request_id.get() == "-"  # forgotten once the response is closed
+
+
 def test_no_password_or_code_reaches_any_log_line(
     caplog: pytest.LogCaptureFixture, alice: Any
 ) -> None:

@@ -19,7 +19,9 @@ import uuid
 from collections.abc import Callable
 
 from django.core.cache import cache
+from django.core.signals import request_finished
 from django.db import connection
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -40,13 +42,18 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         current = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id.set(current)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id.reset(token)
+        # Kept until the response is closed (request_finished), not reset here: Django's
+        # own "Not Found: …" lines and the deliveries after the response are the
+        # request's too, and come after this middleware has returned.
+        request_id.set(current)
+        response = self.get_response(request)
         response["X-Request-ID"] = current
         return response
+
+
+@receiver(request_finished)
+def _forget_request_id(**kwargs: object) -> None:
+    request_id.set("-")
 
 
 class RequestIdFilter(logging.Filter):
