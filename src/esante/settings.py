@@ -102,6 +102,9 @@ def secret_setting(name: str, file_name: str) -> str:
 
 
 SECRET_KEY = secret_setting("SECRET_KEY", "secret_key")
+# The previous keys, still accepted while a rotation settles (staff sessions' auth hash,
+# messages): docs/operations.md.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 # Key of the HMAC that stores activation and one-time codes. Kept apart from SECRET_KEY
 # so that rotating the session-signing key does not void every letter in the post.
 ESANTE_CODE_HMAC_KEY = secret_setting("ESANTE_CODE_HMAC_KEY", "code_hmac_key")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from esante.accounts.demo_provider import start_demo_provider
 
@@ -22,8 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "2"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
+        with one_node_at_a_time():
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("createcachetable", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if settings.ESANTE_DEMO:
             call_command("load_demo", stdout=self.stdout)
@@ -47,6 +51,27 @@ class Command(BaseCommand):
                 ),
             ],
         )
+
+
+# pg_advisory_lock's key for the schema: any constant the platform uses for nothing else.
+MIGRATION_LOCK = 0x65534E54  # "eSNT"
+
+
+@contextmanager
+def one_node_at_a_time() -> Iterator[None]:
+    """Nodes started together on a release with new migrations run them one after the
+    other (PostgreSQL advisory lock): the first migrates, the others find nothing to do.
+    SQLite serves one machine: nothing to coordinate."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
 
 
 # The access log without query strings (an OpenID Connect callback's `code`, a search)
