@@ -6,13 +6,17 @@ authenticator.)"""
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from esante.accounts import reauth
 from esante.accounts.models import Account, Passkey
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
@@ -20,8 +24,10 @@ from esante.registry.models import InsuredPerson
 from tests.accounts.softauthn import SoftAuthenticator
 from tests.accounts.test_login import EMAIL, log_in
 from tests.accounts.wizard import (
+    PASSWORD,
     activate,
     last_one_time_code,
+    page_text,
     reach_one_time_code_step,
     submit_one_time_code,
 )
@@ -189,3 +195,39 @@ def test_registration_at_step_4_goes_to_the_new_account_even_with_a_parent_logge
 
     assert response.json()["redirect"] == reverse("activation:authenticators")
     assert Passkey.objects.get().account.person == lea
+
+
+def test_adding_or_removing_a_key_later_in_a_session_asks_for_the_password_again(
+    account: Account, key: SoftAuthenticator
+) -> None:
+    """ASVS 5.0 7.5.1: a session taken over after its first minutes cannot plant a key
+    of its own (nor remove the holder's) without the password."""
+    client = Client()
+    log_in(client, account)
+    passkey = Passkey.objects.get()
+    later = timezone.now() + reauth.FRESH_FOR + datetime.timedelta(seconds=1)
+
+    with time_machine.travel(later):
+        page = page_text(client.get(reverse("patient:account")))
+        assert "confirmez d'abord votre mot de passe" in page
+        assert "data-passkey-register" not in page
+        refused = post_json(client, "patient:passkey_register_options", {"purpose": "account"})
+        assert refused.status_code == 403
+        assert "confirmez votre mot de passe" in refused.json()["error"]
+        client.post(reverse("patient:passkey_delete", args=[passkey.pk]))
+        assert Passkey.objects.count() == 1
+
+        wrong = client.post(
+            reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": "faux"}
+        )
+        assert wrong["Location"] == reverse("patient:account") + "#passkeys"
+        still = post_json(client, "patient:passkey_register_options", {"purpose": "account"})
+        assert still.status_code == 403
+
+        client.post(
+            reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": PASSWORD}
+        )
+        assert "data-passkey-register" in page_text(client.get(reverse("patient:account")))
+        assert register(client, SoftAuthenticator(), name="Tablette").status_code == 200
+        client.post(reverse("patient:passkey_delete", args=[passkey.pk]))
+    assert list(Passkey.objects.values_list("name", flat=True)) == ["Tablette"]

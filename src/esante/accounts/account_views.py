@@ -31,6 +31,7 @@ from esante.accounts.forms import (
 from esante.accounts.identity import unlink_identity
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
+from esante.accounts.reauth import authenticated_recently, mark_reauthenticated
 from esante.accounts.verification import CodeVerification
 from esante.audit.actions import record_event
 from esante.audit.models import AuditEvent, EventType
@@ -73,6 +74,8 @@ def my_account(request: HttpRequest) -> HttpResponse:
     current = request.patient.session  # type: ignore[attr-defined]
     if request.method == "POST" and "new_recovery_codes" in request.POST:
         return _new_recovery_codes(request, account)
+    if request.method == "POST" and "confirm_for_passkeys" in request.POST:
+        return _confirm_for_passkeys(request, account)
     if request.method == "POST":
         if "end_session" in request.POST:
             try:
@@ -111,6 +114,8 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "recovery_codes": request.session.pop(RECOVERY_CODES_KEY, None),
             "recovery_left": account.recovery_codes.filter(used_at__isnull=True).count(),
             "reauth_form": ReauthenticationForm(),
+            "passkeys_open": authenticated_recently(request),
+            "passkeys_reauth_form": ReauthenticationForm(prefix=PASSKEYS_PREFIX),
         },
     )
 
@@ -133,6 +138,19 @@ def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
         ip_address=_ip(request),
     )
     return redirect(reverse("patient:account") + "#recovery-codes")
+
+
+PASSKEYS_PREFIX = "cles"
+
+
+def _confirm_for_passkeys(request: HttpRequest, account: Account) -> HttpResponse:
+    """The password again, to add or remove passkeys for the next minutes."""
+    form = ReauthenticationForm(request.POST, prefix=PASSKEYS_PREFIX)
+    if form.is_valid() and _password_confirmed(request, account, form):
+        mark_reauthenticated(request)
+    else:
+        messages.error(request, _("Le mot de passe actuel est incorrect."))
+    return redirect(reverse("patient:account") + "#passkeys")
 
 
 def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | None]]:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from esante import ratelimit
@@ -16,9 +17,13 @@ from esante.accounts import passkeys
 from esante.accounts.login import log_in, remember_device
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
+from esante.accounts.reauth import authenticated_recently
 from esante.accounts.views import ACTIVATION
 
 NAME_MAX = 60
+NOT_OPEN = gettext_lazy(
+    "Connectez-vous, ou confirmez votre mot de passe dans Mon compte, pour ajouter une clé d'accès."
+)
 
 
 def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
@@ -32,7 +37,7 @@ def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
         found = Account.objects.select_related("person").filter(pk=state.data["account_id"])
         return (found.get(), reverse("activation:authenticators")) if found.exists() else None
     account = request.patient.account  # type: ignore[attr-defined]
-    if account is None:
+    if account is None or not authenticated_recently(request):
         return None
     return account, reverse("patient:account") + "#passkeys"
 
@@ -45,7 +50,7 @@ def _error(message: str, status: int = 400) -> JsonResponse:
 def register_options(request: HttpRequest) -> HttpResponse:
     registering = _registering_account(request)
     if registering is None:
-        return _error(_("Connectez-vous pour ajouter une clé d'accès."), status=403)
+        return _error(str(NOT_OPEN), status=403)
     account, _back = registering
     return HttpResponse(
         passkeys.registration_options(request, account), content_type="application/json"
@@ -56,7 +61,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     registering = _registering_account(request)
     if registering is None:
-        return _error(_("Connectez-vous pour ajouter une clé d'accès."), status=403)
+        return _error(str(NOT_OPEN), status=403)
     account, back = registering
     body = passkeys.json_body(request)
     name = str(body.get("name") or "").strip()[:NAME_MAX] or _("Ma clé d'accès")
@@ -97,6 +102,9 @@ def login(request: HttpRequest) -> HttpResponse:
 def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
     account: Account = request.patient.account  # type: ignore[attr-defined]
     passkey = get_object_or_404(account.passkeys, pk=passkey_id)
+    if not authenticated_recently(request):
+        messages.error(request, _("Confirmez d'abord votre mot de passe."))
+        return redirect(reverse("patient:account") + "#passkeys")
     passkeys.remove(request, passkey)
     messages.success(
         request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": passkey.name}
