@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
-from typing import Any
 
 import pyotp
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -32,6 +29,7 @@ from esante.accounts.verification import MAX_FAILED_ATTEMPTS
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson
+from tests.accounts.conftest import activation_settings  # noqa: F401 - autouse
 from tests.accounts.wizard import (
     PASSWORD,
     page_text,
@@ -60,19 +58,6 @@ ALREADY_USED = (
     "Ce code a déjà servi : attendez que votre application en affiche un nouveau (toutes "
     "les 30 secondes), puis saisissez-le."
 )
-
-
-@pytest.fixture(autouse=True)
-def demo(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.ESANTE_DEMO = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "letters": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "letters")},
-        },
-    }
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
 
 
 def a_fresh_step(margin: float = 3.0) -> None:

@@ -8,17 +8,15 @@ with axe; every page of ours is.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from playwright.sync_api import Locator, Page, Route, expect
 
 from esante.accounts.models import Account, IdentityLink
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson
+from tests.accounts.conftest import activation_settings  # noqa: F401 - autouse
 from tests.e2e.harness import AssertAccessible, NewPage
 from tests.e2e.test_activation import PASSWORD, current_step, letter_code, one_time_code
 from tests.factories import make_person, years_ago
@@ -27,19 +25,6 @@ from tests.servers import OidcProvider
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ACR = "urn:luxtrust:loa:substantial"
-
-
-@pytest.fixture(autouse=True)
-def demo(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.ESANTE_DEMO = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "letters": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "letters")},
-        },
-    }
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
 
 
 @pytest.fixture(autouse=True)

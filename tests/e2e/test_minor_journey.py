@@ -11,17 +11,15 @@ alone (Tab to move, typing, Space, Enter and the arrow keys to act).
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.test import Client
 from playwright.sync_api import Page, expect
 
 from esante.records.models import Assistant, AssistantType
 from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson
+from tests.accounts.conftest import activation_settings  # noqa: F401 - autouse
 from tests.accounts.wizard import PASSWORD, activate
 from tests.e2e.harness import AssertAccessible, NewPage
 from tests.e2e.test_activation import (
@@ -37,23 +35,6 @@ from tests.factories import make_person, years_ago
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PARENT_EMAIL = "alice@example.lu"
-
-
-@pytest.fixture(autouse=True)
-def demo(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.ESANTE_DEMO = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "letters": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "letters")},
-        },
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "documents")},
-        },
-    }
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
 
 
 def log_in(

@@ -10,11 +10,9 @@ cancellation it is. axe-core on every page reached.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.test import Client
 from playwright.sync_api import CDPSession, Page, expect
 
@@ -22,6 +20,7 @@ from esante.accounts.models import Account, Passkey
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson
+from tests.accounts.conftest import activation_settings  # noqa: F401 - autouse
 from tests.accounts.wizard import PASSWORD, activate
 from tests.e2e.harness import AssertAccessible, NewPage
 from tests.e2e.test_activation import (
@@ -38,19 +37,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY_NAME = "Ordinateur de test"
 CANCELLED = "La connexion avec une clé d’accès a été annulée."
-
-
-@pytest.fixture(autouse=True)
-def demo(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.ESANTE_DEMO = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "letters": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "letters")},
-        },
-    }
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
 
 
 class Authenticator:
