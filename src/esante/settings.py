@@ -108,6 +108,8 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 # Key of the HMAC that stores activation and one-time codes. Kept apart from SECRET_KEY
 # so that rotating the session-signing key does not void every letter in the post.
 ESANTE_CODE_HMAC_KEY = secret_setting("ESANTE_CODE_HMAC_KEY", "code_hmac_key")
+# The previous keys during a rotation: stored codes and sealed secrets still open.
+ESANTE_CODE_HMAC_KEY_FALLBACKS = env_list("ESANTE_CODE_HMAC_KEY_FALLBACKS", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 
@@ -207,6 +209,18 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 PASSWORD_HASHERS = ["esante.accounts.hashers.Argon2idHasher"]
+# Staff passwords (esante create-staff, Django's admin and changepassword): at least 15
+# characters, not a common password, not like the username, names or e-mail (ASVS 5.0
+# 6.2.1, 6.2.4). Patients' passwords follow esante.accounts.passwords, which does not read
+# this setting.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 15},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
 
 # Internationalisation: French is the source language, as in the guide.
 LANGUAGE_CODE = "fr"
@@ -350,6 +364,8 @@ ESANTE_SESSION_IDLE_MINUTES = env_int("ESANTE_SESSION_IDLE_MINUTES", 30, minimum
 ESANTE_SESSION_MAX_HOURS = env_int("ESANTE_SESSION_MAX_HOURS", 12, minimum=1)
 # The helpdesk's staff: logged out after this many idle minutes.
 ESANTE_STAFF_IDLE_MINUTES = env_int("ESANTE_STAFF_IDLE_MINUTES", 15, minimum=1)
+# ... and after this many hours since their login, however active (ASVS 5.0 7.3.2).
+ESANTE_STAFF_MAX_HOURS = env_int("ESANTE_STAFF_MAX_HOURS", 10, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
 # External identity providers (OpenID Connect; LuxTrust and others): a JSON list of
 # {"slug", "name", "issuer", "client_id", "client_secret", "scopes", "logo",

@@ -18,7 +18,7 @@ import time
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -35,9 +35,21 @@ RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 RECOVERY_KIND = "recovery"
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"esante-totp-seal\0" + settings.ESANTE_CODE_HMAC_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+def _fernets() -> list[Fernet]:
+    """The current key's Fernet, then each fallback's (a rotation: `esante
+    reseal-secrets` then seals every stored secret under the current key)."""
+    keys = [settings.ESANTE_CODE_HMAC_KEY, *settings.ESANTE_CODE_HMAC_KEY_FALLBACKS]
+    return [
+        Fernet(
+            base64.urlsafe_b64encode(hashlib.sha256(b"esante-totp-seal\0" + key.encode()).digest())
+        )
+        for key in keys
+    ]
+
+
+def _fernet() -> MultiFernet:
+    """Seals under the current key; opens under it or a fallback."""
+    return MultiFernet(_fernets())
 
 
 def new_secret() -> str:
@@ -46,6 +58,15 @@ def new_secret() -> str:
 
 def seal(secret: str) -> str:
     return _fernet().encrypt(secret.encode()).decode()
+
+
+def reseal(sealed: str) -> str:
+    """`sealed` under the current key (unchanged if it already is)."""
+    try:
+        _fernets()[0].decrypt(sealed.encode())
+    except InvalidToken:
+        return _fernet().rotate(sealed.encode()).decode()
+    return sealed
 
 
 def unseal(sealed: str) -> str | None:

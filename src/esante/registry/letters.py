@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 
 from esante.audit.actions import record_event, record_events
 from esante.audit.models import AuditEvent, EventType
-from esante.codes import keyed_hash
+from esante.codes import keyed_hash, keyed_hashes
 from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
@@ -180,17 +180,17 @@ def check_letter_code(
     if code is None:
         return CodeCheck(CodeOutcome.MALFORMED)
     # Same work for an unknown matricule as for a known one: one hash, one query.
-    code_hash = hash_code(code)
+    code_hashes = keyed_hashes(CODE_KIND, code)  # the current key's, then the fallbacks'
     now = timezone.now()
     letters = list(
         ActivationLetter.objects.select_related("person")
         .filter(person__matricule=matricule_rules.normalize(matricule), batch__isnull=False)
-        .filter(Q(code_hash=code_hash) | Q(used_at__isnull=True, voided_at__isnull=True))
+        .filter(Q(code_hash__in=code_hashes) | Q(used_at__isnull=True, voided_at__isnull=True))
         .order_by("-issued_at", "-pk")
     )
     matched = None
     for letter in letters:
-        if hmac.compare_digest(letter.code_hash, code_hash):
+        if any([hmac.compare_digest(letter.code_hash, each) for each in code_hashes]):
             matched = letter
     if matched is not None:
         return CodeCheck(letter_state(matched, now), matched, matched=True)

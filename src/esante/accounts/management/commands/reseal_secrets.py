@@ -1,0 +1,39 @@
+"""`esante reseal-secrets`: after a rotation of ESANTE_CODE_HMAC_KEY, seal every stored
+authenticator-app secret (patients' and staff's) under the new key, so that the old key
+can leave ESANTE_CODE_HMAC_KEY_FALLBACKS (docs/operations.md). Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from esante.accounts import totp
+from esante.accounts.models import Account
+from esante.helpdesk.models import StaffDevice
+
+
+class Command(BaseCommand):
+    help = (
+        "Rescelle sous la clé ESANTE_CODE_HMAC_KEY actuelle les secrets des applications "
+        "d'authentification (patients et helpdesk), après une rotation de la clé."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        resealed = 0
+        for model in (Account, StaffDevice):
+            rows = model.objects.exclude(totp_secret="").values_list("pk", "totp_secret")
+            for pk, sealed in rows.iterator():
+                if totp.unseal(sealed) is None:
+                    raise CommandError(
+                        f"{model.__name__} {pk} : secret illisible avec la clé actuelle et "
+                        "les clés de ESANTE_CODE_HMAC_KEY_FALLBACKS ; rien n'est changé pour "
+                        "lui, remettez l'ancienne clé en fallback."
+                    )
+                fresh = totp.reseal(sealed)
+                if fresh != sealed:
+                    with transaction.atomic():
+                        model.objects.filter(pk=pk, totp_secret=sealed).update(totp_secret=fresh)
+                    resealed += 1
+        self.stdout.write(f"{resealed} secret(s) rescellé(s) sous la clé actuelle.")
