@@ -518,13 +518,13 @@ def test_an_unknown_matricule_reads_as_a_wrong_pair_and_is_still_hashed(
 ) -> None:
     issue(alice)
     hashed: list[str] = []
-    real_hash = letters.hash_code
+    real_hash = letters.hash_codes
 
-    def counting_hash(code: str) -> str:
+    def counting_hash(code: str) -> list[str]:
         hashed.append(code)
         return real_hash(code)
 
-    monkeypatch.setattr(letters, "hash_code", counting_hash)
+    monkeypatch.setattr(letters, "hash_codes", counting_hash)
     events_before = AuditEvent.objects.count()
 
     unknown = check_letter_code("1999010112345", printed[alice.matricule])

@@ -111,6 +111,12 @@ def hash_code(code: str) -> str:
     return keyed_hash(CODE_KIND, code)
 
 
+def hash_codes(code: str) -> list[str]:
+    """What a stored letter code's hash may be: under the current key, then each fallback
+    of a rotation (esante.codes)."""
+    return keyed_hashes(CODE_KIND, code)
+
+
 def code_expiry(issued_at: datetime.datetime) -> datetime.datetime:
     """When a code issued at `issued_at` stops working: the end of its last day, local
     time, so that the printed "valable jusqu'au <date> inclus" is exact."""
@@ -180,7 +186,7 @@ def check_letter_code(
     if code is None:
         return CodeCheck(CodeOutcome.MALFORMED)
     # Same work for an unknown matricule as for a known one: one hash, one query.
-    code_hashes = keyed_hashes(CODE_KIND, code)  # the current key's, then the fallbacks'
+    code_hashes = hash_codes(code)
     now = timezone.now()
     letters = list(
         ActivationLetter.objects.select_related("person")
