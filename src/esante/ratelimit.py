@@ -68,6 +68,10 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "assistant.search": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),
     # Documents uploaded to the Espace personnel, per account.
     "document.upload": (Rule("ip", 60, HOUR), Rule("key", 50, DAY)),
+    # Refused accesses (a record, a helpdesk page) written to the audit log, per IP and per
+    # visitor: beyond, only the security log line (esante.audit.security_log), so that a
+    # scan cannot flood the table. Nothing is refused because of this rule.
+    "audit.access_denied": (Rule("ip", 100, HOUR), Rule("key", 20, HOUR)),
     # New captchas (each one a database row) and their audio versions, per IP.
     "captcha.refresh": (Rule("ip", 300, HOUR),),
     "captcha.audio": (Rule("ip", 120, HOUR),),

@@ -6,6 +6,10 @@ only when its stage has been reached, so no step can be taken by URL out of orde
 refresh or a double submit lands on the same stage and is harmless. An idle flow
 restarts at its first stage, keeping only what the flow names in `kept_on_expiry`. The
 activation wizard, login-with-code and password recovery are uses of this one mechanism.
+
+A step requested out of order — ahead of the flow, closed, or posted to without any flow —
+is a try at getting round the order: it is logged (esante.audit.security_log, ASVS 5.0
+16.3.3) before the redirect. A page merely read without a flow (an old bookmark) is not.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+
+from esante.audit import security_log
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -143,9 +149,13 @@ def stage_view(
                 messages.warning(request, flow.expired_message)
                 return redirect(flow.url_names[flow.stages[0]])
             if state is None:
+                if request.method == "POST":
+                    _out_of_order(request, flow, stage, "no_flow")
                 messages.info(request, flow.entry_message)
                 return redirect(flow.entry_url)
             if flow.step(stage) > state.reached or flow.is_closed(stage, state):
+                reason = "closed" if flow.is_closed(stage, state) else "ahead"
+                _out_of_order(request, flow, stage, reason, current=flow.current_stage(state))
                 return redirect(flow.url_names[flow.current_stage(state)])
             if request.method in ("GET", "HEAD"):
                 flow.touch(request, state)
@@ -154,3 +164,11 @@ def stage_view(
         return wrapper
 
     return decorator
+
+
+def _out_of_order(
+    request: HttpRequest, flow: Flow, stage: str, reason: str, **details: str
+) -> None:
+    security_log.warn(
+        request, "flow.out_of_order", flow=flow.name, stage=stage, reason=reason, **details
+    )

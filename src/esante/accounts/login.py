@@ -10,7 +10,14 @@ registered channel at each lock. While locked, the account's password is not che
 all (no oracle), and the answer is the one for a wrong password. A matricule without an
 account is checked against a dummy hash, so that all answers take the same time.
 
-A session (PatientSession) starts with a new session id; it ends after
+Every refusal is audited as `login.failed` with its reason (ASVS 5.0 16.3.1): a wrong
+password, a try on a locked account, a matricule without an account. The last is one row
+whatever the matricule: no person, and the matricule only as a keyed hash (so the same one
+tried again can be followed, but the log neither keeps nor tells which matricules exist).
+The row is written on every branch, so it costs the same time everywhere.
+
+A session (PatientSession) starts with a new session id, and gets another one whenever the
+password is typed again inside it (`reauthenticate`); it ends after
 ESANTE_SESSION_IDLE_MINUTES without a request, after ESANTE_SESSION_MAX_HOURS in any case,
 at logout, or when ended from *Mon compte*.
 """
@@ -48,6 +55,8 @@ MAX_CONSECUTIVE_FAILURES = 100
 FIRST_LOCK = datetime.timedelta(minutes=1)
 LONGEST_LOCK = datetime.timedelta(minutes=15)
 SESSION_KEY = "patient_session_id"
+# The kind of keyed hash under which a matricule without an account is audited.
+MATRICULE_HASH_KIND = "login-matricule"
 
 
 @functools.cache
@@ -79,11 +88,37 @@ def check_credentials(matricule: str, password: str, *, ip_address: str | None) 
     now = timezone.now()
     if account is None or is_locked(account, now):
         check_password(password, dummy_hash())  # the same work as for an account
+        _record_refusal(account, matricule, ip_address=ip_address)
         return None
     if not check_password(password, account.password):
         register_failure(account, ip_address=ip_address, now=now)
         return None
     return account
+
+
+def _record_refusal(account: Account | None, matricule: str, *, ip_address: str | None) -> None:
+    """The audit row of a refusal that checked no password: a locked account's, or one for
+    a matricule without an account (unknown to the registry or not yet activated: the row
+    does not say which, and keeps the matricule only as a keyed hash)."""
+    if account is None:
+        record_event(
+            EventType.LOGIN_FAILED,
+            actor="anonymous",
+            ip_address=ip_address,
+            method="password",
+            reason="no_account",
+            matricule_hash=keyed_hash(MATRICULE_HASH_KIND, matricule_rules.normalize(matricule)),
+        )
+        return
+    record_event(
+        EventType.LOGIN_FAILED,
+        actor="anonymous",
+        person=account.person,
+        ip_address=ip_address,
+        method="password",
+        reason="locked",
+        failed_logins=account.failed_logins,
+    )
 
 
 def is_locked(account: Account, now: datetime.datetime) -> bool:
@@ -102,6 +137,8 @@ def register_failure(account: Account, *, ip_address: str | None, now: datetime.
         actor="anonymous",
         person=account.person,
         ip_address=ip_address,
+        method="password",
+        reason="wrong_password",
         failed_logins=account.failed_logins,
     )
     duration = lock_duration(account.failed_logins)
@@ -162,6 +199,31 @@ def log_in(
         **details,
     )
     return session
+
+
+def reauthenticate(request: HttpRequest, account: Account, password: str) -> bool:
+    """The password typed again inside a session (*Mon compte*), before a sensitive change.
+    Right: a new session id, the old one ended (ASVS 5.0 7.2.4), the session's row
+    following it. Wrong: audited as a failed login (it does not count towards the lock)."""
+    ip_address = client_ip(request) or None
+    if not check_password(password, account.password):
+        record_event(
+            EventType.LOGIN_FAILED,
+            actor=f"person:{account.person_id}",
+            person=account.person,
+            ip_address=ip_address,
+            method="password",
+            reason="wrong_password",
+            step="reauthentication",
+        )
+        return False
+    request.session.cycle_key()
+    session_id = request.session.get(SESSION_KEY)
+    if session_id is not None:
+        PatientSession.objects.filter(pk=session_id, account=account).update(
+            session_key=request.session.session_key or ""
+        )
+    return True
 
 
 def log_out(request: HttpRequest, *, reason: str = "logout") -> None:

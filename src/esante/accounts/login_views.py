@@ -25,6 +25,7 @@ from esante.accounts.login import check_credentials, log_in, log_out, remember_d
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose
 from esante.accounts.verification import CodeVerification
+from esante.audit import security_log
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry import matricule as matricule_rules
 
@@ -78,6 +79,7 @@ def login(request: HttpRequest) -> HttpResponse:
         context["captcha_notice"] = True
         return render(request, "accounts/login/credentials.html", context, status=400)
     if not form.is_valid():
+        security_log.form_refused(request, form)
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/login/credentials.html", context, status=status)
 

@@ -9,7 +9,10 @@ what the purpose says:
 - activation: activation without a letter, when the provider gives the national
   identification number (then steps 2 and 3 as usual).
 Provider down, user cancelling, unknown subject: a clear message and back to where the
-person came from.
+person came from. Each failure is audited (`login.failed` for a login, otherwise
+`authenticator.identity_refused`, with the reason; ASVS 5.0 16.3.1), and a provider that
+cannot be reached or whose answer cannot be verified — TLS errors included — is also a
+security log line with the underlying error (16.3.4).
 """
 
 from __future__ import annotations
@@ -27,9 +30,15 @@ from esante.accounts.identity import LinkRefused, account_for, link_identity
 from esante.accounts.login import log_in, remember_device
 from esante.accounts.models import Account
 from esante.accounts.views import ACTIVATION
+from esante.audit import security_log
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.codes import keyed_hash
 from esante.registry.models import InsuredPerson
 
 SESSION_KEY = "esante.oidc"
+# The kind of keyed hash under which a provider's subject that opens no account is audited.
+SUBJECT_HASH_KIND = "oidc-subject"
 BACK = {
     "login": "portal:login_choice",
     "link": "patient:account",
@@ -60,6 +69,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         return oidc.redirect_to_provider(request, provider, callback_url)
     except oidc.ProviderError as error:
+        _record_failure(request, provider, purpose, error)
         messages.error(request, error.message)
         return redirect(BACK[purpose])
 
@@ -86,6 +96,7 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
     provider = _provider(slug)
     pending = request.session.pop(SESSION_KEY, None)
     if not pending or pending.get("provider") != provider.slug:
+        security_log.warn(request, "oidc.unexpected_callback", provider=provider.slug)
         messages.error(
             request,
             _(
@@ -100,6 +111,7 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         identity = oidc.identity_from_callback(request, provider)
     except oidc.ProviderError as error:
+        _record_failure(request, provider, purpose, error)
         messages.error(request, error.message)
         return redirect(BACK[purpose])
     if purpose == "login":
@@ -109,9 +121,69 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
     return _link(request, identity, purpose)
 
 
+def _record_failure(
+    request: HttpRequest, provider: oidc.Provider, purpose: str, error: oidc.ProviderError
+) -> None:
+    """A login at the provider that gave no usable identity: audited; and when the provider
+    could not be reached or its answer verified (not when the person cancelled), a
+    security log line with the underlying error (a TLS failure names itself there)."""
+    if error.reason != "cancelled":
+        cause = error.__cause__
+        security_log.warn(
+            request,
+            "oidc.provider_failed",
+            provider=provider.slug,
+            purpose=purpose,
+            reason=error.reason,
+            error=f"{type(cause).__name__}: {cause}"[:500] if cause is not None else "",
+        )
+    _audit_refusal(request, provider, purpose, error.reason)
+
+
+def _audit_refusal(
+    request: HttpRequest, provider: oidc.Provider, purpose: str, reason: str, **details: str
+) -> None:
+    account = _account_for_purpose(request, purpose)
+    record_event(
+        EventType.LOGIN_FAILED if purpose == "login" else EventType.IDENTITY_REFUSED,
+        actor=f"person:{account.person_id}" if purpose == "link" and account else "anonymous",
+        person=account.person if account else None,
+        ip_address=ratelimit.client_ip(request) or None,
+        method=f"oidc:{provider.slug}",
+        provider=provider.slug,
+        purpose=purpose,
+        reason=reason,
+        **details,
+    )
+
+
+def _account_for_purpose(request: HttpRequest, purpose: str) -> Account | None:
+    """The account a provider is linked to: the logged-in one from *Mon compte*, the one
+    the activation wizard just created at step 4; none for a login or an activation."""
+    if purpose == "link":
+        account: Account | None = request.patient.account  # type: ignore[attr-defined]
+        return account
+    if purpose == "activation_link":
+        state, _expired = ACTIVATION.load(request)
+        account_id = state.data.get("account_id") if state else None
+        if isinstance(account_id, int):
+            return Account.objects.select_related("person").filter(pk=account_id).first()
+    return None
+
+
 def _log_in(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
     account = account_for(identity)
     if account is None:
+        # The provider's subject only as a keyed hash: enough to follow it, nothing more.
+        _audit_refusal(
+            request,
+            identity.provider,
+            "login",
+            "unknown_subject",
+            subject_hash=keyed_hash(
+                SUBJECT_HASH_KIND, f"{identity.provider.slug}:{identity.subject}"
+            ),
+        )
         messages.error(
             request,
             _(
@@ -135,16 +207,7 @@ def _log_in(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
 
 
 def _link(request: HttpRequest, identity: oidc.Identity, purpose: str) -> HttpResponse:
-    if purpose == "activation_link":
-        state, _expired = ACTIVATION.load(request)
-        account_id = state.data.get("account_id") if state else None
-        account = (
-            Account.objects.select_related("person").filter(pk=account_id).first()
-            if isinstance(account_id, int)
-            else None
-        )
-    else:
-        account = request.patient.account  # type: ignore[attr-defined]
+    account = _account_for_purpose(request, purpose)
     if account is None:
         messages.info(request, ACTIVATION.entry_message)
         return redirect(BACK[purpose])
@@ -176,6 +239,7 @@ def _activate(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
         else None
     )
     if person is None:
+        _audit_refusal(request, identity.provider, "activation", "unknown_national_id")
         messages.error(
             request,
             _(

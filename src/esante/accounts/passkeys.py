@@ -292,14 +292,22 @@ def authenticate(request: HttpRequest, credential: dict[str, Any]) -> Account:
                 sign_count=sign_count, last_used_at=timezone.now()
             )
     except PasskeyError as refusal:
+        # Written after the transaction: a refusal is recorded, whatever happens next.
         if refusal.stored is not None:
-            # Written after the transaction: a refusal is recorded, whatever happens next.
             record_event(
                 EventType.PASSKEY_REFUSED,
                 actor="anonymous",
                 person=refusal.stored.account.person,
                 ip_address=_ip(request),
                 passkey=refusal.stored.pk,
+                reason=refusal.reason,
+            )
+        else:  # a key that matches no account, no challenge, or garbage
+            record_event(
+                EventType.LOGIN_FAILED,
+                actor="anonymous",
+                ip_address=_ip(request),
+                method="passkey",
                 reason=refusal.reason,
             )
         raise

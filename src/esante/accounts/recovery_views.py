@@ -39,6 +39,7 @@ from esante.accounts.verification import (
     Outcome,
     Verification,
 )
+from esante.audit import security_log
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry import matricule as matricule_rules
 
@@ -70,6 +71,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
     if wants_new_captcha(request):
         form = NewLetterForm(initial=typed_values(form))
     if not form.is_valid():
+        security_log.form_refused(request, form)
         status = 400 if request.method == "POST" and not wants_new_captcha(request) else 200
         return render(request, "accounts/recovery/start.html", {"form": form}, status=status)
     matricule = form.cleaned_data["matricule"]

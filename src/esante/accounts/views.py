@@ -34,6 +34,7 @@ from esante.accounts.forms import (
 )
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, Passkey
 from esante.accounts.verification import CodeVerification
+from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.captcha import typed_values, wants_new_captcha
@@ -178,6 +179,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         "providers": [each for each in oidc.providers() if each.national_id_claim],
     }
     if not form.is_valid():  # an unbound form (a GET, a new captcha) is not valid either
+        security_log.form_refused(request, form)
         return wizard(request, state, "code", context, status=_form_status(request))
 
     matricule = form.cleaned_data["matricule"]
@@ -253,6 +255,7 @@ def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
         "received": False,
     }
     if not form.is_valid():
+        security_log.form_refused(request, form)
         return wizard(request, state, "code", context, status=_form_status(request))
     matricule = form.cleaned_data["matricule"]
     ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
@@ -310,6 +313,7 @@ def contact(request: HttpRequest, state: FlowState) -> HttpResponse:
         app_secret=destination if channel == CodeChannel.TOTP else "",
     )
     if request.method == "GET" or not form.is_valid():
+        security_log.form_refused(request, form)
         return wizard(
             request,
             state,

@@ -27,6 +27,7 @@ class EventType(models.TextChoices):
     ACCOUNT_ACTIVATED = "account.activated", _("Compte activé")
     ACCOUNT_REACTIVATED = "account.reactivated", _("Compte réactivé par un nouveau courrier")
     RATE_LIMITED = "security.rate_limited", _("Limite de tentatives atteinte")
+    ACCESS_DENIED = "security.access_denied", _("Accès refusé")
     LOGIN_SUCCEEDED = "login.succeeded", _("Connexion réussie")
     LOGIN_FAILED = "login.failed", _("Connexion refusée")
     ACCOUNT_LOCKED = "account.locked", _("Compte bloqué temporairement")

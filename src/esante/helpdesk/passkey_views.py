@@ -20,7 +20,7 @@ from webauthn.helpers import bytes_to_base64url
 from esante import ratelimit
 from esante.accounts import passkeys
 from esante.helpdesk import actions
-from esante.helpdesk.auth import log_staff_in, staff_of, staff_required
+from esante.helpdesk.auth import log_staff_in, record_failed_passkey, staff_of, staff_required
 from esante.helpdesk.models import StaffPasskey
 
 REGISTER_KEY = "esante.staff.passkey.register"
@@ -144,8 +144,11 @@ def login(request: HttpRequest) -> HttpResponse:
                 sign_count=sign_count, last_used_at=timezone.now()
             )
     except passkeys.PasskeyError as error:
+        # Written after the transaction: a refusal is recorded, whatever happens next.
+        record_failed_passkey(request, error.reason, error.stored.user if error.stored else None)
         return JsonResponse({"error": error.message}, status=400)
     if not key.user.has_perm("helpdesk.use_helpdesk"):
+        record_failed_passkey(request, "no_permission", key.user)
         return JsonResponse(
             {"error": _("Cette clé d'accès n'ouvre aucun accès au helpdesk.")}, status=400
         )

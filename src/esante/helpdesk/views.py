@@ -23,6 +23,7 @@ from esante import ratelimit
 from esante.accounts.contacts import mask
 from esante.accounts.models import Account, CodeChannel
 from esante.accounts.oidc import provider as oidc_provider
+from esante.audit import security_log
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
     PENDING_KEY,
@@ -74,6 +75,11 @@ def login(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING_KEY)
+    if not pending and request.method == "POST":
+        # A code posted without a password step before it: a bypass attempt, logged.
+        security_log.warn(
+            request, "flow.out_of_order", flow="staff_login", stage="code", reason="no_flow"
+        )
     if not pending or timezone.now().timestamp() - pending["at"] > 300:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("Saisissez d'abord votre identifiant et votre mot de passe."))

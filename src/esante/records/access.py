@@ -3,39 +3,63 @@
 The holder, and the record's active assistants while it is open. The check is made on
 every request from the database, so a removed assistant is refused at their very next
 request. A record the visitor may not open answers 404, exactly as one that does not exist.
+Every refusal is logged, and audited as `security.access_denied` up to a cap per visitor
+(esante.audit.security_log; ASVS 5.0 16.3.2).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
+from esante.audit import security_log
 from esante.records.models import Assistant, Capacity, CareRecord, Document
 from esante.registry.models import InsuredPerson
 
 
-def open_record(visitor: InsuredPerson, public_id: uuid.UUID) -> tuple[CareRecord, Capacity]:
+def open_record(
+    visitor: InsuredPerson, public_id: uuid.UUID, *, request: HttpRequest
+) -> tuple[CareRecord, Capacity]:
+    """The record and the visitor's capacity, or 404 (logged with `request`'s address)."""
     record = CareRecord.objects.select_related("person").filter(public_id=public_id).first()
     if record is None:
-        raise Http404
+        raise refusal(request, visitor, "unknown_record", record=str(public_id))
     if record.person_id == visitor.pk:
         return record, Capacity.OWNER
     # A closed record is open to no one but its holder, assistants included.
     if record.closed_at is None and active_assistants(record).filter(person=visitor).exists():
         return record, Capacity.ASSISTANT
-    raise Http404
+    raise refusal(request, visitor, "not_holder_nor_assistant", record=str(public_id))
 
 
-def open_document(record: CareRecord, public_id: uuid.UUID) -> Document:
+def open_document(
+    record: CareRecord, public_id: uuid.UUID, *, request: HttpRequest, visitor: InsuredPerson
+) -> Document:
     """A document of an opened record; none while the record is closed."""
     if record.closed_at is not None:
-        raise Http404
+        raise refusal(request, visitor, "record_closed", record=str(record.public_id))
     document = record.documents.filter(public_id=public_id).first()
     if document is None:
-        raise Http404
+        raise refusal(
+            request,
+            visitor,
+            "unknown_document",
+            record=str(record.public_id),
+            document=str(public_id),
+        )
     return document
+
+
+def refusal(request: HttpRequest, visitor: InsuredPerson, reason: str, **details: Any) -> Http404:
+    """The 404 of a refused access, logged and audited (`raise refusal(…)`): the visitor
+    sees the answer for what does not exist, the agency sees who tried what."""
+    security_log.access_denied(
+        request, actor=f"person:{visitor.pk}", person=visitor, reason=reason, **details
+    )
+    return Http404()
 
 
 def active_assistants(record: CareRecord) -> QuerySet[Assistant]:

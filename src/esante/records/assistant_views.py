@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from esante import ratelimit
 from esante.accounts.middleware import patient_required
+from esante.audit import security_log
 from esante.records.access import active_assistants, open_record
 from esante.records.actions import (
     AssistantRefused,
@@ -56,7 +57,7 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """*Rechercher*: at most one person, and the same answer for an unknown matricule and
     for a person without an activated account."""
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     form = AssistantSearchForm(request.POST)
     if not form.is_valid():
         _focus(form)
@@ -93,16 +94,21 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """✓: add the person found by the last search of this record's panel."""
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     candidate_pk = request.session.get(_session_key(public_id))
     candidate = InsuredPerson.objects.filter(pk=candidate_pk).first() if candidate_pk else None
     if candidate is None:
+        # Only a search names whom ✓ adds: a POST without one is a try at getting round it.
+        security_log.warn(request, "flow.out_of_order", flow="assistant_add", reason="no_search")
         messages.error(request, _("Recherchez d'abord la personne par son numéro assuré."))
         return redirect(reverse("records:record", args=[public_id]) + "?ajouter=1#assistants")
     form = AssistantAddForm(request.POST)
     if form.is_valid() and form.cleaned_data["candidate"] != candidate.esante_id:
+        # Someone else than the person found: no page offers that.
+        security_log.warn(request, "form.tampered", form=type(form).__name__, fields=["candidate"])
         form.add_error("candidate", _("Cliquez sur le nom trouvé pour le choisir."))
     if not form.is_valid():
+        security_log.form_refused(request, form)
         return render_record(
             request,
             care_record,
@@ -140,7 +146,7 @@ def remove(request: HttpRequest, public_id: uuid.UUID, assistant_id: int) -> Htt
     """Takes effect at the removed assistant's very next request. An assistant may remove
     themself; they then leave the record."""
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     row = get_object_or_404(
         active_assistants(care_record).select_related("person"), pk=assistant_id
     )

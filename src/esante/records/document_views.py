@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from esante import ratelimit
 from esante.accounts.middleware import patient_required
+from esante.audit import security_log
 from esante.records import documents
 from esante.records.access import open_document, open_record
 from esante.records.actions import (
@@ -39,8 +40,9 @@ from esante.records.views import render_record, visitor_of
 def document_detail(
     request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID
 ) -> HttpResponse:
-    care_record, capacity = open_record(visitor_of(request), public_id)
-    document = open_document(care_record, document_id)
+    visitor = visitor_of(request)
+    care_record, capacity = open_record(visitor, public_id, request=request)
+    document = open_document(care_record, document_id, request=request, visitor=visitor)
     return render(
         request,
         "records/document.html",
@@ -63,8 +65,8 @@ def document_file(
 ) -> HttpResponseBase:
     """The file itself: shown in the browser, or downloaded with ?telecharger=1."""
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
-    document = open_document(care_record, document_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
+    document = open_document(care_record, document_id, request=request, visitor=visitor)
     try:
         handle = documents.storage().open(document.stored_name, "rb")
     except FileNotFoundError as error:
@@ -107,7 +109,7 @@ def upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @csrf_protect
 def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLimit) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     if care_record.closed_at is not None:
         raise Http404  # nothing is added to a closed record
     ratelimit.check("document.upload", request, key=f"person:{visitor.pk}")
@@ -118,6 +120,7 @@ def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLim
         form.errors.pop("file", None)
         form.add_error("file", documents.too_large_message())
     if not form.is_valid():
+        security_log.form_refused(request, form)
         return render_record(request, care_record, capacity, status=400, upload_form=form)
     ratelimit.hit("document.upload", request, key=f"person:{visitor.pk}")
     data = form.cleaned_data
@@ -139,8 +142,8 @@ def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLim
 def mask(request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
     """Masks the document, or shows it again (POST masquer=0)."""
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
-    document = open_document(care_record, document_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
+    document = open_document(care_record, document_id, request=request, visitor=visitor)
     masked = request.POST.get("masquer") != "0"
     set_masked(document, masked=masked, actor=visitor, capacity=capacity)
     if masked:
@@ -158,10 +161,11 @@ def confidentiality(
     request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID
 ) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
-    document = open_document(care_record, document_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
+    document = open_document(care_record, document_id, request=request, visitor=visitor)
     form = ConfidentialityForm(request.POST)
     if not form.is_valid():
+        security_log.form_refused(request, form)
         messages.error(request, _("Choisissez l'un des niveaux proposés."))
     else:
         level = Confidentiality(form.cleaned_data["confidentiality"])
@@ -177,8 +181,8 @@ def confidentiality(
 def delete(request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
     """Only documents of the Espace personnel can be deleted."""
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
-    document = open_document(care_record, document_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
+    document = open_document(care_record, document_id, request=request, visitor=visitor)
     if not document.in_personal_space:
         raise Http404
     delete_document(document, actor=visitor, capacity=capacity)

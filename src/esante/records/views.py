@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante.accounts.middleware import patient_required
-from esante.records.access import active_assistants, assisted_records, open_record
+from esante.records.access import active_assistants, assisted_records, open_record, refusal
 from esante.records.actions import (
     close_record,
     declare_organ_donation,
@@ -90,7 +90,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
 @patient_required
 def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     declaration = care_record.organ_declarations.first()  # read once: test and page
     if capacity is Capacity.OWNER and not visitor.is_minor and declaration is None:
         # At the first access, an adult holder is asked the organ-donation question.
@@ -116,7 +116,7 @@ def other_records(request: HttpRequest) -> HttpResponse:
 @patient_required
 def access_journal(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_JOURNAL)
     entries = care_record.journal.select_related("actor")
     page = Paginator(entries, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -127,11 +127,11 @@ def access_journal(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     )
 
 
-def _holder_only(visitor: InsuredPerson, public_id: uuid.UUID) -> CareRecord:
+def _holder_only(request: HttpRequest, visitor: InsuredPerson, public_id: uuid.UUID) -> CareRecord:
     """Closing, reopening and the organ-donation declaration stay the holder's own."""
-    care_record, capacity = open_record(visitor, public_id)
+    care_record, capacity = open_record(visitor, public_id, request=request)
     if capacity is not Capacity.OWNER:
-        raise Http404
+        raise refusal(request, visitor, "holder_only", record=str(public_id))
     return care_record
 
 
@@ -139,7 +139,7 @@ def _holder_only(visitor: InsuredPerson, public_id: uuid.UUID) -> CareRecord:
 @patient_required
 def close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record = _holder_only(visitor, public_id)
+    care_record = _holder_only(request, visitor, public_id)
     form = CloseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Cochez la case pour confirmer la fermeture."))
@@ -153,7 +153,7 @@ def close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @patient_required
 def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record = _holder_only(visitor, public_id)
+    care_record = _holder_only(request, visitor, public_id)
     reopen_record(care_record, actor=visitor)
     messages.success(request, _("Votre DSP est rouvert."))
     return redirect("records:record", public_id=care_record.public_id)
@@ -164,7 +164,7 @@ def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The holder's declaration: asked at the first access, changeable at any time."""
     visitor = visitor_of(request)
-    care_record = _holder_only(visitor, public_id)
+    care_record = _holder_only(request, visitor, public_id)
     if visitor.is_minor:
         raise Http404  # the holder's own decision, from majority
     current = care_record.organ_declarations.first()

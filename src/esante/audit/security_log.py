@@ -1,0 +1,81 @@
+"""The security log: refusals and attempts to get round a control, as log lines.
+
+Some security events are too frequent or too minor for an audit row, yet each must leave a
+trace (ASVS 5.0 16.3.2 to 16.3.4): a wrong captcha, a form value no page offered, a step of
+a flow requested out of order, a provider callback nobody asked for, an identity provider
+that cannot be reached or whose answer cannot be verified (TLS errors included), every
+refused access. Each is one WARNING
+line of the logger `esante.security` (standard error, one JSON object per line in
+production, with the request id): the event's name, then a JSON object with the client's
+address, the path and a few fields. Never a code, a password, a token or a matricule.
+
+Refused accesses are audited too (`access_denied`): the first ones of each visitor in the
+hour become `security.access_denied` rows, which the superviseur reads in the helpdesk. The
+rate-limit table caps them (`audit.access_denied`) so that a scan cannot flood the table;
+the log line is written every time, so the count stays complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+
+from esante import ratelimit
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.registry.models import InsuredPerson
+
+logger = logging.getLogger("esante.security")
+
+AUDITED_REFUSALS = "audit.access_denied"
+
+
+def warn(request: HttpRequest, event: str, **fields: Any) -> None:
+    """One line: `event {"ip": …, "path": …, **fields}`. The fields are JSON-encoded, so
+    nothing a visitor typed (a path with a line break) can forge another line."""
+    entry = {"ip": ratelimit.client_ip(request) or "-", "path": request.path, **fields}
+    logger.warning("%s %s", event, json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def access_denied(
+    request: HttpRequest, *, actor: str, person: InsuredPerson | None = None, **details: Any
+) -> None:
+    """A refused access (a record that is not the visitor's, a helpdesk page beyond the
+    staff member's role): a log line, and an audit row while under the cap."""
+    warn(request, "access.denied", actor=actor, **details)
+    try:
+        ratelimit.check(AUDITED_REFUSALS, request, key=actor)
+    except ratelimit.RateLimited:
+        return
+    ratelimit.hit(AUDITED_REFUSALS, request, key=actor)
+    record_event(
+        EventType.ACCESS_DENIED,
+        actor=actor,
+        person=person,
+        ip_address=ratelimit.client_ip(request) or None,
+        path=request.path[:300],
+        **details,
+    )
+
+
+def form_refused(request: HttpRequest, form: forms.BaseForm) -> None:
+    """After a refused form: a line for each sign of a robot or of tampering — a wrong,
+    expired or missing captcha answer (`captcha.failed`), a choice the page never offered
+    (`form.tampered`, with the fields' names, never their values)."""
+    errors = form.errors.as_data()
+    captcha = errors.get("captcha")
+    if captcha:
+        warn(
+            request, "captcha.failed", form=type(form).__name__, reason=captcha[0].code or "invalid"
+        )
+    tampered = [
+        name
+        for name, field_errors in errors.items()
+        if any(error.code == "invalid_choice" for error in field_errors)
+    ]
+    if tampered:
+        warn(request, "form.tampered", form=type(form).__name__, fields=sorted(tampered))
