@@ -4,13 +4,16 @@ already. docs/security.md names the requirement each test proves."""
 from __future__ import annotations
 
 import string
+import time
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
 from esante.accounts.models import Account, PatientSession
+from esante.audit.models import AuditEvent, EventType
 from esante.records.models import CareRecord
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in
@@ -154,3 +157,57 @@ def test_after_a_password_change_the_other_sessions_can_be_ended(
     client.post(reverse("patient:account"), {"end_others": "1"})
     assert other.get(reverse("patient:services")).status_code == 302
     assert client.get(reverse("patient:services")).status_code == 200
+
+
+def test_typing_the_password_again_gives_a_new_session_id(client: Client, account: Account) -> None:
+    """V7.2.4 for re-authentication: the password typed again in Mon compte (here to
+    manage passkeys; unlinking a provider, new recovery codes, changing the password or
+    the channel go through the same check) gives the session a new id; the old one opens
+    nothing, the session's row follows, a wrong password changes nothing."""
+    log_in(client, account)
+    before = client.cookies["sessionid"].value
+
+    client.post(reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": "faux"})
+    assert client.cookies["sessionid"].value == before
+    client.post(reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": PASSWORD})
+    after = client.cookies["sessionid"].value
+
+    assert after != before
+    assert client.get(reverse("patient:account")).status_code == 200
+    session = PatientSession.objects.get(ended_at__isnull=True)
+    assert session.session_key == after
+    thief = Client()
+    thief.cookies["sessionid"] = before
+    assert thief.get(reverse("patient:services")).status_code == 302
+
+
+def test_a_staff_session_ends_10_hours_after_the_login_however_active(
+    agent_client: Client, agent: Any
+) -> None:
+    """V7.3.2 for staff: ESANTE_STAFF_MAX_HOURS (10) after the login, a staff member
+    active every few minutes is logged out all the same, and told why."""
+    logged_in_at = time.time()
+    for minutes in range(14, 600, 14):
+        with time_machine.travel(logged_in_at + minutes * 60):
+            assert agent_client.get(reverse("helpdesk:home")).status_code == 200, minutes
+
+    with time_machine.travel(logged_in_at + 600 * 60 + 5):
+        after = agent_client.get(reverse("helpdesk:home"))
+        page = page_text(agent_client.get(after["Location"]))
+
+    assert after["Location"].startswith(reverse("helpdesk:login"))
+    assert "Une session du helpdesk dure au plus 10 heures" in page
+    assert AuditEvent.objects.filter(
+        event_type=EventType.STAFF_LOGOUT, actor=f"staff:{agent.pk}", details__reason="expired"
+    ).exists()
+
+
+def test_the_staff_session_lifetime_is_a_setting(agent_client: Client, settings: Any) -> None:
+    """V7.3.2: ESANTE_STAFF_MAX_HOURS sets the lifetime."""
+    settings.ESANTE_STAFF_MAX_HOURS = 1
+    logged_in_at = time.time()
+    for minutes in (14, 28, 42, 56):
+        with time_machine.travel(logged_in_at + minutes * 60):
+            assert agent_client.get(reverse("helpdesk:home")).status_code == 200
+    with time_machine.travel(logged_in_at + 61 * 60):
+        assert agent_client.get(reverse("helpdesk:home")).status_code == 302

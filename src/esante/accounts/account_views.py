@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,10 +29,12 @@ from esante.accounts.forms import (
     ReauthenticationForm,
 )
 from esante.accounts.identity import unlink_identity
+from esante.accounts.login import reauthenticate
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.reauth import authenticated_recently, mark_reauthenticated
 from esante.accounts.verification import CodeVerification
+from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import AuditEvent, EventType
 
@@ -126,7 +128,7 @@ def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
     if account.code_channel != CodeChannel.TOTP:
         return redirect("patient:account")
     ratelimit.check("login.failed", request, key=account.person.matricule)
-    if not form.is_valid() or not check_password(form.cleaned_data["current"], account.password):
+    if not form.is_valid() or not reauthenticate(request, account, form.cleaned_data["current"]):
         ratelimit.hit("login.failed", request, key=account.person.matricule)
         messages.error(request, _("Le mot de passe actuel est incorrect."))
         return redirect(reverse("patient:account") + "#recovery-codes")
@@ -185,7 +187,7 @@ def _password_confirmed(request: HttpRequest, account: Account, form: forms.Form
     """The password typed again in `form`'s `current` field is the account's; a wrong one
     counts as a failed login (and its limit applies) and is said on the field."""
     ratelimit.check("login.failed", request, key=account.person.matricule)
-    if check_password(form.cleaned_data["current"], account.password):
+    if reauthenticate(request, account, form.cleaned_data["current"]):  # a new session id
         return True
     ratelimit.hit("login.failed", request, key=account.person.matricule)
     form.add_error("current", _("Le mot de passe actuel est incorrect."))
@@ -255,6 +257,8 @@ def contact(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "destination": _masked(account)}
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
+        if request.method == "POST":
+            security_log.form_refused(request, form)
         return render(request, "accounts/account/contact.html", context, status=status)
     if not _password_confirmed(request, account, form):
         return render(request, "accounts/account/contact.html", context, status=400)

@@ -1,7 +1,9 @@
 """Staff login for the helpdesk: a password, then the code of the staff member's
 authenticator app (esante.accounts.totp: never the same code twice), then a session that
-ends after ESANTE_STAFF_IDLE_MINUTES without activity. Patients never log in here, and
-staff never use the patients' login."""
+ends after ESANTE_STAFF_IDLE_MINUTES without activity, and ESANTE_STAFF_MAX_HOURS after the
+login however active. Patients never log in here, and staff never use the patients' login.
+A page beyond the staff member's role answers 403, logged and audited
+(esante.audit.security_log)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from esante import ratelimit
 from esante.accounts import totp
+from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk.models import StaffDevice
@@ -30,6 +33,7 @@ from esante.helpdesk.models import StaffDevice
 VERIFIED_KEY = "esante.staff.verified"
 PENDING_KEY = "esante.staff.pending"
 LAST_SEEN_KEY = "esante.staff.last_seen"
+LOGGED_IN_KEY = "esante.staff.logged_in_at"
 USE = "helpdesk.use_helpdesk"
 
 
@@ -77,10 +81,22 @@ def check_code(request: HttpRequest, user: Any, code: str) -> bool:
     return accepted
 
 
+def record_failed_passkey(request: HttpRequest, reason: str, user: Any | None) -> None:
+    """A staff passkey login refused: a key that opens no access, one that failed the
+    checks (`user` is then its owner), or one whose owner may not use the helpdesk."""
+    record_event(
+        EventType.STAFF_LOGIN_FAILED,
+        actor=f"staff:{user.pk}" if user is not None else "anonymous",
+        ip_address=ratelimit.client_ip(request) or None,
+        step="passkey",
+        reason=reason[:200],
+    )
+
+
 def log_staff_in(request: HttpRequest, user: Any, *, method: str = "password+totp") -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[VERIFIED_KEY] = True
-    request.session[LAST_SEEN_KEY] = time.time()
+    request.session[LOGGED_IN_KEY] = request.session[LAST_SEEN_KEY] = time.time()
     record_event(
         EventType.STAFF_LOGIN,
         actor=f"staff:{user.pk}",
@@ -116,6 +132,9 @@ def staff_required(permission: str = USE) -> Callable[[View], View]:
                 query = urlencode({"suivant": request.get_full_path()})
                 return redirect(f"{reverse('helpdesk:login')}?{query}")
             if not staff.has_perm(permission):
+                security_log.access_denied(
+                    request, actor=f"staff:{staff.pk}", reason="permission", permission=permission
+                )
                 return render(request, "403.html", status=403)
             return view(request, *args, **kwargs)
 
@@ -125,7 +144,9 @@ def staff_required(permission: str = USE) -> Callable[[View], View]:
 
 
 class StaffIdleTimeoutMiddleware:
-    """Ends a staff session after ESANTE_STAFF_IDLE_MINUTES without a request."""
+    """Ends a staff session after ESANTE_STAFF_IDLE_MINUTES without a request, or
+    ESANTE_STAFF_MAX_HOURS after its login (ASVS 5.0 7.3.2). A session without its login
+    time (opened before the limit existed) ends too."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -133,17 +154,25 @@ class StaffIdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         last_seen = request.session.get(LAST_SEEN_KEY) if hasattr(request, "session") else None
         if last_seen is not None:
-            idle = time.time() - float(last_seen)
-            if idle > settings.ESANTE_STAFF_IDLE_MINUTES * 60:
+            now = time.time()
+            logged_in = float(request.session.get(LOGGED_IN_KEY) or 0)
+            if now - float(last_seen) > settings.ESANTE_STAFF_IDLE_MINUTES * 60:
                 log_staff_out(request, reason="idle")
                 messages.info(
                     request, IDLE_MESSAGE % {"minutes": settings.ESANTE_STAFF_IDLE_MINUTES}
                 )
+            elif now - logged_in > settings.ESANTE_STAFF_MAX_HOURS * 3600:
+                log_staff_out(request, reason="expired")
+                messages.info(request, EXPIRED_MESSAGE % {"hours": settings.ESANTE_STAFF_MAX_HOURS})
             else:
-                request.session[LAST_SEEN_KEY] = time.time()
+                request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 
 IDLE_MESSAGE = _(
     "Après %(minutes)d minutes sans activité, vous avez été déconnecté : reconnectez-vous."
+)
+EXPIRED_MESSAGE = _(
+    "Une session du helpdesk dure au plus %(hours)d heures : vous avez été déconnecté, "
+    "reconnectez-vous."
 )
