@@ -1,9 +1,11 @@
 """`esante create-staff USERNAME --role agent|superviseur`: a helpdesk staff member.
 
 The password is asked twice at the terminal (or read from ESANTE_STAFF_PASSWORD for
-scripted set-ups); the authenticator app's key is printed once, with its QR code drawn in
-the terminal. Staff are Django users, never patient accounts; `--superuser` also opens
-Django's admin (after the same two factors).
+scripted set-ups) and must pass AUTH_PASSWORD_VALIDATORS (settings.py: 15 characters at
+least, not a common password, not like the username, names or e-mail); the authenticator
+app's key is printed once, with its QR code drawn in the terminal. Staff are Django users,
+never patient accounts; `--superuser` also opens Django's admin (after the same two
+factors).
 """
 
 from __future__ import annotations
@@ -45,8 +47,13 @@ class Command(BaseCommand):
         if user_model.objects.filter(username=username).exists():
             raise CommandError(f"Le nom d'utilisateur {username!r} existe déjà.")
         password = os.environ.get("ESANTE_STAFF_PASSWORD") or self._ask_password()
-        candidate = user_model(username=username, email=options["email"])
-        try:
+        candidate = user_model(
+            username=username,
+            email=options["email"],
+            first_name=options["first_name"],
+            last_name=options["last_name"],
+        )
+        try:  # AUTH_PASSWORD_VALIDATORS: 15 characters, not common, not like the names
             validate_password(password, candidate)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
