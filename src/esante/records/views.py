@@ -52,7 +52,7 @@ def render_record(
     form's errors or the search result, so that nothing typed is lost."""
     filter_form = CategoryFilterForm(request.GET)
     category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
-    documents = care_record.documents.select_related("uploaded_by")
+    documents = care_record.documents.all()  # the page shows no uploader: no join
     if category:
         documents = documents.filter(category=category)
     context.setdefault("upload_form", UploadForm())
