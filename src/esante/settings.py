@@ -220,6 +220,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 15},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "esante.accounts.passwords.ContextWordsValidator"},
 ]
 
 # Internationalisation: French is the source language, as in the guide.

@@ -161,3 +161,16 @@ def test_coming_back_to_step_2_keeps_the_password_chosen(
 
     assert "laissez les deux champs vides pour le garder" in page
     assert kept["Location"] == reverse("activation:contact")
+
+
+@pytest.mark.parametrize("password", ["MonEsante2024", "e-Santé du 12 mai", "DSP-famille-77"])
+def test_the_services_own_words_are_refused(
+    client: Client, alice: InsuredPerson, password: str
+) -> None:
+    """ASVS 5.0 6.1.2, 6.2.11: the first words an attacker tries (CONTEXT_WORDS)."""
+    reach_password_step(client, alice)
+
+    response = submit_password(client, password)
+
+    assert response.status_code == 400
+    assert "ne doit pas contenir le nom du service" in page_text(response)

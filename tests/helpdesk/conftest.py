@@ -19,7 +19,7 @@ from tests.accounts.conftest import activation_settings
 
 __all__ = ["activation_settings"]
 
-STAFF_PASSWORD = "Bureau du helpdesk 42"
+STAFF_PASSWORD = "Bureau du guichet 42"
 SECRETS: dict[str, str] = {}
 
 

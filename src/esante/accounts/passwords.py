@@ -106,3 +106,36 @@ def validate_password(password: str, person: InsuredPerson) -> None:
         raise ValidationError(
             _("Le mot de passe ne doit pas contenir votre date de naissance."), code="birth_date"
         )
+    ContextWordsValidator().validate(password)
+
+
+# The service's own words, the first an attacker tries (ASVS 5.0 6.1.2, 6.2.11): refused
+# in patients' and staff's passwords, compared without case, accents nor punctuation.
+CONTEXT_WORDS = (
+    "esante",
+    "dsp",
+    "dossierdesoinspartage",
+    "luxtrust",
+    "helpdesk",
+    "agenceesante",
+    "messervices",
+)
+
+
+class ContextWordsValidator:
+    """A Django password validator (AUTH_PASSWORD_VALIDATORS, for staff) that the patients'
+    `validate_password` runs too."""
+
+    def validate(self, password: str, user: object = None) -> None:
+        compact = "".join(char for char in _folded(password) if char.isalnum())
+        if any(word in compact for word in CONTEXT_WORDS):
+            raise ValidationError(
+                _(
+                    "Le mot de passe ne doit pas contenir le nom du service (eSanté, DSP, "
+                    "LuxTrust…) : ce sont les premiers mots essayés."
+                ),
+                code="context_word",
+            )
+
+    def get_help_text(self) -> str:
+        return str(_("Le mot de passe ne doit pas contenir le nom du service (eSanté, DSP…)."))

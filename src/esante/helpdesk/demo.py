@@ -13,7 +13,7 @@ from django.db import transaction
 from esante.accounts import totp
 from esante.helpdesk.models import StaffDevice
 
-DEMO_PASSWORD = "Helpdesk demo 2026"  # noqa: S105 - demo mode only, printed at start-up
+DEMO_PASSWORD = "Guichet demo 2026"  # noqa: S105 - demo mode only, printed at start-up
 
 
 @dataclass(frozen=True)
