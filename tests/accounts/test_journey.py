@@ -186,3 +186,14 @@ def test_step_3_offers_only_the_channels_the_agency_allows(
     refused = submit_contact(client, "email", "alice@example.lu")
     assert refused.status_code == 400
     assert not OutboundMessage.objects.filter(recipient="alice@example.lu").exists()
+
+
+def test_step_3_tells_the_risks_of_codes_by_sms_and_e_mail(
+    client: Client, alice: InsuredPerson
+) -> None:
+    """ASVS 5.0 6.6.1: the person is told, and pointed to the stronger ways."""
+    reach_password_step(client, alice)
+    submit_password(client)
+
+    page = page_text(client.get(reverse("activation:contact")))
+    assert "Un code reçu par SMS ou par e-mail peut être détourné" in page

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from esante.accounts import reauth
 from esante.accounts.models import Account, PatientSession
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
@@ -186,3 +190,27 @@ def test_channels_not_allowed_by_the_agency_are_neither_offered_nor_taken(
     )
     assert refused.status_code == 400
     assert not OutboundMessage.objects.filter(recipient="alice.new@example.lu").exists()
+
+
+def test_ending_sessions_later_in_a_session_asks_for_the_password_again(
+    logged_in: Client, account: Account
+) -> None:
+    """ASVS 5.0 7.5.2: after the first minutes, the password again before *Déconnecter*."""
+    other = Client()
+    log_in(other, account)
+    later = timezone.now() + reauth.FRESH_FOR + datetime.timedelta(seconds=1)
+
+    with time_machine.travel(later):
+        page = page_text(logged_in.get(reverse("patient:account")))
+        assert "Pour déconnecter une session, confirmez d'abord votre mot de passe" in page
+        assert 'name="end_others"' not in page
+        refused = logged_in.post(reverse("patient:account"), {"end_others": "1"})
+        assert refused["Location"] == reverse("patient:account") + "#sessions"
+        assert other.get(reverse("patient:services")).status_code == 200
+
+        logged_in.post(
+            reverse("patient:account"),
+            {"confirm_password": "sessions", "sessions-current": PASSWORD},
+        )
+        logged_in.post(reverse("patient:account"), {"end_others": "1"})
+        assert other.get(reverse("patient:services")).status_code == 302

@@ -218,14 +218,14 @@ def test_adding_or_removing_a_key_later_in_a_session_asks_for_the_password_again
         assert Passkey.objects.count() == 1
 
         wrong = client.post(
-            reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": "faux"}
+            reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": "faux"}
         )
         assert wrong["Location"] == reverse("patient:account") + "#passkeys"
         still = post_json(client, "patient:passkey_register_options", {"purpose": "account"})
         assert still.status_code == 403
 
         client.post(
-            reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": PASSWORD}
+            reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": PASSWORD}
         )
         assert "data-passkey-register" in page_text(client.get(reverse("patient:account")))
         assert register(client, SoftAuthenticator(), name="Tablette").status_code == 200

@@ -247,7 +247,9 @@ def test_a_password_typed_again_wrong_inside_a_session_is_audited(account: Accou
     client = Client()
     log_in(client, account)
 
-    client.post(reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": "faux"})
+    client.post(
+        reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": "faux"}
+    )
 
     event = AuditEvent.objects.filter(event_type=EventType.LOGIN_FAILED).get()
     assert event.actor == f"person:{account.person_id}" and event.person == account.person

@@ -167,9 +167,13 @@ def test_typing_the_password_again_gives_a_new_session_id(client: Client, accoun
     log_in(client, account)
     before = client.cookies["sessionid"].value
 
-    client.post(reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": "faux"})
+    client.post(
+        reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": "faux"}
+    )
     assert client.cookies["sessionid"].value == before
-    client.post(reverse("patient:account"), {"confirm_for_passkeys": "1", "cles-current": PASSWORD})
+    client.post(
+        reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": PASSWORD}
+    )
     after = client.cookies["sessionid"].value
 
     assert after != before

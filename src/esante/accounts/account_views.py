@@ -76,8 +76,12 @@ def my_account(request: HttpRequest) -> HttpResponse:
     current = request.patient.session  # type: ignore[attr-defined]
     if request.method == "POST" and "new_recovery_codes" in request.POST:
         return _new_recovery_codes(request, account)
-    if request.method == "POST" and "confirm_for_passkeys" in request.POST:
-        return _confirm_for_passkeys(request, account)
+    if request.method == "POST" and request.POST.get("confirm_password") in REAUTH_PREFIXES:
+        return _confirm_password(request, account, request.POST["confirm_password"])
+    if request.method == "POST" and not authenticated_recently(request):
+        # Ending sessions asks for the password again too (ASVS 5.0 7.5.2).
+        messages.error(request, _("Confirmez d'abord votre mot de passe."))
+        return redirect(reverse("patient:account") + "#sessions")
     if request.method == "POST":
         if "end_session" in request.POST:
             try:
@@ -116,8 +120,9 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "recovery_codes": request.session.pop(RECOVERY_CODES_KEY, None),
             "recovery_left": account.recovery_codes.filter(used_at__isnull=True).count(),
             "reauth_form": ReauthenticationForm(),
-            "passkeys_open": authenticated_recently(request),
-            "passkeys_reauth_form": ReauthenticationForm(prefix=PASSKEYS_PREFIX),
+            "recently_authenticated": authenticated_recently(request),
+            "passkeys_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["passkeys"]),
+            "sessions_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["sessions"]),
         },
     )
 
@@ -142,17 +147,19 @@ def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
     return redirect(reverse("patient:account") + "#recovery-codes")
 
 
-PASSKEYS_PREFIX = "cles"
+# The sections of Mon compte whose changes need a recent authentication (esante.accounts
+# .reauth), and the prefix of their password form (two on one page: distinct ids).
+REAUTH_PREFIXES = {"passkeys": "cles", "sessions": "sessions"}
 
 
-def _confirm_for_passkeys(request: HttpRequest, account: Account) -> HttpResponse:
-    """The password again, to add or remove passkeys for the next minutes."""
-    form = ReauthenticationForm(request.POST, prefix=PASSKEYS_PREFIX)
+def _confirm_password(request: HttpRequest, account: Account, section: str) -> HttpResponse:
+    """The password again, to add or remove passkeys, or end sessions, for a while."""
+    form = ReauthenticationForm(request.POST, prefix=REAUTH_PREFIXES[section])
     if form.is_valid() and _password_confirmed(request, account, form):
         mark_reauthenticated(request)
     else:
         messages.error(request, _("Le mot de passe actuel est incorrect."))
-    return redirect(reverse("patient:account") + "#passkeys")
+    return redirect(reverse("patient:account") + f"#{section}")
 
 
 def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | None]]:
