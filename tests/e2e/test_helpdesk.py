@@ -84,6 +84,9 @@ def test_an_agent_reissues_a_lost_letter(page: Page, assert_accessible: AssertAc
     page.get_by_role("button", name=f"Marquer le lot {batch.pk} comme posté").click()
     expect(page.get_by_text(f"Lot {batch.pk} marqué comme posté.")).to_be_visible()
     assert_accessible(page)
+    page.get_by_role("link", name="Mon mot de passe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon mot de passe")
+    assert_accessible(page)
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("heading", name="Connexion du personnel")).to_be_visible()
     reasons = AuditEvent.objects.filter(

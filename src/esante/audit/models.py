@@ -47,6 +47,10 @@ class EventType(models.TextChoices):
     STAFF_LOGIN = "staff.login", _("Connexion d'un membre du helpdesk")
     STAFF_LOGIN_FAILED = "staff.login_failed", _("Connexion au helpdesk refusée")
     STAFF_LOGOUT = "staff.logout", _("Déconnexion du helpdesk")
+    STAFF_PASSWORD_CHANGED = (
+        "staff.password_changed",
+        _("Mot de passe d'un membre du helpdesk changé"),
+    )
     HELPDESK_LOOKUP = "helpdesk.lookup", _("Consultation d'une personne par le helpdesk")
     HELPDESK_ACTION = "helpdesk.action", _("Action du helpdesk")
     ASSISTANT_SEARCHED = "assistant.searched", _("Recherche d'un assistant DSP")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,3 +79,18 @@ class NoteForm(forms.Form):
         error_messages={"required": _("Écrivez la note.")},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class StaffPasswordForm(PasswordChangeForm):
+    """Django's own change form: the current password, the new one twice, checked by
+    AUTH_PASSWORD_VALIDATORS (15 characters, common passwords, the service's words)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name, autocomplete in (
+            ("old_password", "current-password"),
+            ("new_password1", "new-password"),
+            ("new_password2", "new-password"),
+        ):
+            self.fields[name].widget.attrs["autocomplete"] = autocomplete
+            self.fields[name].widget.attrs.pop("autofocus", None)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("deconnexion/", views.logout, name="logout"),
     path("connexion/cle/options/", passkey_views.login_options, name="passkey_login_options"),
     path("connexion/cle/", passkey_views.login, name="passkey_login"),
+    path("mot-de-passe/", views.password, name="password"),
     path("cles/", passkey_views.keys, name="passkeys"),
     path("cles/options/", passkey_views.register_options, name="passkey_register_options"),
     path("cles/ajouter/", passkey_views.register, name="passkey_register"),

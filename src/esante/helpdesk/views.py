@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.core.files.storage import storages
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -24,6 +24,8 @@ from esante.accounts.contacts import mask
 from esante.accounts.models import Account, CodeChannel
 from esante.accounts.oidc import provider as oidc_provider
 from esante.audit import security_log
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
     PENDING_KEY,
@@ -34,7 +36,14 @@ from esante.helpdesk.auth import (
     staff_of,
     staff_required,
 )
-from esante.helpdesk.forms import LookupForm, NoteForm, ReasonForm, StaffCodeForm, StaffLoginForm
+from esante.helpdesk.forms import (
+    LookupForm,
+    NoteForm,
+    ReasonForm,
+    StaffCodeForm,
+    StaffLoginForm,
+    StaffPasswordForm,
+)
 from esante.helpdesk.models import CallNote
 from esante.registry.models import InsuredPerson, LetterBatch
 
@@ -298,3 +307,30 @@ def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required()
+def password(request: HttpRequest) -> HttpResponse:
+    """*Mon mot de passe*: the current password, then a new one under the staff rules
+    (AUTH_PASSWORD_VALIDATORS). The staff member's other sessions end with it (Django's
+    session hash); this one gets a new id."""
+    user = request.user
+    form = StaffPasswordForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        ratelimit.check("staff.login", request, key=user.get_username())
+        if form.is_valid():
+            form.save()
+            update_session_auth_hash(request, form.user)
+            record_event(
+                EventType.STAFF_PASSWORD_CHANGED, actor=f"staff:{user.pk}", ip_address=_ip(request)
+            )
+            messages.success(
+                request, _("Votre mot de passe est changé ; vos autres sessions sont fermées.")
+            )
+            return redirect("helpdesk:home")
+        if "old_password" in form.errors:
+            ratelimit.hit("staff.login", request, key=user.get_username())
+        security_log.form_refused(request, form)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "helpdesk/password.html", {"form": form}, status=status)
