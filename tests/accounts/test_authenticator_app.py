@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from esante.accounts import totp
 from esante.accounts.models import Account, CodeChannel, OneTimeCode, RecoveryCode
+from esante.codes import keyed_hash
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in, submit_credentials
@@ -140,6 +141,22 @@ def test_a_recovery_code_logs_in_once(app_account: tuple[Account, str, list[str]
     assert done["Location"] == reverse("patient:services")
     assert refused.status_code == 400
     assert RecoveryCode.objects.filter(account=account, used_at__isnull=False).count() == 1
+
+
+def test_recovery_codes_are_kept_as_salted_password_hashes(
+    app_account: tuple[Account, str, list[str]],
+) -> None:
+    """ASVS 5.0 6.5.2: 50-bit lookup secrets, so an Argon2id hash with its own salt each;
+    codes made before (a keyed hash) still work."""
+    account, _secret, _codes = app_account
+    stored = list(RecoveryCode.objects.filter(account=account).values_list("code_hash", flat=True))
+    assert all(each.startswith("argon2$argon2id$") for each in stored)
+    assert len({each.split("$")[-2] for each in stored}) == 10  # ten different salts
+
+    RecoveryCode.objects.filter(account=account).delete()
+    RecoveryCode.objects.create(account=account, code_hash=keyed_hash("recovery", "ABCDE23456"))
+    assert totp.use_recovery_code(account.pk, "abcde-23456")
+    assert not totp.use_recovery_code(account.pk, "abcde-23456")
 
 
 def test_mot_de_passe_oublie_works_with_the_app(

@@ -195,10 +195,10 @@ class Passkey(models.Model):
 
 class RecoveryCode(models.Model):
     """One of the ten recovery codes of an account whose only code channel is an
-    authenticator app: shown once, stored as a keyed hash, each usable once."""
+    authenticator app: shown once, stored as a password hash (Argon2id), each usable once."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recovery_codes")
-    code_hash = models.CharField(max_length=64)
+    code_hash = models.CharField(max_length=128)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
 
