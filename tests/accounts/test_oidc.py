@@ -5,6 +5,7 @@ subject, a national number that is not the account's, a forged state)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from esante.accounts import oidc
 from esante.accounts.models import Account, IdentityLink
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
@@ -285,3 +287,84 @@ def test_activation_without_a_letter_needs_a_known_national_number(
     assert "ne nous a pas transmis de matricule connu du registre" in page
     assert not Account.objects.exists()
     assert ActivationLetter.objects.get().used_at is None
+
+
+LEVELS = "urn:luxtrust:loa:substantial urn:luxtrust:loa:high"
+
+
+@pytest.fixture
+def demanding(oidc_provider: OidcProvider, settings: Any) -> OidcProvider:
+    """The agency asks LuxTrust for a substantial or high level, within 5 minutes."""
+    settings.ESANTE_OIDC_PROVIDERS = [
+        oidc_provider.provider_setting(acr_values=LEVELS, max_age=300)
+    ]
+    return oidc_provider
+
+
+def link_with(account: Account, provider: OidcProvider, **claims: Any) -> str:
+    subject = f"alice-{account.pk}-{free_port()}"
+    provider.add_user(subject, matricule=account.person.matricule, **claims)
+    IdentityLink.objects.create(account=account, provider="luxtrust", subject=subject)
+    return subject
+
+
+def test_the_strength_asked_is_sent_to_the_provider(
+    demanding: OidcProvider, account: Account
+) -> None:
+    response = Client().post(START, {"but": "login"})
+    query = parse_qs(urlsplit(response["Location"]).query)
+
+    assert query["acr_values"] == [LEVELS]
+    assert query["max_age"] == ["300"]
+
+
+def test_a_strong_and_recent_provider_login_opens_the_session(
+    demanding: OidcProvider, account: Account
+) -> None:
+    subject = link_with(
+        account, demanding, acr="urn:luxtrust:loa:high", auth_time=int(time.time()) - 60
+    )
+    client = Client()
+
+    response = at_provider(client, demanding, "login", subject)
+
+    assert response["Location"] == reverse("patient:services")
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"acr": "urn:luxtrust:loa:low", "auth_time": "now"}, "acr_not_accepted"),
+        ({"auth_time": "now"}, "acr_not_accepted"),  # no level said: the weakest
+        ({"acr": "urn:luxtrust:loa:high", "auth_time": "an hour ago"}, "auth_time_too_old"),
+    ],
+)
+def test_a_weak_or_stale_provider_login_opens_nothing(
+    demanding: OidcProvider, account: Account, claims: dict[str, Any], reason: str
+) -> None:
+    """ASVS 5.0 6.3.4, 6.8.4, 7.6.1: the provider's word is checked, not assumed."""
+    times = {"now": int(time.time()), "an hour ago": int(time.time()) - 3600}
+    if "auth_time" in claims:
+        claims = {**claims, "auth_time": times[claims["auth_time"]]}
+    subject = link_with(account, demanding, **claims)
+    client = Client()
+
+    response = at_provider(client, demanding, "login", subject)
+
+    assert response["Location"] == reverse("portal:login_choice")
+    page = page_text(client.get(response["Location"]))
+    assert "LuxTrust n'a pas confirmé une connexion assez forte ou assez récente" in page
+    assert client.get(reverse("patient:services")).status_code == 302
+    refused = AuditEvent.objects.filter(event_type=EventType.LOGIN_FAILED).latest("pk")
+    assert refused.details["reason"] == reason
+
+
+def test_a_provider_that_says_no_auth_time_counts_as_too_old(demanding: OidcProvider) -> None:
+    """The mock provider always sends `auth_time`; a real one might not."""
+    provider = oidc.provider("luxtrust")
+    assert provider is not None
+    identity = oidc.Identity(provider=provider, subject="x", acr="urn:luxtrust:loa:high")
+
+    with pytest.raises(oidc.ProviderError) as refused:
+        oidc._check_strength(identity)
+    assert refused.value.reason == "auth_time_too_old"

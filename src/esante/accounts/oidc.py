@@ -19,6 +19,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoOAuth2App, OAuth
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 
@@ -37,6 +38,12 @@ class Provider:
     national_id_claim: str = ""
     # When the authorization endpoint is on another host than the issuer (CSP form-action).
     authorization_origin: str = ""
+    # The strength the provider must vouch for (ASVS 5.0 6.8.4, 7.6.1): the `acr` values
+    # accepted (space-separated, sent as `acr_values`), and the most seconds since the
+    # person authenticated there (sent as `max_age`, checked against `auth_time`).
+    # Empty / 0: not asked, and then the provider's login is trusted as it is.
+    acr_values: str = ""
+    max_age: int = 0
 
     @property
     def discovery_url(self) -> str:
@@ -136,8 +143,15 @@ def redirect_to_provider(
     request: HttpRequest, provider: Provider, redirect_uri: str
 ) -> HttpResponse:
     """Send the browser to the provider's login (ProviderError when it cannot be reached)."""
+    strength: dict[str, str] = {}
+    if provider.acr_values:
+        strength["acr_values"] = provider.acr_values
+    if provider.max_age:
+        strength["max_age"] = str(provider.max_age)
     try:
-        response: HttpResponse = _client(provider).authorize_redirect(request, redirect_uri)
+        response: HttpResponse = _client(provider).authorize_redirect(
+            request, redirect_uri, **strength
+        )
     except (requests.RequestException, ValueError, KeyError) as error:
         raise _unreachable(provider) from error
     return response
@@ -167,7 +181,7 @@ def identity_from_callback(request: HttpRequest, provider: Provider) -> Identity
         national_id = str(claims.get(provider.national_id_claim) or "").strip()
     amr = claims.get("amr") or []
     auth_time = claims.get("auth_time")
-    return Identity(
+    identity = Identity(
         provider=provider,
         subject=subject,
         national_id=national_id,
@@ -179,6 +193,32 @@ def identity_from_callback(request: HttpRequest, provider: Provider) -> Identity
             else None
         ),
     )
+    _check_strength(identity)
+    return identity
+
+
+# The clocks of the provider and of our nodes may differ by this much.
+CLOCK_LEEWAY = datetime.timedelta(seconds=60)
+
+
+def _check_strength(identity: Identity) -> None:
+    """The level the provider vouched for is one the agency asked, and the person
+    authenticated there recently enough; a missing claim counts as too weak."""
+    provider = identity.provider
+    if provider.acr_values and identity.acr not in provider.acr_values.split():
+        raise ProviderError(_too_weak(provider), reason="acr_not_accepted")
+    if provider.max_age:
+        oldest = timezone.now() - datetime.timedelta(seconds=provider.max_age) - CLOCK_LEEWAY
+        if identity.auth_time is None or identity.auth_time < oldest:
+            raise ProviderError(_too_weak(provider), reason="auth_time_too_old")
+
+
+def _too_weak(provider: Provider) -> str:
+    return _(
+        "%(provider)s n'a pas confirmé une connexion assez forte ou assez récente : la "
+        "connexion n'a pas abouti. Reconnectez-vous chez %(provider)s avec votre carte ou "
+        "votre application, ou utilisez votre matricule, votre mot de passe et un code."
+    ) % {"provider": provider.name}
 
 
 def _unreachable(provider: Provider) -> ProviderError:
