@@ -132,9 +132,7 @@ def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
     form = ReauthenticationForm(request.POST)
     if account.code_channel != CodeChannel.TOTP:
         return redirect("patient:account")
-    ratelimit.check("login.failed", request, key=account.person.matricule)
-    if not form.is_valid() or not reauthenticate(request, account, form.cleaned_data["current"]):
-        ratelimit.hit("login.failed", request, key=account.person.matricule)
+    if not form.is_valid() or not _password_confirmed(request, account, form):
         messages.error(request, _("Le mot de passe actuel est incorrect."))
         return redirect(reverse("patient:account") + "#recovery-codes")
     request.session[RECOVERY_CODES_KEY] = totp.new_recovery_codes(account)

@@ -44,6 +44,17 @@ def matricule_field() -> forms.CharField:
     )
 
 
+def current_password_field() -> forms.CharField:
+    """The password typed again in *Mon compte*, before a sensitive change."""
+    return forms.CharField(
+        label=_("Mot de passe actuel"),
+        strip=False,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
+    )
+
+
 def clean_matricule(value: str) -> str:
     return matricule_rules.validate(value)
 
@@ -273,13 +284,7 @@ class LoginForm(forms.Form):
 class CurrentPasswordForm(PasswordForm):
     """*Mon compte* → change the password: the current one, then the new one twice."""
 
-    current = forms.CharField(
-        label=_("Mot de passe actuel"),
-        strip=False,
-        max_length=MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
-    )
+    current = current_password_field()
     field_order = ["current", "password1", "password2"]
 
     def __init__(self, *args: Any, person: InsuredPerson, **kwargs: Any):
@@ -291,24 +296,12 @@ class CurrentPasswordForm(PasswordForm):
 class ReauthenticationForm(forms.Form):
     """A sensitive change in *Mon compte* (unlinking a provider): the password again."""
 
-    current = forms.CharField(
-        label=_("Mot de passe actuel"),
-        strip=False,
-        max_length=MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
-    )
+    current = current_password_field()
 
 
 class ContactChangeForm(ContactForm):
     """*Mon compte*: a new code channel, after the password again (ASVS 5.0 7.5.1: a stolen
     session must not move the second factor to the thief's phone)."""
 
-    current = forms.CharField(
-        label=_("Mot de passe actuel"),
-        strip=False,
-        max_length=MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
-    )
+    current = current_password_field()
     field_order = ["current", "channel", "mobile", "email"]

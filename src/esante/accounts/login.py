@@ -101,23 +101,23 @@ def _record_refusal(account: Account | None, matricule: str, *, ip_address: str 
     a matricule without an account (unknown to the registry or not yet activated: the row
     does not say which, and keeps the matricule only as a keyed hash)."""
     if account is None:
-        record_event(
-            EventType.LOGIN_FAILED,
-            actor="anonymous",
-            ip_address=ip_address,
-            method="password",
-            reason="no_account",
-            matricule_hash=keyed_hash(MATRICULE_HASH_KIND, matricule_rules.normalize(matricule)),
-        )
-        return
+        hashed = keyed_hash(MATRICULE_HASH_KIND, matricule_rules.normalize(matricule))
+        _audit_failure(None, ip_address, "no_account", matricule_hash=hashed)
+    else:
+        _audit_failure(account, ip_address, "locked", failed_logins=account.failed_logins)
+
+
+def _audit_failure(
+    account: Account | None, ip_address: str | None, reason: str, **details: Any
+) -> None:
     record_event(
         EventType.LOGIN_FAILED,
         actor="anonymous",
-        person=account.person,
+        person=account.person if account else None,
         ip_address=ip_address,
         method="password",
-        reason="locked",
-        failed_logins=account.failed_logins,
+        reason=reason,
+        **details,
     )
 
 
@@ -132,15 +132,7 @@ def register_failure(account: Account, *, ip_address: str | None, now: datetime.
     """One more consecutive failure, and the lock it brings when it is due."""
     Account.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
     account.refresh_from_db(fields=["failed_logins", "locked_until"])
-    record_event(
-        EventType.LOGIN_FAILED,
-        actor="anonymous",
-        person=account.person,
-        ip_address=ip_address,
-        method="password",
-        reason="wrong_password",
-        failed_logins=account.failed_logins,
-    )
+    _audit_failure(account, ip_address, "wrong_password", failed_logins=account.failed_logins)
     duration = lock_duration(account.failed_logins)
     if duration is None:
         return
