@@ -3,7 +3,7 @@ predefined users, whose claims carry their matricule — linking and logging in 
 
 from __future__ import annotations
 
-import time
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +11,12 @@ import pytest
 import requests
 from django.test import Client
 
-from esante.accounts.demo_provider import demo_subject, demo_users, start_demo_provider
+from esante.accounts.demo_provider import (
+    DemoProviderDidNotStart,
+    demo_subject,
+    demo_users,
+    start_demo_provider,
+)
 from esante.accounts.models import IdentityLink
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in
@@ -22,11 +27,8 @@ from tests.servers import OidcProvider, free_port
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_provider(
-    settings: Any, alice: InsuredPerson, lea: InsuredPerson
-) -> Iterator[OidcProvider]:
-    port = free_port()
+def use_demo_provider(settings: Any, port: int) -> None:
+    """The settings `make run` has in demo mode, the mock on `port`."""
     settings.ESANTE_DEMO = True
     settings.ESANTE_DEMO_OIDC_PORT = port
     settings.ESANTE_OIDC_PROVIDERS = [
@@ -40,17 +42,18 @@ def demo_provider(
             "national_id_claim": "matricule",
         }
     ]
-    process = start_demo_provider()
+
+
+@pytest.fixture
+def demo_provider(
+    settings: Any, alice: InsuredPerson, lea: InsuredPerson
+) -> Iterator[OidcProvider]:
+    port = free_port()
+    use_demo_provider(settings, port)
+    process = start_demo_provider()  # returns once the provider listens
     assert process is not None
     provider = OidcProvider()
     provider.port, provider.url, provider.process = port, f"http://127.0.0.1:{port}", process
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(provider.url + "/.well-known/openid-configuration", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
     yield provider
     provider.stop()
 
@@ -86,3 +89,15 @@ def test_no_demo_provider_outside_demo_mode(settings: Any) -> None:
     settings.ESANTE_DEMO = False
 
     assert start_demo_provider() is None
+
+
+def test_a_demo_provider_that_cannot_listen_is_said_not_started(
+    settings: Any, alice: InsuredPerson
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        use_demo_provider(settings, squatter.getsockname()[1])
+
+        with pytest.raises(DemoProviderDidNotStart, match="déjà pris"):
+            start_demo_provider()

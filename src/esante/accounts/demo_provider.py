@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 import subprocess
 import sys
+import time
 import unicodedata
 
 from django.conf import settings
@@ -40,8 +42,18 @@ def demo_users() -> list[dict[str, object]]:
     ]
 
 
+# How long the mock may take to listen: it imports Flask and more, on a busy machine.
+START_TIMEOUT = 60  # seconds
+
+
+class DemoProviderDidNotStart(Exception):
+    pass
+
+
 def start_demo_provider() -> subprocess.Popen[bytes] | None:
-    """Start the mock provider when the demo uses its default one; None otherwise."""
+    """Start the mock provider when the demo uses its default one, and return once it
+    listens: the portal sends people to it as soon as it serves. None when the demo uses
+    none; DemoProviderDidNotStart when it should run but does not listen."""
     port = settings.ESANTE_DEMO_OIDC_PORT
     issuer = f"http://127.0.0.1:{port}"
     configured = [entry.get("issuer") for entry in settings.ESANTE_OIDC_PROVIDERS]
@@ -60,4 +72,36 @@ def start_demo_provider() -> subprocess.Popen[bytes] | None:
     ]
     for user in demo_users():
         command += ["--user-claims", json.dumps(user)]
-    return subprocess.Popen(command)  # noqa: S603 - our own interpreter and arguments
+    if not port_is_free(port):
+        raise DemoProviderDidNotStart(
+            f"LuxTrust (démo) ne démarre pas : le port {port} est déjà pris "
+            "(ESANTE_DEMO_OIDC_PORT)."
+        )
+    process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and arguments
+    if wait_until_listening(process, port):
+        return process
+    process.kill()
+    process.wait()
+    raise DemoProviderDidNotStart(
+        f"LuxTrust (démo) n'écoute pas sur le port {port} après {START_TIMEOUT} s."
+    )
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], port: int) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from esante.accounts.demo_provider import start_demo_provider
+from esante.accounts.demo_provider import DemoProviderDidNotStart, start_demo_provider
 
 
 class Command(BaseCommand):
@@ -31,11 +31,14 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if settings.ESANTE_DEMO:
             call_command("load_demo", stdout=self.stdout)
-            if start_demo_provider() is not None:
-                self.stdout.write(
-                    "LuxTrust (démo) : "
-                    f"http://127.0.0.1:{settings.ESANTE_DEMO_OIDC_PORT}/ (oidc-provider-mock)"
-                )
+            try:
+                if start_demo_provider() is not None:
+                    self.stdout.write(
+                        "LuxTrust (démo) : "
+                        f"http://127.0.0.1:{settings.ESANTE_DEMO_OIDC_PORT}/ (oidc-provider-mock)"
+                    )
+            except DemoProviderDidNotStart as error:
+                self.stderr.write(str(error))
             self.stdout.write(
                 f"Courriers, e-mails et SMS : http://{options['host']}:{options['port']}/dev/outbox/"
             )
