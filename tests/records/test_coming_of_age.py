@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts.models import Account, Passkey
+from esante.accounts.models import Account, IdentityLink, Passkey
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.records.actions import add_assistant
@@ -173,3 +174,66 @@ def test_the_first_login_after_majority_new_password_channel_and_assistants(
         coming_of_age()
         assert Assistant.objects.filter(ended_at__isnull=True).count() == 1  # kept for good
         assert not Account.objects.get(person=lea).majority_review_due
+
+
+def test_the_review_lists_the_identity_links_and_unlinks_those_not_kept(
+    family: tuple[InsuredPerson, CareRecord], settings: Any
+) -> None:
+    """A LuxTrust a parent linked to the child's account logs in without password nor
+    code: at majority the holder keeps it only by ticking it."""
+    settings.ESANTE_OIDC_PROVIDERS = [
+        {"slug": slug, "name": name, "issuer": f"https://{slug}.example", "client_id": "esante"}
+        | {"client_secret": "s"}
+        for slug, name in (("luxtrust", "LuxTrust"), ("autre", "Autre fournisseur"))
+    ]
+    lea, _record = family
+    account = Account.objects.get(person=lea)
+    parents = IdentityLink.objects.create(account=account, provider="luxtrust", subject="papa")
+    own = IdentityLink.objects.create(account=account, provider="autre", subject="lea")
+    with on("2026-12-20"):
+        coming_of_age()
+    with on("2026-12-22"):
+        client = log_in(lea, "parents@example.lu")
+        page = page_text(client.get(reverse("records:majority")))
+        assert "LuxTrust" in page and "Autre fournisseur" in page
+
+        done = client.post(
+            reverse("records:majority"),
+            {
+                "password1": "Mon propre secret 2026",
+                "password2": "Mon propre secret 2026",
+                "channel": "keep",
+                "links_kept": [str(own.pk)],
+            },
+        )
+
+    assert done.status_code == 302
+    assert list(IdentityLink.objects.all()) == [own]
+    assert not IdentityLink.objects.filter(pk=parents.pk).exists()
+    unlinked = AuditEvent.objects.get(event_type=EventType.IDENTITY_UNLINKED)
+    assert (unlinked.person, unlinked.details["provider"]) == (lea, "luxtrust")
+
+
+def test_minority_rights_end_on_the_birthday_even_before_the_daily_run(
+    family: tuple[InsuredPerson, CareRecord], alice: InsuredPerson, bob: InsuredPerson
+) -> None:
+    """Between midnight and `esante coming-of-age`, the parent's rights are already over:
+    no access, no record in their list, and no way to add someone who would stay."""
+    _lea, record = family
+    record_url = reverse("records:record", args=[record.public_id])
+    with on("2026-12-19", hour=23):
+        parent = log_in(alice, "alice@example.lu")
+        assert parent.get(record_url).status_code == 200
+        assert "Léa" in page_text(parent.get(reverse("records:others")))
+
+    with on("2026-12-20", hour=1):  # the daily run has not come yet
+        assert Assistant.objects.get().ended_at is None
+        parent = log_in(alice, "alice@example.lu")
+        assert parent.get(record_url).status_code == 404
+        assert "Léa" not in page_text(parent.get(reverse("records:others")))
+        refused = parent.post(
+            reverse("records:assistant_add", args=[record.public_id]),
+            {"person": str(bob.pk), "role": "Oncle"},
+        )
+        assert refused.status_code == 404
+    assert Assistant.objects.count() == 1

@@ -12,12 +12,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from esante.audit import security_log
 from esante.records.models import Assistant, Capacity, CareRecord, Document
-from esante.registry.models import InsuredPerson
+from esante.registry.models import InsuredPerson, born_on_or_before
 
 
 def open_record(
@@ -63,14 +64,24 @@ def refusal(request: HttpRequest, visitor: InsuredPerson, reason: str, **details
 
 
 def active_assistants(record: CareRecord) -> QuerySet[Assistant]:
-    return record.assistants.filter(ended_at__isnull=True)
+    """Rights given during the holder's minority end at 18, from the birth date itself:
+    not only when the daily `esante coming-of-age` has ended the rows."""
+    assistants = record.assistants.filter(ended_at__isnull=True)
+    if not record.person.is_minor:
+        assistants = assistants.exclude(during_minority=True)
+    return assistants
 
 
 def assisted_records(visitor: InsuredPerson) -> QuerySet[CareRecord]:
     """The records where the visitor is an active assistant (*Accéder aux autres dossiers
     patient*), closed ones included so that the list can say they are closed."""
+    adult = born_on_or_before(timezone.localdate())
     return (
-        CareRecord.objects.filter(assistants__person=visitor, assistants__ended_at__isnull=True)
+        CareRecord.objects.filter(  # one filter(): the three conditions on the same row
+            Q(assistants__during_minority=False) | Q(person__birth_date__gt=adult),
+            assistants__person=visitor,
+            assistants__ended_at__isnull=True,
+        )
         .select_related("person")
         .order_by("person__last_name", "person__first_name")
     )

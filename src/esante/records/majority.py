@@ -23,9 +23,8 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.records.actions import journal, notify_assistant_change
 from esante.records.models import AccessAction, Assistant, Capacity, CareRecord
-from esante.registry.models import InsuredPerson
+from esante.registry.models import MAJORITY_AGE, InsuredPerson, born_on_or_before
 
-MAJORITY_AGE = 18
 NOTICE_DAYS = 30
 
 
@@ -35,14 +34,6 @@ def majority_date(birth_date: datetime.date) -> datetime.date:
         return birth_date.replace(year=birth_date.year + MAJORITY_AGE)
     except ValueError:
         return datetime.date(birth_date.year + MAJORITY_AGE, 3, 1)
-
-
-def _born_on_or_before(day: datetime.date) -> datetime.date:
-    """The latest birth date of someone who is 18 on `day` (a 1 March majority included)."""
-    try:
-        return day.replace(year=day.year - MAJORITY_AGE)
-    except ValueError:  # 29 February
-        return datetime.date(day.year - MAJORITY_AGE, 2, 28)
 
 
 @dataclass(frozen=True)
@@ -58,14 +49,14 @@ def coming_of_age(today: datetime.date | None = None) -> Run:
         during_minority=True, ended_at__isnull=True
     ).select_related("record__person", "person")
     notices = 0
-    horizon = _born_on_or_before(today + datetime.timedelta(days=NOTICE_DAYS))
+    horizon = born_on_or_before(today + datetime.timedelta(days=NOTICE_DAYS))
     for row in minority_rows.filter(
         majority_notice_at__isnull=True, record__person__birth_date__lte=horizon
     ):
         if majority_date(row.record.person.birth_date) > today:
             notices += _send_notice(row)
     ended = 0
-    for row in minority_rows.filter(record__person__birth_date__lte=_born_on_or_before(today)):
+    for row in minority_rows.filter(record__person__birth_date__lte=born_on_or_before(today)):
         if majority_date(row.record.person.birth_date) <= today and _end(row):
             ended += 1
     # The account a parent activated for a minor now belongs to an adult: it is reviewed
@@ -79,10 +70,10 @@ def coming_of_age(today: datetime.date | None = None) -> Run:
 def _accounts_activated_as_minors(today: datetime.date) -> list[int]:
     """Accounts activated before their holder's majority, holder now of age, not reviewed
     yet. Only holders who came of age in the last year are looked at: a daily job."""
-    recent = _born_on_or_before(today - datetime.timedelta(days=366))
+    recent = born_on_or_before(today - datetime.timedelta(days=366))
     candidates = Account.objects.filter(
         person__birth_date__gt=recent,
-        person__birth_date__lte=_born_on_or_before(today),
+        person__birth_date__lte=born_on_or_before(today),
         majority_review_due=False,
         majority_reviewed_at__isnull=True,
     ).select_related("person")

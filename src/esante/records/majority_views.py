@@ -18,11 +18,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
+from esante.accounts import oidc
 from esante.accounts.actions import change_password, end_sessions
 from esante.accounts.contacts import mask
 from esante.accounts.forms import PasswordForm
+from esante.accounts.identity import unlink_identity
 from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account
+from esante.accounts.models import Account, IdentityLink
 from esante.accounts.passkeys import remove as remove_passkey
 from esante.records.majority import former_assistants, keep_assistants
 from esante.records.models import CareRecord
@@ -54,7 +56,24 @@ class MajorityForm(PasswordForm):
         ),
     )
 
-    def __init__(self, *args: Any, former: list[Any], passkeys: list[Any], **kwargs: Any):
+    links_kept = forms.MultipleChoiceField(
+        label=gettext_lazy("Les fournisseurs d'identité associés que vous gardez"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "Un fournisseur non coché est dissocié : gardez seulement un compte LuxTrust "
+            "(ou autre) qui est le vôtre."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        former: list[Any],
+        passkeys: list[Any],
+        links: list[tuple[IdentityLink, str]],
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         kept = cast(forms.MultipleChoiceField, self.fields["kept"])
         kept.choices = [(str(row.pk), row.person.public_label) for row in former]
@@ -64,6 +83,19 @@ class MajorityForm(PasswordForm):
         keys.choices = [(str(key.pk), key.name) for key in passkeys]
         if not passkeys:
             del self.fields["passkeys_kept"]
+        providers = cast(forms.MultipleChoiceField, self.fields["links_kept"])
+        providers.choices = [(str(link.pk), name) for link, name in links]
+        if not links:
+            del self.fields["links_kept"]
+
+
+def _identity_links(account: Account) -> list[tuple[IdentityLink, str]]:
+    """The account's identity links, each with its provider's name (its slug when the
+    provider is no longer configured)."""
+    return [
+        (link, provider.name if (provider := oidc.provider(link.provider)) else link.provider)
+        for link in account.identity_links.order_by("linked_at")
+    ]
 
 
 @patient_required
@@ -76,12 +108,14 @@ def majority(request: HttpRequest) -> HttpResponse:
     care_record, _created = CareRecord.objects.get_or_create(person=holder)
     former = former_assistants(care_record)
     passkeys = list(account.passkeys.all())
+    links = _identity_links(account)
     form = MajorityForm(
         request.POST if request.method == "POST" else None,
         person=holder,
         has_password=False,
         former=former,
         passkeys=passkeys,
+        links=links,
     )
     if not form.is_valid():
         return render(
@@ -110,6 +144,11 @@ def majority(request: HttpRequest) -> HttpResponse:
         for key in passkeys:
             if str(key.pk) not in kept_keys:
                 remove_passkey(request, key)
+        # A LuxTrust a parent linked would log in without password nor code.
+        kept_links = set(form.cleaned_data.get("links_kept", []))
+        for link, name in links:
+            if str(link.pk) not in kept_links:
+                unlink_identity(link, ip_address=ip_address, provider_name=name)
         # Whoever else was logged in to this account (a parent) is logged out.
         end_sessions(account, ip_address=ip_address, keep=request.patient.session.pk)  # type: ignore[attr-defined]
         Account.objects.filter(pk=account.pk).update(

@@ -8,6 +8,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+MAJORITY_AGE = 18
+
+
+def born_on_or_before(day: datetime.date) -> datetime.date:
+    """The latest birth date of someone who is 18 on `day`: `birth_date <= it` is the
+    database's `not is_minor` (a 29 February birth comes of age on 1 March)."""
+    try:
+        return day.replace(year=day.year - MAJORITY_AGE)
+    except ValueError:  # 29 February
+        return datetime.date(day.year - MAJORITY_AGE, 2, 28)
+
 
 class Sex(models.TextChoices):
     FEMALE = "F", _("Féminin")
@@ -58,7 +69,7 @@ class InsuredPerson(models.Model):
 
     @property
     def is_minor(self) -> bool:
-        return self.age() < 18
+        return self.age() < MAJORITY_AGE
 
     @property
     def postal_lines(self) -> list[str]:
