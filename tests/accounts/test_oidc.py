@@ -5,6 +5,7 @@ subject, a national number that is not the account's, a forged state)."""
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,9 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from esante.accounts import oidc
-from esante.accounts.models import Account, IdentityLink
+from esante.accounts.models import Account, IdentityLink, PatientSession
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import ActivationLetter, InsuredPerson
@@ -190,6 +192,50 @@ def test_a_national_number_that_is_not_the_accounts_is_refused(
     assert refusal.details["reason"] == "national_id_mismatch"
 
 
+def test_a_provider_that_does_not_send_the_national_number_links_nothing(
+    account: Account, oidc_provider: OidcProvider
+) -> None:
+    """The provider is configured to send it (national_id_claim): without it, nothing
+    shows that the provider's account is the patient's."""
+    oidc_provider.add_user("sans-numero")
+    client = Client()
+    log_in(client, account)
+
+    response = at_provider(client, oidc_provider, "link", "sans-numero")
+
+    assert not IdentityLink.objects.exists()
+    assert "n'a pas transmis votre numéro d'identification" in page_text(
+        client.get(response["Location"])
+    )
+    refusal = AuditEvent.objects.get(event_type=EventType.IDENTITY_REFUSED)
+    assert refusal.details["reason"] == "national_id_missing"
+
+
+def test_linking_asks_for_the_password_again_after_ten_minutes(
+    account: Account, oidc_provider: OidcProvider
+) -> None:
+    """A provider linked logs in without password nor code: a session found open later
+    cannot link its own LuxTrust without the password (sudo mode, as for passkeys)."""
+    oidc_provider.add_user("intrus", matricule=account.person.matricule)
+    client = Client()
+    log_in(client, account)
+    started = timezone.now() - datetime.timedelta(minutes=11)  # logged in 11 minutes ago
+    PatientSession.objects.filter(account=account).update(started_at=started)
+    refused = client.post(START, {"but": "link"})
+    assert refused["Location"] == reverse("patient:account") + "#strong"
+    page = page_text(client.get(reverse("patient:account")))
+    assert "Confirmez d'abord votre mot de passe." in page
+    assert "Pour associer un produit LuxTrust, confirmez d'abord" in page
+
+    client.post(
+        reverse("patient:account"), {"confirm_password": "strong", "fournisseurs-current": PASSWORD}
+    )
+    linked = at_provider(client, oidc_provider, "link", "intrus")
+
+    assert linked.status_code == 302
+    assert IdentityLink.objects.get().subject == "intrus"
+
+
 def test_one_provider_subject_opens_one_account_only(
     linked: str, bob: InsuredPerson, oidc_provider: OidcProvider
 ) -> None:
@@ -197,7 +243,7 @@ def test_one_provider_subject_opens_one_account_only(
     client = Client()
     client.post(reverse("patient:login"), {"matricule": bob.matricule, "password": PASSWORD})
     client.post(reverse("patient:login_code"), {"code": last_one_time_code("bob@example.lu")})
-    oidc_provider.add_user(linked)  # the same subject, now without a national number
+    oidc_provider.add_user(linked, matricule=bob.matricule)  # the same subject, for Bob
 
     response = at_provider(client, oidc_provider, "link", linked)
 

@@ -123,6 +123,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "recently_authenticated": authenticated_recently(request),
             "passkeys_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["passkeys"]),
             "sessions_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["sessions"]),
+            "strong_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["strong"]),
         },
     )
 
@@ -147,11 +148,12 @@ def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
 
 # The sections of Mon compte whose changes need a recent authentication (esante.accounts
 # .reauth), and the prefix of their password form (two on one page: distinct ids).
-REAUTH_PREFIXES = {"passkeys": "cles", "sessions": "sessions"}
+REAUTH_PREFIXES = {"passkeys": "cles", "sessions": "sessions", "strong": "fournisseurs"}
 
 
 def _confirm_password(request: HttpRequest, account: Account, section: str) -> HttpResponse:
-    """The password again, to add or remove passkeys, or end sessions, for a while."""
+    """The password again, to add or remove passkeys, link a provider or end sessions,
+    for a while."""
     form = ReauthenticationForm(request.POST, prefix=REAUTH_PREFIXES[section])
     if form.is_valid() and _password_confirmed(request, account, form):
         mark_reauthenticated(request)

@@ -28,6 +28,17 @@ def link_identity(account: Account, identity: Identity, *, ip_address: str | Non
     national identification number that is not the account's matricule, when this subject
     already opens another account, or when the account already links this provider."""
     provider = identity.provider
+    if provider.national_id_claim and not identity.national_id:
+        # The provider is configured to send it: its absence proves nothing about who it is.
+        _refused(account, identity, "national_id_missing", ip_address)
+        raise LinkRefused(
+            _(
+                "%(provider)s n'a pas transmis votre numéro d'identification : impossible de "
+                "vérifier que ce compte est à votre nom. Rien n'a été associé."
+            )
+            % {"provider": provider.name},
+            reason="national_id_missing",
+        )
     if identity.national_id and identity.national_id != account.person.matricule:
         _refused(account, identity, "national_id_mismatch", ip_address)
         raise LinkRefused(

@@ -29,6 +29,7 @@ from esante.accounts import oidc
 from esante.accounts.identity import LinkRefused, account_for, link_identity
 from esante.accounts.login import log_in, remember_device
 from esante.accounts.models import Account
+from esante.accounts.reauth import authenticated_recently
 from esante.accounts.views import ACTIVATION
 from esante.audit import security_log
 from esante.audit.actions import record_event
@@ -79,6 +80,10 @@ def _context_refusal(request: HttpRequest, purpose: str) -> HttpResponse | None:
     if purpose == "link" and request.patient.account is None:  # type: ignore[attr-defined]
         messages.info(request, _("Connectez-vous pour accéder à cette page."))
         return redirect("patient:login")
+    if purpose == "link" and not authenticated_recently(request):
+        # A provider linked logs in without password nor code: sudo mode, as for passkeys.
+        messages.error(request, _("Confirmez d'abord votre mot de passe."))
+        return redirect(reverse("patient:account") + "#strong")
     if purpose.startswith("activation"):
         state, _expired = ACTIVATION.load(request)
         if purpose == "activation_link":
