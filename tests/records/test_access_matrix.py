@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from esante.audit.models import AuditEvent, EventType
 from esante.records import documents
 from esante.records.models import (
     AccessAction,
@@ -163,6 +164,19 @@ EXPECTED = {
 }
 
 
+# What esante.records.actions.journal_change writes to the audit log as well.
+CHANGES = {
+    AccessAction.CLOSE,
+    AccessAction.REOPEN,
+    AccessAction.ORGAN_DECLARATION,
+    AccessAction.UPLOAD,
+    AccessAction.DELETE_DOCUMENT,
+    AccessAction.MASK,
+    AccessAction.UNMASK,
+    AccessAction.CONFIDENTIALITY,
+}
+
+
 @pytest.mark.parametrize("who", list(EXPECTED))
 def test_access_matrix(world: dict[str, object], alice: InsuredPerson, who: str) -> None:
     """Every case in turn, in CASES's order (close comes before reopen)."""
@@ -172,12 +186,14 @@ def test_access_matrix(world: dict[str, object], alice: InsuredPerson, who: str)
     person: InsuredPerson = world["people"][who]  # type: ignore[index]
     client = clients[who]
     capacity, holder_powers = EXPECTED[who]
+    changes = AuditEvent.objects.filter(event_type=EventType.RECORD_CHANGED)
     for case in CASES:
         assistant = _fresh_assistant(record, alice)
         if case.name == "reopen":
             CareRecord.objects.filter(pk=record.pk).update(closed_at=timezone.now())
         allowed = capacity is not None and (holder_powers or not case.holder_only)
         before = AccessEntry.objects.count()
+        changes_before = changes.count()
         url = case.url(record, document, assistant)
 
         response = getattr(client, case.method)(url, case.data(assistant))
@@ -185,6 +201,7 @@ def test_access_matrix(world: dict[str, object], alice: InsuredPerson, who: str)
         if not allowed:
             assert response.status_code == 404, case.name
             assert AccessEntry.objects.count() == before, case.name  # nothing done
+            assert changes.count() == changes_before, case.name
             elsewhere = url.replace(str(record.public_id), str(uuid.uuid4()))
             missing = getattr(client, case.method)(elsewhere, case.data(assistant))
             assert missing.status_code == 404, case.name  # as for a record that does not exist
@@ -198,4 +215,12 @@ def test_access_matrix(world: dict[str, object], alice: InsuredPerson, who: str)
                 capacity,
                 person,
             ), case.name
+        if case.journaled in CHANGES:  # a change, in the audit log too, titles left out
+            event = AuditEvent.objects.filter(event_type=EventType.RECORD_CHANGED).latest("pk")
+            assert (event.actor, event.person, event.details["action"]) == (
+                f"person:{person.pk}",
+                alice,
+                case.journaled,
+            ), case.name
+            assert document.title not in str(event.details), case.name
     CareRecord.objects.filter(pk=record.pk).update(closed_at=None)

@@ -58,6 +58,7 @@ class EventType(models.TextChoices):
     ASSISTANT_REMOVED = "assistant.removed", _("Assistant DSP retiré")
     MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
+    RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
 
 
 class AuditEvent(models.Model):

@@ -49,14 +49,14 @@ def close_record(record: CareRecord, *, actor: InsuredPerson) -> None:
     """The holder closes their DSP: nothing is shown or added until they reopen it."""
     CareRecord.objects.filter(pk=record.pk, closed_at__isnull=True).update(closed_at=timezone.now())
     record.refresh_from_db(fields=["closed_at"])
-    journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.CLOSE)
+    journal_change(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.CLOSE)
 
 
 @transaction.atomic
 def reopen_record(record: CareRecord, *, actor: InsuredPerson) -> None:
     CareRecord.objects.filter(pk=record.pk).update(closed_at=None)
     record.closed_at = None
-    journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.REOPEN)
+    journal_change(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.REOPEN)
 
 
 @transaction.atomic
@@ -67,8 +67,30 @@ def declare_organ_donation(
     declaration = OrganDonationDeclaration.objects.create(
         record=record, refuses_removal=refuses_removal
     )
-    journal(record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.ORGAN_DECLARATION)
+    journal_change(
+        record, actor=actor, capacity=Capacity.OWNER, action=AccessAction.ORGAN_DECLARATION
+    )
     return declaration
+
+
+def journal_change(
+    record: CareRecord,
+    *,
+    actor: InsuredPerson,
+    capacity: Capacity,
+    action: AccessAction,
+    target: str = "",
+    document: Document | None = None,
+) -> None:
+    """A change to the record: its journal line, and the audit log's (which names the
+    document by its identifier, never by its title: the helpdesk reads the audit log)."""
+    journal(record, actor=actor, capacity=capacity, action=action, target=target)
+    details: dict[str, str] = {"action": action.value, "capacity": capacity.value}
+    if document is not None:
+        details["document"] = str(document.public_id)
+    record_event(
+        EventType.RECORD_CHANGED, actor=f"person:{actor.pk}", person=record.person, **details
+    )
 
 
 # Documents ------------------------------------------------------------------------------
@@ -103,8 +125,13 @@ def add_document(
                 uploaded_by=actor,
                 confidentiality=confidentiality,
             )
-            journal(
-                record, actor=actor, capacity=capacity, action=AccessAction.UPLOAD, target=title
+            journal_change(
+                record,
+                actor=actor,
+                capacity=capacity,
+                action=AccessAction.UPLOAD,
+                target=title,
+                document=document,
             )
     except BaseException:
         documents.storage().delete(stored_name)
@@ -120,12 +147,13 @@ def delete_document(document: Document, *, actor: InsuredPerson, capacity: Capac
         raise ValueError("Only documents of the Espace personnel can be deleted.")
     stored_name = document.stored_name
     Document.objects.filter(pk=document.pk).delete()
-    journal(
+    journal_change(
         document.record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.DELETE_DOCUMENT,
         target=document.title,
+        document=document,
     )
     transaction.on_commit(lambda: documents.storage().delete(stored_name))
 
@@ -137,7 +165,14 @@ def set_masked(
     document.masked_at = timezone.now() if masked else None
     Document.objects.filter(pk=document.pk).update(masked_at=document.masked_at)
     action = AccessAction.MASK if masked else AccessAction.UNMASK
-    journal(document.record, actor=actor, capacity=capacity, action=action, target=document.title)
+    journal_change(
+        document.record,
+        actor=actor,
+        capacity=capacity,
+        action=action,
+        target=document.title,
+        document=document,
+    )
 
 
 @transaction.atomic
@@ -150,12 +185,13 @@ def set_confidentiality(
 ) -> None:
     document.confidentiality = confidentiality
     Document.objects.filter(pk=document.pk).update(confidentiality=confidentiality)
-    journal(
+    journal_change(
         document.record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.CONFIDENTIALITY,
         target=f"{document.title} : {confidentiality.label}",
+        document=document,
     )
 
 
