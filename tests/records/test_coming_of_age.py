@@ -158,17 +158,28 @@ def test_the_first_login_after_majority_new_password_channel_and_assistants(
         assert client.get(reverse("patient:contact")).status_code == 200
         assert not Passkey.objects.exists()  # not kept: the parent's key is gone
         assert parent.get(reverse("patient:services")).status_code == 302  # logged out
+        kept = Assistant.objects.get(ended_at__isnull=True)
+        assert (kept.person, kept.during_minority, kept.added_by) == (alice, False, lea)
+
+        # Until the new channel is confirmed, every page leads to it, even after a new login.
+        account = Account.objects.get(person=lea)
+        assert account.majority_channel_pending
+        again = log_in(lea, "parents@example.lu", "Mon propre secret 2026")
+        for elsewhere in ("patient:services", "records:mine", "records:majority"):
+            assert again.get(reverse(elsewhere))["Location"] == reverse("patient:contact")
+        assert "Dernière étape" in page_text(again.get(reverse("patient:contact")))
+        asked = again.post(
+            reverse("patient:contact"),
+            {"current": "Mon propre secret 2026", "channel": "email", "email": "lea@example.lu"},
+        )
+        assert asked["Location"] == reverse("patient:contact_code")
+        again.post(reverse("patient:contact_code"), {"code": last_one_time_code("lea@example.lu")})
 
         account = Account.objects.get(person=lea)
         assert not account.majority_review_due and account.majority_reviewed_at is not None
-        kept = Assistant.objects.get(ended_at__isnull=True)
-        assert (kept.person, kept.during_minority, kept.added_by) == (alice, False, lea)
-        assert (
-            log_in(lea, "parents@example.lu", "Mon propre secret 2026")
-            .get(reverse("records:mine"))
-            .status_code
-            == 302
-        )
+        assert account.email == "lea@example.lu"
+        assert again.get(reverse("records:mine"))["Location"].startswith("/dsp/")
+        assert again.get(reverse("patient:services")).status_code == 200
 
     with on("2027-01-05"):
         coming_of_age()

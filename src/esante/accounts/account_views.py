@@ -376,6 +376,9 @@ def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
             ip_address=_ip(request),
             totp_step=verification.totp_step,
         )
+        if account.majority_channel_pending:  # the last step of the majority review
+            Account.objects.filter(pk=account.pk).update(majority_review_due=False)
+            messages.success(request, _("Votre compte eSanté est désormais le vôtre."))
         if channel == CodeChannel.TOTP:
             request.session[RECOVERY_CODES_KEY] = recovery_codes
             messages.success(request, _("Votre application d'authentification est associée."))

@@ -31,6 +31,11 @@ class PatientMiddleware:
 
 
 LOGIN_REQUIRED = _("Connectez-vous pour accéder à cette page.")
+MAJORITY_CHANNEL_PENDING = _(
+    "Dernière étape pour faire de ce compte le vôtre : indiquez votre propre numéro de "
+    "mobile ou adresse e-mail, qui recevra désormais vos codes."
+)
+MAJORITY_CHANNEL_VIEWS = {"patient:contact", "patient:contact_code"}
 
 
 def patient_required(view: View) -> View:
@@ -42,12 +47,18 @@ def patient_required(view: View) -> View:
             messages.info(request, LOGIN_REQUIRED)
             query = urlencode({"suivant": request.get_full_path()})
             return redirect(f"{reverse('patient:login')}?{query}")
-        match = request.resolver_match
-        if request.patient.account.majority_review_due and (  # type: ignore[attr-defined]
-            match is None or match.view_name != "records:majority"
-        ):
-            # Come of age: the holder makes the account their own before anything else.
-            return redirect("records:majority")
+        account = request.patient.account  # type: ignore[attr-defined]
+        if account.majority_review_due:
+            # Come of age: the holder makes the account their own before anything else —
+            # the review, then the new code channel if they chose to replace the parent's.
+            match = request.resolver_match
+            view_name = match.view_name if match is not None else ""
+            if account.majority_channel_pending:
+                if view_name not in MAJORITY_CHANNEL_VIEWS:
+                    messages.info(request, MAJORITY_CHANNEL_PENDING)
+                    return redirect("patient:contact")
+            elif view_name != "records:majority":
+                return redirect("records:majority")
         return view(request, *args, **kwargs)
 
     return cast(View, wrapper)

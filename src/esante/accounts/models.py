@@ -43,7 +43,8 @@ class Account(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     # Set at the holder's majority when the account was activated by a parent: at the next
     # login they choose their own password, confirm the code channel, and decide about
-    # their former assistants (esante.records.majority).
+    # their former assistants (esante.records.majority). Reviewed but still due: the holder
+    # chose to replace the parent's code channel and has not done it yet.
     majority_review_due = models.BooleanField(default=False)
     majority_reviewed_at = models.DateTimeField(null=True, blank=True)
     # The authenticator app's secret, sealed (esante.accounts.totp), and the last time step
@@ -59,6 +60,10 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"Compte {self.pk} ({self.person_id})"
+
+    @property
+    def majority_channel_pending(self) -> bool:
+        return self.majority_review_due and self.majority_reviewed_at is not None
 
     @property
     def code_destination(self) -> str:

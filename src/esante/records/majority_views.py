@@ -23,7 +23,7 @@ from esante.accounts.actions import change_password, end_sessions
 from esante.accounts.contacts import mask
 from esante.accounts.forms import PasswordForm
 from esante.accounts.identity import unlink_identity
-from esante.accounts.middleware import patient_required
+from esante.accounts.middleware import MAJORITY_CHANNEL_PENDING, patient_required
 from esante.accounts.models import Account, IdentityLink
 from esante.accounts.passkeys import remove as remove_passkey
 from esante.records.majority import former_assistants, keep_assistants
@@ -104,6 +104,8 @@ def majority(request: HttpRequest) -> HttpResponse:
     account: Account = request.patient.account  # type: ignore[attr-defined]
     if not account.majority_review_due:
         return redirect("patient:services")
+    if account.majority_channel_pending:
+        return redirect("patient:contact")
     holder = account.person
     care_record, _created = CareRecord.objects.get_or_create(person=holder)
     former = former_assistants(care_record)
@@ -151,10 +153,14 @@ def majority(request: HttpRequest) -> HttpResponse:
                 unlink_identity(link, ip_address=ip_address, provider_name=name)
         # Whoever else was logged in to this account (a parent) is logged out.
         end_sessions(account, ip_address=ip_address, keep=request.patient.session.pk)  # type: ignore[attr-defined]
+        # Replacing the channel: the review stays due until the new one is confirmed
+        # (esante.accounts.account_views.contact_code), and every page leads there.
+        replacing = form.cleaned_data["channel"] == "replace"
         Account.objects.filter(pk=account.pk).update(
-            majority_review_due=False, majority_reviewed_at=timezone.now()
+            majority_review_due=replacing, majority_reviewed_at=timezone.now()
         )
-    messages.success(request, _("Votre compte eSanté est désormais le vôtre."))
-    if form.cleaned_data["channel"] == "replace":
+    if replacing:
+        messages.info(request, MAJORITY_CHANNEL_PENDING)
         return redirect("patient:contact")
+    messages.success(request, _("Votre compte eSanté est désormais le vôtre."))
     return redirect("records:mine")
