@@ -54,9 +54,11 @@ lock: $(VENV)/.dev-installed
 	$(BIN)/uv pip compile pyproject.toml --extra demo --python-version 3.11 --generate-hashes -q -o requirements/demo.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
 
-## make messages: extract French source strings into the DE and EN catalogues, then compile
+## make messages: extract French source strings into the DE and EN catalogues (and the French
+## plural rule: esante french_plurals), then compile
 messages: $(VENV)/.dev-installed
 	cd src/esante && DEBUG=1 ../../$(BIN)/esante makemessages -l de -l en --no-obsolete --no-location
+	DEBUG=1 $(BIN)/esante french_plurals
 	cd src/esante && DEBUG=1 ../../$(BIN)/esante compilemessages
 
 ## make bench: the benchmarks of bench/ (not part of make test)

@@ -83,3 +83,23 @@ def test_the_translation_keeps_the_html_tags_of_the_source(language: str) -> Non
             if Counter(TAG_NAME.findall(translation)) != expected:
                 problems.append(f"{entry.msgid!r} → {translation!r}")
     assert not problems, f"{language}:\n" + "\n".join(problems)
+
+
+def test_french_counts_0_and_1_in_the_singular() -> None:
+    """The source text is French, but gettext's fallback rule is English: the French
+    catalogue (`esante french_plurals`) brings every plural message under French's rule."""
+    from django.utils import translation
+
+    french = polib.pofile(str(LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po"))
+    plurals = {key(entry) for entry in catalogue("de") if entry.msgid_plural}
+    assert {key(entry) for entry in french} == plurals
+    assert "plural=(n > 1)" in french.metadata["Plural-Forms"]
+    compiled = polib.mofile(str(LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.mo"))
+    assert {key(entry) for entry in compiled if entry.msgid} == plurals
+
+    singular, plural = "%(name)s (%(age)s an)", "%(name)s (%(age)s ans)"
+    with translation.override("fr"):
+        ages = [
+            translation.ngettext(singular, plural, n) % {"name": "Léa", "age": n} for n in (0, 1, 2)
+        ]
+    assert ages == ["Léa (0 an)", "Léa (1 an)", "Léa (2 ans)"]
