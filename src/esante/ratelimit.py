@@ -4,10 +4,17 @@ Counters live in the default cache — Redis when `REDIS_URL` is set, so every a
 counts together; a database table otherwise. Keys are hashed: no matricule or address
 appears in the cache. A view that finds an action over its limit raises `RateLimited`,
 which the middleware turns into the "try later" page (HTTP 429).
+
+An attempt whose outcome takes time to know (a password checked with Argon2) is counted
+*before* the work, with `reserve`, and given back with `Reservation.release` when it turns
+out not to count: checking the counter first and counting after the work would let every
+attempt sent at once pass the same check. Per-IP rules count an IPv6 address by its /64
+(`address_block`): one subscriber's network, any of whose addresses a host may take.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -15,7 +22,7 @@ import ipaddress
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.conf import settings
@@ -28,6 +35,10 @@ from esante.audit.models import EventType
 
 Scope = Literal["ip", "key"]
 View = Callable[..., HttpResponse]
+
+# The prefix under which a per-IP rule counts IPv6 addresses together: a /64 is what one
+# subscriber gets at the least (RFC 6177), and a host picks any address in it (RFC 8981).
+IPV6_BLOCK_PREFIX = 64
 
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)
@@ -123,6 +134,22 @@ def _is_trusted(
     return any(address in network for network in proxies)
 
 
+def address_block(address: str) -> str:
+    """What a per-IP rule counts for `address`: an IPv6 address as its /64 (so that a
+    host cannot get a fresh budget from each of its addresses), an IPv4 address — or one
+    mapped into IPv6 — as itself; anything else as it comes. Only for counting: the logs
+    and the audit log keep the full address (client_ip)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_BLOCK_PREFIX), strict=False))
+    return str(parsed)
+
+
 def _cache_key(action: str, rule: Rule, value: str, now: float) -> tuple[str, int]:
     seconds = int(rule.period.total_seconds())
     window = int(now // seconds)
@@ -135,13 +162,14 @@ def _counters(action: str, request: HttpRequest, key: str) -> Iterator[tuple[Rul
     """Each rule of `action` that applies, with its counter's cache key and lifetime."""
     now = time.time()
     for rule in RATE_LIMITS[action]:
-        value = client_ip(request) if rule.scope == "ip" else key
+        value = address_block(client_ip(request)) if rule.scope == "ip" else key
         if value:
             yield rule, *_cache_key(action, rule, value, now)
 
 
 def check(action: str, request: HttpRequest, key: str = "") -> None:
-    """Raise RateLimited when any rule of `action` is already at its limit."""
+    """Raise RateLimited when any rule of `action` is already at its limit. Followed by a
+    hit() only after slow work, it lets requests sent at once all pass: use reserve()."""
     for rule, cache_key, expires_in in _counters(action, request, key):
         if int(cache.get(cache_key, 0)) >= rule.limit:
             raise RateLimited(action, retry_after=expires_in)
@@ -161,18 +189,57 @@ def attempts(action: str, request: HttpRequest, key: str = "") -> int:
 def hit(action: str, request: HttpRequest, key: str = "") -> None:
     """Count one occurrence of `action` against every rule."""
     for _rule, cache_key, expires_in in _counters(action, request, key):
-        # add() then incr(): atomic in Redis, so nodes never lose each other's counts.
-        cache.add(cache_key, 0, timeout=expires_in)
-        try:
-            cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=expires_in)
+        _increment(cache_key, expires_in)
+
+
+@dataclass
+class Reservation:
+    """Occurrences of an action counted ahead of the work they limit (see `reserve`)."""
+
+    counters: list[str] = field(default_factory=list)  # the cache keys counted
+
+    def release(self) -> None:
+        """Give the occurrence back: the attempt turned out not to be one that counts
+        (the right password). Only the counters it was made in (their time windows),
+        once."""
+        for cache_key in self.counters:
+            with contextlib.suppress(ValueError):  # its window is over: nothing to give back
+                cache.decr(cache_key)
+        self.counters = []
+
+
+def reserve(action: str, request: HttpRequest, key: str = "") -> Reservation:
+    """Count one occurrence of `action` now, before the work it limits, and raise
+    RateLimited — with nothing counted — when that takes a rule past its limit.
+
+    Unlike check() then hit(), requests sent at once cannot all pass: each counts itself
+    atomically (incr, in Redis) before it looks, so no more than the limit get through.
+    For an action limited by failures, release() the reservation when the attempt
+    succeeds."""
+    reservation = Reservation()
+    for rule, cache_key, expires_in in _counters(action, request, key):
+        count = _increment(cache_key, expires_in)
+        reservation.counters.append(cache_key)
+        if count > rule.limit:
+            reservation.release()
+            raise RateLimited(action, retry_after=expires_in)
+    return reservation
 
 
 def check_and_hit(action: str, request: HttpRequest, key: str = "") -> None:
     """For actions limited by count rather than by failure (sending a code)."""
-    check(action, request, key)
-    hit(action, request, key)
+    reserve(action, request, key)
+
+
+def _increment(cache_key: str, expires_in: int) -> int:
+    """Add one to a counter; its new value."""
+    # add() then incr(): atomic in Redis, so nodes never lose each other's counts.
+    cache.add(cache_key, 0, timeout=expires_in)
+    try:
+        return int(cache.incr(cache_key))
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=expires_in)
+        return 1
 
 
 def rate_limited(action: str) -> Callable[[View], View]:

@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from esante.accounts import totp
-from esante.accounts.models import Account, CodeChannel, IdentityLink, PatientSession
+from esante.accounts.models import (
+    Account,
+    CodeChannel,
+    IdentityLink,
+    KnownDevice,
+    Passkey,
+    PatientSession,
+    RecoveryCode,
+)
 from esante.accounts.verification import CodeVerification, Verification
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -141,13 +149,23 @@ def _create_account(
     # and their code channel) re-activates it: the DSP stays, password and contact change.
     account = Account.objects.select_for_update().filter(person=person).first()
     reactivated = account is not None
+    removed: dict[str, int] = {}
     if account is None:
         account = Account.objects.create(person=person, **fields)
     else:
         for name, value in fields.items():
             setattr(account, name, value)
         account.save()
+        # Whoever held the lost factor (a stolen phone's passkey, an identity they linked,
+        # a browser they made known) must not keep a way in: only the letter's holder does.
         end_sessions(account, ip_address=ip_address)
+        removed = remove_authenticators(
+            account,
+            actor=f"person:{person.pk}",
+            ip_address=ip_address,
+            reason="reactivation",
+            keep_identity=(identity.provider, identity.subject) if identity else None,
+        ).as_details()
     CareRecord.objects.get_or_create(person=person, defaults={"created_at": now})
     if identity is not None:
         link, _created = IdentityLink.objects.get_or_create(
@@ -167,23 +185,103 @@ def _create_account(
         channel=channel,
         cgu_version=cgu_version,
         minor=person.is_minor,
+        **removed,
     )
     if channel == CodeChannel.TOTP:
         return account  # no address to confirm to: the app is the only channel
     with override("fr"):
-        queue_message(
-            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
-            recipient=code.destination,
-            subject=_("Votre compte eSanté est activé"),
-            body=_(
+        if reactivated:
+            body = _(
+                "Bonjour, le compte eSanté de %(name)s est réactivé avec un nouveau mot de "
+                "passe ; son DSP est conservé. Toutes ses sessions ont été déconnectées, et "
+                "ses éventuelles clés d'accès et ses éventuels fournisseurs d'identité "
+                "associés ont été retirés : vous pouvez les ajouter à nouveau dans Mon "
+                "compte. Si vous n'êtes pas à l'origine de cette activation, appelez le "
+                "helpdesk au %(phone)s."
+            )
+        else:
+            body = _(
                 "Bonjour, le compte eSanté de %(name)s est activé. Vous pouvez vous "
                 "connecter à votre DSP sur le portail eSanté. Si vous n'êtes pas à "
                 "l'origine de cette activation, appelez le helpdesk au %(phone)s."
             )
-            % {"name": person.full_name, "phone": helpdesk_contacts().phone},
+        queue_message(
+            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=code.destination,
+            subject=_("Votre compte eSanté est activé"),
+            body=body % {"name": person.full_name, "phone": helpdesk_contacts().phone},
             person=person,
         )
     return account
+
+
+@dataclass(frozen=True)
+class RemovedAuthenticators:
+    passkeys: int
+    identity_links: int
+    known_devices: int
+    recovery_codes: int
+
+    def as_details(self) -> dict[str, int]:
+        """For the audit row of the action that removed them."""
+        return {
+            "passkeys_removed": self.passkeys,
+            "identities_unlinked": self.identity_links,
+            "known_devices_forgotten": self.known_devices,
+            "recovery_codes_removed": self.recovery_codes,
+        }
+
+
+@transaction.atomic
+def remove_authenticators(
+    account: Account,
+    *,
+    actor: str,
+    ip_address: str | None,
+    reason: str,
+    keep_identity: tuple[str, str] | None = None,
+) -> RemovedAuthenticators:
+    """Everything but the password and the code channel that opens the account or vouches
+    for a browser: its passkeys, its identity providers' links (but `keep_identity`, the
+    provider and subject that has just proved who the person is), its known browsers and
+    its recovery codes. For the remedies to a lost or stolen factor — the helpdesk's reset
+    of the channel, a re-activation by a new letter — after which only what the person
+    sets up anew opens the account. Each passkey and link is audited as when its owner
+    removes it (with `reason`); browsers and recovery codes have no event of their own:
+    the caller's event counts them (`as_details`)."""
+    passkeys = list(Passkey.objects.filter(account=account).values_list("pk", flat=True))
+    Passkey.objects.filter(pk__in=passkeys).delete()
+    for passkey in passkeys:
+        record_event(
+            EventType.PASSKEY_REMOVED,
+            actor=actor,
+            person=account.person,
+            ip_address=ip_address,
+            passkey=passkey,
+            reason=reason,
+        )
+    links = IdentityLink.objects.filter(account=account)
+    if keep_identity is not None:
+        links = links.exclude(provider=keep_identity[0], subject=keep_identity[1])
+    unlinked = list(links.values_list("pk", "provider"))
+    IdentityLink.objects.filter(pk__in=[pk for pk, _provider in unlinked]).delete()
+    for _pk, provider in unlinked:
+        record_event(
+            EventType.IDENTITY_UNLINKED,
+            actor=actor,
+            person=account.person,
+            ip_address=ip_address,
+            provider=provider,
+            reason=reason,
+        )
+    devices, _by_model = KnownDevice.objects.filter(account=account).delete()
+    recovery_codes, _by_model = RecoveryCode.objects.filter(account=account).delete()
+    return RemovedAuthenticators(
+        passkeys=len(passkeys),
+        identity_links=len(unlinked),
+        known_devices=devices,
+        recovery_codes=recovery_codes,
+    )
 
 
 # Mon compte.

@@ -10,6 +10,13 @@ registered channel at each lock. While locked, the account's password is not che
 all (no oracle), and the answer is the one for a wrong password. A matricule without an
 account is checked against a dummy hash, so that all answers take the same time.
 
+Each password check is claimed before it starts (`claim_attempt`): one conditional UPDATE
+counts it as a failure — with the lock it would bring — unless the account is locked, and
+the right password gives the claim back. So wrong passwords sent at once, to one or many
+app servers, see each other: no more of them are checked than the lock allows (5, then one
+per lock), where reading the lock before a slow Argon2 check and counting after it let a
+whole burst through.
+
 Every refusal is audited as `login.failed` with its reason (ASVS 5.0 16.3.1): a wrong
 password, a try on a locked account, a matricule without an account. The last is one row
 whatever the matricule: no person, and the matricule only as a keyed hash (so the same one
@@ -27,12 +34,13 @@ from __future__ import annotations
 import datetime
 import functools
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -86,14 +94,84 @@ def check_credentials(matricule: str, password: str, *, ip_address: str | None) 
         .first()
     )
     now = timezone.now()
-    if account is None or is_locked(account, now):
+    claim = None
+    if account is not None and not is_locked(account, now):
+        claim = claim_attempt(account, now)  # None: others in flight took the last try
+    if account is None or claim is None:
         check_password(password, dummy_hash())  # the same work as for an account
         _record_refusal(account, matricule, ip_address=ip_address)
         return None
     if not check_password(password, account.password):
-        register_failure(account, ip_address=ip_address, now=now)
+        register_failure(account, claim, ip_address=ip_address)
         return None
+    release_attempt(account, claim)
     return account
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A password check reserved on an account, counted as a failure until it is known."""
+
+    failures: int  # the consecutive failures with this one
+    lock: datetime.datetime | None  # the lock this failure brings, already in place
+    previous_lock: datetime.datetime | None  # what the lock was before (expired or None)
+
+
+def claim_attempt(account: Account, now: datetime.datetime) -> Claim | None:
+    """Count one more failure on `account` — and put in place the lock it brings — in one
+    conditional UPDATE, unless the account is locked (None then). Checks in flight together
+    each claim their own place, so the lock stops them as it would stop them one by one."""
+    lock = Case(
+        When(failed_logins__lt=LOCK_FROM_FAILURE - 1, then=F("locked_until")),
+        *[
+            When(failed_logins=failures - 1, then=Value(now + duration))
+            for failures, duration in _growing_locks()
+        ],
+        default=Value(now + LONGEST_LOCK),
+        output_field=DateTimeField(),
+    )
+    with transaction.atomic():
+        claimed = (
+            Account.objects.filter(pk=account.pk, failed_logins__lt=MAX_CONSECUTIVE_FAILURES)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .update(failed_logins=F("failed_logins") + 1, locked_until=lock)
+        )
+        if not claimed:
+            return None
+        # Our row lock is held until the commit: this is our own count, nobody else's.
+        failures, locked_until = (
+            Account.objects.filter(pk=account.pk).values_list("failed_logins", "locked_until").get()
+        )
+    brings_lock = lock_duration(failures) is not None
+    return Claim(
+        failures=failures,
+        lock=locked_until if brings_lock else None,
+        previous_lock=account.locked_until,
+    )
+
+
+def _growing_locks() -> list[tuple[int, datetime.timedelta]]:
+    """(failures, lock) from the first lock until the longest (which the rest keep)."""
+    locks = []
+    failures = LOCK_FROM_FAILURE
+    while (duration := lock_duration(failures)) is not None and duration < LONGEST_LOCK:
+        locks.append((failures, duration))
+        failures += 1
+    return locks
+
+
+def release_attempt(account: Account, claim: Claim) -> None:
+    """The right password: its claim was no failure. The count goes back down, and a lock
+    the claim put in place is lifted (unless something else changed it meanwhile: a reset,
+    the helpdesk's unlock). The failures stay as they were: only a login resets them."""
+    if claim.lock is not None:
+        Account.objects.filter(pk=account.pk, locked_until=claim.lock).update(
+            failed_logins=F("failed_logins") - 1, locked_until=claim.previous_lock
+        )
+    else:
+        Account.objects.filter(pk=account.pk, failed_logins__gt=0).update(
+            failed_logins=F("failed_logins") - 1
+        )
 
 
 def _record_refusal(account: Account | None, matricule: str, *, ip_address: str | None) -> None:
@@ -128,23 +206,19 @@ def is_locked(account: Account, now: datetime.datetime) -> bool:
 
 
 @transaction.atomic
-def register_failure(account: Account, *, ip_address: str | None, now: datetime.datetime) -> None:
-    """One more consecutive failure, and the lock it brings when it is due."""
-    Account.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
-    account.refresh_from_db(fields=["failed_logins", "locked_until"])
-    _audit_failure(account, ip_address, "wrong_password", failed_logins=account.failed_logins)
-    duration = lock_duration(account.failed_logins)
-    if duration is None:
+def register_failure(account: Account, claim: Claim, *, ip_address: str | None) -> None:
+    """A wrong password: its claim stays counted. Audited, and the lock it brought (already
+    in place since the claim) is audited and told to the owner."""
+    _audit_failure(account, ip_address, "wrong_password", failed_logins=claim.failures)
+    if claim.lock is None:
         return
-    account.locked_until = now + duration
-    account.save(update_fields=["locked_until"])
     record_event(
         EventType.ACCOUNT_LOCKED,
         actor="system",
         person=account.person,
         ip_address=ip_address,
-        until=account.locked_until.isoformat(),
-        failed_logins=account.failed_logins,
+        until=claim.lock.isoformat(),
+        failed_logins=claim.failures,
     )
     _notify_lock(account)
 

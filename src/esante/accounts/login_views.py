@@ -84,18 +84,19 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login/credentials.html", context, status=status)
 
     matricule = form.cleaned_data["matricule"]
-    ratelimit.check("login.failed", request, key=matricule)
+    # Counted as a failure before the slow check, so that tries sent at once see each other.
+    attempt = ratelimit.reserve("login.failed", request, key=matricule)
     account = check_credentials(
         matricule, form.cleaned_data["password"], ip_address=ratelimit.client_ip(request) or None
     )
     if account is None:
-        ratelimit.hit("login.failed", request, key=matricule)
         context["form"] = LoginForm(
             initial={"matricule": matricule},
             with_captcha=_captcha_needed(request, matricule),
         )
         context["credential_error"] = WRONG_CREDENTIALS
         return render(request, "accounts/login/credentials.html", context, status=400)
+    attempt.release()
     if not account.code_channel:
         # The helpdesk reset the channel (a lost phone): the new letter re-activates.
         context["credential_error"] = _(
@@ -145,15 +146,15 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/login/code.html", context, status=status)
     account = Account.objects.select_related("person").get(pk=state.data["account_id"])
-    ratelimit.check("otp.failed", request, key=str(account.person_id))
+    attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
     with transaction.atomic():
         result = verification.verify(
             form.cleaned_data["code"], ip_address=ratelimit.client_ip(request) or None
         )
     if not result.ok:
-        ratelimit.hit("otp.failed", request, key=str(account.person_id))
         form.add_error("code", refusal(result, app=verification.is_app))
         return render(request, "accounts/login/code.html", context, status=400)
+    attempt.release()
     next_url = state.data.get("next") or ""
     LOGIN.end(request)
     log_in(request, account)

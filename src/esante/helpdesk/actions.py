@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from esante.accounts.actions import end_sessions
+from esante.accounts.actions import end_sessions, remove_authenticators
 from esante.accounts.models import Account
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -74,18 +74,28 @@ def end_all_sessions(account: Account, *, staff: Any, reason: str) -> int:
 
 @transaction.atomic
 def reset_code_channel(account: Account, *, staff: Any, reason: str) -> None:
-    """ "I changed my phone number": the old channel stops receiving codes, every session
-    ends, and a new letter is on its way — with it the person re-activates the account
-    (new password and channel; the DSP stays)."""
+    """ "I changed my phone number", "my phone was stolen": the old channel stops receiving
+    codes, every session ends, every other way in goes (passkeys — one may be on the lost
+    phone —, identity providers' links, known browsers, recovery codes), and a new letter
+    is on its way — with it the person re-activates the account (new password and
+    channel; the DSP stays). No notice: the only address the account had is the lost one."""
     Account.objects.filter(pk=account.pk).update(
         phone="", email="", totp_secret="", code_channel="", locked_until=None
     )
     end_sessions(account, ip_address=None)
-    account.recovery_codes.all().delete()
+    removed = remove_authenticators(
+        account, actor=f"staff:{staff.pk}", ip_address=None, reason="reset_channel"
+    )
     void_unused_letters([account.person], actor=f"staff:{staff.pk}", now=timezone.now())
     if not LetterRequest.objects.filter(person=account.person, fulfilled_at__isnull=True).exists():
         LetterRequest.objects.create(person=account.person)
-    _audit("reset_channel", staff=staff, person=account.person, reason=reason)
+    _audit(
+        "reset_channel",
+        staff=staff,
+        person=account.person,
+        reason=reason,
+        **removed.as_details(),
+    )
 
 
 @transaction.atomic
