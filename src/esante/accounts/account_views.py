@@ -193,10 +193,11 @@ def unlink(request: HttpRequest, slug: str) -> HttpResponse:
 def _password_confirmed(request: HttpRequest, account: Account, form: forms.Form) -> bool:
     """The password typed again in `form`'s `current` field is the account's; a wrong one
     counts as a failed login (and its limit applies) and is said on the field."""
-    ratelimit.check("login.failed", request, key=account.person.matricule)
+    # Counted before the slow check, so that tries sent at once see each other.
+    attempt = ratelimit.reserve("login.failed", request, key=account.person.matricule)
     if reauthenticate(request, account, form.cleaned_data["current"]):  # a new session id
+        attempt.release()
         return True
-    ratelimit.hit("login.failed", request, key=account.person.matricule)
     form.add_error("current", _("Le mot de passe actuel est incorrect."))
     return False
 
@@ -331,15 +332,15 @@ def _code_step(
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/account/code.html", context, status=status)
-    ratelimit.check("otp.failed", request, key=str(account.person_id))
+    attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
     with transaction.atomic():
         result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
         if result.ok:
             apply(account, verification)
     if not result.ok:
-        ratelimit.hit("otp.failed", request, key=str(account.person_id))
         form.add_error("code", refusal(result, app=verification.is_app))
         return render(request, "accounts/account/code.html", context, status=400)
+    attempt.release()
     flow.end(request)
     return redirect("patient:account")
 

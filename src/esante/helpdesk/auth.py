@@ -49,10 +49,10 @@ def check_password_step(
     request: HttpRequest, username: str, password: str
 ) -> AbstractBaseUser | None:
     """The staff member whose password this is (active, with a second factor), or None."""
-    ratelimit.check("staff.login", request, key=username.lower())
+    # Counted before the slow check, so that tries sent at once see each other.
+    attempt = ratelimit.reserve("staff.login", request, key=username.lower())
     user = authenticate(request, username=username, password=password)
     if user is None or not StaffDevice.objects.filter(user=user).exists():
-        ratelimit.hit("staff.login", request, key=username.lower())
         record_event(
             EventType.STAFF_LOGIN_FAILED,
             actor="anonymous",
@@ -61,17 +61,20 @@ def check_password_step(
             step="password",
         )
         return None
+    attempt.release()
     return user
 
 
 def check_code(request: HttpRequest, user: Any, code: str) -> bool:
+    attempt = ratelimit.reserve("staff.login", request, key=user.get_username().lower())
     device = StaffDevice.objects.get(user=user)
     step = totp.matching_step(device.totp_secret, code)
     accepted = step is not None and bool(
         StaffDevice.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step)
     )
-    if not accepted:
-        ratelimit.hit("staff.login", request, key=user.get_username().lower())
+    if accepted:
+        attempt.release()
+    else:
         record_event(
             EventType.STAFF_LOGIN_FAILED,
             actor=f"staff:{user.pk}",

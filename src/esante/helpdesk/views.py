@@ -100,8 +100,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "helpdesk/login_code.html", context, status=status)
-    ratelimit.check("staff.login", request, key=user.get_username().lower())
-    if not check_code(request, user, form.cleaned_data["code"]):
+    if not check_code(request, user, form.cleaned_data["code"]):  # limited there
         form.add_error("code", _("Ce code est incorrect ou a déjà servi."))
         return render(request, "helpdesk/login_code.html", context, status=400)
     request.session.pop(PENDING_KEY, None)
@@ -318,8 +317,9 @@ def password(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = StaffPasswordForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        ratelimit.check("staff.login", request, key=user.get_username())
+        attempt = ratelimit.reserve("staff.login", request, key=user.get_username().lower())
         if form.is_valid():
+            attempt.release()
             form.save()
             update_session_auth_hash(request, form.user)
             record_event(
@@ -329,8 +329,8 @@ def password(request: HttpRequest) -> HttpResponse:
                 request, _("Votre mot de passe est changé ; vos autres sessions sont fermées.")
             )
             return redirect("helpdesk:home")
-        if "old_password" in form.errors:
-            ratelimit.hit("staff.login", request, key=user.get_username())
+        if "old_password" not in form.errors:  # only a wrong current password counts
+            attempt.release()
         security_log.form_refused(request, form)
     status = 400 if request.method == "POST" else 200
     return render(request, "helpdesk/password.html", {"form": form}, status=status)

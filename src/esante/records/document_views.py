@@ -112,7 +112,7 @@ def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLim
     care_record, capacity = open_record(visitor, public_id, request=request)
     if care_record.closed_at is not None:
         raise Http404  # nothing is added to a closed record
-    ratelimit.check("document.upload", request, key=f"person:{visitor.pk}")
+    upload = ratelimit.reserve("document.upload", request, key=f"person:{visitor.pk}")
     form = UploadForm(request.POST, request.FILES)
     if limit.too_large:
         # The file was dropped as it came in; what was typed is kept.
@@ -121,8 +121,8 @@ def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLim
         form.add_error("file", documents.too_large_message())
     if not form.is_valid():
         security_log.form_refused(request, form)
+        upload.release()  # only what is stored counts
         return render_record(request, care_record, capacity, status=400, upload_form=form)
-    ratelimit.hit("document.upload", request, key=f"person:{visitor.pk}")
     data = form.cleaned_data
     add_document(
         care_record,
