@@ -25,6 +25,7 @@ from tests.accounts.wizard import (
     submit_one_time_code,
     submit_password,
 )
+from tests.portal.html import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,18 @@ def test_the_wizard_starts_only_with_the_cgu_accepted(client: Client) -> None:
     accepted = start(client)
     assert accepted.status_code == 302
     assert accepted["Location"] == reverse("activation:code")
+
+
+def test_a_refused_cgu_links_the_checkbox_to_its_error(client: Client) -> None:
+    page = parse(client.post(reverse("activation:start"), {}).content)
+
+    (checkbox,) = page.find_all("input", name="accept_cgu")
+    assert checkbox.attrs["aria-invalid"] == "true"
+    assert checkbox.attrs["aria-describedby"] == "id_accept_cgu_error"
+    error = page.by_id("id_accept_cgu_error")
+    assert error.text.startswith("Pour activer votre compte, cochez la case")
+    assert error.inside("div") and error.parent and error.parent.attrs["role"] == "alert"
+    assert not page.dangling_references()
 
 
 def test_every_wizard_page_shows_the_five_steps_and_marks_the_current_one(

@@ -26,7 +26,9 @@ from tests.accounts.wizard import (
     issue_letter,
     last_one_time_code,
     page_text,
+    start,
 )
+from tests.portal.html import parse
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -65,6 +67,21 @@ def test_the_login_page_is_reached_from_connexion_then_patient(client: Client) -
     login_page = page_text(client.get(reverse("patient:login")))
     assert "Matricule, mot de passe et code" in login_page
     assert 'autocomplete="current-password"' in login_page
+
+
+def test_the_browser_may_fill_in_the_matricule_at_login_only(client: Client) -> None:
+    """WCAG 1.3.5: the login's matricule is the username; activation step 1 asks for the
+    matricule with a letter's code, which no browser should remember."""
+    login = parse(client.get(reverse("patient:login")).content)
+    (matricule_input,) = login.find_all("input", name="matricule")
+    assert matricule_input.attrs["autocomplete"] == "username"
+    (password,) = login.find_all("input", name="password")
+    assert password.attrs["autocomplete"] == "current-password"
+
+    start(client)
+    step_1 = parse(client.get(reverse("activation:code")).content)
+    (matricule_input,) = step_1.find_all("input", name="matricule")
+    assert matricule_input.attrs["autocomplete"] == "off"
 
 
 def test_matricule_password_and_code_lead_to_mes_services(client: Client, account: Account) -> None:

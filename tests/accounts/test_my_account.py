@@ -19,6 +19,7 @@ from esante.notifications.models import OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in
 from tests.accounts.wizard import PASSWORD, activate, last_one_time_code, page_text
+from tests.portal.html import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +96,23 @@ def test_changing_the_password_asks_the_current_one_and_a_code(
     assert AuditEvent.objects.filter(event_type=EventType.PASSWORD_CHANGED).exists()
     notice = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
     assert notice.subject == "Le mot de passe de votre compte eSanté a été changé"
+
+
+def test_the_new_password_input_is_described_by_the_rule(logged_in: Client) -> None:
+    blank = parse(logged_in.get(reverse("patient:password")).content)
+    weak = parse(
+        logged_in.post(
+            reverse("patient:password"),
+            {"current": PASSWORD, "password1": "abc", "password2": "abc"},
+        ).content
+    )
+
+    assert "au minimum 8 caractères" in blank.by_id("password-rule").text
+    (password1,) = blank.find_all("input", name="password1")
+    assert password1.attrs["aria-describedby"] == "password-rule"
+    (password1,) = weak.find_all("input", name="password1")
+    assert password1.attrs["aria-describedby"] == "password-rule id_password1_error"
+    assert not blank.dangling_references() and not weak.dangling_references()
 
 
 def test_the_other_sessions_can_be_ended_and_are_refused_next_time(

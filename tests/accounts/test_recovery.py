@@ -17,6 +17,7 @@ from esante.registry import matricule
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in
 from tests.accounts.wizard import activate, alert_text, last_one_time_code, page_text
+from tests.portal.html import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,18 @@ def test_a_code_then_a_new_password_ends_every_session(client: Client, account: 
     assert AuditEvent.objects.filter(event_type=EventType.PASSWORD_RESET).exists()
     notice = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
     assert "réinitialisé" in notice.body
+
+
+def test_the_new_password_input_is_described_by_the_rule(client: Client, account: Account) -> None:
+    ask(client, account.person.matricule)
+    client.post(reverse("patient:recovery_code"), {"code": last_one_time_code(EMAIL)})
+
+    page = parse(client.get(reverse("patient:recovery_password")).content)
+
+    assert "au minimum 8 caractères" in page.by_id("password-rule").text
+    (password1,) = page.find_all("input", name="password1")
+    assert password1.attrs["aria-describedby"] == "password-rule"
+    assert not page.dangling_references()
 
 
 def test_without_an_account_five_codes_exhaust_the_try(client: Client) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from esante.registry.models import InsuredPerson
 from tests.accounts.wizard import page_text, reach_password_step, submit_password
+from tests.portal.html import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,20 @@ def test_the_rule_is_shown_before_typing(client: Client, alice: InsuredPerson) -
     ):
         assert label in page
     assert 'autocomplete="new-password"' in page
+
+
+def test_the_password_input_is_described_by_the_rule(client: Client, alice: InsuredPerson) -> None:
+    reach_password_step(client, alice)
+
+    blank = parse(client.get(reverse("activation:password")).content)
+    refused = parse(submit_password(client, "abc1").content)
+
+    assert RULE in blank.by_id("password-rule").text
+    (password1,) = blank.find_all("input", name="password1")
+    assert password1.attrs["aria-describedby"] == "password-rule"
+    (password1,) = refused.find_all("input", name="password1")
+    assert password1.attrs["aria-describedby"] == "password-rule id_password1_error"
+    assert not blank.dangling_references() and not refused.dangling_references()
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from tests.accounts.wizard import (
     submit_one_time_code,
     submit_password,
 )
+from tests.portal.html import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,44 @@ def test_the_channel_is_chosen_between_mobile_and_email(
     assert "Code à usage unique à recevoir par" in page
     for label in ("Mobile", "E-mail", "Etape précédente", "Valider"):
         assert label in page
+
+
+def test_the_mobile_and_the_email_are_marked_required_in_their_panels(
+    client: Client, alice: InsuredPerson
+) -> None:
+    """Guide p. 7: « Mobile * ». The form requires each only when its channel is chosen."""
+    reach_contact_step(client, alice)
+
+    page = parse(client.get(reverse("activation:contact")).content)
+
+    for name, label in (("mobile", "Mobile"), ("email", "E-mail")):
+        (field_label,) = page.find_all("label", for_=f"id_{name}")
+        assert field_label.text == f"{label} *"
+        (mark,) = [e for e in page.find_all("span", class_="required") if e.parent is field_label]
+        assert mark.attrs["aria-hidden"] == "true"
+        (field_input,) = page.find_all("input", name=name)
+        assert field_input.attrs["aria-required"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("channels", "message"),
+    [
+        (["sms", "email", "totp"], "Choisissez Mobile, E-mail ou Application d'authentification."),
+        (["sms", "totp"], "Choisissez Mobile ou Application d'authentification."),
+        (["email", "sms"], "Choisissez Mobile ou E-mail."),
+        (["email"], "Choisissez E-mail."),
+    ],
+)
+def test_without_a_channel_the_message_names_the_channels_offered(
+    client: Client, alice: InsuredPerson, settings: Any, channels: list[str], message: str
+) -> None:
+    settings.ESANTE_CODE_CHANNELS = channels
+    reach_contact_step(client, alice)
+
+    refused = client.post(reverse("activation:contact"), {})
+
+    assert refused.status_code == 400
+    assert message in page_text(refused)
 
 
 @pytest.mark.parametrize(
@@ -163,6 +202,28 @@ def test_the_code_can_be_resent_after_60_seconds_and_replaces_the_first(
     if refused is not None:
         assert "Ce code est incorrect." in page_text(refused)
     assert accepted["Location"] == reverse("activation:authenticators")
+
+
+def test_the_wait_before_resending_is_counted_out_of_the_live_region(
+    client: Client, alice: InsuredPerson
+) -> None:
+    """activation.js counts down in a text no screen reader follows, then says once, in
+    the live region, that the code can be sent again."""
+    with time_machine.travel(timezone.now(), tick=False):
+        reach_one_time_code_step(client, alice, EMAIL)
+        page = parse(client.get(reverse("activation:otp")).content)
+
+    (button,) = page.find_all("button", name="resend")
+    assert button.attrs["data-resend-wait"] == "60"
+    (countdown,) = [e for e in page.elements if "data-resend-countdown" in e.attrs]
+    assert countdown.text == "(possible dans 60 secondes)"
+    assert countdown.attrs["data-one"] == "(possible dans 1 seconde)"
+    assert not [e for e in [countdown, *countdown.enclosing()] if "aria-live" in e.attrs]
+    (ready,) = [e for e in page.elements if "data-resend-ready" in e.attrs]
+    assert ready.attrs["aria-live"] == "polite"
+    assert ready.text == ""
+    assert ready.attrs["data-resend-ready"] == "Vous pouvez maintenant renvoyer le code."
+    assert button.parent is countdown.parent is ready.parent
 
 
 def test_at_most_five_codes_an_hour_go_to_one_destination(

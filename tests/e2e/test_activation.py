@@ -89,6 +89,9 @@ def test_an_adult_activates_her_account_from_the_home_page(
     # The CGU must be accepted first.
     page.get_by_role("button", name="Activer mon compte").click()
     expect(page.get_by_role("alert")).to_contain_text("cochez la case")
+    expect(page.get_by_label("En cochant cette case")).to_have_accessible_description(
+        re.compile("^Pour activer votre compte, cochez la case")
+    )
     assert_accessible(page)
     page.get_by_label("En cochant cette case, j'accepte les Conditions Générales").check()
     page.get_by_role("button", name="Activer mon compte").click()
@@ -117,17 +120,27 @@ def test_an_adult_activates_her_account_from_the_home_page(
     assert_accessible(page)
     page.get_by_role("textbox", name="Votre mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("textbox", name="Confirmation de votre mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Afficher le mot de passe").click()
+    expect(
+        page.get_by_role("textbox", name="Votre mot de passe", exact=True)
+    ).to_have_accessible_description(re.compile("^Le mot de passe doit faire au minimum"))
+    # A toggle button: its label stays, aria-pressed says the passwords are shown.
+    toggle = page.get_by_role("button", name="Afficher le mot de passe")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
     expect(page.get_by_role("textbox", name="Votre mot de passe", exact=True)).to_have_attribute(
         "type", "text"
     )
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(toggle).to_have_text("Afficher le mot de passe")
     page.get_by_role("button", name="Etape suivante").click()
 
     # Step 3: the channel, then the code.
     expect(current_step(page)).to_contain_text("Sécurisation de votre compte")
     assert_accessible(page)
+    expect(page.get_by_text("Mobile *", exact=True)).to_be_visible()
     page.get_by_role("radio", name="E-mail").check()
     expect(page.get_by_role("textbox", name="Mobile")).to_be_hidden()
+    expect(page.get_by_role("textbox", name="E-mail")).to_have_attribute("aria-required", "true")
     page.get_by_role("textbox", name="E-mail").fill("alice.martin@example.lu")
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("status")).to_contain_text(

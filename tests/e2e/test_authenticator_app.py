@@ -99,7 +99,9 @@ def reach_the_code_page(
     """Connexion → PATIENT → Matricule, mot de passe et code → matricule and password: the
     page asking for the app's code (nothing is sent, so nothing to resend)."""
     page.get_by_role("link", name="Connexion").first.click()
-    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    page.get_by_role("link", name="PATIENT", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/connexion/#patient$"))
+    expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Matricule, mot de passe et code").click()
     assert_accessible(page)

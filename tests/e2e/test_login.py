@@ -41,7 +41,9 @@ def test_an_activated_patient_logs_in_sees_her_services_and_logs_out(
 
     page.goto("/")
     page.get_by_role("link", name="Connexion").first.click()
-    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    page.get_by_role("link", name="PATIENT", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/connexion/#patient$"))
+    expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Matricule, mot de passe et code").click()
     assert_accessible(page)
@@ -111,4 +113,44 @@ def test_mot_de_passe_oublie_pages_are_accessible(
     page.get_by_role("textbox", name="Chiffres du captcha").fill("PASSED")
     page.get_by_role("button", name="Etape suivante").click()
     expect(page.get_by_role("status")).to_contain_text("Si ce matricule correspond")
+    assert_accessible(page)
+
+
+def test_the_wait_before_resending_is_counted_down_then_said_once(
+    page: Page, assert_accessible: AssertAccessible
+) -> None:
+    """The countdown is not a live region (a screen reader would read it every second);
+    the live region beside it speaks once, when the code can be sent again."""
+    alice = make_person("Alice", "Martin", years_ago(41), sex="F")
+    activate(Client(), alice, "alice@example.lu")
+    page.clock.install()
+
+    page.goto("/connexion/patient/")
+    page.get_by_role("textbox", name="Matricule").fill(alice.matricule)
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Etape suivante").click()
+    expect(page).to_have_url(re.compile(r"/connexion/patient/code/$"))
+
+    resend = page.get_by_role("button", name="Renvoyer le code")
+    countdown = page.locator("[data-resend-countdown]")
+    ready = page.locator("[data-resend-ready]")
+    expect(resend).to_be_disabled()
+    expect(countdown).to_have_text(re.compile(r"^\(possible dans \d+ secondes\)$"))
+    assert countdown.evaluate("element => element.closest('[aria-live]')") is None
+    expect(ready).to_have_attribute("aria-live", "polite")
+    expect(ready).to_have_text("")
+    assert_accessible(page)
+
+    wait = int(resend.get_attribute("data-resend-wait") or "0")
+    page.clock.run_for((wait - 2) * 1000)
+    expect(countdown).to_have_text("(possible dans 2 secondes)")
+    page.clock.run_for(1000)
+    expect(countdown).to_have_text("(possible dans 1 seconde)")
+    expect(ready).to_have_text("")
+    expect(resend).to_be_disabled()
+
+    page.clock.run_for(1000)
+    expect(resend).to_be_enabled()
+    expect(countdown).to_be_hidden()
+    expect(ready).to_have_text("Vous pouvez maintenant renvoyer le code.")
     assert_accessible(page)

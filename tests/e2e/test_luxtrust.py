@@ -92,10 +92,12 @@ def luxtrust_item(page: Page) -> Locator:
 
 
 def login_with_luxtrust(page: Page, assert_accessible: AssertAccessible) -> None:
-    """The header's Connexion → the LuxTrust card's Connexion button."""
+    """The header's Connexion → PATIENT → the LuxTrust card's Connexion button."""
     page.goto("/")
     page.get_by_role("link", name="Connexion").first.click()
-    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    page.get_by_role("link", name="PATIENT", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/connexion/#patient$"))
+    expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
     expect(page.get_by_role("link", name="Matricule, mot de passe et code")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("main").get_by_role("button", name="Connexion", exact=True).click()
@@ -169,7 +171,7 @@ def test_cancelling_at_luxtrust_comes_back_to_the_login_choice(
     at_provider(page, oidc_provider, None)
 
     expect(page).to_have_url(re.compile(r"/connexion/$"))
-    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
     expect(page.get_by_text("Vous avez annulé la connexion chez LuxTrust.")).to_be_visible()
     assert_accessible(page)
     assert not AuditEvent.objects.filter(event_type=EventType.LOGIN_SUCCEEDED).exists()

@@ -46,7 +46,9 @@ def log_in(
 ) -> None:
     """Connexion → PATIENT → matricule, password, the code from the dev outbox."""
     page.get_by_role("link", name="Connexion").first.click()
-    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    page.get_by_role("link", name="PATIENT", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/connexion/#patient$"))
+    expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Matricule, mot de passe et code").click()
     assert_accessible(page)

@@ -79,7 +79,9 @@ def log_in_with_the_passkey(
     """Connexion → PATIENT → Matricule, mot de passe et code → Connexion avec une clé
     d'accès: the virtual authenticator answers, Mes services eSanté opens."""
     page.get_by_role("link", name="Connexion").first.click()
-    expect(page.get_by_role("heading", name="PATIENT", exact=True)).to_be_visible()
+    page.get_by_role("link", name="PATIENT", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/connexion/#patient$"))
+    expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
     page.get_by_role("link", name="Matricule, mot de passe et code").click()
     expect(page).to_have_url(re.compile(r"/connexion/patient/$"))
     button = page.get_by_role("button", name="Connexion avec une clé d'accès")

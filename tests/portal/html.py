@@ -20,6 +20,15 @@ class Element:
     def inside(self, tag: str) -> bool:
         return tag in self.ancestors
 
+    def enclosing(self) -> list[Element]:
+        """The elements this one is in, the nearest first."""
+        found = []
+        element = self.parent
+        while element is not None:
+            found.append(element)
+            element = element.parent
+        return found
+
 
 @dataclass
 class HtmlPage:
@@ -36,6 +45,23 @@ class HtmlPage:
 
     def links_to(self, href: str) -> list[Element]:
         return [element for element in self.find_all("a") if element.attrs.get("href") == href]
+
+    def by_id(self, id_: str) -> Element:
+        (element,) = self.find_all_with_id(id_)
+        return element
+
+    def find_all_with_id(self, id_: str) -> list[Element]:
+        return [element for element in self.elements if element.attrs.get("id") == id_]
+
+    def dangling_references(self) -> list[str]:
+        """The ids an aria-describedby or aria-labelledby names that no element has."""
+        return [
+            f"{element.tag} {name}={id_}"
+            for element in self.elements
+            for name in ("aria-describedby", "aria-labelledby")
+            for id_ in element.attrs.get(name, "").split()
+            if not self.find_all_with_id(id_)
+        ]
 
 
 class _Reader(HTMLParser):

@@ -18,6 +18,7 @@ from django.template import Context, Template
 from django.utils.safestring import mark_safe
 
 import esante
+from esante.accounts.forms import ContactForm, LoginForm, PasswordForm
 from esante.portal.fields import field_html, widget_html
 from esante.registry.models import InsuredPerson
 
@@ -169,3 +170,137 @@ def test_inputs_selects_and_file_inputs_need_no_template(monkeypatch: pytest.Mon
 
     for name in ("grouped", "numbers", "text", "checked", "hidden", "number", "when", "upload"):
         assert widget_html(form[name]).startswith(("<input", "<select", "<textarea")), name
+
+
+# ---- The tag's options: {% field f describedby="…" %} and {% field f required=True %} --
+
+# The frame with both options, as an include "with describedby=… required=True" would
+# have printed it: the ids given come first in the fieldset's aria-describedby, and the
+# field is marked as the required ones are. `widget` is Django's, given the attributes
+# the options add (expected_widget).
+FIELD_TEMPLATE_WITH_OPTIONS = Template(
+    """{% comment %}A form field, described by other elements too, marked required.{% endcomment %}
+{% load i18n %}<div class="field{% if field.errors %} field-invalid{% endif %}">
+{% if field.use_fieldset %}
+  <fieldset aria-describedby="{{ describedby }}{% if field.help_text %} {{ field.auto_id }}_helptext{% endif %}">
+    <legend class="field-label">{{ field.label }}<span class="required" aria-hidden="true"> *</span></legend>
+    {% if field.help_text %}<p class="field-help" id="{{ field.auto_id }}_helptext">{{ field.help_text }}</p>{% endif %}
+    {% if field.errors %}<ul class="field-errors" id="{{ field.auto_id }}_error">{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
+    {{ widget }}
+  </fieldset>
+{% else %}
+  <label class="field-label" for="{{ field.id_for_label }}">{{ field.label }}<span class="required" aria-hidden="true"> *</span></label>
+  {% if field.help_text %}<p class="field-help" id="{{ field.auto_id }}_helptext">{{ field.help_text }}</p>{% endif %}
+  {% if field.errors %}<ul class="field-errors" id="{{ field.auto_id }}_error">{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
+  {{ widget }}
+{% endif %}
+</div>
+"""  # noqa: E501
+)
+
+
+def as_widget(bound_field: forms.BoundField, attrs: dict[str, str | bool]) -> str:
+    """`{{ field }}` through Django, with `attrs` as BoundField.as_widget takes them."""
+    html = bound_field.as_widget(attrs=attrs)
+    if bound_field.field.show_hidden_initial:
+        html += bound_field.as_hidden(only_initial=True)
+    return html
+
+
+def expected_widget(bound_field: forms.BoundField, describedby: str) -> str:
+    """The input described first by `describedby`, then by what Django links it to (its
+    help, its errors, or the widget's own aria-describedby); aria-required if the form
+    does not require it already. The inputs of a fieldset are left as they are."""
+    if bound_field.use_fieldset:
+        return str(bound_field)
+    own = bound_field.aria_describedby or bound_field.field.widget.attrs.get("aria-describedby")
+    attrs: dict[str, str | bool] = {
+        "aria-describedby": f"{describedby} {own}" if own else describedby
+    }
+    if not bound_field.field.required:
+        attrs["aria-required"] = "true"
+    return as_widget(bound_field, attrs)
+
+
+def test_the_options_print_as_django_would_with_their_attributes(alice: InsuredPerson) -> None:
+    edge_cases = EdgeCases(data={"text": "x"})
+    edge_cases.is_valid()
+    fields = [*compared_fields(alice), *((f.name, f) for f in edge_cases)]
+
+    for name, bound_field in fields:
+        expected = FIELD_TEMPLATE_WITH_OPTIONS.render(
+            Context(
+                {
+                    "field": bound_field,
+                    "describedby": "rule",
+                    "widget": mark_safe(expected_widget(bound_field, "rule")),  # noqa: S308
+                }
+            )
+        )
+
+        assert field_html(bound_field, describedby="rule", required=True) == expected, name
+
+
+def test_widget_with_attributes_prints_as_django_as_widget(alice: InsuredPerson) -> None:
+    edge_cases = EdgeCases(data={})
+    edge_cases.is_valid()
+    attrs: dict[str, str | bool] = {
+        "aria-describedby": "a b",
+        "aria-required": "true",
+        "data-x": "<&>",
+        "data-flag": True,
+    }
+
+    for name, bound_field in [*compared_fields(alice), *((f.name, f) for f in edge_cases)]:
+        assert widget_html(bound_field, attrs) == as_widget(bound_field, attrs), name
+
+
+def test_described_by_comes_before_the_help_and_the_errors(alice: InsuredPerson) -> None:
+    form = PasswordForm(data={"password1": "abc"}, person=alice, has_password=False)
+    form.is_valid()
+
+    html = field_html(form["password1"], describedby="password-rule")
+
+    assert 'aria-describedby="password-rule id_password1_error"' in html
+    assert 'id="id_password1_error"' in html
+    blank = LoginForm()
+    assert 'aria-describedby="rule id_matricule_helptext"' in field_html(
+        blank["matricule"], describedby="rule"
+    )
+
+
+def test_a_widgets_own_description_is_kept_after_the_one_given() -> None:
+    class Described(forms.Form):
+        name = forms.CharField(
+            help_text="Aide", widget=forms.TextInput(attrs={"aria-describedby": "own"})
+        )
+
+    assert 'aria-describedby="given own"' in field_html(Described()["name"], describedby="given")
+
+
+def test_required_marks_a_field_the_form_requires_only_sometimes() -> None:
+    form = ContactForm()
+
+    mobile = field_html(form["mobile"], required=True)
+
+    assert '<span class="required" aria-hidden="true"> *</span></label>' in mobile
+    assert 'aria-required="true"' in mobile
+    assert " required" not in mobile.replace('class="required"', "")
+    assert "aria-required" not in field_html(form["mobile"])
+    assert '<span class="required"' not in field_html(form["mobile"])
+
+
+def test_the_tag_takes_the_options() -> None:
+    form = ContactForm()
+    template = Template(
+        "{% load fields %}{% field form.mobile required=True %}{% field form.email %}"
+        '{% field form.mobile describedby="note" %}'
+    )
+
+    html = template.render(Context({"form": form}))
+
+    assert html == (
+        field_html(form["mobile"], required=True)
+        + field_html(form["email"])
+        + field_html(form["mobile"], describedby="note")
+    )

@@ -85,6 +85,7 @@ def test_every_page_renders_in_each_language(client: Client, name: str, language
     assert response["Content-Language"] == language
     assert_in_portal_frame(page, language)
     assert_no_inline_code(page)
+    assert not page.dangling_references()
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -181,6 +182,22 @@ def test_services_page_explains_the_services_and_how_to_log_in(client: Client) -
     assert [a for a in page.links_to("/connexion/") if a.inside("main")]
 
 
+def test_services_page_says_an_assistant_needs_a_dsp_and_whom_to_call(client: Client) -> None:
+    """Guide p. 14, after the two ways to reach a minor's DSP."""
+    _, page = get(client, "/services/")
+    sentence = (
+        "Pour cela vous devez avoir votre DSP. Si ce n'est pas le cas, contactez le Helpdesk "
+        "pour savoir comment procéder."
+    )
+    assert sentence in page.text
+    assert page.text.index("Assistant DSP") < page.text.index(sentence)
+    (minor,) = page.find_all("section", id="enfant-mineur")
+    assert [a for a in page.links_to(PHONE_URI) if minor in a.enclosing()]
+    assert [
+        a for a in page.find_all("a") if "helpdesk" in a.attrs["href"] and minor in a.enclosing()
+    ]
+
+
 def test_teleconsultation_page_links_to_the_platform(client: Client, settings: Any) -> None:
     settings.ESANTE_TELECONSULTATION_URL = "https://teleconsultation.example.lu/start"
     _, page = get(client, "/teleconsultation/")
@@ -192,13 +209,46 @@ def test_teleconsultation_page_links_to_the_platform(client: Client, settings: A
 def test_login_choice_explains_both_ways_and_has_no_fake_form(client: Client) -> None:
     _, page = get(client, "/connexion/")
     assert page.find_all("h1")[0].text == "Connexion"
-    assert "PATIENT" in [h2.text for h2 in page.find_all("h2")]
     cards = [h3.text for h3 in page.find_all("h3")]
     assert "Connexion LuxTrust" in cards
     assert "Matricule, mot de passe et code" in cards
-    assert "le code reçu par SMS ou e-mail" in page.text
     assert [a for a in page.links_to("/activation/") if a.inside("main")]
     assert not [e for e in page.elements if e.tag in ("form", "input") and e.inside("main")]
+
+
+def test_patient_on_the_login_choice_is_a_link_to_the_patients_means(client: Client) -> None:
+    """Guide p. 11: « cliquez sur le bouton « Connexion » et ensuite sur « PATIENT » »; then
+    p. 12, the means of authentication."""
+    _, page = get(client, "/connexion/")
+
+    (patient,) = [a for a in page.find_all("a") if a.text == "PATIENT"]
+    assert patient.inside("main")
+    (profile,) = [e for e in patient.enclosing() if e.tag == "section"]
+    (profile_title,) = page.find_all("h2", id=profile.attrs["aria-labelledby"])
+    assert profile_title.text == "Vous êtes"
+    assert profile_title.parent is profile
+    # The link leads to the section holding both means, labelled by its heading.
+    assert patient.attrs["href"] == "#patient"
+    (means,) = page.find_all("section", id="patient")
+    (means_title,) = page.find_all("h2", id=means.attrs["aria-labelledby"])
+    assert means_title.text == "Connexion au DSP"
+    assert means_title.parent is means
+    ways = [h3 for h3 in page.find_all("h3") if means in h3.enclosing()]
+    assert [h3.text for h3 in ways] == ["Connexion LuxTrust", "Matricule, mot de passe et code"]
+    assert page.elements.index(patient) < page.elements.index(means)
+
+
+def test_login_choice_uses_the_guides_words(client: Client) -> None:
+    """Guide p. 12, as printed."""
+    _, page = get(client, "/connexion/")
+    for sentence in (
+        "Cliquez sur le moyen d'authentification souhaité :",
+        "SI VOUS AVEZ ASSOCIÉ UN PRODUIT LUXTRUST à votre compte, cliquez sur « Connexion ».",
+        "SI VOUS N'AVEZ PAS ASSOCIÉ UN PRODUIT LUXTRUST à votre compte cliquez sur « Matricule, "
+        "mot de passe et code » et introduisez: votre numéro de matricule le mot de passe que "
+        "vous avez défini le code reçu par SMS ou e-mail",
+    ):
+        assert sentence in page.text
 
 
 def test_public_pages_do_not_open_a_session(client: Client) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from esante.accounts import contacts, totp
@@ -34,13 +35,14 @@ class CguForm(forms.Form):
     )
 
 
-def matricule_field() -> forms.CharField:
+def matricule_field(autocomplete: str = "off") -> forms.CharField:
+    """The matricule; `autocomplete="username"` where it is the login's identifier."""
     return forms.CharField(
         label=_("Matricule"),
         max_length=32,  # 13 digits and the spaces people put in
         help_text=_("11 ou 13 chiffres, imprimés sur votre courrier et votre carte CNS."),
         error_messages={"required": _("Saisissez votre matricule.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": autocomplete}),
     )
 
 
@@ -153,6 +155,16 @@ class PasswordForm(forms.Form):
         return self.has_password and not self.cleaned_data.get("password1")
 
 
+def choose_among(labels: list[str]) -> str:
+    """« Choisissez Mobile, E-mail ou Application d'authentification. », naming only the
+    channels offered (ESANTE_CODE_CHANNELS)."""
+    if len(labels) == 1:
+        return gettext("Choisissez %(channel)s.") % {"channel": labels[0]}
+    # Translators: %(channels)s: channels separated by commas; %(last)s: the last channel.
+    pattern = gettext("Choisissez %(channels)s ou %(last)s.")
+    return pattern % {"channels": ", ".join(labels[:-1]), "last": labels[-1]}
+
+
 class ContactForm(forms.Form):
     """Step 3: where the one-time code goes. Both inputs are on the page (the choice
     only hides one with JavaScript); the chosen one is required."""
@@ -162,9 +174,6 @@ class ContactForm(forms.Form):
         choices=CodeChannel.choices,
         initial=CodeChannel.SMS,
         widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choisissez Mobile, E-mail ou Application d'authentification.")
-        },
     )
     mobile = forms.CharField(
         label=_("Mobile"),
@@ -195,6 +204,9 @@ class ContactForm(forms.Form):
         channel = cast(forms.ChoiceField, self.fields["channel"])
         channel.choices = [each for each in CodeChannel.choices if each[0] in self.allowed]
         channel.initial = CodeChannel.SMS if CodeChannel.SMS in self.allowed else self.allowed[0]
+        channel.error_messages["required"] = choose_among(
+            [str(label) for value, label in CodeChannel.choices if value in self.allowed]
+        )
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean() or {}
@@ -263,7 +275,8 @@ class LoginForm(forms.Form):
     """*Matricule, mot de passe et code*, first page. The captcha is added after 3
     failures from the visitor's address or on the matricule typed."""
 
-    matricule = matricule_field()
+    # WCAG 1.3.5: the browser and password managers fill in the matricule with the password.
+    matricule = matricule_field(autocomplete="username")
     password = forms.CharField(
         label=_("Mot de passe"),
         strip=False,

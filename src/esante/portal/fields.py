@@ -142,18 +142,20 @@ class PythonWidgetRenderer(BaseRenderer):
 WIDGET_RENDERER = PythonWidgetRenderer()
 
 
-def widget_html(field: BoundField) -> SafeString:
-    """`{{ field }}`: what BoundField.as_widget() prints, through WIDGET_RENDERER."""
+def widget_html(field: BoundField, attrs: dict[str, str | bool] | None = None) -> SafeString:
+    """`{{ field }}`, or with `attrs` what `field.as_widget(attrs=attrs)` prints (and the
+    hidden initial value after it, as `{{ field }}` does), through WIDGET_RENDERER."""
     if field.field.show_hidden_initial:
-        return mark_safe(str(field))  # noqa: S308 - Django's own HTML, rare: left to it
+        both = field.as_widget(attrs=attrs) + field.as_hidden(only_initial=True)
+        return mark_safe(both)  # noqa: S308 - Django's own HTML, rare: left to it
     widget = field.field.widget
     if field.field.localize:
         widget.is_localized = True
-    attrs = field.build_widget_attrs({}, widget)
+    built = field.build_widget_attrs(attrs or {}, widget)
     if field.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", field.auto_id)
+        built.setdefault("id", field.auto_id)
     html: str = widget.render(
-        name=field.html_name, value=field.value(), attrs=attrs, renderer=WIDGET_RENDERER
+        name=field.html_name, value=field.value(), attrs=built, renderer=WIDGET_RENDERER
     )
     return mark_safe(html)  # noqa: S308 - escaped above, or Django's own templates
 
@@ -175,27 +177,48 @@ def _help_and_errors(field: BoundField, indent: str) -> str:
     return f"{indent}{help_html}\n{indent}{errors_html}\n{indent}"
 
 
-def field_html(field: BoundField) -> SafeString:
+def _widget_attrs(field: BoundField, describedby: str, required: bool) -> dict[str, str | bool]:
+    """The attributes {% field %}'s options add to the input: `describedby` before the
+    ids of its help and errors (Django would drop these for an aria-describedby of ours),
+    `required` as aria-required when the form itself does not require the field."""
+    attrs: dict[str, str | bool] = {}
+    if describedby:
+        own = field.aria_describedby or field.field.widget.attrs.get("aria-describedby", "")
+        attrs["aria-describedby"] = f"{describedby} {own}".strip()
+    if required and not field.field.required:
+        attrs["aria-required"] = "true"
+    return attrs
+
+
+def field_html(field: BoundField, *, describedby: str = "", required: bool = False) -> SafeString:
     """One form field: label (or legend), help, errors linked to the input, the input.
 
     What accounts/includes/field.html printed, whitespace included. A field of several
-    inputs (radio buttons: `use_fieldset`) is a fieldset whose legend is the label."""
-    required = '<span class="required" aria-hidden="true"> *</span>' if field.field.required else ""
+    inputs (radio buttons: `use_fieldset`) is a fieldset whose legend is the label.
+
+    `describedby`: ids of elements outside the field that describe it too (the password
+    rule printed above the form), read before its help and errors. `required`: a field
+    the form requires only in some cases (the mobile when the code goes by SMS) is marked
+    as the required ones are: the asterisk, and aria-required."""
+    shown_required = field.field.required or required
+    mark = '<span class="required" aria-hidden="true"> *</span>' if shown_required else ""
     invalid = " field-invalid" if field.errors else ""
     if field.use_fieldset:
-        described = (
-            f' aria-describedby="{_text(field.auto_id)}_helptext"' if field.help_text else ""
-        )
+        ids = [describedby] if describedby else []
+        if field.help_text:
+            ids.append(f"{field.auto_id}_helptext")
+        described = f' aria-describedby="{_text(" ".join(ids))}"' if ids else ""
         inner = (
             f"\n  <fieldset{described}>\n"
-            f'    <legend class="field-label">{_text(field.label)}{required}</legend>\n'
+            f'    <legend class="field-label">{_text(field.label)}{mark}</legend>\n'
             f"{_help_and_errors(field, '    ')}{widget_html(field)}\n"
             "  </fieldset>\n"
         )
     else:
+        widget = widget_html(field, _widget_attrs(field, describedby, required))
         inner = (
             f'\n  <label class="field-label" for="{_text(field.id_for_label)}">'
-            f"{_text(field.label)}{required}</label>\n"
-            f"{_help_and_errors(field, '  ')}{widget_html(field)}\n"
+            f"{_text(field.label)}{mark}</label>\n"
+            f"{_help_and_errors(field, '  ')}{widget}\n"
         )
     return mark_safe(f'\n<div class="field{invalid}">\n{inner}\n</div>\n')  # noqa: S308

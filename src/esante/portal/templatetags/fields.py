@@ -1,5 +1,9 @@
 """{% field form.name %}: a form field with its label, help and errors; {% widget
-form.name %}: its input alone. Both written in Python (esante.portal.fields)."""
+form.name %}: its input alone. Both written in Python (esante.portal.fields).
+
+{% field form.password1 describedby="password-rule" %} also links the input to an element
+of the page that describes it; {% field form.mobile required=True %} marks as required a
+field the form requires only in some cases."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ register = template.Library()
 
 
 @register.simple_tag
-def field(bound_field: BoundField) -> SafeString:
-    return field_html(bound_field)
+def field(bound_field: BoundField, describedby: str = "", required: bool = False) -> SafeString:
+    return field_html(bound_field, describedby=describedby, required=required)
 
 
 @register.simple_tag

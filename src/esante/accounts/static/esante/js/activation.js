@@ -8,9 +8,9 @@
   function t(key) {
     var texts = document.documentElement.getAttribute("lang") || "fr";
     var table = {
-      fr: { show: "Afficher le mot de passe", hide: "Masquer le mot de passe" },
-      de: { show: "Passwort anzeigen", hide: "Passwort verbergen" },
-      en: { show: "Show password", hide: "Hide password" },
+      fr: { show: "Afficher le mot de passe" },
+      de: { show: "Passwort anzeigen" },
+      en: { show: "Show password" },
     };
     return (table[texts] || table.fr)[key];
   }
@@ -41,7 +41,8 @@
     update();
   });
 
-  // Show / hide the password: one toggle for both fields.
+  // Show / hide the password: one toggle for both fields. A toggle button keeps its
+  // label; aria-pressed (and its look) says whether the passwords are shown.
   document.querySelectorAll("[data-password-toggle]").forEach(function (group) {
     var inputs = group.querySelectorAll("input[type=password]");
     if (!inputs.length) { return; }
@@ -54,16 +55,19 @@
       var show = button.getAttribute("aria-pressed") !== "true";
       inputs.forEach(function (input) { input.type = show ? "text" : "password"; });
       button.setAttribute("aria-pressed", show ? "true" : "false");
-      button.textContent = show ? t("hide") : t("show");
     });
     group.appendChild(button);
   });
 
-  // "Renvoyer le code": wait the 60 seconds out, visibly.
+  // "Renvoyer le code": wait the 60 seconds out, visibly, in a text that is not a live
+  // region; then say it once in the live region (accounts/includes/resend_button.html).
   document.querySelectorAll("[data-resend-wait]").forEach(function (button) {
     var seconds = parseInt(button.getAttribute("data-resend-wait"), 10) || 0;
-    var countdown = document.querySelector("[data-resend-countdown]");
-    if (seconds <= 0) { return; }
+    if (seconds <= 0 || !button.form) { return; }
+    var countdown = button.form.querySelector("[data-resend-countdown]");
+    var ready = button.form.querySelector("[data-resend-ready]");
+    // The page prints the countdown for its first number: the plural form, unless it is 1.
+    var other = countdown ? countdown.textContent : "";
     button.disabled = true;
     var timer = window.setInterval(function () {
       seconds -= 1;
@@ -71,8 +75,11 @@
         window.clearInterval(timer);
         button.disabled = false;
         if (countdown) { countdown.hidden = true; }
+        if (ready) { ready.textContent = ready.getAttribute("data-resend-ready"); }
       } else if (countdown) {
-        countdown.textContent = countdown.textContent.replace(/\d+/, String(seconds));
+        countdown.textContent = seconds === 1
+          ? countdown.getAttribute("data-one")
+          : other.replace(/\d+/, String(seconds));
       }
     }, 1000);
   });
