@@ -43,7 +43,9 @@ def test_the_password_input_is_described_by_the_rule(client: Client, alice: Insu
     blank = parse(client.get(reverse("activation:password")).content)
     refused = parse(submit_password(client, "abc1").content)
 
-    assert RULE in blank.by_id("password-rule").text
+    # As printed in the guide: "personnel*", and the rule under its asterisk.
+    assert "Entrez un mot de passe personnel* et confirmez-le" in blank.text
+    assert blank.by_id("password-rule").text.strip().startswith("* " + RULE)
     (password1,) = blank.find_all("input", name="password1")
     assert password1.attrs["aria-describedby"] == "password-rule"
     (password1,) = refused.find_all("input", name="password1")
