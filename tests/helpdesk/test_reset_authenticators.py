@@ -24,6 +24,7 @@ from tests.accounts.wizard import (
     activate,
     last_one_time_code,
     letter_code_of,
+    page_text,
     start,
     submit_code,
     submit_contact,
@@ -97,8 +98,11 @@ def test_resetting_the_channel_removes_every_other_way_in(
     before = ways_in(account)
     assert all(before.values()), before
 
-    act(agent_client, alice, "canal", reason="Téléphone volé")
+    done = act(agent_client, alice, "canal", reason="Téléphone volé")
 
+    assert "les clés d'accès et les fournisseurs d'identité associés sont retirés" in page_text(
+        done
+    )
     assert ways_in(account) == dict.fromkeys(before, 0)
     refused = passkey_login(Client(), stolen_key)
     assert refused.status_code == 400

@@ -231,7 +231,8 @@ def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResp
         messages.success(
             request,
             _(
-                "Le moyen de réception est réinitialisé : un nouveau courrier partira avec le "
+                "Le moyen de réception est réinitialisé, les clés d'accès et les fournisseurs "
+                "d'identité associés sont retirés : un nouveau courrier partira avec le "
                 "prochain lot, avec lequel la personne réactivera son compte."
             ),
         )
