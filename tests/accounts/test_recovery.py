@@ -161,3 +161,10 @@ def test_a_new_letter_reactivates_an_account_whose_channel_was_lost(
     assert Account.objects.filter(person=alice).count() == 1
     assert elsewhere.get(reverse("patient:services")).status_code == 302
     assert AuditEvent.objects.filter(event_type=EventType.ACCOUNT_REACTIVATED).exists()
+    # The former address is told (a stolen letter must not go unnoticed), the new one too.
+    warning = OutboundMessage.objects.get(subject="Votre compte eSanté a été réactivé")
+    assert warning.recipient == EMAIL
+    assert "ne reçoit plus ses codes" in warning.body
+    assert OutboundMessage.objects.filter(
+        recipient="+352621987654", subject="Votre compte eSanté est activé"
+    ).exists()

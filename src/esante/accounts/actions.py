@@ -153,6 +153,9 @@ def _create_account(
     if account is None:
         account = Account.objects.create(person=person, **fields)
     else:
+        # Where codes went until now, warned below: a re-activation by someone else (a
+        # stolen letter) must not go unnoticed by the person who used the account.
+        former = (account.code_channel, account.code_destination)
         for name, value in fields.items():
             setattr(account, name, value)
         account.save()
@@ -187,6 +190,8 @@ def _create_account(
         minor=person.is_minor,
         **removed,
     )
+    if reactivated:
+        _warn_former_channel(account, *former, now_to=(channel, code.destination))
     if channel == CodeChannel.TOTP:
         return account  # no address to confirm to: the app is the only channel
     with override("fr"):
@@ -213,6 +218,31 @@ def _create_account(
             person=person,
         )
     return account
+
+
+def _warn_former_channel(
+    account: Account, channel: str, destination: str, *, now_to: tuple[str, str]
+) -> None:
+    """After a re-activation, the number or address that received the codes until then is
+    told, unless it is the new one (or an app, which has no address)."""
+    if channel not in (CodeChannel.SMS, CodeChannel.EMAIL) or not destination:
+        return
+    if (channel, destination) == now_to:
+        return
+    with override("fr"):
+        queue_message(
+            Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
+            recipient=destination,
+            subject=_("Votre compte eSanté a été réactivé"),
+            body=_(
+                "Bonjour, le compte eSanté de %(name)s vient d'être réactivé avec un "
+                "nouveau courrier d'activation : ce numéro ou cette adresse ne reçoit plus "
+                "ses codes. Si vous n'êtes pas à l'origine de cette réactivation, appelez "
+                "sans attendre le helpdesk au %(phone)s."
+            )
+            % {"name": account.person.full_name, "phone": helpdesk_contacts().phone},
+            person=account.person,
+        )
 
 
 @dataclass(frozen=True)
