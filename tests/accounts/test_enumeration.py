@@ -17,16 +17,19 @@ import gc
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from esante.accounts import recovery_views
 from esante.accounts.models import Account
 from esante.notifications import actions
 from esante.registry import matricule
@@ -98,12 +101,26 @@ def reset_state() -> None:
     LetterRequest.objects.all().delete()
 
 
+@contextmanager
+def answers_unfloored() -> Iterator[None]:
+    """For the requests of a round that are not compared: the floor of the recovery's
+    answers (ANSWER_SECONDS) would only cost the test time."""
+    floor = recovery_views.ANSWER_SECONDS
+    recovery_views.ANSWER_SECONDS = 0.0
+    try:
+        yield
+    finally:
+        recovery_views.ANSWER_SECONDS = floor
+
+
 def assert_indistinguishable(
     matricules: dict[str, str],
     submit: Callable[[Client, str], Response],
     prepare: Callable[[], object] = lambda: None,
     rounds: int = ROUNDS,
+    lead_in: Callable[[Client, str], object] = lambda client, number: None,
 ) -> None:
+    """`lead_in`: the requests of a round that come before the one compared, untimed."""
     answers: dict[str, set[Answer]] = {label: set() for label in matricules}
     timings: dict[str, list[float]] = {label: [] for label in matricules}
     labels = list(matricules)
@@ -112,8 +129,11 @@ def assert_indistinguishable(
         turn = round_number % len(labels)
         for label in labels[turn:] + labels[:turn]:
             reset_state()
-            prepare()
+            with answers_unfloored():
+                prepare()
             client = Client()
+            with answers_unfloored():
+                lead_in(client, matricules[label])
             gc.collect()
             started = time.perf_counter()
             after_response.clear()
@@ -202,3 +222,133 @@ def test_forgotten_password_and_its_code_page(
         return client.post(reverse("patient:recovery_code"), {"code": "000000"})
 
     assert_indistinguishable(matricules, wrong_code, rounds=9)
+
+
+# The code page, from the second request of a recovery on: what it answers (and how fast)
+# must not depend on the account either. The code is sent after the response, which the
+# test client waits for: that time is taken off (`timed`).
+
+RECOVERY_CODE_SHAPED = "ABCDE-FGHJK"  # an authenticator app's recovery code
+
+
+def ask_for_a_code(client: Client, number: str) -> None:
+    asked = client.post(reverse("patient:recovery"), {"matricule": number, **CAPTCHA})
+    assert asked.status_code == 302, asked.content.decode()
+
+
+def type_code(client: Client, code: str = "000000") -> Response:
+    return client.post(reverse("patient:recovery_code"), {"code": code})
+
+
+def resend(client: Client) -> Response:
+    return client.post(reverse("patient:recovery_code"), {"resend": "1"})
+
+
+@pytest.fixture
+def deliveries_untimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(actions, "_deliver_all", timed(actions._deliver_all))
+
+
+@pytest.fixture
+def hour_start() -> datetime.datetime:
+    """Early in an hour: a round's requests, a minute apart, stay in one window of the
+    hourly rate limits."""
+    next_hour = timezone.now() + datetime.timedelta(hours=1)
+    return next_hour.replace(minute=0, second=5, microsecond=0)
+
+
+def minutes_after(start: datetime.datetime, minutes: int) -> time_machine.travel:
+    return time_machine.travel(start + datetime.timedelta(seconds=61 * minutes), tick=False)
+
+
+@pytest.mark.usefixtures("deliveries_untimed")
+def test_forgotten_password_a_recovery_code_typed(matricules: dict[str, str]) -> None:
+    """Well formed on this page, which takes both: never « compte 6 chiffres »."""
+
+    def submit(client: Client, number: str) -> Response:
+        return type_code(client, RECOVERY_CODE_SHAPED)
+
+    assert_indistinguishable(matricules, submit, lead_in=ask_for_a_code, rounds=9)
+
+
+@pytest.mark.usefixtures("deliveries_untimed")
+def test_forgotten_password_wrong_codes_for_another_matricule(
+    matricules: dict[str, str],
+) -> None:
+    """Another matricule without an account has used up its wrong codes (otp.failed):
+    that says nothing of this one's, with an account or not."""
+    another = matricule.make(years_ago(50, days=3), 311)
+
+    def use_up_the_limit_elsewhere() -> None:
+        elsewhere = Client(REMOTE_ADDR="192.0.2.7")
+        ask_for_a_code(elsewhere, another)
+        for _try in range(20):
+            type_code(elsewhere)
+        assert type_code(elsewhere).status_code == 429
+
+    def submit(client: Client, number: str) -> Response:
+        return type_code(client)
+
+    assert_indistinguishable(
+        matricules, submit, prepare=use_up_the_limit_elsewhere, lead_in=ask_for_a_code, rounds=5
+    )
+
+
+@pytest.mark.usefixtures("deliveries_untimed")
+def test_forgotten_password_resend(
+    matricules: dict[str, str], hour_start: datetime.datetime
+) -> None:
+    """*Renvoyer le code* a minute later: a code sent, or not, in the same time."""
+
+    def lead_in(client: Client, number: str) -> None:
+        with minutes_after(hour_start, 0):
+            ask_for_a_code(client, number)
+
+    def submit(client: Client, number: str) -> Response:
+        with minutes_after(hour_start, 1):
+            return resend(client)
+
+    assert_indistinguishable(matricules, submit, lead_in=lead_in, rounds=9)
+
+
+@pytest.mark.usefixtures("deliveries_untimed")
+def test_forgotten_password_resend_past_the_limit(
+    matricules: dict[str, str], hour_start: datetime.datetime
+) -> None:
+    """The code sent on asking and four resends are five sends: the fifth resend is
+    refused (otp.send), with an account or not."""
+
+    def lead_in(client: Client, number: str) -> None:
+        with minutes_after(hour_start, 0):
+            ask_for_a_code(client, number)
+        for minute in range(1, 5):
+            with minutes_after(hour_start, minute):
+                assert resend(client).status_code == 302
+
+    def submit(client: Client, number: str) -> Response:
+        with minutes_after(hour_start, 5):
+            return resend(client)
+
+    assert_indistinguishable(matricules, submit, lead_in=lead_in, rounds=5)
+
+
+@pytest.mark.usefixtures("deliveries_untimed")
+def test_forgotten_password_a_wrong_code_after_a_resend(
+    matricules: dict[str, str], hour_start: datetime.datetime
+) -> None:
+    """Five wrong codes, *Renvoyer le code* a minute later, and a wrong code again: four
+    tries left, with an account or not."""
+
+    def lead_in(client: Client, number: str) -> None:
+        with minutes_after(hour_start, 0):
+            ask_for_a_code(client, number)
+            for _try in range(5):
+                type_code(client)
+        with minutes_after(hour_start, 1):
+            resend(client)
+
+    def submit(client: Client, number: str) -> Response:
+        with minutes_after(hour_start, 1):
+            return type_code(client)
+
+    assert_indistinguishable(matricules, submit, lead_in=lead_in, rounds=5)

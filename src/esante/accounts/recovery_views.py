@@ -1,11 +1,16 @@
 """*Mot de passe oublié*: matricule + captcha → a code to the registered channel → a new
 password under the rules of activation step 2.
 
-Every answer reads the same whether or not the matricule has an account: without one,
-no code is sent, and the code page refuses whatever is typed exactly as it refuses a
-wrong code (the same messages, the same count of tries). It takes the same time too:
-sending a code (its rate limits, its rows) is work that only an account causes, so the
-answer is held to a floor of ANSWER_SECONDS (tests/accounts/test_enumeration.py).
+Every answer reads the same whether or not the matricule has an account. Without one,
+no code is sent, but a decoy in the flow's state plays out all that a visitor can see of
+one: the code page refuses whatever is typed as it refuses a wrong code (the same
+messages, the same count of tries, the same expiry), *Renvoyer le code* works after the
+same 60 s and starts the tries again, and every send counts against the same limit
+(otp.send); wrong codes are limited per matricule, with or without an account. It takes
+the same time too: sending a code (its rate limits, its rows) is work that only an
+account causes, and so is checking one; so asking for a code, *Renvoyer le code* and
+the code typed back are held to a floor of ANSWER_SECONDS
+(tests/accounts/test_enumeration.py).
 Whoever lost their registered channel is sent to the new-letter path: a new activation
 letter re-activates the account.
 """
@@ -23,6 +28,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -35,6 +41,7 @@ from esante.accounts.forms import NewLetterForm, OneTimeCodeForm, PasswordForm
 from esante.accounts.models import Account, CodeChannel, CodePurpose
 from esante.accounts.verification import (
     MAX_FAILED_ATTEMPTS,
+    RESEND_AFTER,
     CodeVerification,
     Outcome,
     Verification,
@@ -91,36 +98,47 @@ def taking_at_least(seconds: float) -> Iterator[None]:
 
 
 def _start(request: HttpRequest, matricule: str) -> FlowState:
-    """The flow, and a code sent to the account's channel if the matricule has one."""
+    """The flow, and a code sent to the account's channel if the matricule has one (the
+    decoy's otherwise)."""
+    matricule = matricule_rules.normalize(matricule)
     account = (
         Account.objects.select_related("person")
-        .filter(person__matricule=matricule_rules.normalize(matricule))
+        .filter(person__matricule=matricule)
         .exclude(code_channel="")  # reset by the helpdesk: a new letter is on its way
         .first()
     )
-    state = RECOVERY.start(request, account_id=account.pk if account else None, fake_failures=0)
-    if account is not None:
-        verification = CodeVerification.send(
-            request,
-            purpose=CodePurpose.RECOVERY,
-            flow_id=state.flow_id,
-            person=account.person,
-            channel=CodeChannel(account.code_channel),
-            destination=account.code_destination,
-        )
-        state.data["otp_id"] = verification.code.pk
+    state = RECOVERY.start(request, account_id=account.pk if account else None, matricule=matricule)
+    try:
+        if account is None:
+            _send_decoy(request, state)
+        else:
+            verification = CodeVerification.send(
+                request,
+                purpose=CodePurpose.RECOVERY,
+                flow_id=state.flow_id,
+                person=account.person,
+                channel=CodeChannel(account.code_channel),
+                destination=account.code_destination,
+            )
+            state.data["otp_id"] = verification.code.pk
+    except ratelimit.RateLimited:
+        RECOVERY.end(request)  # nothing sent: no flow left either, account or not
+        raise
     return state
 
 
 @require_http_methods(["GET", "POST"])
 @stage_view(RECOVERY, "code")
 def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+    if "matricule" not in state.data:
+        # Restarted after idling out, at this first stage: the procedure starts with the
+        # matricule, with or without an account.
+        RECOVERY.end(request)
+        return redirect(RECOVERY.entry_url)
     verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
     if request.method == "POST" and "resend" in request.POST:
-        if verification is not None and verification.resend_wait == 0:
-            fresh = verification.resend(request)
-            state.data["otp_id"] = fresh.code.pk
-            RECOVERY.save(request, state)
+        with taking_at_least(ANSWER_SECONDS):
+            _resend(request, state, verification)
         return redirect("patient:recovery_code")
     # The same page whether the account uses an app, SMS, e-mail — or does not exist.
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None, channel="any")
@@ -128,26 +146,78 @@ def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/recovery/code.html", context, status=status)
-    ratelimit.check("otp.failed", request, key=str(state.data.get("account_id")))
-    if verification is None:
-        result = _no_account_answer(request, state)
-    else:
-        with transaction.atomic():
-            result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
+    # A wrong code costs an account rows and an audit event, the decoy a session write.
+    with taking_at_least(ANSWER_SECONDS):
+        result = _verify(request, state, verification, form.cleaned_data["code"])
     if not result.ok:
-        ratelimit.hit("otp.failed", request, key=str(state.data.get("account_id")))
         form.add_error("code", refusal(result))
         return render(request, "accounts/recovery/code.html", context, status=400)
     return RECOVERY.advance(request, state, "password")
 
 
-def _no_account_answer(request: HttpRequest, state: FlowState) -> Verification:
-    """What a wrong code would get, try after try, when no code was ever sent."""
-    state.data["fake_failures"] = failures = state.data.get("fake_failures", 0) + 1
+def _verify(
+    request: HttpRequest, state: FlowState, verification: CodeVerification | None, typed: str
+) -> Verification:
+    """The typed code checked against the account's (or the decoy's), wrong ones counted
+    per matricule: the matricules without an account must not share one count."""
+    # Counted before the check, so that codes sent at once see each other.
+    attempt = ratelimit.reserve("otp.failed", request, key=state.data["matricule"])
+    if verification is None:
+        result = _verify_decoy(request, state)
+    else:
+        with transaction.atomic():
+            result = verification.verify(typed, ip_address=_ip(request))
+    if result.ok:
+        attempt.release()
+    return result
+
+
+def _resend(request: HttpRequest, state: FlowState, verification: CodeVerification | None) -> None:
+    """*Renvoyer le code*: once 60 s have passed since the last send, a fresh code (or the
+    decoy's); before, nothing, and the page says nothing either."""
+    if verification is None:
+        if _decoy_resend_wait(state):
+            return
+        _send_decoy(request, state)
+    else:
+        if verification.resend_wait:
+            return
+        state.data["otp_id"] = verification.resend(request).code.pk
     RECOVERY.save(request, state)
-    if failures >= MAX_FAILED_ATTEMPTS:
+
+
+# The decoy: what CodeVerification shows of a code, for a matricule without an account.
+
+
+def _send_decoy(request: HttpRequest, state: FlowState) -> None:
+    """Count a send as CodeVerification.send does (per matricule: there is no
+    destination), and start a decoy code's clock and tries."""
+    ratelimit.check_and_hit("otp.send", request, key=state.data["matricule"])
+    state.data["decoy"] = {"sent_at": timezone.now().timestamp(), "failures": 0}
+
+
+def _decoy_resend_wait(state: FlowState) -> float:
+    sent_at: float = (state.data.get("decoy") or {"sent_at": 0.0})["sent_at"]
+    return max(0.0, sent_at + RESEND_AFTER.total_seconds() - timezone.now().timestamp())
+
+
+def _verify_decoy(request: HttpRequest, state: FlowState) -> Verification:
+    """What CodeVerification.verify answers a wrong code, in its order: exhausted,
+    expired, or one try less."""
+    decoy = state.data.get("decoy") or {"sent_at": 0.0, "failures": 0}
+    if decoy["failures"] >= MAX_FAILED_ATTEMPTS:
         return Verification(Outcome.EXHAUSTED)
-    return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - failures)
+    expires_at = decoy["sent_at"] + settings.ESANTE_OTP_MINUTES * 60
+    if expires_at <= timezone.now().timestamp():
+        return Verification(Outcome.EXPIRED)
+    decoy["failures"] += 1
+    state.data["decoy"] = decoy
+    # A wrong code is no activity: a real code's count is kept in its row, and the flow
+    # idles out alike.
+    RECOVERY.save(request, state, activity=False)
+    if decoy["failures"] >= MAX_FAILED_ATTEMPTS:
+        return Verification(Outcome.EXHAUSTED)
+    return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - decoy["failures"])
 
 
 @require_http_methods(["GET", "POST"])

@@ -45,7 +45,7 @@ class Outcome(enum.Enum):
     EXHAUSTED = "exhausted"  # too many wrong tries: a new code is needed
     EXPIRED = "expired"
     USED = "used"  # consumed already, or replaced by a newer code
-    MALFORMED = "malformed"  # not 6 digits: a typo, never counted
+    MALFORMED = "malformed"  # neither 6 digits nor a recovery code: a typo, never counted
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,10 @@ class CodeVerification:
         again. Call it inside the transaction of what the code authorizes, so that a
         failure after it gives the code back."""
         code = normalize_code(typed)
-        recovery = totp.normalize_recovery(typed) if self.is_app and code is None else None
+        # A recovery code's shape is well formed whatever the channel, and wrong for a code
+        # sent by SMS or e-mail: the recovery page (which takes both, never saying which
+        # the account uses) answers it as a wrong code, as it does without an account.
+        recovery = totp.normalize_recovery(typed) if code is None else None
         if code is None and recovery is None:
             return Verification(Outcome.MALFORMED)
         now = timezone.now()
