@@ -61,6 +61,12 @@ class Flow:
     # Once the flow reaches this stage, the stages before it are done for good (the
     # account exists): they redirect to where the flow is, whatever is submitted.
     closes_earlier_stages: str = ""
+    # Whom the flow is for (the key of `data` naming them: the activation's person), the
+    # first stage whose work is theirs alone, and what the stages from there keep in
+    # `data`: for another subject, those stages are to be done again (set_subject).
+    subject_key: str = ""
+    subject_stages_from: str = ""
+    subject_data: tuple[str, ...] = ()
 
     @property
     def session_key(self) -> str:
@@ -86,8 +92,12 @@ class Flow:
             return None, True
         return state, False
 
-    def save(self, request: HttpRequest, state: FlowState) -> None:
-        state.last_seen_at = timezone.now().timestamp()
+    def save(self, request: HttpRequest, state: FlowState, *, activity: bool = True) -> None:
+        """Keep `state` in the session. `activity=False`: what a refused submission must
+        remember, without counting it as activity (the idle timeout runs on, as after
+        any other refusal)."""
+        if activity:
+            state.last_seen_at = timezone.now().timestamp()
         request.session[self.session_key] = asdict(state)
 
     def touch(self, request: HttpRequest, state: FlowState) -> None:
@@ -110,6 +120,17 @@ class Flow:
         state.reached = max(state.reached, self.step(to_stage))
         self.save(request, state)
         return redirect(self.url_names[to_stage])
+
+    def set_subject(self, state: FlowState, subject: Any) -> None:
+        """The flow is now for `subject`. If that is someone else than before, what the
+        stages from `subject_stages_from` did was for the previous subject: the flow goes
+        back to that stage (advance never does) and forgets what they kept. The caller
+        saves the state, with advance() as usual."""
+        if state.data.get(self.subject_key) != subject:
+            state.reached = min(state.reached, self.step(self.subject_stages_from))
+            for key in self.subject_data:
+                state.data.pop(key, None)
+        state.data[self.subject_key] = subject
 
     def go_back(self, request: HttpRequest, state: FlowState, to_stage: str) -> HttpResponse:
         """*Etape précédente*: reopen an earlier stage; later stages must be done again

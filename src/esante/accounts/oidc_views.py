@@ -255,12 +255,9 @@ def _activate(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
             % {"provider": identity.provider.name},
         )
         return redirect("activation:code")
-    if state.data.get("person_id") != person.pk:
-        for key in ("password_hash", "channel", "destination", "otp_id"):
-            state.data.pop(key, None)
+    ACTIVATION.set_subject(state, person.pk)
     state.data.pop("letter_id", None)
     state.data.update(
-        person_id=person.pk,
         matricule=person.matricule,
         reactivation=Account.objects.filter(person=person).exists(),
         identity={

@@ -64,6 +64,11 @@ ACTIVATION = Flow(
     ),
     kept_on_expiry=("cgu_version", "cgu_accepted_at"),
     closes_earlier_stages="authenticators",
+    # Another person's letter (or identity) at step 1: steps 2 and 3 were the previous
+    # person's, and are done again; nothing chosen for them carries over.
+    subject_key="person_id",
+    subject_stages_from="password",
+    subject_data=("password_hash", "channel", "destination", "otp_id"),
 )
 
 # The guide's five steps; stages contact and otp are both step 3.
@@ -183,13 +188,17 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         return wizard(request, state, "code", context, status=_form_status(request))
 
     matricule = form.cleaned_data["matricule"]
-    ratelimit.check("activation.code_failed", request, key=matricule)
+    # Counted before the check, so that pairs sent at once see each other; given back
+    # unless the pair was wrong.
+    attempt = ratelimit.reserve("activation.code_failed", request, key=matricule)
     checked = check_letter_code(
         matricule,
         form.cleaned_data["code"],
         actor="anonymous",
         ip_address=ratelimit.client_ip(request) or None,
     )
+    if not checked.wrong_pair:
+        attempt.release()
     if checked.ok and checked.letter is not None:
         person = checked.letter.person
         record_event(
@@ -199,21 +208,16 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
             ip_address=ratelimit.client_ip(request) or None,
             letter_id=checked.letter.pk,
         )
-        if state.data.get("person_id") != person.pk:
-            # Another person than before: nothing chosen for the previous one carries over.
-            for key in ("password_hash", "channel", "destination", "otp_id"):
-                state.data.pop(key, None)
+        ACTIVATION.set_subject(state, person.pk)
         state.data.pop("identity", None)
         state.data.update(
             letter_id=checked.letter.pk,
-            person_id=person.pk,
             matricule=matricule,
             reactivation=_has_account(person),
         )
         return ACTIVATION.advance(request, state, "password")
 
     if checked.wrong_pair:
-        ratelimit.hit("activation.code_failed", request, key=matricule)
         form.add_error(None, WRONG_PAIR)
     elif checked.outcome is CodeOutcome.USED:
         context["already_activated"] = True
@@ -358,7 +362,7 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
     context = {"form": form, "verification": verification}
     if request.method == "GET" or not form.is_valid():
         return wizard(request, state, "otp", context, status=_form_status(request))
-    ratelimit.check("otp.failed", request, key=str(state.data["person_id"]))
+    attempt = ratelimit.reserve("otp.failed", request, key=str(state.data["person_id"]))
     try:
         identity = state.data.get("identity")
         activation = actions.activate_account(
@@ -382,6 +386,7 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
             ip_address=ratelimit.client_ip(request) or None,
         )
     except actions.LetterNoLongerUsable:
+        attempt.release()
         for key in ("letter_id", "otp_id"):
             state.data.pop(key, None)
         messages.error(
@@ -394,10 +399,10 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
         )
         return ACTIVATION.go_back(request, state, "code")
     if activation.account is None:
-        ratelimit.hit("otp.failed", request, key=str(state.data["person_id"]))
         result = activation.verification
         form.add_error("code", refusal(result, app=verification.is_app))
         return wizard(request, state, "otp", context, status=400)
+    attempt.release()
     state.data["account_id"] = activation.account.pk
     state.data.pop("password_hash", None)  # no longer needed anywhere
     if activation.recovery_codes:
