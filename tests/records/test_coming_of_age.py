@@ -22,6 +22,7 @@ from esante.records.actions import add_assistant
 from esante.records.majority import coming_of_age, majority_date
 from esante.records.models import AccessAction, AccessEntry, Assistant, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
+from tests.accounts.test_recovery import ask
 from tests.accounts.wizard import PASSWORD, activate, last_one_time_code, page_text
 from tests.factories import make_person
 
@@ -161,9 +162,13 @@ def test_the_first_login_after_majority_new_password_channel_and_assistants(
         kept = Assistant.objects.get(ended_at__isnull=True)
         assert (kept.person, kept.during_minority, kept.added_by) == (alice, False, lea)
 
-        # Until the new channel is confirmed, every page leads to it, even after a new login.
+        # Until the new channel is confirmed, every page leads to it, even after a new login,
+        # and the parent's channel cannot reset the holder's new password.
         account = Account.objects.get(person=lea)
         assert account.majority_channel_pending
+        sent_before = OutboundMessage.objects.filter(recipient="parents@example.lu").count()
+        ask(Client(), lea.matricule)
+        assert OutboundMessage.objects.filter(recipient="parents@example.lu").count() == sent_before
         again = log_in(lea, "parents@example.lu", "Mon propre secret 2026")
         for elsewhere in ("patient:services", "records:mine", "records:majority"):
             assert again.get(reverse(elsewhere))["Location"] == reverse("patient:contact")

@@ -105,6 +105,9 @@ def _start(request: HttpRequest, matricule: str) -> FlowState:
         Account.objects.select_related("person")
         .filter(person__matricule=matricule)
         .exclude(code_channel="")  # reset by the helpdesk: a new letter is on its way
+        # Come of age, replacing the parent's channel: that channel must not reset the
+        # password the holder has just chosen (the decoy's path, as for no account).
+        .exclude(majority_review_due=True, majority_reviewed_at__isnull=False)
         .first()
     )
     state = RECOVERY.start(request, account_id=account.pk if account else None, matricule=matricule)
