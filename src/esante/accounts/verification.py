@@ -249,12 +249,21 @@ class CodeVerification:
         if code is None and recovery is None:
             return Verification(Outcome.MALFORMED)
         now = timezone.now()
+        # A try is taken before the comparison, in one conditional UPDATE: guesses sent at
+        # once each take one of the five, and none is compared once they are gone.
+        claimed = OneTimeCode.objects.filter(
+            pk=self.code.pk,
+            consumed_at__isnull=True,
+            superseded_at__isnull=True,
+            failed_attempts__lt=MAX_FAILED_ATTEMPTS,
+            expires_at__gt=now,
+        ).update(failed_attempts=F("failed_attempts") + 1)
         self.code.refresh_from_db()
-        if self.code.consumed_at or self.code.superseded_at:
-            return Verification(Outcome.USED)
-        if self.code.failed_attempts >= MAX_FAILED_ATTEMPTS:
-            return Verification(Outcome.EXHAUSTED)
-        if self.code.expires_at <= now:
+        if not claimed:
+            if self.code.consumed_at or self.code.superseded_at:
+                return Verification(Outcome.USED)
+            if self.code.failed_attempts >= MAX_FAILED_ATTEMPTS:
+                return Verification(Outcome.EXHAUSTED)
             return Verification(Outcome.EXPIRED)
         if self.is_app:
             refused = self._check_app(code, recovery, ip_address)
@@ -262,14 +271,19 @@ class CodeVerification:
                 return refused
         elif code is None or not hash_matches(self.code.code_hash, HASH_KIND, code):
             return self._count_failure(ip_address)
+        # The right code: consumed, and its try given back (it was not a failure).
         consumed = OneTimeCode.objects.filter(
             pk=self.code.pk,
             consumed_at__isnull=True,
             superseded_at__isnull=True,
-            failed_attempts__lt=MAX_FAILED_ATTEMPTS,
             expires_at__gt=now,
-        ).update(consumed_at=now)
+        ).update(consumed_at=now, failed_attempts=F("failed_attempts") - 1)
         return Verification(Outcome.OK if consumed == 1 else Outcome.USED)
+
+    def _give_back_try(self) -> None:
+        OneTimeCode.objects.filter(pk=self.code.pk, failed_attempts__gt=0).update(
+            failed_attempts=F("failed_attempts") - 1
+        )
 
     def _check_app(
         self, code: str | None, recovery: str | None, ip_address: str | None
@@ -286,6 +300,7 @@ class CodeVerification:
             if step is None:
                 return self._count_failure(ip_address)
             if account is not None and not totp.claim_step(account.pk, step):
+                self._give_back_try()  # a replay, not a guess
                 return Verification(Outcome.USED)  # this code already served
             self.totp_step = step
             return None
@@ -294,10 +309,8 @@ class CodeVerification:
         return None
 
     def _count_failure(self, ip_address: str | None) -> Verification:
+        """The try taken by `verify` stays taken: audited, with the count so far."""
         with transaction.atomic():
-            OneTimeCode.objects.filter(
-                pk=self.code.pk, failed_attempts__lt=MAX_FAILED_ATTEMPTS
-            ).update(failed_attempts=F("failed_attempts") + 1)
             failed = OneTimeCode.objects.values_list("failed_attempts", flat=True).get(
                 pk=self.code.pk
             )
