@@ -166,6 +166,22 @@ def test_a_note_of_a_call(agent_client: Client, agent: Any, alice: InsuredPerson
     assert "rappeler demain" in page_text(agent_client.get(person_url(alice)))
 
 
+def test_a_note_too_long_is_said_on_its_field_and_kept(
+    agent_client: Client, alice: InsuredPerson
+) -> None:
+    typed = "Appelle pour sa fille. " * 100  # 2,300 characters
+
+    refused = agent_client.post(
+        reverse("helpdesk:person_note", args=[alice.esante_id]), {"text": typed}
+    )
+
+    assert refused.status_code == 400
+    page = page_text(refused)
+    assert "au plus 2000 caractères" in page
+    assert typed.strip() in page  # nothing typed is lost
+    assert not CallNote.objects.exists()
+
+
 def test_create_staff_makes_a_user_with_a_second_factor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

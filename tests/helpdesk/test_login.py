@@ -45,6 +45,20 @@ def test_a_wrong_password_or_code_is_refused_and_audited(agent: Any) -> None:
     assert AuditEvent.objects.filter(event_type=EventType.STAFF_LOGIN_FAILED).count() == 2
 
 
+def test_a_failed_login_names_only_an_existing_username(agent: Any) -> None:
+    """A password typed in the username box must not reach the audit log."""
+    client = Client()
+    client.post(reverse("helpdesk:login"), {"username": agent.username.upper(), "password": "x"})
+    client.post(reverse("helpdesk:login"), {"username": STAFF_PASSWORD, "password": "x"})
+
+    failed = AuditEvent.objects.filter(event_type=EventType.STAFF_LOGIN_FAILED).order_by("pk")
+    assert [event.details["username"] for event in failed] == [
+        agent.username.upper(),
+        "(inconnu)",
+    ]
+    assert STAFF_PASSWORD not in str(list(failed.values_list("details", flat=True)))
+
+
 def test_the_password_alone_opens_nothing(agent: Any) -> None:
     client = Client()
     client.post(reverse("helpdesk:login"), {"username": agent.username, "password": STAFF_PASSWORD})
@@ -85,3 +99,18 @@ def test_django_admin_is_for_superusers_only(agent_client: Client, agent: Any) -
     anonymous = Client().get("/admin/", follow=True)
     assert anonymous.redirect_chain[-1][0].startswith(reverse("helpdesk:login"))
     assert agent_client.get("/admin/registry/insuredperson/").status_code == 302
+
+
+def test_the_page_asked_for_comes_back_whole_after_the_two_steps(superviseur: Any) -> None:
+    """`suivant` with its own query string (the journal filtered by dates)."""
+    asked = reverse("helpdesk:audit_log") + "?du=2026-01-01&au=2026-01-31"
+    client = Client()
+    login_page = client.get(asked)["Location"]
+
+    password = client.post(
+        login_page, {"username": superviseur.username, "password": STAFF_PASSWORD}
+    )
+    code = pyotp.TOTP(SECRETS[superviseur.username]).now()
+    done = client.post(password["Location"], {"code": code})
+
+    assert done["Location"] == asked

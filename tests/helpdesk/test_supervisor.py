@@ -391,6 +391,10 @@ def test_the_statistics_of_a_chosen_period(
             "La date de début doit précéder la date de fin.",
         ),
         ({"du": "2023-01-01", "au": "2025-01-01"}, "La période ne peut dépasser 366 jours."),
+        # Days whose day before or after is not a date: once a 500 (OverflowError).
+        ({"au": "0001-01-01"}, "Saisissez une date entre 1900 et 2100."),
+        ({"du": "9999-12-31"}, "Saisissez une date entre 1900 et 2100."),
+        ({"du": "0001-01-01", "au": "0001-01-02"}, "Saisissez une date entre 1900 et 2100."),
     ],
 )
 def test_a_bad_period_gets_a_french_message(
@@ -469,3 +473,13 @@ def test_no_csv_cell_starts_a_formula(
 
     assert ["echecs_envoi", '\'=HYPERLINK("http://x")', "'-1"] in rows
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+@pytest.mark.parametrize("params", [{"au": "9999-12-31"}, {"du": "0001-01-01"}])
+def test_the_journal_refuses_a_date_out_of_bounds_in_french(
+    superviseur_client: Client, params: dict[str, str]
+) -> None:
+    page = superviseur_client.get(reverse("helpdesk:audit_log"), params)
+
+    assert page.status_code == 400
+    assert "Saisissez une date entre 1900 et 2100." in page_text(page)

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -45,6 +45,10 @@ def staff_of(request: HttpRequest) -> Any:
     return None
 
 
+def _is_a_username(typed: str) -> bool:
+    return get_user_model().objects.filter(username__iexact=typed).exists()
+
+
 def check_password_step(
     request: HttpRequest, username: str, password: str
 ) -> AbstractBaseUser | None:
@@ -57,7 +61,9 @@ def check_password_step(
             EventType.STAFF_LOGIN_FAILED,
             actor="anonymous",
             ip_address=ratelimit.client_ip(request) or None,
-            username=username[:150],
+            # As typed only when it is a staff member's: a password typed in the wrong box
+            # must not reach the audit log.
+            username=username[:150] if _is_a_username(username) else "(inconnu)",
             step="password",
         )
         return None

@@ -39,6 +39,15 @@ class IsoDateInput(forms.DateInput):
 
 
 DATE_ERRORS = {"invalid": gettext_lazy("Saisissez une date valide (AAAA-MM-JJ).")}
+# Dates the journal and the statistics can mean; beyond, a day before or after would not
+# even be a date (year 1 or 9999).
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2100, 12, 31)
+
+
+def within_bounds(day: datetime.date | None) -> datetime.date | None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise forms.ValidationError(gettext_lazy("Saisissez une date entre 1900 et 2100."))
+    return day
 
 
 class PeriodForm(forms.Form):
@@ -55,6 +64,12 @@ class PeriodForm(forms.Form):
     )
 
     max_days: int | None = stats.MAX_DAYS
+
+    def clean_du(self) -> datetime.date | None:
+        return within_bounds(self.cleaned_data.get("du"))
+
+    def clean_au(self) -> datetime.date | None:
+        return within_bounds(self.cleaned_data.get("au"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -15,7 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,7 +78,7 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "helpdesk/login.html", context, status=400)
     request.session.cycle_key()
     request.session[PENDING_KEY] = {"user": user.pk, "at": timezone.now().timestamp()}
-    return redirect(f"{reverse('helpdesk:login_code')}?suivant={context['next']}")
+    return redirect(f"{reverse('helpdesk:login_code')}?{urlencode({'suivant': context['next']})}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -157,6 +157,13 @@ def person(request: HttpRequest, esante_id: str) -> HttpResponse:
     staff = staff_of(request)
     target = _person(esante_id)
     actions.record_lookup(target, staff=staff, ip_address=_ip(request))
+    return _render_person(request, target)
+
+
+def _render_person(
+    request: HttpRequest, target: InsuredPerson, *, note_form: NoteForm | None = None
+) -> HttpResponse:
+    """The person page; with a refused note, its form and what was typed (status 400)."""
     account = Account.objects.filter(person=target).first()
     channel = ""
     authenticators: list[str] = []
@@ -185,9 +192,10 @@ def person(request: HttpRequest, esante_id: str) -> HttpResponse:
             "requests": target.letter_requests.order_by("-requested_at"),
             "notes": CallNote.objects.filter(person=target).select_related("staff")[:20],
             "reason_form": ReasonForm(),
-            "note_form": NoteForm(),
+            "note_form": note_form or NoteForm(),
             "now": timezone.now(),
         },
+        status=400 if note_form is not None else 200,
     )
 
 
@@ -244,11 +252,10 @@ def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResp
 def person_note(request: HttpRequest, esante_id: str) -> HttpResponse:
     target = _person(esante_id)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        actions.add_note(target, form.cleaned_data["text"], staff=staff_of(request))
-        messages.success(request, _("La note est enregistrée."))
-    else:
-        messages.error(request, _("Écrivez la note."))
+    if not form.is_valid():  # said on the field, what was typed kept
+        return _render_person(request, target, note_form=form)
+    actions.add_note(target, form.cleaned_data["text"], staff=staff_of(request))
+    messages.success(request, _("La note est enregistrée."))
     return redirect("helpdesk:person", esante_id=esante_id)
 
 
