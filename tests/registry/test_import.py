@@ -221,21 +221,103 @@ def test_dates_in_the_future_are_refused(feed: Path) -> None:
     assert InsuredPerson.objects.get().matricule == number(3)
 
 
-def test_line_numbers_count_quoted_line_breaks_and_blank_lines(feed: Path) -> None:
-    def line(serial: int, **values: str) -> str:
-        return ",".join(person_row(serial, address_line1="rue de la Gare", **values).values())
+def line_of(serial: int, **values: str) -> str:
+    """A row as a line of the feed (values without commas or quotes)."""
+    return ",".join(person_row(serial, address_line1="rue de la Gare", **values).values())
 
-    multiline = line(2, address_line2="X").replace(",X,", ',"Bât. B\nétage 2",')
+
+def test_a_quoted_line_break_rejects_both_lines_and_line_numbers_are_the_files(
+    feed: Path,
+) -> None:
+    multiline = line_of(2, address_line2="X").replace(",X,", ',"Bât. B\nétage 2",')
     feed.write_text(
-        f"{','.join(COLUMNS)}\n{line(1)}\n\n{multiline}\n{line(3, last_name='')}\n",
+        f"{','.join(COLUMNS)}\n{line_of(1)}\n\n{multiline}\n{line_of(3, last_name='')}\n",
         encoding="utf-8",
     )
 
     result = import_registry(feed)
 
-    assert [rejected.line for rejected in result.rejected] == [4, 6]
-    assert "address_line2" in result.rejected[0].reason
-    assert "last_name" in result.rejected[1].reason
+    assert counts(result) == (1, 0, 0, 3)
+    assert reasons(result) == {
+        4: QUOTE_LEFT_OPEN,
+        5: "La ligne compte 5 valeur(s) au lieu de 11.",
+        6: "La colonne last_name est vide.",
+    }
+
+
+QUOTE_LEFT_OPEN = (
+    "Guillemet non refermé : une valeur entre guillemets doit se terminer sur sa ligne "
+    "(une valeur ne peut pas contenir de saut de ligne)."
+)
+
+
+@pytest.mark.parametrize("rows", [50, 5000])
+def test_a_quote_left_open_costs_its_own_line_only(feed: Path, rows: int) -> None:
+    births = [datetime.date(1980, 5, 17) + datetime.timedelta(days=day) for day in range(5)]
+    numbers = [number(serial % 1000, births[serial // 1000]) for serial in range(rows)]
+    lines = [line_of(serial, matricule=numbers[serial]) for serial in range(rows)]
+    lines[1] = f'{number(1)},"Muller,Anne1,,F,1 rue,,L-1,Lux,,'  # line 3
+    feed.write_text("\n".join([",".join(COLUMNS), *lines, ""]), encoding="utf-8")
+
+    result = import_registry(feed)
+
+    assert counts(result) == (rows - 1, 0, 0, 1)
+    assert reasons(result) == {3: QUOTE_LEFT_OPEN}
+    assert InsuredPerson.objects.count() == rows - 1
+    assert not InsuredPerson.objects.filter(matricule=number(1)).exists()
+
+
+def test_line_ends_may_be_crlf_and_a_lone_carriage_return_is_a_control_character(
+    feed: Path,
+) -> None:
+    feed.write_bytes(
+        "\r\n".join(
+            [
+                ",".join(COLUMNS),
+                line_of(1),
+                line_of(2, locality="Esch\rsur-Alzette"),
+                line_of(3, last_name='"Muller\r"'),
+                line_of(4),
+                line_of(5, last_name='"Muller"', locality="Esch\rsur-Alzette"),
+                "",
+            ]
+        ).encode()
+    )
+
+    result = import_registry(feed)
+
+    assert counts(result) == (2, 0, 0, 3)
+    assert "locality" in reasons(result)[3] and "contrôle" in reasons(result)[3]
+    assert "last_name" in reasons(result)[4] and "contrôle" in reasons(result)[4]
+    assert reasons(result)[6] == (
+        "La ligne contient un caractère de contrôle (retour chariot, NUL...) mal placé."
+    )
+    assert InsuredPerson.objects.get(matricule=number(4)).locality == "Luxembourg"
+
+
+def test_a_file_whose_lines_end_with_a_lone_carriage_return_is_refused(feed: Path) -> None:
+    feed.write_bytes("\r".join([",".join(COLUMNS), line_of(1), line_of(2), ""]).encode())
+
+    with pytest.raises(ImportFileError, match=r"Ligne 1 .*retour chariot \(CR\).*LF ou CRLF"):
+        import_registry(feed)
+
+    assert not InsuredPerson.objects.exists()
+
+
+def test_blank_lines_anywhere_are_skipped_and_progress_still_ends_at_the_total(
+    feed: Path,
+) -> None:
+    # Blank lines between rows and at the end, and a last line without its line end.
+    feed.write_text(
+        "\n".join([",".join(COLUMNS), "", line_of(1), "", "", line_of(2), "", line_of(3)]),
+        encoding="utf-8",
+    )
+    progress = RecordingProgress()
+
+    result = import_registry(feed, chunk_size=2, progress=progress)
+
+    assert counts(result) == (3, 0, 0, 0)
+    assert progress.total == sum(progress.advances) == 7
 
 
 # Re-imports -----------------------------------------------------------------------------
@@ -551,13 +633,61 @@ def test_a_line_that_is_not_csv_is_a_bad_row(feed: Path) -> None:
 
     assert counts(result) == (2, 0, 0, 2)
     assert reasons(result) == {
-        3: "CSV mal formé (',' expected after '\"').",
-        5: "CSV mal formé (unexpected end of data).",
+        3: "Guillemet mal placé : le guillemet qui ferme une valeur doit être suivi de « , » "
+        'ou de la fin de la ligne (dans une valeur entre guillemets, un guillemet s\'écrit "").',
+        5: QUOTE_LEFT_OPEN,
     }
     assert sorted(InsuredPerson.objects.values_list("matricule", flat=True)) == [
         number(1),
         number(3),
     ]
+
+
+def test_a_value_over_the_csv_field_limit_is_refused_in_french(feed: Path) -> None:
+    write_feed(feed, [person_row(1), person_row(2, last_name="x,y" * 100_000), person_row(3)])
+
+    result = import_registry(feed)
+
+    assert counts(result) == (2, 0, 0, 1)
+    assert reasons(result) == {3: f"Une valeur dépasse {csv.field_size_limit()} caractères."}
+
+
+def test_a_header_with_a_quote_left_open_is_refused_in_french(feed: Path) -> None:
+    feed.write_text(f'"matricule,{",".join(COLUMNS[1:])}\n{line_of(1)}\n', encoding="utf-8")
+
+    with pytest.raises(ImportFileError) as refused:
+        import_registry(feed)
+
+    assert str(refused.value) == f"Ligne 1 (en-tête) : {QUOTE_LEFT_OPEN}"
+
+
+def test_rows_lost_on_the_way_refuse_the_whole_import(
+    feed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_feed(feed, [person_row(1)])
+    import_registry(feed)
+    write_feed(feed, [person_row(1, locality="Esch"), person_row(2), person_row(3), person_row(4)])
+    merge = importer._RegistryStore.merge
+
+    def merge_losing_a_row(
+        store: importer._RegistryStore, rows: Sequence[importer.ParsedRow], result: ImportResult
+    ) -> None:
+        merge(store, rows[:-1], result)
+
+    monkeypatch.setattr(importer._RegistryStore, "merge", merge_losing_a_row)
+
+    with pytest.raises(ImportFileError) as refused:
+        import_registry(feed, chunk_size=2)
+
+    assert str(refused.value) == (
+        "Import annulé, rien n'a été modifié : le fichier compte 4 ligne(s) de données, mais "
+        "le décompte des personnes créées, mises à jour, inchangées ou rejetées donne 2. "
+        "Signalez ce fichier à l'équipe technique."
+    )
+    assert list(InsuredPerson.objects.values_list("matricule", "locality")) == [
+        (number(1), "Luxembourg")
+    ]
+    assert AuditEvent.objects.count() == 1  # the first import's
 
 
 def test_a_missing_file_or_a_directory_is_refused(tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from esante.accounts import totp
 from esante.accounts.models import Account
+from esante.commands import BaseCommand
 from esante.helpdesk.models import StaffDevice
 
 

@@ -20,20 +20,29 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from esante.accounts import totp
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.commands import BaseCommand
 from esante.helpdesk.models import StaffDevice
+
+# The values create_user() stores without checking them, as the command line names them.
+CHECKED_OPTIONS = {
+    "username": "Nom d'utilisateur",
+    "email": "--email",
+    "first_name": "--first-name",
+    "last_name": "--last-name",
+}
 
 
 class Command(BaseCommand):
     help = "Crée un membre du personnel du helpdesk (agent ou superviseur) avec son second facteur."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username")
+        parser.add_argument("username", metavar="NOM_UTILISATEUR")
         parser.add_argument("--role", choices=["agent", "superviseur"], required=True)
         parser.add_argument("--email", default="")
         parser.add_argument("--first-name", default="")
@@ -44,15 +53,29 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
         username = options["username"]
-        if user_model.objects.filter(username=username).exists():
-            raise CommandError(f"Le nom d'utilisateur {username!r} existe déjà.")
-        password = os.environ.get("ESANTE_STAFF_PASSWORD") or self._ask_password()
         candidate = user_model(
             username=username,
             email=options["email"],
             first_name=options["first_name"],
             last_name=options["last_name"],
         )
+        # The user model's rules, which create_user() does not apply: a username not
+        # empty, of letters, digits and @.+-_, 150 characters at most; a valid e-mail.
+        try:
+            candidate.clean_fields(
+                exclude={field.name for field in user_model._meta.fields} - set(CHECKED_OPTIONS)
+            )
+        except ValidationError as error:
+            raise CommandError(
+                " ".join(
+                    f"{CHECKED_OPTIONS.get(name, name)} : {message}"
+                    for name, messages in error.message_dict.items()
+                    for message in messages
+                )
+            ) from error
+        if user_model.objects.filter(username=username).exists():
+            raise CommandError(f"Le nom d'utilisateur {username!r} existe déjà.")
+        password = os.environ.get("ESANTE_STAFF_PASSWORD") or self._ask_password()
         try:  # AUTH_PASSWORD_VALIDATORS: 15 characters, not common, not like the names
             validate_password(password, candidate)
         except ValidationError as error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from esante.commands import BaseCommand
 
 LOCALE_DIR = Path(__file__).resolve().parents[3] / "locale"
 FRENCH_PLURALS = "nplurals=2; plural=(n > 1);"

@@ -10,19 +10,24 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandParser
 from django.db import connection
 
 from esante.accounts.demo_provider import DemoProviderDidNotStart, start_demo_provider
+from esante.commands import BaseCommand, positive_int
 
 
 class Command(BaseCommand):
     help = "Prépare la base et sert le portail avec gunicorn (PORT, défaut 8000)."
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        # argparse applies `type` to a default given as a string too: a bad PORT or
+        # WEB_CONCURRENCY is refused like a bad option, before anything is done.
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
-        parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "2"))
+        parser.add_argument("--port", type=positive_int, default=os.environ.get("PORT", "8000"))
+        parser.add_argument(
+            "--workers", type=positive_int, default=os.environ.get("WEB_CONCURRENCY", "2")
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with one_node_at_a_time():
@@ -50,7 +55,7 @@ class Command(BaseCommand):
             [
                 sys.executable,
                 *gunicorn_arguments(
-                    f"{options['host']}:{options['port']}", workers=int(options["workers"])
+                    f"{options['host']}:{options['port']}", workers=options["workers"]
                 ),
             ],
         )

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from esante.commands import BaseCommand, iso_date
 from esante.records.majority import coming_of_age
 
 
@@ -15,9 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--date", type=datetime.date.fromisoformat, help="Le jour à traiter (AAAA-MM-JJ)."
-        )
+        parser.add_argument("--date", type=iso_date, help="Le jour à traiter (AAAA-MM-JJ).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = coming_of_age(options["date"])

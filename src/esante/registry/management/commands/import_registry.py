@@ -7,14 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import (
-    BaseCommand,
-    CommandError,
-    CommandParser,
-    DjangoHelpFormatter,
-)
+from django.core.management.base import CommandError, CommandParser, DjangoHelpFormatter
 from tqdm import tqdm
 
+from esante.commands import BaseCommand
 from esante.registry.importer import ImportFileError, ImportResult, import_registry
 
 HELP = """\
@@ -38,6 +34,8 @@ Colonnes facultatives :
   country         code ISO de deux lettres ; vide : LU
   date_of_death   AAAA-MM-JJ ou vide ; ni avant la naissance, ni dans le futur
 Une colonne facultative absente de l'en-tête ne modifie pas les personnes déjà connues.
+Une ligne du fichier est une personne : une valeur ne peut pas contenir de saut de ligne,
+et un guillemet non refermé ne fait rejeter que sa propre ligne.
 
 Une personne est reconnue à son matricule : nouvelle, elle est créée avec un identifiant
 eSanté ; connue, elle n'est mise à jour que si une valeur change. Réimporter le même
@@ -79,7 +77,7 @@ class Command(BaseCommand):
         return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="le fichier CSV à importer")
+        parser.add_argument("file", type=Path, metavar="FICHIER", help="le fichier CSV à importer")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from esante.commands import BaseCommand
 from esante.helpdesk.demo import DEMO_PASSWORD, load_demo_staff
 from esante.registry.demo import load_demo
 
