@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,7 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante.accounts.models import Account
-from esante.notifications.models import DeliveryState, OutboundMessage
+from esante.notifications.actions import REDACTED, queue_message
+from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.accounts.conftest import activation_settings  # noqa: F401 - autouse here too
 from tests.accounts.wizard import (
@@ -49,8 +54,9 @@ SENT_BY_EMAIL = "Le code a été envoyé à l'adresse *****@example.lu"
 
 
 def deliver_outbox() -> str:
-    output = io.StringIO()
-    call_command("deliver_outbox", stdout=output)
+    output, errors = io.StringIO(), io.StringIO()
+    call_command("deliver_outbox", stdout=output, stderr=errors)
+    assert errors.getvalue() == ""
     return output.getvalue()
 
 
@@ -179,6 +185,7 @@ def test_login_with_the_sms_gateway_timing_out_is_not_held_then_resend_works(
     assert resent.status_code == 302
     first.refresh_from_db()
     assert first.state == DeliveryState.FAILED  # superseded: its code no longer works
+    assert code_in(sms_gateway.requests[0].payload["text"]) not in first.body  # masked
     code = code_in(sms_gateway.requests[-1].payload["text"])
     assert client.post(reverse("patient:login_code"), {"code": code})["Location"] == reverse(
         "patient:services"
@@ -186,3 +193,87 @@ def test_login_with_the_sms_gateway_timing_out_is_not_held_then_resend_works(
     # The hung first SMS is never retried by the outbox, its code is dead.
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
         assert deliver_outbox() == "0 message(s) remis, 0 toujours en attente.\n"
+
+
+class NotHttpGateway:
+    """A gateway URL where something answers, but not in HTTP: the first bytes of a TLS
+    alert, as from an https-only endpoint configured as http. Counts the requests."""
+
+    ANSWER = b"\x15\x03\x01\x00\x02\x02\x46"
+
+    def __init__(self) -> None:
+        self.requests = 0
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                gateway.requests += 1
+                self.wfile.write(gateway.ANSWER)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def not_http_gateway(sms_gateway: SmsGateway, settings: Any) -> Iterator[NotHttpGateway]:
+    """The HTTP SMS backend pointed at a NotHttpGateway (the real one stays at hand)."""
+    gateway = NotHttpGateway()
+    settings.ESANTE_SMS_GATEWAY_URL = gateway.url
+    yield gateway
+    gateway.stop()
+
+
+# The test's transaction is never committed, so nothing is delivered on commit: the
+# messages wait in the outbox, as when an app server stopped before handing them over.
+@pytest.mark.django_db
+def test_an_sms_gateway_answering_garbage_holds_up_neither_its_sms_nor_the_next_messages(
+    not_http_gateway: NotHttpGateway,
+    sms_gateway: SmsGateway,
+    smtp_server: SmtpServer,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.ESANTE_DEMO = False
+    sms = queue_message(
+        Channel.SMS, recipient="+352621123456", body="Code eSanté : 482913", secret="482913"
+    )
+    email = queue_message(
+        Channel.EMAIL, recipient=EMAIL, subject="Code", body="Code : 175604", secret="175604"
+    )
+
+    now = timezone.now()
+    with caplog.at_level(logging.ERROR), time_machine.travel(now, tick=False):
+        assert deliver_outbox() == "1 message(s) remis, 1 toujours en attente.\n"
+    # An ordinary failed attempt, not a crash (aiosmtpd's thread may still log at INFO).
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+    [mail] = smtp_server.mails  # the e-mail queued after the SMS went out
+    assert mail.recipients == [EMAIL]
+    email.refresh_from_db()
+    assert email.state == DeliveryState.SENT
+    sms.refresh_from_db()
+    assert sms.state == DeliveryState.PENDING and sms.attempts == 1
+    assert sms.last_error == "SMS gateway: BadStatusLine('\\x15\\x03\\x01\\x00\\x02\\x02F')"
+    assert sms.next_attempt_at == now + datetime.timedelta(seconds=30)
+    assert not_http_gateway.requests == 1  # the same garbage would come back: no retry now
+
+    with time_machine.travel(now + datetime.timedelta(seconds=31)):
+        assert deliver_outbox() == "0 message(s) remis, 1 toujours en attente.\n"
+    sms.refresh_from_db()
+    assert sms.attempts == 2 and not_http_gateway.requests == 2  # retried after its back-off
+
+    settings.ESANTE_SMS_GATEWAY_URL = sms_gateway.url  # the configuration is corrected
+    with time_machine.travel(now + datetime.timedelta(minutes=2)):
+        assert deliver_outbox() == "1 message(s) remis, 0 toujours en attente.\n"
+    assert sms_gateway.requests[-1].payload["text"] == "Code eSanté : 482913"
+    sms.refresh_from_db()
+    assert sms.state == DeliveryState.SENT and sms.body == f"Code eSanté : {REDACTED}"

@@ -124,7 +124,7 @@ class CodeVerification:
         # works: it is closed, and its body masked.
         OutboundMessage.objects.filter(
             pk__in=earlier.values("message_id"), state=DeliveryState.PENDING
-        ).update(state=DeliveryState.FAILED, last_error="superseded by a newer code")
+        ).mark_failed("superseded by a newer code")
         earlier.update(superseded_at=now)
         if app:
             return cls(

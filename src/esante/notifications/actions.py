@@ -18,8 +18,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from functools import partial
 
-from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -46,7 +45,7 @@ def queue_message(
     """Record a message and deliver it once the surrounding transaction commits.
 
     `secret` is the code the body carries: outside demo mode it is masked in the stored
-    body as soon as the message is delivered, so no code outlives its delivery.
+    body as soon as the message is delivered or given up, so no code outlives its delivery.
     """
     message = OutboundMessage.objects.create(
         channel=channel,
@@ -68,7 +67,7 @@ _after_response: ContextVar[list[int] | None] = ContextVar("outbox_after_respons
 def _deliver_soon(message_id: int) -> None:
     waiting = _after_response.get()
     if waiting is None:
-        deliver(message_id)
+        deliver_or_back_off(message_id)
     else:
         waiting.append(message_id)
 
@@ -76,8 +75,8 @@ def _deliver_soon(message_id: int) -> None:
 def _deliver_all(message_ids: list[int]) -> None:
     for message_id in message_ids:
         try:
-            deliver(message_id)
-        except Exception:  # the response is gone: log, and the outbox retries it
+            deliver_or_back_off(message_id)
+        except Exception:  # the database's (raised): the response is gone, the outbox retries
             logger.exception("outbox: message %s not delivered after the response", message_id)
 
 
@@ -119,19 +118,54 @@ def deliver(message_id: int) -> bool:
             else:
                 sms_backend().send(message.recipient, message.body)
         except DeliveryError as exc:
-            message.last_error = str(exc)[:500]
-            message.next_attempt_at = timezone.now() + retry_delay(message.attempts)
-            if message.attempts >= MAX_ATTEMPTS:
-                message.state = DeliveryState.FAILED
-            message.save(update_fields=["attempts", "last_error", "next_attempt_at", "state"])
+            _back_off(message, str(exc))
             return False
         message.state = DeliveryState.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
-        if message.redacted_body and not settings.ESANTE_DEMO:
-            message.body = message.redacted_body
+        message.mask_code()
         message.save(update_fields=["attempts", "state", "sent_at", "last_error", "body"])
         return True
+
+
+def deliver_or_back_off(message_id: int) -> bool:
+    """`deliver`, where an unexpected error is this message's failed attempt, not the
+    caller's: it is logged (the message's id, never its body) and the message backs off,
+    so that one message cannot stop the delivery of the others.
+
+    The database going away is no message's fault: that error is raised."""
+    try:
+        return deliver(message_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        logger.exception("outbox: unexpected error delivering message %s", message_id)
+        _count_failed_attempt(message_id, f"unexpected error: {type(exc).__name__}")
+        return False
+
+
+@transaction.atomic
+def _count_failed_attempt(message_id: int, error: str) -> None:
+    """The attempt that `deliver` counted went with its rolled-back transaction."""
+    message = (
+        OutboundMessage.objects.select_for_update()
+        .filter(pk=message_id, state=DeliveryState.PENDING)
+        .first()
+    )
+    if message is not None:
+        message.attempts += 1
+        _back_off(message, error)
+
+
+def _back_off(message: OutboundMessage, error: str) -> None:
+    """Save a failed attempt (already counted): retried after its delay, or given up."""
+    # Printable: the error may quote a server's bytes (PostgreSQL refuses NUL in text).
+    message.last_error = "".join(c if c.isprintable() else repr(c)[1:-1] for c in error)[:500]
+    message.next_attempt_at = timezone.now() + retry_delay(message.attempts)
+    if message.attempts >= MAX_ATTEMPTS:
+        message.state = DeliveryState.FAILED
+        message.mask_code()
+    message.save(update_fields=["attempts", "last_error", "next_attempt_at", "state", "body"])
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -141,7 +175,8 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 def deliver_pending(now: datetime.datetime | None = None) -> tuple[int, int]:
     """Retry every pending e-mail and SMS that is due; returns (sent, still pending), the
-    latter counting the messages whose back-off has not run out yet."""
+    latter counting the messages whose back-off has not run out yet. A message failing in
+    an unexpected way is one failed attempt of its own: the next ones still go out."""
     now = now or timezone.now()
     pending = OutboundMessage.objects.filter(state=DeliveryState.PENDING).exclude(
         channel=Channel.LETTER
@@ -149,5 +184,5 @@ def deliver_pending(now: datetime.datetime | None = None) -> tuple[int, int]:
     due = pending.filter(next_attempt_at__isnull=True) | pending.filter(next_attempt_at__lte=now)
     sent = 0
     for message_id in due.order_by("created_at").values_list("pk", flat=True):
-        sent += deliver(message_id)
+        sent += deliver_or_back_off(message_id)
     return sent, pending.count()

@@ -1,7 +1,12 @@
-"""Delivery backends: e-mail through Django's framework, SMS through a pluggable gateway."""
+"""Delivery backends: e-mail through Django's framework, SMS through a pluggable gateway.
+
+Whatever a carrier call raises comes out as a DeliveryError: a failed attempt of that one
+message, which the outbox retries with back-off, never an error that stops the outbox.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -43,6 +48,14 @@ class HttpSmsBackend:
         self.retries = retries
 
     def send(self, to: str, text: str) -> None:
+        try:
+            self._post(to, text)
+        except DeliveryError:
+            raise
+        except Exception as exc:  # a bad gateway URL in the settings, …: see the module
+            raise DeliveryError(f"SMS gateway: {type(exc).__name__}: {exc}") from exc
+
+    def _post(self, to: str, text: str) -> None:
         payload = json.dumps({"from": self.sender, "to": to, "text": text}).encode()
         request = urllib.request.Request(  # noqa: S310 - the URL is the configured gateway
             self.url,
@@ -70,6 +83,12 @@ class HttpSmsBackend:
                 if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
                     last_error = f"timeout after {self.timeout:g} s"
                     break
+            except http.client.HTTPException as exc:
+                # Something answered, but not in HTTP (a malformed status line: an https
+                # endpoint configured as http, a wrong port): the same at once again. The
+                # answer's bytes are shown escaped.
+                last_error = repr(exc)
+                break
         raise DeliveryError(f"SMS gateway: {last_error}")
 
 
@@ -87,5 +106,7 @@ def sms_backend() -> SmsBackend:
 def send_email(to: str, subject: str, body: str) -> None:
     try:
         EmailMessage(subject=subject, body=body, to=[to]).send(fail_silently=False)
-    except OSError as exc:  # smtplib's errors are OSErrors, as are refused connections
+    except Exception as exc:
+        # Mostly OSErrors: smtplib.SMTPException, ssl.SSLError, a refused connection; but
+        # also the ValueError of an address the backend cannot write (see the module).
         raise DeliveryError(f"SMTP: {type(exc).__name__}: {exc}") from exc

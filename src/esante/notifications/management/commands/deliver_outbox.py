@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError
 
+from esante.commands import BaseCommand
 from esante.notifications.actions import deliver_pending
 
 
