@@ -25,6 +25,7 @@ from esante.registry import letter_pdf, letter_render, letters
 from esante.registry.letter_pdf import LetterPage
 from esante.registry.letters import (
     CODE_ALPHABET,
+    RUN_LOCK_KEY,
     CodeOutcome,
     check_letter_code,
     consume_letter,
@@ -35,7 +36,6 @@ from esante.registry.letters import (
     normalize_code,
     persons_needing_letters,
 )
-from esante.registry.management.commands.issue_letters import RUN_LOCK_KEY
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch
 from tests.concurrency import in_threads, needs_postgresql
 from tests.factories import make_person, years_ago

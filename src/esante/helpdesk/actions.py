@@ -14,7 +14,7 @@ from esante.accounts.models import Account
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk.models import CallNote
-from esante.registry.letters import issue_letters_for_ids, void_unused_letters
+from esante.registry.letters import issue_letters_for_ids, single_run, void_unused_letters
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
 
@@ -111,9 +111,15 @@ def open_requests() -> Any:
 
 def generate_batch(*, staff: Any) -> LetterBatch | None:
     """Print the letters of the open requests (lost letters, re-issues): one batch PDF.
-    The big waves are the `esante issue-letters` command's; this is the helpdesk's."""
-    person_ids = list(open_requests().values_list("person_id", flat=True))
-    batch = issue_letters_for_ids(person_ids, actor=f"staff:{staff.pk}")  # fulfils them
+    The big waves are the `esante issue-letters` command's; this is the helpdesk's.
+
+    Raises LetterRunInProgress (its message is for the agent) while another run, from
+    the command or another agent's click, is in progress."""
+    # The run's lock from the choice of the people on: another run could otherwise
+    # serve them meanwhile, and this one would void the letters it just printed.
+    with single_run():
+        person_ids = list(open_requests().values_list("person_id", flat=True))
+        batch = issue_letters_for_ids(person_ids, actor=f"staff:{staff.pk}")  # fulfils them
     if batch is not None:
         _audit("generate_batch", staff=staff, person=None, reason="", batch=batch.pk)
     return batch

@@ -45,6 +45,7 @@ from esante.helpdesk.forms import (
     StaffPasswordForm,
 )
 from esante.helpdesk.models import CallNote
+from esante.registry.letters import LetterRunInProgress
 from esante.registry.models import InsuredPerson, LetterBatch
 
 
@@ -276,7 +277,11 @@ def batches(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required()
 def batch_generate(request: HttpRequest) -> HttpResponse:
-    batch = actions.generate_batch(staff=staff_of(request))
+    try:
+        batch = actions.generate_batch(staff=staff_of(request))
+    except LetterRunInProgress as busy:  # another agent's click, or the nightly command
+        messages.error(request, str(busy))
+        return redirect("helpdesk:batches")
     if batch is None:
         messages.info(request, _("Aucun courrier à imprimer."))
     else:

@@ -22,13 +22,19 @@ only once its batch PDF is written (`ActivationLetter.batch` is null until then,
 the audit events and one outbox message per letter, by chunks of a few thousand people
 per transaction, keeping the codes in memory; (2) renders the PDF into the private
 "letters" storage; (3) in one last transaction creates the `LetterBatch` and attaches
-the letters and messages to it. In a large run (2) overlaps (1): a second process draws
-each chunk's pages as soon as the chunk is committed. If (1) or (2) fails, the letters
-already created stay unusable and the people concerned are picked again by the next run.
+the letters and messages to it, and closes the requests for a new letter that the run
+answers. In a large run (2) overlaps (1): a second process draws each chunk's pages as
+soon as the chunk is committed. If (1), (2) or (3) fails, the letters already created
+stay unusable and their requests open, so the people concerned are picked again by the
+next run (an account holder is picked only on an open request).
+
+One run at a time, whoever starts it (`esante issue-letters`, the helpdesk's "Générer"):
+see `single_run`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import hmac
@@ -36,7 +42,7 @@ import logging
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Literal
 
@@ -44,7 +50,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -73,6 +79,8 @@ CHUNK_SIZE = 5000
 # A chunk draws fresh codes when one hashes like a stored one (with a million letters
 # stored, once in some 200,000 runs of 100,000): more collisions in a row mean a bug.
 CODE_DRAWS = 3
+# Key of the PostgreSQL advisory lock held during a run ("esanteL" as a number).
+RUN_LOCK_KEY = 0x65_73_61_6E_74_65_4C
 
 _CODE_SYMBOLS = frozenset(CODE_ALPHABET)
 _CODE_SPACE = len(CODE_ALPHABET) ** CODE_LENGTH
@@ -277,8 +285,8 @@ def persons_needing_letters() -> QuerySet[InsuredPerson]:
     """Everyone alive without an account and either without a usable letter or with an
     open request for a new one (the letter was lost).
 
-    People whose last run failed before its PDF was written are included: their letters
-    were never printed, so they are not usable.
+    People whose last run failed before its batch was attached are included: their
+    letters were never posted, so they are not usable, and their requests are still open.
     """
     usable_letter = ActivationLetter.objects.usable().filter(person=OuterRef("pk"))
     open_request = LetterRequest.objects.filter(person=OuterRef("pk"), fulfilled_at__isnull=True)
@@ -294,6 +302,63 @@ def persons_needing_letters() -> QuerySet[InsuredPerson]:
     return persons
 
 
+# One run at a time.
+
+
+class LetterRunInProgress(Exception):
+    """Another letter run holds the lock: try again once it has finished."""
+
+
+@contextlib.contextmanager
+def single_run() -> Iterator[None]:
+    """Hold the letter-run lock, or raise LetterRunInProgress if another run holds it.
+
+    A second run started meanwhile would pick the same people (their new letters are not
+    usable, nor their requests closed, until the first run attaches them to its batch)
+    and, on PostgreSQL, could leave them two valid letters: its `select_for_update`
+    waits for the first run's chunk, then skips the old letter that chunk voided and
+    cannot see the new one. `issue_letters_for_ids` takes the lock; a caller that chooses
+    the people first takes it around that choice too, so that no run it did not see
+    changes them in between.
+
+    A PostgreSQL session-level advisory lock: re-entrant within one connection (so the
+    nested use above works), released if the process or its connection dies. SQLite
+    serves one machine and one writer at a time (IMMEDIATE transactions), so a second
+    run there sees the first one's letters and voids them: paper wasted, never two
+    valid letters; no lock is taken.
+    """
+    if not _take_run_lock():
+        raise LetterRunInProgress(
+            _("Un autre envoi de courriers est en cours ; réessayez plus tard.")
+        )
+    try:
+        yield
+    finally:
+        try:
+            _release_run_lock()
+        except DatabaseError:
+            # The lock lives as long as the session: end it rather than leave the lock to
+            # whoever reuses the connection.
+            logger.exception("Could not release the letter run lock; closing the connection.")
+            connection.close()
+
+
+def _take_run_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _release_run_lock() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+
+
 # Issuing letters.
 
 Stage = Literal["issued", "rendered"]
@@ -307,6 +372,15 @@ class IssuedLetters:
     letter_ids: list[int] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
     pages: list[LetterPage] = field(default_factory=list)
+    # The open requests for a new letter that the run answers: closed only when the
+    # letters are attached to their batch, so that a run that stops before loses none.
+    request_ids: list[int] = field(default_factory=list)
+
+    def extend(self, chunk: IssuedLetters) -> None:
+        self.letter_ids.extend(chunk.letter_ids)
+        self.message_ids.extend(chunk.message_ids)
+        self.pages.extend(chunk.pages)
+        self.request_ids.extend(chunk.request_ids)
 
 
 def issue_letters(
@@ -319,7 +393,8 @@ def issue_letters(
 ) -> LetterBatch | None:
     """Issue one new letter to each living person given, voiding their unused letters,
     and print them all in one batch PDF. Returns the batch, or None when nobody given
-    could get a letter. Raises, leaving the letters unusable, if any step fails."""
+    could get a letter. Raises, leaving the letters unusable and the requests open, if
+    any step fails; raises LetterRunInProgress if another run is in progress."""
     if isinstance(persons, QuerySet):
         person_ids = list(persons.values_list("pk", flat=True))
     else:
@@ -346,7 +421,25 @@ def issue_letters_for_ids(
     From `PIPELINE_FROM` persons on, the pages are drawn in a second process while the
     next chunks are written (esante.registry.letter_render), which takes about half the
     time off a large run on a machine with two cores."""
-    person_ids = list(dict.fromkeys(person_ids))  # once each, in the given order
+    with single_run():
+        return _letter_run(
+            list(dict.fromkeys(person_ids)),  # once each, in the given order
+            actor=actor,
+            chunk_size=chunk_size,
+            progress=progress,
+            pipeline_from=pipeline_from,
+        )
+
+
+def _letter_run(
+    person_ids: list[int],
+    *,
+    actor: str,
+    chunk_size: int,
+    progress: Progress | None,
+    pipeline_from: int | None,
+) -> LetterBatch | None:
+    """Write, render, attach (or abandon): the run itself, under the lock."""
     now = timezone.now()
     issued = IssuedLetters()
     pdf_name = ""
@@ -414,32 +507,33 @@ def issue_chunk(
     for draw in range(CODE_DRAWS):
         try:
             with transaction.atomic():
-                letter_ids, message_ids, pages = write_letters(person_ids, actor=actor, now=now)
+                chunk = write_letters(person_ids, actor=actor, now=now)
         except IntegrityError:
             # Most likely a code that hashes like a stored one: draw the chunk again.
             if draw == CODE_DRAWS - 1:
                 raise
             logger.warning("Letter chunk refused by the database; drawing new codes.")
         else:
-            issued.letter_ids.extend(letter_ids)
-            issued.message_ids.extend(message_ids)
-            issued.pages.extend(pages)
+            issued.extend(chunk)
             return
 
 
 def write_letters(
     person_ids: Sequence[int], *, actor: str, now: datetime.datetime
-) -> tuple[list[int], list[int], list[LetterPage]]:
+) -> IssuedLetters:
     """One transaction's worth: void the older letters, create the new ones, their
-    audit events and outbox messages. Returns the ids and the pages to print."""
+    audit events and outbox messages. Returns the ids, the pages to print and the open
+    requests answered (left open: `attach_to_batch` closes them)."""
     found = InsuredPerson.objects.filter(pk__in=person_ids, date_of_death__isnull=True)
     by_id = {person.pk: person for person in found}
     persons = [by_id[pk] for pk in person_ids if pk in by_id]
     if not persons:
-        return [], [], []
+        return IssuedLetters()
     void_unused_letters(persons, actor=actor, now=now)
-    LetterRequest.objects.filter(person__in=persons, fulfilled_at__isnull=True).update(
-        fulfilled_at=now
+    request_ids = list(
+        LetterRequest.objects.filter(person__in=persons, fulfilled_at__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
 
     expires_at = code_expiry(now)
@@ -471,7 +565,12 @@ def write_letters(
         (outbox.message(letter, page) for letter, page in zip(letters, pages, strict=True)),
         batch_size=1000,
     )
-    return [letter.pk for letter in letters], [message.pk for message in messages], pages
+    return IssuedLetters(
+        letter_ids=[letter.pk for letter in letters],
+        message_ids=[message.pk for message in messages],
+        pages=pages,
+        request_ids=request_ids,
+    )
 
 
 def void_unused_letters(
@@ -594,13 +693,26 @@ def _store_pdf(output: IO[bytes], *, now: datetime.datetime) -> str:
 def attach_to_batch(
     issued: IssuedLetters, *, pdf_name: str, actor: str, now: datetime.datetime
 ) -> LetterBatch:
-    """Make the run's letters part of the post: the last step, in one transaction."""
+    """Make the run's letters part of the post and close the requests they answer: the
+    last step, in one transaction."""
     count = len(issued.letter_ids)
     batch = LetterBatch.objects.create(created_at=now, letter_count=count, pdf_name=pdf_name)
     for start in range(0, count, CHUNK_SIZE):
         ids = issued.letter_ids[start : start + CHUNK_SIZE]
         ActivationLetter.objects.filter(pk__in=ids).update(batch=batch)
     sent_at = timezone.now()
+    # Not when the helpdesk voided the person's new letter during the run: its re-issue
+    # then kept the same open request, which the next run must serve. (The letters'
+    # rows are locked above, so a re-issue racing this transaction either voided the
+    # letter before this reads it, or waits and then finds the request closed.)
+    letter_still_good = ActivationLetter.objects.filter(
+        batch=batch, person=OuterRef("person_id"), voided_at__isnull=True
+    )
+    for start in range(0, len(issued.request_ids), CHUNK_SIZE):
+        ids = issued.request_ids[start : start + CHUNK_SIZE]
+        LetterRequest.objects.filter(pk__in=ids, fulfilled_at__isnull=True).filter(
+            Exists(letter_still_good)
+        ).update(fulfilled_at=sent_at)
     for start in range(0, len(issued.message_ids), CHUNK_SIZE):
         ids = issued.message_ids[start : start + CHUNK_SIZE]
         OutboundMessage.objects.filter(pk__in=ids).update(
@@ -618,7 +730,8 @@ def attach_to_batch(
 
 def abandon(issued: IssuedLetters, pdf_name: str, error: BaseException) -> None:
     """After a failed run: no PDF left to post, and the run's messages marked failed.
-    Its letters stay without a batch, hence unusable; the next run re-issues them."""
+    Its letters stay without a batch, hence unusable, and its requests open (only
+    `attach_to_batch` closes them): the next run re-issues them."""
     logger.error("Letter run failed after %d letter(s): %r", len(issued.letter_ids), error)
     if pdf_name:
         storages["letters"].delete(pdf_name)

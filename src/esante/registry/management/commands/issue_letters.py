@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.files.storage import storages
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import QuerySet
 from tqdm import tqdm
 
+from esante.commands import BaseCommand
+from esante.registry import letters
 from esante.registry import matricule as matricule_rules
 from esante.registry.letters import (
     CHUNK_SIZE,
@@ -32,30 +33,17 @@ ACTOR = "command:issue-letters"
 # it (about 8 KB a page: 800 MB for 100,000), and a print shop takes files of bounded
 # size; a run for the whole registry makes several batches, each complete on its own.
 BATCH_SIZE = 100_000
-# Key of the PostgreSQL advisory lock held during a run ("esante-letters" as a number).
-RUN_LOCK_KEY = 0x65_73_61_6E_74_65_4C
 
 
 @contextlib.contextmanager
 def single_run() -> Iterator[None]:
-    """One letter run at a time: a second run started meanwhile would pick the same
-    people (their letters are not usable until printed) and void the first run's letters.
-
-    A PostgreSQL session lock; SQLite serves one machine, where runs are started by hand.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
-        row = cursor.fetchone()
-    if not row or not row[0]:
-        raise CommandError("Un autre envoi de courriers est en cours ; réessayez plus tard.")
+    """The lock every letter run takes (esante.registry.letters.single_run), the
+    helpdesk's "Générer" too; a run already in progress stops the command."""
     try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+        with letters.single_run():
+            yield
+    except letters.LetterRunInProgress as busy:
+        raise CommandError(str(busy)) from None
 
 
 class Command(BaseCommand):
@@ -95,6 +83,7 @@ class Command(BaseCommand):
             if options[name] is not None and options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} doit valoir au moins 1.")
         show = options["verbosity"] > 0
+        # Held from the choice of the people to the last batch (each batch takes it again).
         with single_run():
             # Chosen once, under the lock: the run's people do not change as it goes.
             selection = self.selection(options["matricule"])
