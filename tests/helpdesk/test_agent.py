@@ -229,3 +229,16 @@ def test_an_unknown_action_or_person_is_not_found(
         == 404
     )
     assert agent_client.get(reverse("helpdesk:person", args=["0000000000"])).status_code == 404
+
+
+def test_no_letter_for_a_deceased_person(agent_client: Client, alice: InsuredPerson) -> None:
+    """A request no run would ever serve (runs skip the deceased) is not made."""
+    InsuredPerson.objects.filter(pk=alice.pk).update(date_of_death=datetime.date(2026, 1, 5))
+
+    page = page_text(agent_client.get(person_url(alice)))
+    refused = act(agent_client, alice, "courrier")
+
+    assert "Renvoyer un courrier d'activation" not in page
+    assert "Cette personne est décédée : aucun courrier ne lui est envoyé." in page_text(refused)
+    assert not LetterRequest.objects.filter(person=alice).exists()
+    assert not AuditEvent.objects.filter(event_type=EventType.HELPDESK_ACTION).exists()

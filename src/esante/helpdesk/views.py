@@ -221,7 +221,10 @@ def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResp
         return redirect("helpdesk:person", esante_id=esante_id)
     reason = form.cleaned_data["reason"]
     account = Account.objects.filter(person=target).first()
-    if action == "courrier":
+    if action in ("courrier", "canal") and target.date_of_death is not None:
+        # No letter goes to a deceased person: the request would stay open for ever.
+        messages.error(request, _("Cette personne est décédée : aucun courrier ne lui est envoyé."))
+    elif action == "courrier":
         actions.reissue_letter(target, staff=staff, reason=reason)
         messages.success(
             request,
