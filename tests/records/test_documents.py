@@ -273,12 +273,33 @@ def test_the_record_page_costs_the_same_queries_with_many_documents_and_assistan
 ) -> None:
     url = reverse("records:record", args=[record.public_id])
     provider_document(record)
+    # One of each: without any assistant, the page reads no list at all (the next test).
+    person = make_person("Paul", "Kieffer", years_ago(40))
+    Assistant.objects.create(record=record, person=person, added_by=alice)
     with CaptureQueriesContext(connection) as few:
         alice_client.get(url)
     for number in range(12):
         provider_document(record, title=f"Bilan {number}")
-        person = make_person("Paul", f"Kieffer{number}", years_ago(40 + number))
+        person = make_person("Paul", f"Kieffer{number}", years_ago(41 + number))
         Assistant.objects.create(record=record, person=person, added_by=alice)
     with CaptureQueriesContext(connection) as many:
         alice_client.get(url)
     assert len(many) == len(few), [query["sql"] for query in many.captured_queries]
+
+
+def test_the_record_page_of_a_record_without_assistants_reads_no_assistant_list(
+    alice_client: Client, record: CareRecord, alice: InsuredPerson
+) -> None:
+    former = make_person("Paul", "Kieffer", years_ago(40))
+    Assistant.objects.create(record=record, person=former, added_by=alice, ended_at=timezone.now())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.get(reverse("records:record", args=[record.public_id]))
+
+    assert "Aucune donnée disponible dans le tableau" in page_text(response)
+    lists = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "records_assistant"')
+    ]
+    assert lists == []

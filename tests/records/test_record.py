@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from esante.accounts.models import Account
-from esante.records.models import AccessAction, AccessEntry, Capacity, CareRecord
+from esante.records.models import AccessAction, AccessEntry, Assistant, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import log_in
 from tests.accounts.wizard import activate, last_one_time_code, page_text
@@ -147,6 +149,24 @@ def test_an_adult_holder_is_asked_about_organ_donation_at_the_first_access(
     )
     declarations = list(record.organ_declarations.values_list("refuses_removal", flat=True))
     assert declarations == [False, True]  # the newest first, each kept with its date
+
+
+def test_an_assistant_neither_sees_nor_reads_the_holders_organ_donation_declaration(
+    alice_client: Client, bob_client: Client, alice: InsuredPerson, bob: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    Assistant.objects.create(record=record, person=bob, added_by=alice)
+    url = reverse("records:record", args=[record.public_id])
+
+    with CaptureQueriesContext(connection) as queries:
+        page = page_text(bob_client.get(url))
+
+    assert "Dossier de Soins Partagé de" in page and "vous avez déclaré" not in page
+    assert "vous avez déclaré ne pas vous opposer" in page_text(alice_client.get(url))
+    read = [
+        q["sql"] for q in queries.captured_queries if "records_organdonationdeclaration" in q["sql"]
+    ]
+    assert read == []
 
 
 def test_a_minor_holder_is_not_asked(lea: InsuredPerson) -> None:

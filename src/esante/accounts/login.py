@@ -313,11 +313,13 @@ def current_session(request: HttpRequest) -> PatientSession | None:
     session_id = request.session.get(SESSION_KEY)
     if session_id is None:
         return None
-    return (
-        PatientSession.objects.select_related("account__person")
-        .filter(pk=session_id, ended_at__isnull=True)
-        .first()
-    )
+    # get(), not first(): by primary key, so no ORDER BY to build (on every request).
+    try:
+        return PatientSession.objects.select_related("account__person").get(
+            pk=session_id, ended_at__isnull=True
+        )
+    except PatientSession.DoesNotExist:
+        return None
 
 
 class Patient:

@@ -22,12 +22,20 @@ from esante.registry.models import InsuredPerson, born_on_or_before
 
 
 def open_record(
-    visitor: InsuredPerson, public_id: uuid.UUID, *, request: HttpRequest
+    visitor: InsuredPerson,
+    public_id: uuid.UUID,
+    *,
+    request: HttpRequest,
+    records: QuerySet[CareRecord] | None = None,
 ) -> tuple[CareRecord, Capacity]:
-    """The record and the visitor's capacity, or 404 (logged with `request`'s address)."""
-    record = CareRecord.objects.select_related("person").filter(public_id=public_id).first()
-    if record is None:
-        raise refusal(request, visitor, "unknown_record", record=str(public_id))
+    """The record and the visitor's capacity, or 404 (logged with `request`'s address).
+    `records` is the query to read it with, when a page wants more in the same statement
+    (the record page: an annotation); the checks below are the same whatever it is."""
+    records = CareRecord.objects.all() if records is None else records
+    try:  # get(), not first(): public_id is unique, no ORDER BY to build
+        record = records.select_related("person").get(public_id=public_id)
+    except CareRecord.DoesNotExist:
+        raise refusal(request, visitor, "unknown_record", record=str(public_id)) from None
     if record.person_id == visitor.pk:
         return record, Capacity.OWNER
     # A closed record is open to no one but its holder, assistants included.

@@ -5,12 +5,17 @@ patient*). Documents: document_views; the Assistants panel: assistant_views."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +34,14 @@ from esante.records.forms import (
     OrganDonationForm,
     UploadForm,
 )
-from esante.records.models import AccessAction, Capacity, CareRecord
+from esante.records.models import (
+    AccessAction,
+    Assistant,
+    Capacity,
+    CareRecord,
+    Category,
+    Document,
+)
 from esante.registry.models import InsuredPerson
 
 JOURNAL_PAGE_SIZE = 25
@@ -38,6 +50,34 @@ JOURNAL_PAGE_SIZE = 25
 def visitor_of(request: HttpRequest) -> InsuredPerson:
     person: InsuredPerson = request.patient.account.person  # type: ignore[attr-defined]
     return person
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A line of the documents table. Its category's label and its two links are made
+    here: `get_category_display` translates every category at each call, and a {% url %}
+    costs more than `reverse`."""
+
+    document: Document
+    category: str | Promise  # the label, translated when printed
+    url: str
+    file_url: str
+
+
+def document_rows(care_record: CareRecord, documents: Iterable[Document]) -> list[DocumentRow]:
+    labels: dict[str, str | Promise] = dict(Category.choices)
+    rows = []
+    for document in documents:
+        ids = [care_record.public_id, document.public_id]
+        rows.append(
+            DocumentRow(
+                document=document,
+                category=labels.get(document.category, document.category),
+                url=reverse("records:document", args=ids),
+                file_url=reverse("records:document_file", args=ids),
+            )
+        )
+    return rows
 
 
 def render_record(
@@ -49,17 +89,24 @@ def render_record(
     **context: Any,
 ) -> HttpResponse:
     """The record page; the document and assistant views render it again with their
-    form's errors or the search result, so that nothing typed is lost."""
+    form's errors or the search result, so that nothing typed is lost. A caller that
+    has read the declaration or the assistants already passes them."""
     filter_form = CategoryFilterForm(request.GET)
     category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
-    documents = care_record.documents.all()  # the page shows no uploader: no join
-    if category:
-        documents = documents.filter(category=category)
+    rows: list[DocumentRow] = []
+    if care_record.closed_at is None:  # a closed record shows no document
+        documents = care_record.documents.all()  # the page shows no uploader: no join
+        if category:
+            documents = documents.filter(category=category)
+        rows = document_rows(care_record, documents)
     context.setdefault("upload_form", UploadForm())
     context.setdefault("adding", "ajouter" in request.GET)
     context.setdefault("search_form", AssistantSearchForm())
-    if "declaration" not in context:
-        context["declaration"] = care_record.organ_declarations.first()
+    if "declaration" not in context:  # shown to the holder only
+        owner = capacity is Capacity.OWNER
+        context["declaration"] = care_record.organ_declarations.first() if owner else None
+    if "assistants" not in context:
+        context["assistants"] = active_assistants(care_record).select_related("person__account")
     return render(
         request,
         "records/record.html",
@@ -67,15 +114,22 @@ def render_record(
             "record": care_record,
             "holder": care_record.person,
             "capacity": capacity,
-            "documents": documents if care_record.closed_at is None else [],
+            "documents": rows,
             "filter_form": filter_form,
             "category": category,
-            "assistants": active_assistants(care_record).select_related("person__account"),
             "close_form": CloseForm(),
             **context,
         },
         status=status,
     )
+
+
+def with_any_assistant() -> QuerySet[CareRecord]:
+    """Records read with `any_assistant`: whether any of their assistant rows is not
+    ended. Most records have none, and then the Assistants panel needs no query of its
+    own; otherwise the panel reads its exact list (`active_assistants`)."""
+    not_ended = Assistant.objects.filter(record=OuterRef("pk"), ended_at__isnull=True)
+    return CareRecord.objects.annotate(any_assistant=Exists(not_ended))
 
 
 @require_GET
@@ -90,13 +144,20 @@ def my_record(request: HttpRequest) -> HttpResponse:
 @patient_required
 def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
-    care_record, capacity = open_record(visitor, public_id, request=request)
-    declaration = care_record.organ_declarations.first()  # read once: test and page
-    if capacity is Capacity.OWNER and not visitor.is_minor and declaration is None:
+    care_record, capacity = open_record(
+        visitor, public_id, request=request, records=with_any_assistant()
+    )
+    # Read once, for the test and the page; the holder's only.
+    owner = capacity is Capacity.OWNER
+    declaration = care_record.organ_declarations.first() if owner else None
+    if owner and not visitor.is_minor and declaration is None:
         # At the first access, an adult holder is asked the organ-donation question.
         return redirect("records:organ_donation", public_id=care_record.public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
-    return render_record(request, care_record, capacity, declaration=declaration)
+    shown: dict[str, Any] = {"declaration": declaration}
+    if not care_record.any_assistant:  # type: ignore[attr-defined]  # with_any_assistant()
+        shown["assistants"] = []  # none to list: no query
+    return render_record(request, care_record, capacity, **shown)
 
 
 @require_GET
