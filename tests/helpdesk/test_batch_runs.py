@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -41,23 +40,13 @@ from tests.accounts.test_login import EMAIL
 from tests.accounts.wizard import activate, page_text
 from tests.concurrency import needs_postgresql, run_together
 from tests.factories import make_person, years_ago
+from tests.registry.test_letter_pdf import letters_dir
+
+__all__ = ["letters_dir"]  # autouse: the letters go to tmp_path
 
 pytestmark = pytest.mark.django_db
 
 BUSY = "Un autre envoi de courriers est en cours ; réessayez plus tard."
-
-
-@pytest.fixture(autouse=True)
-def letters_dir(settings: Any, tmp_path: Path) -> Path:
-    location = tmp_path / "letters"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "letters": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(location)},
-        },
-    }
-    return location
 
 
 @pytest.fixture

@@ -281,28 +281,22 @@ def remove_authenticators(
     the caller's event counts them (`as_details`)."""
     passkeys = list(Passkey.objects.filter(account=account).values_list("pk", flat=True))
     Passkey.objects.filter(pk__in=passkeys).delete()
-    for passkey in passkeys:
-        record_event(
-            EventType.PASSKEY_REMOVED,
-            actor=actor,
-            person=account.person,
-            ip_address=ip_address,
-            passkey=passkey,
-            reason=reason,
-        )
     links = IdentityLink.objects.filter(account=account)
     if keep_identity is not None:
         links = links.exclude(provider=keep_identity[0], subject=keep_identity[1])
     unlinked = list(links.values_list("pk", "provider"))
     IdentityLink.objects.filter(pk__in=[pk for pk, _provider in unlinked]).delete()
-    for _pk, provider in unlinked:
+    removals = [(EventType.PASSKEY_REMOVED, {"passkey": pk}) for pk in passkeys] + [
+        (EventType.IDENTITY_UNLINKED, {"provider": provider}) for _pk, provider in unlinked
+    ]
+    for event_type, details in removals:
         record_event(
-            EventType.IDENTITY_UNLINKED,
+            event_type,
             actor=actor,
             person=account.person,
             ip_address=ip_address,
-            provider=provider,
             reason=reason,
+            **details,
         )
     devices, _by_model = KnownDevice.objects.filter(account=account).delete()
     recovery_codes, _by_model = RecoveryCode.objects.filter(account=account).delete()
