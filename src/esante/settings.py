@@ -347,6 +347,9 @@ if ESANTE_SMS_BACKEND == "http" and not ESANTE_SMS_GATEWAY_URL:
 
 # Codes. The guide prints a one-time code valid 15 minutes (ASVS says 10: a setting).
 ESANTE_LETTER_CODE_DAYS = env_int("ESANTE_LETTER_CODE_DAYS", 90, minimum=1)
+# A batch PDF (codes in clear) is deleted once marked as posted, and at the latest this
+# many days after it was made (`esante purge-letter-batches`, daily).
+ESANTE_LETTER_BATCH_DAYS = env_int("ESANTE_LETTER_BATCH_DAYS", 14, minimum=1)
 ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
 # The guide's password rule: 8 characters, a letter and a digit. ASVS 5.0 recommends 15
 # characters (6.2.1) and no composition rule (6.2.5): ESANTE_PASSWORD_MIN_LENGTH=15 and

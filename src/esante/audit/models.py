@@ -59,6 +59,7 @@ class EventType(models.TextChoices):
     MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
     RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
+    LETTER_BATCH_FILE_DELETED = "letter.batch_file_deleted", _("PDF d'un lot de courriers supprimé")
 
 
 class AuditEvent(models.Model):

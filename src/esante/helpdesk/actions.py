@@ -1,6 +1,8 @@
 """What a helpdesk agent can do for a person (STYLE.md §2): each action takes the agent and
 a reason, changes what it says in one transaction, and writes the audit log with the
-agent's identity. None of them reads or shows anything of the person's DSP."""
+agent's identity. None of them reads or shows anything of the person's DSP. The letter
+batches' actions (generate, download, mark as posted) are the print side's
+(esante.helpdesk.roles): their PDFs hold activation codes in clear."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from esante.accounts.models import Account
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk.models import CallNote
+from esante.registry.actions import delete_batch_file
 from esante.registry.letters import issue_letters_for_ids, single_run, void_unused_letters
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
@@ -127,8 +130,10 @@ def generate_batch(*, staff: Any) -> LetterBatch | None:
 
 @transaction.atomic
 def mark_posted(batch: LetterBatch, *, staff: Any) -> None:
+    """The batch is in the post: its PDF, codes in clear, is no longer needed and goes."""
     LetterBatch.objects.filter(pk=batch.pk, posted_at__isnull=True).update(posted_at=timezone.now())
     _audit("batch_posted", staff=staff, person=None, reason="", batch=batch.pk)
+    delete_batch_file(batch, actor=f"staff:{staff.pk}", reason="posted")
 
 
 def record_download(batch: LetterBatch, *, staff: Any) -> None:

@@ -13,7 +13,10 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from esante.helpdesk import role_guard
+
         post_migrate.connect(_groups_after_migrate, sender=self)
+        role_guard.connect()
         self._restrict_admin()
 
     def _restrict_admin(self) -> None:

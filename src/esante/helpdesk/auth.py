@@ -3,7 +3,10 @@ authenticator app (esante.accounts.totp: never the same code twice), then a sess
 ends after ESANTE_STAFF_IDLE_MINUTES without activity, and ESANTE_STAFF_MAX_HOURS after the
 login however active. Patients never log in here, and staff never use the patients' login.
 A page beyond the staff member's role answers 403, logged and audited
-(esante.audit.security_log)."""
+(esante.audit.security_log). Two sides log in here and share nothing but the login and
+their own password and passkeys: the helpdesk (agents, superviseurs: people, actions,
+audit) and the print side (print operators: the letter batches only) — see
+esante.helpdesk.roles."""
 
 from __future__ import annotations
 
@@ -29,18 +32,21 @@ from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk.models import StaffDevice
+from esante.helpdesk.roles import is_print_operator, is_staff_member
 
 VERIFIED_KEY = "esante.staff.verified"
 PENDING_KEY = "esante.staff.pending"
 LAST_SEEN_KEY = "esante.staff.last_seen"
 LOGGED_IN_KEY = "esante.staff.logged_in_at"
 USE = "helpdesk.use_helpdesk"
+PRINT = "helpdesk.print_letters"
+ANY_STAFF = None  # staff_required(ANY_STAFF): either side (one's own password, passkeys)
 
 
 def staff_of(request: HttpRequest) -> Any:
-    """The logged-in staff member (password and code), or None."""
+    """The logged-in staff member (password and code) of either side, or None."""
     user = getattr(request, "user", AnonymousUser())
-    if user.is_authenticated and request.session.get(VERIFIED_KEY) and user.has_perm(USE):
+    if user.is_authenticated and request.session.get(VERIFIED_KEY) and is_staff_member(user):
         return user
     return None
 
@@ -129,9 +135,21 @@ def log_staff_out(request: HttpRequest, *, reason: str) -> None:
 View = Callable[..., HttpResponseBase]
 
 
-def staff_required(permission: str = USE) -> Callable[[View], View]:
-    """Only for a logged-in staff member holding `permission`: others go to the staff
-    login (a patient too); a member without the permission gets 403."""
+def may(staff: Any, permission: str | None) -> bool:
+    """Whether a logged-in staff member may open a page needing `permission`. The print
+    permission counts only for a print operator: Django grants every permission to a
+    superuser, who is never one (esante.helpdesk.roles)."""
+    if permission is ANY_STAFF:
+        return True
+    if permission == PRINT:
+        return is_print_operator(staff)
+    return bool(staff.has_perm(permission))
+
+
+def staff_required(permission: str | None = USE) -> Callable[[View], View]:
+    """Only for a logged-in staff member holding `permission` (ANY_STAFF: either side):
+    others go to the staff login (a patient too); a member without the permission gets
+    403."""
 
     def decorator(view: View) -> View:
         @functools.wraps(view)
@@ -140,9 +158,12 @@ def staff_required(permission: str = USE) -> Callable[[View], View]:
             if staff is None:
                 query = urlencode({"suivant": request.get_full_path()})
                 return redirect(f"{reverse('helpdesk:login')}?{query}")
-            if not staff.has_perm(permission):
+            if not may(staff, permission):
                 security_log.access_denied(
-                    request, actor=f"staff:{staff.pk}", reason="permission", permission=permission
+                    request,
+                    actor=f"staff:{staff.pk}",
+                    reason="permission",
+                    permission=permission or "",
                 )
                 return render(request, "403.html", status=403)
             return view(request, *args, **kwargs)

@@ -1,6 +1,6 @@
-"""Demo staff for `make run` (demo mode only): one agent and one superviseur, with a
-known password and authenticator key printed at start-up, so the helpdesk can be tried
-locally. Idempotent."""
+"""Demo staff for `make run` (demo mode only): one agent, one superviseur and one print
+operator (the letter batches), with a known password and authenticator key printed at
+start-up, so the helpdesk and the print side can be tried locally. Idempotent."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class DemoStaff:
 DEMO_STAFF = (
     DemoStaff("agent.demo", "agent", "DEMOAGENTDEMOAGENTDEMOAGENTDEMO2"),
     DemoStaff("superviseur.demo", "superviseur", "DEMOSUPERDEMOSUPERDEMOSUPERDEMO2"),
+    DemoStaff("impression.demo", "impression", "DEMOPRINTDEMOPRINTDEMOPRINTDEMO2"),
 )
 
 

@@ -1,7 +1,8 @@
 """The helpdesk's own data: staff members' second factor and notes of calls.
 
-Staff are Django auth users — never patient accounts — in the groups *agent* and
-*superviseur* (created by migration), whose permissions are declared here.
+Staff are Django auth users — never patient accounts — in the groups *agent*,
+*superviseur* and *impression* (esante.helpdesk.roles), whose permissions are declared
+here.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class CallNote(models.Model):
             ("use_helpdesk", _("Utiliser le back-office du helpdesk")),
             ("view_audit_log", _("Consulter le journal d'audit")),
             ("view_statistics", _("Consulter les statistiques")),
+            # The print side only: the batch PDFs hold activation codes in clear.
+            ("print_letters", _("Générer, télécharger et poster les lots de courriers")),
         ]
 
     def __str__(self) -> str:

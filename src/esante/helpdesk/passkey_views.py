@@ -20,8 +20,15 @@ from webauthn.helpers import bytes_to_base64url
 from esante import ratelimit
 from esante.accounts import passkeys
 from esante.helpdesk import actions
-from esante.helpdesk.auth import log_staff_in, record_failed_passkey, staff_of, staff_required
+from esante.helpdesk.auth import (
+    ANY_STAFF,
+    log_staff_in,
+    record_failed_passkey,
+    staff_of,
+    staff_required,
+)
 from esante.helpdesk.models import StaffPasskey
+from esante.helpdesk.roles import is_staff_member
 
 REGISTER_KEY = "esante.staff.passkey.register"
 LOGIN_KEY = "esante.staff.passkey.login"
@@ -33,7 +40,7 @@ def _handle(user: Any) -> bytes:
 
 
 @require_GET
-@staff_required()
+@staff_required(ANY_STAFF)
 def keys(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -43,7 +50,7 @@ def keys(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required()
+@staff_required(ANY_STAFF)
 def register_options(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     handle = _handle(staff)
@@ -64,7 +71,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required()
+@staff_required(ANY_STAFF)
 def register(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     body = passkeys.json_body(request)
@@ -97,7 +104,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required()
+@staff_required(ANY_STAFF)
 def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
     staff = staff_of(request)
     key = get_object_or_404(StaffPasskey, pk=passkey_id, user=staff)
@@ -147,7 +154,7 @@ def login(request: HttpRequest) -> HttpResponse:
         # Written after the transaction: a refusal is recorded, whatever happens next.
         record_failed_passkey(request, error.reason, error.stored.user if error.stored else None)
         return JsonResponse({"error": error.message}, status=400)
-    if not key.user.has_perm("helpdesk.use_helpdesk"):
+    if not is_staff_member(key.user):
         record_failed_passkey(request, "no_permission", key.user)
         return JsonResponse(
             {"error": _("Cette clé d'accès n'ouvre aucun accès au helpdesk.")}, status=400

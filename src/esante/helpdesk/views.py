@@ -1,11 +1,13 @@
 """The helpdesk back-office: staff login (password, then the app's code), lookup of a
 person by exact matricule or eSanté identifier, the person's page with the agent's
-actions (each with a reason, audited), and the letter batches."""
+actions (each with a reason, audited), and — for the print side only — the letter
+batches, whose PDFs hold activation codes in clear (esante.helpdesk.roles)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.core.files.storage import storages
@@ -28,7 +30,9 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
+    ANY_STAFF,
     PENDING_KEY,
+    PRINT,
     check_code,
     check_password_step,
     log_staff_in,
@@ -45,6 +49,7 @@ from esante.helpdesk.forms import (
     StaffPasswordForm,
 )
 from esante.helpdesk.models import CallNote
+from esante.helpdesk.roles import is_print_operator
 from esante.registry.letters import LetterRunInProgress
 from esante.registry.models import InsuredPerson, LetterBatch
 
@@ -117,9 +122,12 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_required()
+@staff_required(ANY_STAFF)
 def home(request: HttpRequest) -> HttpResponse:
-    """Find a person: exact matricule or eSanté identifier, nothing approximate."""
+    """Find a person: exact matricule or eSanté identifier, nothing approximate. The
+    print side looks nobody up: its home is the letter batches."""
+    if is_print_operator(request.user):
+        return redirect("helpdesk:batches")
     form = LookupForm(request.GET if "q" in request.GET else None)
     if form.is_valid():
         value = form.cleaned_data["q"]
@@ -264,21 +272,23 @@ def person_note(request: HttpRequest, esante_id: str) -> HttpResponse:
 
 
 @require_GET
-@staff_required()
+@staff_required(PRINT)
 def batches(request: HttpRequest) -> HttpResponse:
+    """The print side's page: how many letters wait, the batches, their files. No names:
+    the print side needs none beyond the PDF's addresses."""
     return render(
         request,
         "helpdesk/batches.html",
         {
-            "requests": actions.open_requests().order_by("requested_at")[:200],
             "request_count": actions.open_requests().count(),
             "batches": LetterBatch.objects.order_by("-created_at")[:50],
+            "batch_days": settings.ESANTE_LETTER_BATCH_DAYS,
         },
     )
 
 
 @require_POST
-@staff_required()
+@staff_required(PRINT)
 def batch_generate(request: HttpRequest) -> HttpResponse:
     try:
         batch = actions.generate_batch(staff=staff_of(request))
@@ -297,22 +307,33 @@ def batch_generate(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required()
+@staff_required(PRINT)
 def batch_posted(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = get_object_or_404(LetterBatch, pk=batch_id)
-    actions.mark_posted(batch, staff=staff_of(request))
-    messages.success(request, _("Lot %(batch)s marqué comme posté.") % {"batch": batch.pk})
+    actions.mark_posted(batch, staff=staff_of(request))  # deletes its PDF
+    messages.success(
+        request,
+        _("Lot %(batch)s marqué comme posté ; son PDF est supprimé.") % {"batch": batch.pk},
+    )
     return redirect("helpdesk:batches")
 
 
 @require_GET
-@staff_required()
+@staff_required(PRINT)
 def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
-    """The batch PDF holds codes in clear: downloaded by staff only, and audited."""
+    """The batch PDF holds codes in clear: downloaded by the print side only, audited."""
     batch = get_object_or_404(LetterBatch, pk=batch_id)
     storage = storages["letters"]
-    if not batch.pdf_name or not storage.exists(batch.pdf_name):
-        raise Http404
+    if batch.pdf_deleted_at or not batch.pdf_name or not storage.exists(batch.pdf_name):
+        messages.error(
+            request,
+            _(
+                "Le PDF du lot %(batch)s n'existe plus : il est supprimé dès que le lot est "
+                "marqué comme posté, et au plus tard %(days)d jours après sa génération."
+            )
+            % {"batch": batch.pk, "days": settings.ESANTE_LETTER_BATCH_DAYS},
+        )
+        return redirect("helpdesk:batches")
     actions.record_download(batch, staff=staff_of(request))
     response = FileResponse(
         storage.open(batch.pdf_name, "rb"),
@@ -325,7 +346,7 @@ def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required()
+@staff_required(ANY_STAFF)
 def password(request: HttpRequest) -> HttpResponse:
     """*Mon mot de passe*: the current password, then a new one under the staff rules
     (AUTH_PASSWORD_VALIDATORS). The staff member's other sessions end with it (Django's

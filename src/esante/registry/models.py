@@ -87,6 +87,9 @@ class LetterBatch(models.Model):
     # Name in the private "letters" storage; the file holds codes in clear.
     pdf_name = models.CharField(max_length=200, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
+    # When the PDF was deleted (once posted, or ESANTE_LETTER_BATCH_DAYS after it was
+    # made): the row stays, for the letters' history, the file does not.
+    pdf_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lot de courriers")

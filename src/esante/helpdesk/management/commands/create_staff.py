@@ -1,11 +1,14 @@
-"""`esante create-staff USERNAME --role agent|superviseur`: a helpdesk staff member.
+"""`esante create-staff USERNAME --role agent|superviseur|impression`: a staff member of
+the helpdesk (agent, superviseur) or of the print side (impression: the letter batches
+only, whose PDFs hold activation codes in clear; esante.helpdesk.roles).
 
 The password is asked twice at the terminal (or read from ESANTE_STAFF_PASSWORD for
 scripted set-ups) and must pass AUTH_PASSWORD_VALIDATORS (settings.py: 15 characters at
 least, not a common password, not like the username, names or e-mail); the authenticator
 app's key is printed once, with its QR code drawn in the terminal. Staff are Django users,
 never patient accounts; `--superuser` also opens Django's admin (after the same two
-factors).
+factors), and is refused with `--role impression`: one role per account, and no
+superuser on the print side.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.commands import BaseCommand
 from esante.helpdesk.models import StaffDevice
+from esante.helpdesk.roles import ROLES, role_conflict
 
 # The values create_user() stores without checking them, as the command line names them.
 CHECKED_OPTIONS = {
@@ -39,11 +43,14 @@ CHECKED_OPTIONS = {
 
 
 class Command(BaseCommand):
-    help = "Crée un membre du personnel du helpdesk (agent ou superviseur) avec son second facteur."
+    help = (
+        "Crée un membre du personnel du helpdesk (agent ou superviseur) ou de l'impression "
+        "des courriers (impression) avec son second facteur."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username", metavar="NOM_UTILISATEUR")
-        parser.add_argument("--role", choices=["agent", "superviseur"], required=True)
+        parser.add_argument("--role", choices=list(ROLES), required=True)
         parser.add_argument("--email", default="")
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
@@ -53,6 +60,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
         username = options["username"]
+        conflict = role_conflict(ROLES[options["role"]], is_superuser=options["superuser"])
+        if conflict:
+            raise CommandError(conflict)
         candidate = user_model(
             username=username,
             email=options["email"],
