@@ -42,7 +42,8 @@ def test_every_platform_command_words_its_argument_errors_in_french(name: str) -
         ),
         (
             ["create_staff", "marie", "--role", "chef"],
-            "--role : « chef » n'est pas un choix possible ; choix : agent, superviseur.",
+            "--role : « chef » n'est pas un choix possible ; "
+            "choix : agent, superviseur, impression.",
         ),
         (["import_registry", "a.csv", "--bogus"], "Argument non reconnu : --bogus."),
         (["import_registry", "a.csv", "b.csv", "-x"], "Arguments non reconnus : b.csv -x."),

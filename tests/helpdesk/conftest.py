@@ -1,5 +1,5 @@
-"""Staff of the helpdesk for the tests: an agent and a superviseur, each with an
-authenticator app, logged in through the real two-step login."""
+"""Staff for the tests: an agent, a superviseur and a print operator (the letter
+batches), each with an authenticator app, logged in through the real two-step login."""
 
 from __future__ import annotations
 
@@ -51,6 +51,11 @@ def superviseur(db: None) -> Any:
 
 
 @pytest.fixture
+def printer(db: None) -> Any:
+    return make_staff("impression.muller", "impression")
+
+
+@pytest.fixture
 def agent_client(agent: Any) -> Client:
     client = Client()
     staff_log_in(client, agent.username)
@@ -61,6 +66,13 @@ def agent_client(agent: Any) -> Client:
 def superviseur_client(superviseur: Any) -> Client:
     client = Client()
     staff_log_in(client, superviseur.username)
+    return client
+
+
+@pytest.fixture
+def printer_client(printer: Any) -> Client:
+    client = Client()
+    staff_log_in(client, printer.username)
     return client
 
 

@@ -79,7 +79,7 @@ def test_the_person_page_shows_the_state_masked_and_no_dsp(
 
 
 def test_reissuing_a_letter_voids_the_old_one_and_joins_the_next_batch(
-    agent_client: Client, agent: Any, alice: InsuredPerson
+    agent_client: Client, agent: Any, printer_client: Client, alice: InsuredPerson
 ) -> None:
     issue_letter(alice)
     old = ActivationLetter.objects.get()
@@ -99,20 +99,23 @@ def test_reissuing_a_letter_voids_the_old_one_and_joins_the_next_batch(
     assert event.details["action"] == "reissue_letter"
     assert event.details["reason"] == "Courrier perdu, appel du 26/11"
 
-    batches = agent_client.get(reverse("helpdesk:batches"))
-    assert alice.full_name in page_text(batches)
-    agent_client.post(reverse("helpdesk:batch_generate"))
+    # The next batch is the print side's (tests/security/test_item01_…).
+    batches = printer_client.get(reverse("helpdesk:batches"))
+    assert "1 demande de nouveau courrier" in page_text(batches)
+    printer_client.post(reverse("helpdesk:batch_generate"))
     batch = LetterBatch.objects.latest("pk")
     new = ActivationLetter.objects.exclude(pk=old.pk).get()
     assert new.batch == batch
     assert not LetterRequest.objects.filter(fulfilled_at__isnull=True).exists()
 
-    pdf = agent_client.get(reverse("helpdesk:batch_pdf", args=[batch.pk]))
+    pdf = printer_client.get(reverse("helpdesk:batch_pdf", args=[batch.pk]))
     assert pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
-    agent_client.post(reverse("helpdesk:batch_posted", args=[batch.pk]))
+    printer_client.post(reverse("helpdesk:batch_posted", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.posted_at is not None
+    page = page_text(agent_client.get(person_url(alice)))
+    assert "Annulé" in page and "Valable" in page and "posté le" in page
     actions = set(
         AuditEvent.objects.filter(event_type=EventType.HELPDESK_ACTION).values_list(
             "details__action", flat=True

@@ -251,12 +251,12 @@ def test_generer_and_the_command_are_refused_while_another_run_holds_the_lock(
 
 
 def test_generer_says_so_in_french_while_another_run_holds_the_lock(
-    monkeypatch: pytest.MonkeyPatch, agent_client: Client, agent: Any, alice: InsuredPerson
+    monkeypatch: pytest.MonkeyPatch, printer_client: Client, agent: Any, alice: InsuredPerson
 ) -> None:
     reissue_letter(alice, staff=agent, reason="Courrier perdu")
     RecordedLock(held_elsewhere=True).install(monkeypatch)
 
-    refused = agent_client.post(reverse("helpdesk:batch_generate"), follow=True)
+    refused = printer_client.post(reverse("helpdesk:batch_generate"), follow=True)
 
     assert refused.status_code == 200
     assert BUSY in page_text(refused)

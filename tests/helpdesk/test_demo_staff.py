@@ -1,4 +1,5 @@
-"""`make run`'s demo staff: an agent and a superviseur, printed at start-up, who can log in."""
+"""`make run`'s demo staff: an agent, a superviseur and a print operator, printed at
+start-up, who can log in."""
 
 from __future__ import annotations
 
@@ -21,10 +22,18 @@ def test_load_demo_makes_staff_who_can_log_in() -> None:
     call_command("load_demo", stdout=out)
     call_command("load_demo", stdout=io.StringIO())  # idempotent
 
-    assert get_user_model().objects.filter(username__endswith=".demo").count() == 2
+    assert get_user_model().objects.filter(username__endswith=".demo").count() == 3
     assert "agent.demo (agent)" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
+    assert "impression.demo (impression)" in out.getvalue()
     agent = DEMO_STAFF[0]
     client = Client()
     client.post(reverse("helpdesk:login"), {"username": agent.username, "password": DEMO_PASSWORD})
     done = client.post(reverse("helpdesk:login_code"), {"code": pyotp.TOTP(agent.secret).now()})
     assert done["Location"] == reverse("helpdesk:home")
+    printer = DEMO_STAFF[2]
+    client = Client()
+    client.post(
+        reverse("helpdesk:login"), {"username": printer.username, "password": DEMO_PASSWORD}
+    )
+    client.post(reverse("helpdesk:login_code"), {"code": pyotp.TOTP(printer.secret).now()})
+    assert client.get(reverse("helpdesk:home"))["Location"] == reverse("helpdesk:batches")

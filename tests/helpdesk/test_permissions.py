@@ -1,5 +1,5 @@
 """The permission matrix over every helpdesk URL: anonymous, a patient, an agent, a
-superviseur. And no way from the helpdesk into a DSP."""
+superviseur, a print operator. And no way from the helpdesk into a DSP."""
 
 from __future__ import annotations
 
@@ -18,9 +18,25 @@ from tests.accounts.wizard import activate
 
 pytestmark = pytest.mark.django_db
 
-AGENT_GET = ["helpdesk:home", "helpdesk:batches", "helpdesk:passkeys", "person", "batch_pdf"]
-AGENT_POST = ["note", "action", "helpdesk:batch_generate", "batch_posted"]
-SUPERVISEUR_GET = ["helpdesk:audit_log", "helpdesk:statistics", "helpdesk:statistics_csv"]
+# Each page, and who may open it (the others: 403; without a staff session: the login).
+PAGES_GET = {
+    "helpdesk:home": {"agent", "superviseur", "impression"},  # impression: sent to batches
+    "person": {"agent", "superviseur"},
+    "helpdesk:passkeys": {"agent", "superviseur", "impression"},
+    "helpdesk:password": {"agent", "superviseur", "impression"},
+    "helpdesk:batches": {"impression"},
+    "batch_pdf": {"impression"},
+    "helpdesk:audit_log": {"superviseur"},
+    "helpdesk:statistics": {"superviseur"},
+    "helpdesk:statistics_csv": {"superviseur"},
+}
+PAGES_POST = {
+    "note": {"agent", "superviseur"},
+    "action": {"agent", "superviseur"},
+    "helpdesk:batch_generate": {"impression"},
+    "batch_posted": {"impression"},
+}
+STAFF = ("agent", "superviseur", "impression")
 
 
 def url_of(name: str, person: InsuredPerson, batch: LetterBatch) -> str:
@@ -35,7 +51,12 @@ def url_of(name: str, person: InsuredPerson, batch: LetterBatch) -> str:
 
 
 @pytest.fixture
-def world(alice: InsuredPerson, agent_client: Client, superviseur_client: Client) -> dict[str, Any]:
+def world(
+    alice: InsuredPerson,
+    agent_client: Client,
+    superviseur_client: Client,
+    printer_client: Client,
+) -> dict[str, Any]:
     activate(Client(), alice, EMAIL)
     batch = issue_letters([alice], actor="test")
     assert batch is not None
@@ -49,29 +70,33 @@ def world(alice: InsuredPerson, agent_client: Client, superviseur_client: Client
             "patient": patient,
             "agent": agent_client,
             "superviseur": superviseur_client,
+            "impression": printer_client,
         },
     }
 
 
-@pytest.mark.parametrize("who", ["anonyme", "patient", "agent", "superviseur"])
+@pytest.mark.parametrize("who", ["anonyme", "patient", *STAFF])
 def test_permission_matrix(world: dict[str, Any], who: str) -> None:
     client: Client = world["clients"][who]
     person, batch = world["person"], world["batch"]
-    staff = who in ("agent", "superviseur")
     login = reverse("helpdesk:login")
-    for name in AGENT_GET + SUPERVISEUR_GET:
+    for name, allowed in PAGES_GET.items():
         response = client.get(url_of(name, person, batch))
-        if not staff:
+        if who not in STAFF:
             assert response.status_code == 302 and response["Location"].startswith(login), name
-        elif name in SUPERVISEUR_GET and who == "agent":
-            assert response.status_code == 403, name
+        elif who not in allowed:
+            assert response.status_code == 403, (name, response.status_code)
+        elif who == "impression" and name == "helpdesk:home":
+            assert response["Location"] == reverse("helpdesk:batches")
         else:
             assert response.status_code == 200, (name, response.status_code)
-    for name in AGENT_POST:
+    for name, allowed in PAGES_POST.items():
         data = {"reason": "Vérification des droits", "text": "Note"}
         response = client.post(url_of(name, person, batch), data)
-        if not staff:
+        if who not in STAFF:
             assert response.status_code == 302 and response["Location"].startswith(login), name
+        elif who not in allowed:
+            assert response.status_code == 403, (name, response.status_code)
         else:
             assert response.status_code == 302, name
             assert not response["Location"].startswith(login), name

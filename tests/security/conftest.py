@@ -13,9 +13,9 @@ from esante.registry.models import InsuredPerson
 from tests.accounts.conftest import activation_settings
 from tests.accounts.test_login import EMAIL
 from tests.accounts.wizard import activate
-from tests.helpdesk.conftest import agent, agent_client
+from tests.helpdesk.conftest import agent, agent_client, printer, printer_client
 
-__all__ = ["activation_settings", "agent", "agent_client"]
+__all__ = ["activation_settings", "agent", "agent_client", "printer", "printer_client"]
 
 
 @pytest.fixture

@@ -57,21 +57,6 @@ def logged_in(user: Any) -> Client:
 
 
 @pytest.fixture
-def superviseur_client(db: None) -> Client:
-    return logged_in(make_staff("sup.weber", "superviseur"))
-
-
-@pytest.fixture
-def printer(db: None) -> Any:
-    return make_staff("impression.muller", "impression")
-
-
-@pytest.fixture
-def printer_client(printer: Any) -> Client:
-    return logged_in(printer)
-
-
-@pytest.fixture
 def batch(alice: InsuredPerson) -> LetterBatch:
     """A batch of `esante issue-letters` (its PDF in the letters storage)."""
     issue_letter(alice)

@@ -62,7 +62,9 @@ def test_a_session_id_replayed_after_logout_opens_nothing(client: Client, accoun
     assert thief.get(reverse("patient:account")).status_code == 302
 
 
-def test_every_logged_in_page_offers_logout(alice: InsuredPerson, agent_client: Client) -> None:
+def test_every_logged_in_page_offers_logout(
+    alice: InsuredPerson, agent_client: Client, printer_client: Client
+) -> None:
     """V7.4.4: the patient's pages and the helpdesk's pages carry the logout button."""
     patient = logged_in(alice, EMAIL)
     record = CareRecord.objects.get(person=alice)
@@ -77,19 +79,20 @@ def test_every_logged_in_page_offers_logout(alice: InsuredPerson, agent_client: 
     ]
     staff_pages = [
         reverse("helpdesk:home"),
-        reverse("helpdesk:batches"),
         reverse("helpdesk:passkeys"),
         person_url(alice),
     ]
+    print_pages = [reverse("helpdesk:batches"), reverse("helpdesk:passkeys")]
 
     for url in patient_pages:
         response = patient.get(url)
         assert response.status_code == 200, url
         assert f'action="{reverse("patient:logout")}"' in response.content.decode(), url
-    for url in staff_pages:
-        response = agent_client.get(url)
-        assert response.status_code == 200, url
-        assert f'action="{reverse("helpdesk:logout")}"' in response.content.decode(), url
+    for client, urls in ((agent_client, staff_pages), (printer_client, print_pages)):
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert f'action="{reverse("helpdesk:logout")}"' in response.content.decode(), url
 
 
 def test_a_deactivated_staff_member_is_out_at_the_next_request(
