@@ -114,10 +114,11 @@ def open_requests() -> Any:
 
 def generate_batch(*, staff: Any) -> LetterBatch | None:
     """Print the letters of the open requests (lost letters, re-issues): one batch PDF.
-    The big waves are the `esante issue-letters` command's; this is the helpdesk's.
+    The big waves are the `esante issue-letters` command's; this is the print side's
+    (a print operator's click: esante.helpdesk.roles).
 
-    Raises LetterRunInProgress (its message is for the agent) while another run, from
-    the command or another agent's click, is in progress."""
+    Raises LetterRunInProgress (its message is for the operator) while another run, from
+    the command or another operator's click, is in progress."""
     # The run's lock from the choice of the people on: another run could otherwise
     # serve them meanwhile, and this one would void the letters it just printed.
     with single_run():

@@ -28,7 +28,7 @@ soon as the chunk is committed. If (1), (2) or (3) fails, the letters already cr
 stay unusable and their requests open, so the people concerned are picked again by the
 next run (an account holder is picked only on an open request).
 
-One run at a time, whoever starts it (`esante issue-letters`, the helpdesk's "Générer"):
+One run at a time, whoever starts it (`esante issue-letters`, the print side's "Générer"):
 see `single_run`.
 """
 

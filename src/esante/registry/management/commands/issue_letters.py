@@ -4,6 +4,12 @@ Without options, writes to everyone who needs a letter (alive, no account, no us
 letter), in postal-code order for the post's sorting; `--matricule` (repeatable) issues a
 new letter to given people, voiding their old one. A batch is one PDF; a run makes one
 batch, or several when it has more than `--batch-size` letters (100,000 by default).
+
+This is the print side on the server: the PDFs (activation codes in clear) go to the
+private letters directory, ESANTE_LETTERS_DIR, mode 0600 in a 0700 directory owned by the
+service user, whose path it prints; the print provider takes them from there (or a print
+operator downloads them at /helpdesk/courriers/), and they are deleted once the batch is
+marked posted, or by `esante purge-letter-batches` after ESANTE_LETTER_BATCH_DAYS days.
 """
 
 from __future__ import annotations
