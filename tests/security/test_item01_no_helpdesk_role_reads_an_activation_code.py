@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +370,28 @@ def test_batch_files_are_purged_after_the_set_days_and_the_rows_stay(
     assert f"Le PDF du lot {batch.pk} n'existe plus" in page_text(refused)
     page = page_text(printer_client.get(BATCHES))
     assert "Supprimé le" in page and pdf_url(batch) not in page
+
+
+def test_issue_letters_writes_the_print_path_for_the_service_user_only(
+    settings: Any, tmp_path: Path, alice: InsuredPerson
+) -> None:
+    """The files of `esante issue-letters` (the print side on the server) with the
+    production storage options: mode 0600 in a 0700 directory, the path printed."""
+    from esante import settings as project
+
+    letters = project.STORAGES["letters"]
+    location = tmp_path / "courrier" / "lots"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "letters": {**letters, "OPTIONS": {**letters["OPTIONS"], "location": str(location)}},
+    }
+    out = io.StringIO()
+
+    call_command("issue_letters", stdout=out, stderr=io.StringIO(), verbosity=0)
+
+    batch = LetterBatch.objects.get()
+    path = Path(storages["letters"].path(batch.pdf_name))
+    assert path.parent == location
+    assert str(path) in out.getvalue()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(location.stat().st_mode) == 0o700
