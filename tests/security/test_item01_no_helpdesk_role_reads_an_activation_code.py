@@ -12,7 +12,7 @@ import io
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import time_machine
@@ -379,7 +379,7 @@ def test_issue_letters_writes_the_print_path_for_the_service_user_only(
     production storage options: mode 0600 in a 0700 directory, the path printed."""
     from esante import settings as project
 
-    letters = project.STORAGES["letters"]
+    letters = cast(dict[str, Any], project.STORAGES["letters"])
     location = tmp_path / "courrier" / "lots"
     settings.STORAGES = {
         **settings.STORAGES,
