@@ -203,7 +203,7 @@ def test_the_print_operator_generates_downloads_and_posts_then_the_file_is_gone(
 
 
 def test_the_print_operator_opens_no_person_audit_log_or_statistics(
-    printer_client: Client, alice: InsuredPerson
+    printer: Any, printer_client: Client, alice: InsuredPerson
 ) -> None:
     for url in (
         reverse("helpdesk:home") + f"?q={alice.matricule}",
@@ -223,6 +223,10 @@ def test_the_print_operator_opens_no_person_audit_log_or_statistics(
     assert printer_client.post(note, {"text": "Essai"}).status_code == 403
     assert not AuditEvent.objects.filter(event_type=EventType.HELPDESK_LOOKUP).exists()
     assert not LetterRequest.objects.exists()
+    refused = AuditEvent.objects.filter(
+        event_type=EventType.ACCESS_DENIED, actor=f"staff:{printer.pk}"
+    )
+    assert refused.count() == 7
 
 
 # No account holds both sides.

@@ -89,9 +89,17 @@ def _group_permissions_changed(
             _refuse_group_with(group, [instance.pk])
 
 
-def _user_saved(sender: Any, instance: Any, raw: bool = False, **_: Any) -> None:
+def _user_saved(
+    sender: Any,
+    instance: Any,
+    raw: bool = False,
+    update_fields: frozenset[str] | None = None,
+    **_: Any,
+) -> None:
     if raw or instance.pk is None or not instance.is_superuser:
         return
+    if update_fields is not None and "is_superuser" not in update_fields:
+        return  # a login's last_login, a password: no query on those saves
     _refuse_if_conflicting(instance, is_superuser=True)
 
 
