@@ -17,6 +17,7 @@ from typing import Any, cast
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
@@ -251,8 +252,6 @@ def test_create_staff_makes_a_print_operator_but_never_a_superuser_one(
         "create_staff", "imp.schmit", "--role", "impression", "--no-qr", stdout=io.StringIO()
     )
 
-    from django.contrib.auth import get_user_model
-
     assert not get_user_model().objects.filter(username="imp.admin").exists()
     operator = get_user_model().objects.get(username="imp.schmit")
     assert list(operator.groups.values_list("name", flat=True)) == ["impression"]
@@ -283,6 +282,20 @@ def test_the_models_refuse_an_account_with_both_sides(printer: Any) -> None:
     assert not agent_group.permissions.filter(codename="print_letters").exists()
 
 
+def test_an_account_given_both_sides_behind_the_guards_back_gets_no_batch(
+    batch: LetterBatch,
+) -> None:
+    """Raw rows (no signal fires for them): the batch pages still refuse the account."""
+    agent = make_staff("agent.both", "agent")
+    get_user_model().groups.through.objects.create(
+        user=agent, group=Group.objects.get(name="impression")
+    )
+    client = logged_in(agent)
+
+    assert client.get(BATCHES).status_code == 403
+    assert client.get(pdf_url(batch)).status_code == 403
+
+
 def admin_client() -> Client:
     admin_user = make_staff("admin.kremer", "agent")
     admin_user.is_staff = admin_user.is_superuser = True
@@ -292,6 +305,8 @@ def admin_client() -> Client:
 
 def test_the_admin_refuses_to_give_an_account_both_sides(printer: Any) -> None:
     client = admin_client()
+    assert client.get("/admin/auth/user/add/").status_code == 200
+    assert client.get("/admin/auth/group/add/").status_code == 200
     agent = make_staff("agent.both", "agent")
     groups = {group.name: group.pk for group in Group.objects.all()}
     joined = timezone.localtime(agent.date_joined)
