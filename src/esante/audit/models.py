@@ -59,6 +59,15 @@ class EventType(models.TextChoices):
     MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
     RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
+    LETTER_REQUEST_NOTIFIED = (
+        "letter.request_notified",
+        _("Titulaire du compte prévenu d'un nouveau courrier"),
+    )
+    LETTER_REQUEST_CANCELLED = "letter.request_cancelled", _("Demande de nouveau courrier annulée")
+    LETTER_REACTIVATION_WAITING = (
+        "letter.reactivation_waiting",
+        _("Réactivation par courrier refusée pendant le délai d'attente"),
+    )
 
 
 class AuditEvent(models.Model):
