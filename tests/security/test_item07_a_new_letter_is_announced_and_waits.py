@@ -265,3 +265,12 @@ def test_the_helpdesks_reissue_is_announced_and_waits(
     assert told.actor.startswith("staff:")
     issue_letters(persons_needing_letters(), actor="test")
     assert WAITS in alert_text(try_letter(alice))
+
+
+@pytest.mark.parametrize("token", ["%00", "A" * 300, "%3Cscript%3Ealert(1)", "été"])
+def test_a_hostile_link_is_refused_like_a_wrong_one(client: Client, token: str) -> None:
+    for method in (client.get, client.post):
+        response = method(f"/nouveau-courrier/annuler/{token}/")
+        assert response.status_code == 404
+        assert INVALID_LINK in alert_text(response)
+        assert "<script>" not in response.content.decode()
