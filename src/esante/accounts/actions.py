@@ -507,11 +507,11 @@ def _cancel_link(token: str) -> str:
 
 
 def _when(moment: datetime.datetime) -> str:
-    """« 13 décembre 2026 à 14:05 », in the active language's words."""
+    """« 13 décembre 2026 à 14:05 », in the active language's formats."""
     local = timezone.localtime(moment)
     return _("%(date)s à %(time)s") % {
-        "date": date_format(local, "j F Y"),
-        "time": date_format(local, "H:i"),
+        "date": date_format(local, "DATE_FORMAT"),
+        "time": date_format(local, "TIME_FORMAT"),
     }
 
 

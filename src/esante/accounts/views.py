@@ -261,7 +261,7 @@ def _letter_waits(
             "avez perdu votre téléphone, le helpdesk peut réinitialiser le moyen de "
             "réception de vos codes : le courrier fonctionne alors sans attendre."
         )
-        % {"date": date_format(local, "j F Y"), "time": date_format(local, "H:i")},
+        % {"date": date_format(local, "DATE_FORMAT"), "time": date_format(local, "TIME_FORMAT")},
     )
     context["received"] = True
     return wizard(request, state, "code", context, status=400)
