@@ -174,7 +174,7 @@ def test_an_issued_letter_is_texted_and_refused_until_the_wait_is_over(
 
 
 def test_the_holder_cancels_by_logging_in_and_nobody_else_can(
-    account: Account, alice: InsuredPerson, bob: InsuredPerson
+    account: Account, alice: InsuredPerson, bob: InsuredPerson, agent_client: Client
 ) -> None:
     ask(alice)
     issue_letters(persons_needing_letters(), actor="test")
@@ -206,6 +206,8 @@ def test_the_holder_cancels_by_logging_in_and_nobody_else_can(
     assert "en cours pour votre compte" not in page_text(client.get(reverse("patient:services")))
     event = AuditEvent.objects.get(event_type=EventType.LETTER_REQUEST_CANCELLED)
     assert (event.actor, event.details["via"]) == (f"person:{alice.pk}", "account")
+    helpdesk_view = page_text(agent_client.get(reverse("helpdesk:person", args=[alice.esante_id])))
+    assert "annulée par le titulaire du compte le" in helpdesk_view
     with time_machine.travel(timezone.now() + WAIT * 2):
         refused = try_letter(alice)  # the letter, voided, never opens the account
         assert refused.status_code == 400
