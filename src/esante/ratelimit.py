@@ -65,6 +65,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Wrong matricule/password pairs at login, per IP and per matricule (each account
     # also locks for a growing while: esante.accounts.login). From 3, a captcha is asked.
     "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
+    # Links that cancel a new letter (esante.accounts.actions), unknown or spent ones per IP:
+    # their tokens cannot be guessed; this keeps a scan from costing the database.
+    "letter.cancel": (Rule("ip", 30, HOUR),),
     # Password recovery requests, per IP and per matricule.
     "recovery.request": (Rule("ip", 10, HOUR), Rule("key", 5, DAY)),
     # Failed staff logins (password or code) at the helpdesk, per IP and per username.

@@ -351,6 +351,10 @@ ESANTE_LETTER_CODE_DAYS = env_int("ESANTE_LETTER_CODE_DAYS", 90, minimum=1)
 # many days after it was made (`esante purge-letter-batches`, daily).
 ESANTE_LETTER_BATCH_DAYS = env_int("ESANTE_LETTER_BATCH_DAYS", 14, minimum=1)
 ESANTE_OTP_MINUTES = env_int("ESANTE_OTP_MINUTES", 15, minimum=1)
+# A new letter for an account that already has a working second factor re-activates it
+# (takes it over) only this many days after its holder was told of the request, so that
+# whoever intercepts the post does not get in before the holder can cancel.
+ESANTE_LETTER_REACTIVATION_WAIT_DAYS = env_int("ESANTE_LETTER_REACTIVATION_WAIT_DAYS", 7)
 # The guide's password rule: 8 characters, a letter and a digit. ASVS 5.0 recommends 15
 # characters (6.2.1) and no composition rule (6.2.5): ESANTE_PASSWORD_MIN_LENGTH=15 and
 # ESANTE_PASSWORD_LETTER_AND_DIGIT=0.
@@ -416,6 +420,18 @@ if CAPTCHA_TEST_MODE and not (DEBUG or ESANTE_DEMO):
     raise ImproperlyConfigured(
         "ESANTE_CAPTCHA_TEST_MODE=1 lets any robot past the captcha: it is refused unless "
         "DEBUG=1 or ESANTE_DEMO=1."
+    )
+
+# The portal's public address, for the links of e-mails and SMS (a new letter's cancel
+# link): scheme and host, without a trailing slash.
+ESANTE_PORTAL_URL = env_str(
+    "ESANTE_PORTAL_URL",
+    f"http://127.0.0.1:{os.environ.get('PORT') or 8000}" if DEBUG else "https://www.esante.lu",
+).rstrip("/")
+if not ESANTE_PORTAL_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"ESANTE_PORTAL_URL={ESANTE_PORTAL_URL!r}: expected an address such as "
+        "https://www.esante.lu."
     )
 
 # Helpdesk contacts printed on every page and letter.

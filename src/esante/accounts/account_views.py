@@ -57,6 +57,9 @@ SECURITY_EVENTS = (
     EventType.PASSKEY_REMOVED,
     EventType.PASSKEY_REFUSED,
     EventType.RECOVERY_CODES_RENEWED,
+    EventType.LETTER_REQUEST_NOTIFIED,
+    EventType.LETTER_REQUEST_CANCELLED,
+    EventType.LETTER_REACTIVATION_WAITING,
 )
 
 
@@ -101,6 +104,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
                 _("Sessions déconnectées : %(count)d.") % {"count": ended},
             )
         return redirect("patient:account")
+    letter_request = actions.pending_letter_request(account)
     sessions = account.sessions.filter(ended_at__isnull=True).order_by("-last_seen_at")
     events = AuditEvent.objects.filter(
         person=account.person, event_type__in=SECURITY_EVENTS
@@ -111,6 +115,8 @@ def my_account(request: HttpRequest) -> HttpResponse:
         {
             "account": account,
             "person": account.person,
+            "letter_request": letter_request,
+            "wait_ends": actions.letter_wait_ends(letter_request) if letter_request else None,
             "current_session": current,
             "sessions": sessions,
             "events": events,

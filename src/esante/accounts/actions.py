@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -23,12 +28,13 @@ from esante.accounts.models import (
 from esante.accounts.verification import CodeVerification, Verification
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.codes import keyed_hash, keyed_hashes
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.records.models import CareRecord
-from esante.registry.letters import consume_letter
-from esante.registry.models import ActivationLetter, InsuredPerson
+from esante.registry.letters import consume_letter, void_unused_letters
+from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
 
 class LetterNoLongerUsable(Exception):
@@ -84,6 +90,8 @@ def activate_account(
             return Activation(checked)
         try:
             with transaction.atomic():
+                if letter_id is not None and _letter_waits(letter_id):
+                    raise LetterNoLongerUsable  # step 1 refuses it: not by another way
                 if letter_id is not None and not consume_letter(letter_id):
                     raise LetterNoLongerUsable
                 account = _create_account(
@@ -104,6 +112,12 @@ def activate_account(
         if account.code_channel == CodeChannel.TOTP:
             recovery_codes = tuple(totp.new_recovery_codes(account))
         return Activation(checked, account, recovery_codes)
+
+
+def _letter_waits(letter_id: int) -> bool:
+    letter = ActivationLetter.objects.filter(pk=letter_id).first()
+    allowed_from = reactivation_allowed_from(letter) if letter is not None else None
+    return allowed_from is not None and allowed_from > timezone.now()
 
 
 def _create_account(
@@ -311,10 +325,13 @@ def remove_authenticators(
 # Mon compte.
 
 
-def notify_owner(account: Account, subject: str, body: str) -> None:
+def notify_owner(account: Account, subject: str, body: str, *, secret: str = "") -> None:
     """A security notice to the account's registered channel (lock, new browser, changes).
     An account whose only channel is an authenticator app has no address to write to: its
-    security events are in Mon compte."""
+    security events are in Mon compte. `secret`: what the body carries that must not
+    outlive its delivery (a link's token), as for a code."""
+    if not account.code_channel:
+        return  # reset by the helpdesk: the only address it had is the lost one
     channel = CodeChannel(account.code_channel)
     if channel == CodeChannel.TOTP:
         return
@@ -324,6 +341,7 @@ def notify_owner(account: Account, subject: str, body: str) -> None:
         subject=subject,
         body=body,
         person=account.person,
+        secret=secret,
     )
 
 
@@ -440,3 +458,283 @@ def reset_password(account: Account, password_hash: str, *, ip_address: str | No
             )
             % {"phone": helpdesk_contacts().phone},
         )
+
+
+# A new letter for an activated account. It would re-activate (take over) the account:
+# whoever intercepts the post would get in. So the holder is told when it is asked for and
+# when it is issued, each notice with a link that cancels it (without logging in; and
+# *Mes services*, *Mon compte* while logged in), and while the account has a working
+# second factor the letter may re-activate it only ESANTE_LETTER_REACTIVATION_WAIT_DAYS
+# after the first notice. After the helpdesk's reset of the channel the account has none
+# (the reset is the remedy to a lost one): no notice can reach the holder, no wait.
+
+CANCEL_LINK_KIND = "letter-cancel"  # in the hashed message: see esante.codes
+
+
+def has_working_second_factor(account: Account) -> bool:
+    """Whether someone can still log in to the account with its code channel (SMS, e-mail
+    or the app); not after the helpdesk reset it."""
+    return bool(account.code_channel)
+
+
+def reactivation_wait() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.ESANTE_LETTER_REACTIVATION_WAIT_DAYS)
+
+
+def reactivation_allowed_from(letter: ActivationLetter) -> datetime.datetime | None:
+    """From when `letter` may re-activate its person's account; None when no wait applies
+    (no account, or one without a working second factor). Counted from the holder's
+    notice of the request that the letter answers (or of the letter's issue, when it
+    answers none)."""
+    account = Account.objects.filter(person_id=letter.person_id).only("code_channel").first()
+    if account is None or not has_working_second_factor(account):
+        return None
+    request = (
+        LetterRequest.objects.filter(
+            person_id=letter.person_id,
+            notified_at__isnull=False,
+            requested_at__lte=letter.issued_at,
+        )
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+    told_at = request.notified_at if request is not None and request.notified_at else None
+    return (told_at or letter.issued_at) + reactivation_wait()
+
+
+def _cancel_link(token: str) -> str:
+    return settings.ESANTE_PORTAL_URL + reverse("patient:letter_cancel", args=[token])
+
+
+def _when(moment: datetime.datetime) -> str:
+    """« 13 décembre 2026 à 14:05 », in the active language's formats."""
+    local = timezone.localtime(moment)
+    return _("%(date)s à %(time)s") % {
+        "date": date_format(local, "DATE_FORMAT"),
+        "time": date_format(local, "TIME_FORMAT"),
+    }
+
+
+def _new_cancel_token() -> tuple[str, str]:
+    """A link's token (256 bits) and its keyed hash, which is all that is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, keyed_hash(CANCEL_LINK_KIND, token)
+
+
+@transaction.atomic
+def announce_letter_request(request: LetterRequest, *, actor: str, ip_address: str | None) -> None:
+    """A new letter was asked for (activation step 1, "Non"; the helpdesk's re-issue):
+    the holder of the person's account, if it has a working second factor, is told on
+    their channel with a link that cancels it; an account whose only channel is the app
+    is told at its next login (*Mes services*). The wait counts from now. A request told
+    already (the helpdesk re-issuing an open one) is not told again."""
+    account = Account.objects.select_related("person").filter(person_id=request.person_id).first()
+    if account is None or not has_working_second_factor(account) or request.notified_at:
+        return
+    now = timezone.now()
+    token, token_hash = _new_cancel_token()
+    is_app = account.code_channel == CodeChannel.TOTP
+    request.notified_at = now
+    request.cancel_token_hash = "" if is_app else token_hash
+    request.save(update_fields=["notified_at", "cancel_token_hash"])
+    record_event(
+        EventType.LETTER_REQUEST_NOTIFIED,
+        actor=actor,
+        person=account.person,
+        ip_address=ip_address,
+        request=request.pk,
+        stage="requested",
+        channel=account.code_channel,
+    )
+    if is_app:
+        return  # no address: shown at the next login, and in Mon compte
+    with override("fr"):
+        notify_owner(
+            account,
+            _("Nouveau courrier d'activation demandé pour votre compte eSanté"),
+            _(
+                "Bonjour, un nouveau courrier d'activation a été demandé le %(requested)s "
+                "pour le compte eSanté de %(name)s. Ce courrier permettrait de réactiver le "
+                "compte avec un nouveau mot de passe, au plus tôt le %(allowed)s. Si ce "
+                "n'était pas vous, annulez la demande : %(link)s (ou dans Mon compte), puis "
+                "appelez le helpdesk au %(phone)s."
+            )
+            % {
+                "requested": _when(now),
+                "name": account.person.full_name,
+                "allowed": _when(now + reactivation_wait()),
+                "link": _cancel_link(token),
+                "phone": helpdesk_contacts().phone,
+            },
+            secret=token,
+        )
+
+
+def announce_issued_letters(batch: LetterBatch, *, actor: str) -> None:
+    """The letters of `batch` that would re-activate an account with a working second
+    factor: each holder is told that theirs is in the post, with a new cancel link and
+    the day from which it may re-activate. A letter that answers no request told to the
+    holder (issued by `esante issue-letters --matricule`, or asked for before the account
+    had a channel) gets one now, and its wait counts from now."""
+    accounts = (
+        Account.objects.select_related("person")
+        .filter(person__letters__batch=batch, person__letters__voided_at__isnull=True)
+        .exclude(code_channel="")
+    )
+    now = timezone.now()
+    for account in accounts:
+        request = (
+            LetterRequest.objects.filter(
+                person_id=account.person_id,
+                cancelled_at__isnull=True,
+                fulfilled_at__gte=batch.created_at,
+            )
+            .order_by("-requested_at", "-pk")
+            .first()
+        )
+        if request is None:
+            request = LetterRequest.objects.create(
+                person_id=account.person_id, requested_at=batch.created_at, fulfilled_at=now
+            )
+        if request.notified_at is None:
+            request.notified_at = now
+        token, token_hash = _new_cancel_token()
+        is_app = account.code_channel == CodeChannel.TOTP
+        request.issued_token_hash = "" if is_app else token_hash
+        request.save(update_fields=["notified_at", "issued_token_hash"])
+        record_event(
+            EventType.LETTER_REQUEST_NOTIFIED,
+            actor=actor,
+            person=account.person,
+            request=request.pk,
+            stage="issued",
+            channel=account.code_channel,
+        )
+        if is_app:
+            continue
+        with override("fr"):
+            notify_owner(
+                account,
+                _("Un nouveau courrier d'activation part pour votre compte eSanté"),
+                _(
+                    "Bonjour, le nouveau courrier d'activation du compte eSanté de %(name)s "
+                    "part par la poste. Il pourra réactiver le compte avec un nouveau mot de "
+                    "passe à partir du %(allowed)s. Si ce n'était pas vous, annulez-le : "
+                    "%(link)s (ou dans Mon compte), puis appelez le helpdesk au %(phone)s."
+                )
+                % {
+                    "name": account.person.full_name,
+                    "allowed": _when(request.notified_at + reactivation_wait()),
+                    "link": _cancel_link(token),
+                    "phone": helpdesk_contacts().phone,
+                },
+                secret=token,
+            )
+
+
+def is_pending(request: LetterRequest, now: datetime.datetime | None = None) -> bool:
+    """Whether cancelling `request` still means something: it is neither cancelled nor
+    over — open, or answered by a letter that is still unused and valid."""
+    if request.cancelled_at is not None:
+        return False
+    if request.fulfilled_at is None:
+        return True
+    return (
+        ActivationLetter.objects.filter(
+            person_id=request.person_id,
+            issued_at__gte=request.requested_at,
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            expires_at__gt=now or timezone.now(),
+        )
+        .exclude(batch=None)
+        .exists()
+    )
+
+
+def request_for_cancel_token(token: str) -> LetterRequest | None:
+    """The pending request whose notice carried this link's token, or None (unknown,
+    used, or over: all alike)."""
+    if not token or len(token) > 100:
+        return None
+    hashes = keyed_hashes(CANCEL_LINK_KIND, token)
+    request = LetterRequest.objects.filter(
+        Q(cancel_token_hash__in=hashes) | Q(issued_token_hash__in=hashes)
+    ).first()
+    return request if request is not None and is_pending(request) else None
+
+
+def pending_letter_request(account: Account) -> LetterRequest | None:
+    """The new letter its holder was told of and can still cancel (*Mes services*, *Mon
+    compte*), if any: one query when there is none."""
+    request = (
+        LetterRequest.objects.filter(
+            person_id=account.person_id, notified_at__isnull=False, cancelled_at__isnull=True
+        )
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+    return request if request is not None and is_pending(request) else None
+
+
+def letter_wait_ends(request: LetterRequest) -> datetime.datetime | None:
+    """When the letter of a told request may re-activate the account."""
+    return request.notified_at + reactivation_wait() if request.notified_at else None
+
+
+@transaction.atomic
+def cancel_letter_request(request_id: int, *, actor: str, ip_address: str | None, via: str) -> bool:
+    """The holder cancels a new letter (`via` its notice's link, or their account): the
+    person's open requests close unanswered, their unused letters stop working, every
+    cancel link dies, the holder is told. False, changing nothing, when the request is
+    no longer pending (cancelled already: a link works once)."""
+    request = (
+        LetterRequest.objects.select_for_update()
+        .select_related("person")
+        .filter(pk=request_id)
+        .first()
+    )
+    now = timezone.now()
+    if request is None or not is_pending(request, now):
+        return False
+    person = request.person
+    LetterRequest.objects.filter(pk=request.pk).update(cancelled_at=now)
+    LetterRequest.objects.filter(person=person, fulfilled_at__isnull=True).update(
+        fulfilled_at=now, cancelled_at=now
+    )
+    LetterRequest.objects.filter(person=person).update(cancel_token_hash="", issued_token_hash="")
+    void_unused_letters([person], actor=actor, now=now, reason="cancelled")
+    record_event(
+        EventType.LETTER_REQUEST_CANCELLED,
+        actor=actor,
+        person=person,
+        ip_address=ip_address,
+        request=request.pk,
+        via=via,
+    )
+    account = Account.objects.select_related("person").filter(person=person).first()
+    if account is not None:
+        with override("fr"):
+            notify_owner(
+                account,
+                _("Nouveau courrier d'activation annulé"),
+                _(
+                    "Bonjour, le nouveau courrier d'activation demandé le %(requested)s pour "
+                    "le compte eSanté de %(name)s est annulé : s'il arrive, son code ne "
+                    "fonctionnera pas. Si ce n'était pas vous, appelez le helpdesk au "
+                    "%(phone)s."
+                )
+                % {
+                    "requested": _when(request.requested_at),
+                    "name": person.full_name,
+                    "phone": helpdesk_contacts().phone,
+                },
+            )
+    return True
+
+
+def forget_cancel_links(person: InsuredPerson) -> None:
+    """The cancel links sent so far stop working: after the helpdesk's reset of the
+    channel they are on the lost phone or in the lost mailbox, and must not let whoever
+    holds it stop the holder's new letter."""
+    LetterRequest.objects.filter(person=person).update(cancel_token_hash="", issued_token_hash="")

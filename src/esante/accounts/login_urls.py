@@ -4,6 +4,7 @@ from django.urls import path
 
 from esante.accounts import (
     account_views,
+    letter_views,
     login_views,
     oidc_views,
     passkey_views,
@@ -43,4 +44,12 @@ urlpatterns = [
         name="identity_unlink",
     ),
     path("mon-compte/contact/code/", account_views.contact_code, name="contact_code"),
+    path(
+        "mon-compte/nouveau-courrier/<int:request_id>/annuler/",
+        letter_views.cancel_mine,
+        name="letter_cancel_mine",
+    ),
+    path(
+        "nouveau-courrier/annuler/<str:token>/", letter_views.cancel_by_link, name="letter_cancel"
+    ),
 ]

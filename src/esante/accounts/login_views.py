@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import ratelimit
 from esante.accounts import code_pages
+from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import LoginForm, OneTimeCodeForm
@@ -179,6 +180,16 @@ def services(request: HttpRequest) -> HttpResponse:
         (_("Prescription électronique"), settings.ESANTE_PRESCRIPTION_URL),
         (_("Téléconsultation"), settings.ESANTE_TELECONSULTATION_URL),
     ]
+    # A new letter its holder can still cancel: how an account whose only channel is the
+    # app hears of it, at its next login.
+    letter_request = pending_letter_request(account)
     return render(
-        request, "accounts/services.html", {"person": account.person, "other_services": tiles}
+        request,
+        "accounts/services.html",
+        {
+            "person": account.person,
+            "other_services": tiles,
+            "letter_request": letter_request,
+            "wait_ends": letter_wait_ends(letter_request) if letter_request else None,
+        },
     )

@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,7 +40,7 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
-from esante.registry.models import InsuredPerson
+from esante.registry.models import ActivationLetter, InsuredPerson
 
 ACTIVATION = Flow(
     name="activation",
@@ -200,6 +201,9 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
     if not checked.wrong_pair:
         attempt.release()
     if checked.ok and checked.letter is not None:
+        allowed_from = actions.reactivation_allowed_from(checked.letter)
+        if allowed_from is not None and allowed_from > timezone.now():
+            return _letter_waits(request, state, context, checked.letter, allowed_from)
         person = checked.letter.person
         record_event(
             EventType.LETTER_CODE_ACCEPTED,
@@ -226,6 +230,40 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         form.add_error(None, LETTER_REFUSALS[checked.outcome])
         context["received"] = True
         context["offer_new_letter"] = True
+    return wizard(request, state, "code", context, status=400)
+
+
+def _letter_waits(
+    request: HttpRequest,
+    state: FlowState,
+    context: dict[str, Any],
+    letter: ActivationLetter,
+    allowed_from: datetime.datetime,
+) -> HttpResponse:
+    """The right code of a letter that would take over an account with a working second
+    factor before the end of the wait: said to whoever typed it (nobody else learns
+    anything: the code is the letter's), with the day it will work."""
+    record_event(
+        EventType.LETTER_REACTIVATION_WAITING,
+        actor="anonymous",
+        person=letter.person,
+        ip_address=ratelimit.client_ip(request) or None,
+        letter_id=letter.pk,
+        allowed_from=allowed_from.isoformat(),
+    )
+    local = timezone.localtime(allowed_from)
+    context["form"].add_error(
+        None,
+        _(
+            "Ce courrier réactive un compte eSanté déjà activé. Par sécurité, son titulaire "
+            "a été prévenu et peut annuler la demande : le code de ce courrier ne "
+            "fonctionnera qu'à partir du %(date)s à %(time)s. Revenez à cette date. Si vous "
+            "avez perdu votre téléphone, le helpdesk peut réinitialiser le moyen de "
+            "réception de vos codes : le courrier fonctionne alors sans attendre."
+        )
+        % {"date": date_format(local, "DATE_FORMAT"), "time": date_format(local, "TIME_FORMAT")},
+    )
+    context["received"] = True
     return wizard(request, state, "code", context, status=400)
 
 
@@ -264,7 +302,13 @@ def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
     matricule = form.cleaned_data["matricule"]
     ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
     request_new_letter(matricule, ip_address=ratelimit.client_ip(request) or None)
-    return wizard(request, state, "code", {"matricule": matricule}, template="letter_requested")
+    return wizard(
+        request,
+        state,
+        "code",
+        {"matricule": matricule, "wait_days": settings.ESANTE_LETTER_REACTIVATION_WAIT_DAYS},
+        template="letter_requested",
+    )
 
 
 # Step 2.

@@ -60,6 +60,15 @@ class EventType(models.TextChoices):
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
     RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
     LETTER_BATCH_FILE_DELETED = "letter.batch_file_deleted", _("PDF d'un lot de courriers supprimé")
+    LETTER_REQUEST_NOTIFIED = (
+        "letter.request_notified",
+        _("Titulaire du compte prévenu d'un nouveau courrier"),
+    )
+    LETTER_REQUEST_CANCELLED = "letter.request_cancelled", _("Demande de nouveau courrier annulée")
+    LETTER_REACTIVATION_WAITING = (
+        "letter.reactivation_waiting",
+        _("Réactivation par courrier refusée pendant le délai d'attente"),
+    )
 
 
 class AuditEvent(models.Model):

@@ -11,7 +11,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from esante.accounts.actions import end_sessions, remove_authenticators
+from esante.accounts.actions import (
+    announce_letter_request,
+    end_sessions,
+    forget_cancel_links,
+    remove_authenticators,
+)
 from esante.accounts.models import Account
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -53,12 +58,15 @@ def record_lookup(person: InsuredPerson, *, staff: Any, ip_address: str | None) 
 @transaction.atomic
 def reissue_letter(person: InsuredPerson, *, staff: Any, reason: str) -> LetterRequest:
     """ "I lost my letter": the unused letters stop working now, and a new one joins the
-    next print batch (an open request, fulfilled by the next letter run)."""
+    next print batch (an open request, fulfilled by the next letter run). The holder of an
+    account with a working second factor is told, as for a request of their own, and the
+    letter waits before it may re-activate the account (esante.accounts.actions)."""
     void_unused_letters([person], actor=f"staff:{staff.pk}", now=timezone.now())
     request = LetterRequest.objects.filter(person=person, fulfilled_at__isnull=True).first()
     if request is None:
         request = LetterRequest.objects.create(person=person)
     _audit("reissue_letter", staff=staff, person=person, reason=reason, request=request.pk)
+    announce_letter_request(request, actor=f"staff:{staff.pk}", ip_address=None)
     return request
 
 
@@ -81,7 +89,9 @@ def reset_code_channel(account: Account, *, staff: Any, reason: str) -> None:
     codes, every session ends, every other way in goes (passkeys — one may be on the lost
     phone —, identity providers' links, known browsers, recovery codes), and a new letter
     is on its way — with it the person re-activates the account (new password and
-    channel; the DSP stays). No notice: the only address the account had is the lost one."""
+    channel; the DSP stays). No notice: the only address the account had is the lost one;
+    and the cancel links already sent there stop working. The account has no working
+    second factor left, so the new letter re-activates it without the wait."""
     Account.objects.filter(pk=account.pk).update(
         phone="", email="", totp_secret="", code_channel="", locked_until=None
     )
@@ -90,6 +100,7 @@ def reset_code_channel(account: Account, *, staff: Any, reason: str) -> None:
         account, actor=f"staff:{staff.pk}", ip_address=None, reason="reset_channel"
     )
     void_unused_letters([account.person], actor=f"staff:{staff.pk}", now=timezone.now())
+    forget_cancel_links(account.person)
     if not LetterRequest.objects.filter(person=account.person, fulfilled_at__isnull=True).exists():
         LetterRequest.objects.create(person=account.person)
     _audit(

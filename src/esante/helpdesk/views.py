@@ -19,9 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
+from esante.accounts.actions import has_working_second_factor
 from esante.accounts.contacts import mask
 from esante.accounts.models import Account, CodeChannel
 from esante.accounts.oidc import provider as oidc_provider
@@ -238,6 +240,21 @@ def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResp
             request,
             _("L'ancien courrier ne fonctionne plus ; un nouveau partira avec le prochain lot."),
         )
+        if account is not None and has_working_second_factor(account):
+            days = settings.ESANTE_LETTER_REACTIVATION_WAIT_DAYS
+            messages.info(
+                request,
+                ngettext(
+                    "Le titulaire du compte en est prévenu sur son moyen de réception : le "
+                    "nouveau courrier ne pourra réactiver le compte qu'après %(days)d jour, "
+                    "délai pendant lequel il peut l'annuler.",
+                    "Le titulaire du compte en est prévenu sur son moyen de réception : le "
+                    "nouveau courrier ne pourra réactiver le compte qu'après %(days)d jours, "
+                    "délai pendant lequel il peut l'annuler.",
+                    days,
+                )
+                % {"days": days},
+            )
     elif account is None:
         messages.error(request, _("Cette personne n'a pas de compte activé."))
     elif action == "debloquer":
@@ -254,6 +271,13 @@ def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResp
                 "Le moyen de réception est réinitialisé, les clés d'accès et les fournisseurs "
                 "d'identité associés sont retirés : un nouveau courrier partira avec le "
                 "prochain lot, avec lequel la personne réactivera son compte."
+            ),
+        )
+        messages.info(
+            request,
+            _(
+                "Sans moyen de réception, le compte n'a plus de second facteur : le nouveau "
+                "courrier le réactivera dès son arrivée, sans délai d'attente."
             ),
         )
     return redirect("helpdesk:person", esante_id=esante_id)

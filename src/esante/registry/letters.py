@@ -574,7 +574,11 @@ def write_letters(
 
 
 def void_unused_letters(
-    persons: Sequence[InsuredPerson], *, actor: str, now: datetime.datetime
+    persons: Sequence[InsuredPerson],
+    *,
+    actor: str,
+    now: datetime.datetime,
+    reason: str = "reissued",
 ) -> None:
     unused = ActivationLetter.objects.filter(
         person__in=persons, used_at__isnull=True, voided_at__isnull=True
@@ -590,7 +594,7 @@ def void_unused_letters(
             event_type=EventType.LETTER_VOIDED,
             actor=actor,
             person_id=person_id,
-            details={"letter_id": pk, "reason": "reissued"},
+            details={"letter_id": pk, "reason": reason},
         )
         for pk, person_id in to_void
     )
@@ -725,6 +729,11 @@ def attach_to_batch(
         letter_count=count,
         pdf_name=pdf_name,
     )
+    if apps.is_installed("esante.accounts"):
+        # A letter for an activated account would re-activate it: its holder is told.
+        from esante.accounts.actions import announce_issued_letters
+
+        announce_issued_letters(batch, actor=actor)
     return batch
 
 
@@ -752,13 +761,15 @@ REQUEST_INTERVAL = datetime.timedelta(days=30)
 
 
 @transaction.atomic
-def request_new_letter(matricule: str, *, ip_address: str | None) -> None:
+def request_new_letter(matricule: str, *, ip_address: str | None) -> LetterRequest | None:
     """Record that the holder of `matricule` asks for a new letter by post.
 
-    Says nothing back: the page reads the same whether the matricule is unknown, belongs
-    to a deceased person or to an account already activated, or was asked for already.
-    A real request is kept for the helpdesk and the next letter run, at most one per
-    person per 30 days.
+    The page says nothing back: it reads the same whether the matricule is unknown,
+    belongs to a deceased person or to an account already activated, or was asked for
+    already. A real request is kept for the helpdesk and the next letter run, at most
+    one per person per 30 days, and returned (None when nothing was recorded). The
+    holder of an activated account is told of it (esante.accounts.actions
+    .announce_letter_request).
     """
     now = timezone.now()
     person = (
@@ -767,13 +778,18 @@ def request_new_letter(matricule: str, *, ip_address: str | None) -> None:
         .first()
     )
     if person is None:
-        return
+        return None
     recent = LetterRequest.objects.filter(
         person=person, requested_at__gt=now - REQUEST_INTERVAL
     ).exists()
     if recent:
-        return
-    LetterRequest.objects.create(person=person, requested_at=now)
+        return None
+    request = LetterRequest.objects.create(person=person, requested_at=now)
     record_event(
         EventType.LETTER_REQUESTED, actor="anonymous", person=person, ip_address=ip_address
     )
+    if apps.is_installed("esante.accounts"):
+        from esante.accounts.actions import announce_letter_request
+
+        announce_letter_request(request, actor="anonymous", ip_address=ip_address)
+    return request

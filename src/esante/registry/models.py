@@ -145,13 +145,26 @@ class LetterRequest(models.Model):
 
     Kept for the helpdesk and for the next letter run, which issues a letter to every
     person with an open request (voiding the lost one) and closes the request.
+
+    For a person whose account has a working second factor, the letter would re-activate
+    (take over) the account: its holder is told when it is asked for and when it is
+    issued (`notified_at`: the wait before it may re-activate counts from then), each
+    notice with a link that cancels the request and its letter (only the keyed hashes of
+    the links' tokens are kept; esante.accounts.actions).
     """
 
     person = models.ForeignKey(
         InsuredPerson, on_delete=models.PROTECT, related_name="letter_requests"
     )
     requested_at = models.DateTimeField(default=timezone.now)
+    # When the request was closed: answered by a letter run, or cancelled (then
+    # `cancelled_at` is set too).
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Keyed hashes of the cancel links' tokens: the request's notice, the issue's notice.
+    cancel_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    issued_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("demande de courrier")
