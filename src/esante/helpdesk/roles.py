@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
+
 ROLES = {
     "agent": ["use_helpdesk"],
     "superviseur": ["use_helpdesk", "view_audit_log", "view_statistics"],
 }
 
 
-def ensure_groups(apps: Any = None, **_kwargs: Any) -> None:
+def ensure_groups(apps: Any = None, using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> None:
     """Create or complete the groups (after every migrate, and after a test database is
     flushed: the permissions come back then, the groups would not)."""
     if apps is None:
@@ -21,9 +23,9 @@ def ensure_groups(apps: Any = None, **_kwargs: Any) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():
-        group, _created = group_model.objects.get_or_create(name=name)
+        group, _created = group_model.objects.using(using).get_or_create(name=name)
         group.permissions.set(
-            permission_model.objects.filter(
+            permission_model.objects.using(using).filter(
                 content_type__app_label="helpdesk", codename__in=codenames
             )
         )
