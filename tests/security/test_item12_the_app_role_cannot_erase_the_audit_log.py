@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from psycopg import sql
 
@@ -30,7 +30,7 @@ from esante.audit.models import AppendOnlyError, AuditEvent, EventType
 from esante.records.actions import journal
 from esante.records.models import AccessAction, AccessEntry, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
-from tests.concurrency import needs_postgresql
+from tests.concurrency import ON_POSTGRESQL, needs_postgresql
 from tests.test_settings import run_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,6 +270,23 @@ def test_the_app_role_cannot_truncate_disable_the_triggers_delete_or_update(
 
     assert AuditEvent.objects.count() == 2
     assert AccessEntry.objects.count() == 2
+
+
+@needs_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_grant_app_role_refuses_a_role_that_could_erase_the_log() -> None:
+    with pytest.raises(CommandError, match="est superutilisateur, ou le propriétaire"):
+        call_command("grant_app_role", connection.settings_dict["USER"])
+    with pytest.raises(CommandError, match="n'existe pas"):
+        call_command("grant_app_role", role_name("nobody"))
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite's refusal")
+@pytest.mark.django_db
+def test_grant_app_role_has_nothing_to_do_on_sqlite() -> None:
+    with pytest.raises(CommandError, match="SQLite est un seul fichier, sans rôles"):
+        call_command("grant_app_role", "esante")
 
 
 @pytest.fixture
