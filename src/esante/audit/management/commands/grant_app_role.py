@@ -11,7 +11,6 @@ from django.db import DEFAULT_DB_ALIAS
 
 from esante.audit.app_role import AppRoleError, grant_app_role
 from esante.commands import BaseCommand
-from esante.settings import OWNER_DATABASE
 
 
 class Command(BaseCommand):
@@ -29,8 +28,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if OWNER_DATABASE in settings.DATABASES:
-            using, role = OWNER_DATABASE, settings.DATABASES[DEFAULT_DB_ALIAS]["USER"]
+        if settings.OWNER_DATABASE in settings.DATABASES:
+            using, role = settings.OWNER_DATABASE, settings.DATABASES[DEFAULT_DB_ALIAS]["USER"]
         else:
             # Without DATABASE_OWNER_URL, this run's DATABASE_URL is the owner's.
             using, role = DEFAULT_DB_ALIAS, ""

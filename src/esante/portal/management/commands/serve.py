@@ -20,7 +20,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from esante.accounts.demo_provider import DemoProviderDidNotStart, start_demo_provider
 from esante.audit.app_role import grant_app_role
 from esante.commands import BaseCommand, positive_int
-from esante.settings import OWNER_DATABASE
 
 
 class Command(BaseCommand):
@@ -72,11 +71,15 @@ def prepare_database() -> None:
     """migrate and the cache table, as the schema's owner when DATABASE_OWNER_URL is given
     (never then as the application's role, which could not anyway), and the application's
     role's rights after them; without it, as DATABASE_URL's role (SQLite, development)."""
-    using = OWNER_DATABASE if OWNER_DATABASE in settings.DATABASES else DEFAULT_DB_ALIAS
+    using = (
+        settings.OWNER_DATABASE
+        if settings.OWNER_DATABASE in settings.DATABASES
+        else DEFAULT_DB_ALIAS
+    )
     with one_node_at_a_time(connections[using]):
         call_command("migrate", database=using, interactive=False, verbosity=0)
         call_command("createcachetable", database=using, verbosity=0)
-        if using == OWNER_DATABASE:
+        if using == settings.OWNER_DATABASE:
             grant_app_role(settings.DATABASES[DEFAULT_DB_ALIAS]["USER"], using=using)
 
 
