@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS
-
 ROLES = {
     "agent": ["use_helpdesk"],
     "superviseur": ["use_helpdesk", "view_audit_log", "view_statistics"],
 }
 
 
-def ensure_groups(apps: Any = None, using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> None:
+def ensure_groups(apps: Any = None, using: str | None = None, **_kwargs: Any) -> None:
     """Create or complete the groups (after every migrate, and after a test database is
     flushed: the permissions come back then, the groups would not)."""
     if apps is None:
