@@ -51,7 +51,14 @@ def make_run(var_dir: Path) -> Iterator[tuple[str, Path]]:
         key: value
         for key, value in os.environ.items()
         # What the test run sets for itself, not what a user's shell has.
-        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG"}
+        if key
+        not in {
+            "DJANGO_SETTINGS_MODULE",
+            "DATABASE_URL",
+            "DATABASE_OWNER_URL",
+            "REDIS_URL",
+            "DEBUG",
+        }
         and not key.startswith(("ESANTE_", "MAKE", "MFLAGS"))
     }
     env.update(

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -20,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
+# The DATABASES alias of the schema owner (DATABASE_OWNER_URL), when one is given.
+OWNER_DATABASE = "owner"
 
 
 def env_str(name: str, default: str | None = None) -> str:
@@ -171,13 +174,66 @@ TEMPLATES = [
     },
 ]
 
+
+def database_setting(name: str, url: str, *, conn_max_age: int) -> dict[str, Any]:
+    """A DATABASES entry from the URL in the variable `name`; never shows the URL (it may
+    hold a password) in its refusal."""
+    try:
+        database: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+        )
+    except ValueError:
+        database = {}
+    if database.get("ENGINE") not in (
+        "django.db.backends.sqlite3",
+        "django.db.backends.postgresql",
+    ) or not database.get("NAME"):
+        raise ImproperlyConfigured(
+            f"{name} n'est pas une URL de base de données valable : postgres://rôle:mot-de-"
+            "passe@hôte:5432/base (ou sqlite:////chemin/du/fichier.sqlite3) est attendue."
+        )
+    return database
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'esante.sqlite3'}"),
+    # The application's role: on PostgreSQL, one that owns no table (docs/operations.md).
+    "default": database_setting(
+        "DATABASE_URL",
+        # Empty (as in .env.example) is the default too.
+        env_str("DATABASE_URL", "") or f"sqlite:///{VAR_DIR / 'esante.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
     )
 }
+# The schema's owner, used only to migrate, create the cache table and grant the
+# application's role its rights (`esante serve`, `esante grant-app-role`): the
+# application's role then cannot truncate the audit log nor disable its triggers.
+# Optional: without it, everything runs as DATABASE_URL's role, as on SQLite (one file,
+# no roles), where it is refused.
+_owner_url = env_str("DATABASE_OWNER_URL", "")
+if _owner_url:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL ne sert qu'avec PostgreSQL : DATABASE_URL désigne SQLite "
+            "(un seul fichier, sans rôles)."
+        )
+    DATABASES[OWNER_DATABASE] = database_setting("DATABASE_OWNER_URL", _owner_url, conn_max_age=0)
+    if DATABASES[OWNER_DATABASE]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL doit désigner PostgreSQL, comme DATABASE_URL."
+        )
+    if not DATABASES["default"]["USER"]:
+        raise ImproperlyConfigured(
+            "DATABASE_URL doit nommer le rôle de l'application (postgres://rôle@hôte/base) "
+            "quand DATABASE_OWNER_URL est donnée."
+        )
+    if DATABASES["default"]["USER"] == DATABASES[OWNER_DATABASE]["USER"]:
+        raise ImproperlyConfigured(
+            "DATABASE_URL et DATABASE_OWNER_URL nomment le même rôle : l'application doit "
+            "se connecter avec un rôle qui ne possède pas les tables (docs/operations.md)."
+        )
+    # A test run (which never sets it in CI) keeps one database: the owner's alias then
+    # names the test database, with the test suite's role.
+    DATABASES[OWNER_DATABASE]["TEST"] = {"MIRROR": "default"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let gunicorn workers share the file without "database is locked".
     DATABASES["default"]["OPTIONS"] = {

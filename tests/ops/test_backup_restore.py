@@ -146,6 +146,17 @@ def test_check_restore_passes_on_a_fresh_backup_of_real_data(
     assert not database_exists(scratch_database(done.stdout))
 
 
+def test_check_restore_checks_the_scratch_database_whatever_the_owner_url_says(
+    backup: Path,
+) -> None:
+    """The app's environment may hold DATABASE_OWNER_URL (docs/operations.md, section 3):
+    `esante migrate --check` on the scratch database goes without it."""
+    done = run("check-restore.sh", str(backup), DATABASE_OWNER_URL=database_url())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "esante migrate --check: no migration missing" in done.stdout
+
+
 def test_check_restore_fails_when_a_table_lost_its_rows(backup: Path) -> None:
     # A backup whose audit log came out empty, while its manifest counted the rows.
     subprocess.run(

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from esante.accounts.models import Account
+from esante.audit.models import AppendOnlyError
 from esante.records.models import AccessAction, AccessEntry, Assistant, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import log_in
@@ -78,7 +79,7 @@ def test_the_journal_is_append_only(alice_client: Client, alice: InsuredPerson) 
     entry = AccessEntry.objects.get()  # the organ-donation declaration
 
     entry.target = "changed"
-    with pytest.raises(ValueError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         entry.save()
 
 

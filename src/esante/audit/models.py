@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NoReturn, TypeVar
 
-from django.db import models
+from django.db import DatabaseError, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+_Model = TypeVar("_Model", bound=models.Model)
 
-class AppendOnlyError(Exception):
-    pass
+
+class AppendOnlyError(DatabaseError):
+    """A change or an erasure of an append-only row, refused by the application on every
+    backend (on PostgreSQL the database refuses it as well, with a DatabaseError too)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet[_Model]):
+    """The queryset of the audit log and of the access journals: rows are inserted
+    (create, bulk_create) and read, never updated nor deleted, whichever way is tried.
+    Its models are the tables `esante grant-app-role` lets the application only append to."""
+
+    def _refuse(self, what: str) -> NoReturn:
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only: {what} refused.")
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        self._refuse("update()")
+
+    def delete(self) -> NoReturn:
+        self._refuse("delete()")
+
+    def bulk_update(self, objs: Iterable[_Model], *args: Any, **kwargs: Any) -> NoReturn:
+        self._refuse("bulk_update()")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._refuse("update_or_create()")
+
+    # What Django's deletion collector calls for a cascade, bypassing delete().
+    def _raw_delete(self, using: str | None) -> NoReturn:
+        self._refuse("delete()")
+
+
+def is_append_only(model: type[models.Model]) -> bool:
+    return isinstance(model._default_manager.all(), AppendOnlyQuerySet)
 
 
 class EventType(models.TextChoices):
@@ -72,7 +105,8 @@ class EventType(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One security event. Rows are only ever inserted: see save() and delete()."""
+    """One security event. Rows are only ever inserted: see save(), delete() and the
+    queryset."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     event_type = models.CharField(max_length=64, choices=EventType.choices, db_index=True)
@@ -87,6 +121,8 @@ class AuditEvent(models.Model):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("événement d'audit")

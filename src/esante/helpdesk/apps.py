@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,14 +43,17 @@ class HelpdeskConfig(AppConfig):
         admin.site.login = login  # type: ignore[method-assign]
 
 
-def _groups_after_migrate(sender: Any, apps: Any = None, **kwargs: Any) -> None:
+def _groups_after_migrate(
+    sender: Any, apps: Any = None, using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+) -> None:
     """The roles after every migrate and after a flush (test databases): the helpdesk's
-    permissions first (auth's own handler may come after this one), then the groups."""
+    permissions first (auth's own handler may come after this one), then the groups; in
+    the database migrated (the schema owner's, with DATABASE_OWNER_URL)."""
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
     from esante.helpdesk.roles import ensure_groups
 
     apps = apps or global_apps
-    create_permissions(sender, apps=apps, verbosity=0)
-    ensure_groups(apps)
+    create_permissions(sender, apps=apps, verbosity=0, using=using)
+    ensure_groups(apps, using=using)

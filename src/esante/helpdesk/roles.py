@@ -99,7 +99,7 @@ def is_staff_member(user: Any) -> bool:
     return is_helpdesk_staff(user) or is_print_operator(user)
 
 
-def ensure_groups(apps: Any = None, **_kwargs: Any) -> None:
+def ensure_groups(apps: Any = None, using: str | None = None, **_kwargs: Any) -> None:
     """Create or complete the groups (after every migrate, and after a test database is
     flushed: the permissions come back then, the groups would not)."""
     if apps is None:
@@ -109,9 +109,9 @@ def ensure_groups(apps: Any = None, **_kwargs: Any) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():
-        group, _created = group_model.objects.get_or_create(name=name)
+        group, _created = group_model.objects.using(using).get_or_create(name=name)
         group.permissions.set(
-            permission_model.objects.filter(
+            permission_model.objects.using(using).filter(
                 content_type__app_label="helpdesk", codename__in=codenames
             )
         )

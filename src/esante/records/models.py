@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from esante.audit.models import AppendOnlyError, AppendOnlyQuerySet
+
 
 class CareRecord(models.Model):
     """One person's DSP. Created with the account; documents and assistants come later."""
@@ -209,6 +211,8 @@ class AccessEntry(models.Model):
     action = models.CharField(max_length=20, choices=AccessAction.choices)
     target = models.CharField(max_length=200, blank=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("accès au DSP")
         verbose_name_plural = _("historique des accès")
@@ -220,5 +224,8 @@ class AccessEntry(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            raise ValueError("The access journal is append-only.")
+            raise AppendOnlyError("The access journal is append-only.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("The access journal is append-only.")

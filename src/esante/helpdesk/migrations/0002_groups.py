@@ -15,23 +15,26 @@ ROLES = {
 
 
 def create_groups(apps: Any, schema_editor: Any) -> None:
+    # The database being migrated (the schema owner's, with DATABASE_OWNER_URL).
+    using = schema_editor.connection.alias
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=using)
         app_config.models_module = None
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():
-        group, _created = group_model.objects.get_or_create(name=name)
+        group, _created = group_model.objects.using(using).get_or_create(name=name)
         group.permissions.set(
-            permission_model.objects.filter(
+            permission_model.objects.using(using).filter(
                 content_type__app_label="helpdesk", codename__in=codenames
             )
         )
 
 
 def remove_groups(apps: Any, schema_editor: Any) -> None:
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    using = schema_editor.connection.alias
+    apps.get_model("auth", "Group").objects.using(using).filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

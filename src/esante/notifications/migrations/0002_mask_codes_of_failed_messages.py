@@ -15,7 +15,8 @@ def mask_codes_of_failed_messages(apps: Any, schema_editor: Any) -> None:
     if settings.ESANTE_DEMO:
         return  # the demo's outbox page shows the codes
     message_model = apps.get_model("notifications", "OutboundMessage")
-    message_model.objects.filter(state="failed").exclude(redacted_body="").update(
+    messages = message_model.objects.using(schema_editor.connection.alias)
+    messages.filter(state="failed").exclude(redacted_body="").update(
         body=F("redacted_body")
     )
 

@@ -7,7 +7,8 @@ from django.db import migrations, models
 
 def give_public_ids(apps, schema_editor):
     CareRecord = apps.get_model("records", "CareRecord")
-    for record in CareRecord.objects.filter(public_id__isnull=True).only("pk"):
+    records = CareRecord.objects.using(schema_editor.connection.alias)
+    for record in records.filter(public_id__isnull=True).only("pk"):
         record.public_id = uuid.uuid4()
         record.save(update_fields=["public_id"])
 

@@ -1,4 +1,7 @@
-"""`esante serve`: what `make run` does — migrate, demo data, static files, gunicorn."""
+"""`esante serve`: what `make run` does — migrate, demo data, static files, gunicorn.
+
+With DATABASE_OWNER_URL, the schema is migrated by its owner, who then grants the
+application's role (DATABASE_URL) its rights; gunicorn starts without the owner's URL."""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandParser
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from esante.accounts.demo_provider import DemoProviderDidNotStart, start_demo_provider
+from esante.audit.app_role import grant_app_role
 from esante.commands import BaseCommand, positive_int
 
 
@@ -30,9 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with one_node_at_a_time():
-            call_command("migrate", interactive=False, verbosity=0)
-            call_command("createcachetable", verbosity=0)
+        prepare_database()
         call_command("collectstatic", interactive=False, verbosity=0)
         if settings.ESANTE_DEMO:
             call_command("load_demo", stdout=self.stdout)
@@ -49,6 +52,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Portail : http://{options['host']}:{options['port']}/")
         self.stdout.flush()
+        # The app servers never see the schema owner's URL.
+        for name in OWNER_CREDENTIALS:
+            os.environ.pop(name, None)
         # Replace this process by gunicorn, so that signals reach it directly.
         os.execv(  # noqa: S606 - a fixed program, arguments from our own options
             sys.executable,
@@ -61,15 +67,37 @@ class Command(BaseCommand):
         )
 
 
+def prepare_database() -> None:
+    """migrate and the cache table, as the schema's owner when DATABASE_OWNER_URL is given
+    (never then as the application's role, which could not anyway), and the application's
+    role's rights after them; without it, as DATABASE_URL's role (SQLite, development)."""
+    using = (
+        settings.OWNER_DATABASE
+        if settings.OWNER_DATABASE in settings.DATABASES
+        else DEFAULT_DB_ALIAS
+    )
+    with one_node_at_a_time(connections[using]):
+        call_command("migrate", database=using, interactive=False, verbosity=0)
+        call_command("createcachetable", database=using, verbosity=0)
+        if using == settings.OWNER_DATABASE:
+            grant_app_role(settings.DATABASES[DEFAULT_DB_ALIAS]["USER"], using=using)
+
+
+# Where the schema owner's URL may come from: gunicorn's environment goes without them.
+OWNER_CREDENTIALS = ("DATABASE_OWNER_URL", "DATABASE_OWNER_URL_FILE")
+
 # pg_advisory_lock's key for the schema: any constant the platform uses for nothing else.
 MIGRATION_LOCK = 0x65534E54  # "eSNT"
 
 
 @contextmanager
-def one_node_at_a_time() -> Iterator[None]:
+def one_node_at_a_time(connection: BaseDatabaseWrapper | None = None) -> Iterator[None]:
     """Nodes started together on a release with new migrations run them one after the
-    other (PostgreSQL advisory lock): the first migrates, the others find nothing to do.
-    SQLite serves one machine: nothing to coordinate."""
+    other (PostgreSQL advisory lock, on `connection`, the default one if None): the first
+    migrates, the others find nothing to do. SQLite serves one machine: nothing to
+    coordinate."""
+    if connection is None:
+        connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         yield
         return
