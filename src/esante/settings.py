@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "esante.notifications.actions.DeliverAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: every answer but a static file is marked never to be cached.
+    "esante.portal.middleware.NeverCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "esante.accounts.oidc.ProviderFormActionMiddleware",
     "esante.portal.middleware.PermissionsPolicyMiddleware",
