@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import PIL.Image
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -399,6 +400,14 @@ ESANTE_WEBAUTHN_RP_ID = env_str("ESANTE_WEBAUTHN_RP_ID", "")
 ESANTE_WEBAUTHN_ORIGINS = env_list("ESANTE_WEBAUTHN_ORIGINS")
 # Largest document a holder or an assistant may upload to the Espace personnel.
 ESANTE_UPLOAD_MAX_BYTES = env_int("ESANTE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Largest image accepted there, in pixels (width × height): a small PNG or JPEG can declare
+# gigapixels ("decompression bomb"). At most Pillow's own limit, which refuses beyond it.
+ESANTE_UPLOAD_MAX_PIXELS = env_int("ESANTE_UPLOAD_MAX_PIXELS", 40_000_000, minimum=10_000)
+if ESANTE_UPLOAD_MAX_PIXELS > PIL.Image.MAX_IMAGE_PIXELS:
+    raise ImproperlyConfigured(
+        f"ESANTE_UPLOAD_MAX_PIXELS={ESANTE_UPLOAD_MAX_PIXELS}: at most "
+        f"{PIL.Image.MAX_IMAGE_PIXELS}, Pillow's decompression-bomb limit."
+    )
 
 # Captcha of the activation forms (django-simple-captcha). Digits only, so that the audio
 # alternative (esante.portal.captcha) can read them out in French, German and English.

@@ -12,11 +12,13 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -47,6 +49,7 @@ from webauthn.registration.verify_registration_response import VerifiedRegistrat
 
 from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, Passkey
+from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts
@@ -55,6 +58,12 @@ from esante.ratelimit import client_ip
 RP_NAME = "Agence eSanté"
 REGISTER_KEY = "esante.passkey.register"
 LOGIN_KEY = "esante.passkey.login"
+# What a passkey endpoint reads at most: a WebAuthn answer is a few kilobytes, nested four
+# levels deep (body, credential, response, transports).
+JSON_MAX_BYTES = 64 * 1024
+JSON_MAX_DEPTH = 16
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 class PasskeyError(Exception):
@@ -65,13 +74,69 @@ class PasskeyError(Exception):
         self.stored: Any = None  # the known passkey that failed the checks, if any
 
 
+class UnreadableBody(Exception):
+    """A body too large or too deeply nested to be read safely (`reason` says which)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The JSON object the browser posted, or {} for anything else (never an error)."""
+    """The JSON object the browser posted, or {} for anything else; UnreadableBody for a
+    body over JSON_MAX_BYTES or nested deeper than JSON_MAX_DEPTH (the parser's recursion
+    would otherwise end in a RecursionError, a 500)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > JSON_MAX_BYTES:
+        raise UnreadableBody("too_large")  # refused before it is read
     try:
         body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except RecursionError:
+        raise UnreadableBody("too_deep") from None
+    except (ValueError, UnicodeDecodeError):  # not JSON, or an integer of 4,300+ digits
         return {}
+    if _depth(body) > JSON_MAX_DEPTH:
+        raise UnreadableBody("too_deep")
     return body if isinstance(body, dict) else {}
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value`, counted without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending and deepest <= JSON_MAX_DEPTH:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def reads_json(view: View) -> View:
+    """For the views that read a JSON body: one that cannot be read safely is a 400 with a
+    French message (and a security log line) before the view runs."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            json_body(request)
+        except UnreadableBody as refusal:
+            security_log.warn(request, "json.refused", reason=refusal.reason)
+            message = _(
+                "Votre navigateur a envoyé une demande trop longue ou mal formée : recommencez."
+            )
+            return JsonResponse({"error": message}, status=400)
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapper)
 
 
 def rp_id(request: HttpRequest) -> str:

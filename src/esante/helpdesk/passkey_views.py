@@ -44,6 +44,7 @@ def keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required()
+@passkeys.reads_json
 def register_options(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     handle = _handle(staff)
@@ -65,6 +66,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required()
+@passkeys.reads_json
 def register(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     body = passkeys.json_body(request)
@@ -108,6 +110,7 @@ def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def login_options(request: HttpRequest) -> HttpResponse:
     ratelimit.check_and_hit("passkey.login", request)
     return HttpResponse(
@@ -116,6 +119,7 @@ def login_options(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def login(request: HttpRequest) -> HttpResponse:
     credential = passkeys.json_body(request).get("credential")
     if not isinstance(credential, dict):
