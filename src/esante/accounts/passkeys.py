@@ -218,11 +218,13 @@ def verified_assertion(
     *,
     session_key: str,
     find: Callable[[str], Any],
+    owner_handle: Callable[[Any], str],
     unknown_message: str,
 ) -> tuple[Any, int]:
     """The stored passkey (found by `find` from its credential id) that answered the
     challenge, and its new sign count; PasskeyError otherwise (`.stored` set when a known
-    key failed the checks)."""
+    key failed the checks). `owner_handle` gives the WebAuthn user handle (hex) of the
+    stored key's owner: an answer naming another user is refused as an unknown key."""
     challenge = request.session.pop(session_key, None)
     if not challenge:
         raise PasskeyError(_expired_message(), reason="no_challenge")
@@ -233,6 +235,11 @@ def verified_assertion(
     stored = find(bytes_to_base64url(parsed.raw_id))
     if stored is None:
         raise PasskeyError(unknown_message, reason="unknown_credential")
+    # WebAuthn §7.2 step 6: the user the authenticator names (not covered by the
+    # signature) must be the key's owner here.
+    user_handle = parsed.response.user_handle
+    if user_handle is not None and user_handle.hex() != owner_handle(stored):
+        raise PasskeyError(unknown_message, reason="user_handle_mismatch")
     try:
         verified = verify_authentication_response(
             credential=parsed,
@@ -351,7 +358,12 @@ def authenticate(request: HttpRequest, credential: dict[str, Any]) -> Account:
     try:
         with transaction.atomic():
             passkey, sign_count = verified_assertion(
-                request, credential, session_key=LOGIN_KEY, find=find, unknown_message=unknown
+                request,
+                credential,
+                session_key=LOGIN_KEY,
+                find=find,
+                owner_handle=lambda passkey: passkey.account.webauthn_handle,
+                unknown_message=unknown,
             )
             Passkey.objects.filter(pk=passkey.pk).update(
                 sign_count=sign_count, last_used_at=timezone.now()

@@ -142,6 +142,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 credential,
                 session_key=LOGIN_KEY,
                 find=find,
+                owner_handle=lambda key: key.handle,
                 unknown_message=_("Cette clé d'accès n'ouvre aucun accès au helpdesk."),
             )
             StaffPasskey.objects.filter(pk=key.pk).update(

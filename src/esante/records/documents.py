@@ -8,6 +8,7 @@ or the browser's claim.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -107,6 +108,19 @@ def too_large_message() -> str:
     return str(_("Le fichier dépasse la taille maximale de %(size)s Mo.")) % {
         "size": f"{max_bytes() / (1024 * 1024):.0f}"
     }
+
+
+def download_name(title: str, extension: str) -> str:
+    """The file name a document is shown or saved under: its whole title. A "/" or "\\"
+    would make the browser keep only what follows it, and a control or format character
+    (a line break, a right-to-left override that disguises ".exe") would break or fake the
+    name: each becomes "-". Non-ASCII letters stay (Django sends them as RFC 6266
+    `filename*=utf-8''…`)."""
+    cleaned = "".join(
+        "-" if char in "/\\" or unicodedata.category(char).startswith("C") else char
+        for char in title
+    ).strip(" .")
+    return f"{cleaned or 'document'}.{extension}"
 
 
 def save_file(record_public_id: uuid.UUID, upload: File[bytes]) -> str:
