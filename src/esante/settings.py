@@ -403,10 +403,11 @@ ESANTE_UPLOAD_MAX_BYTES = env_int("ESANTE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, m
 # Largest image accepted there, in pixels (width × height): a small PNG or JPEG can declare
 # gigapixels ("decompression bomb"). At most Pillow's own limit, which refuses beyond it.
 ESANTE_UPLOAD_MAX_PIXELS = env_int("ESANTE_UPLOAD_MAX_PIXELS", 40_000_000, minimum=10_000)
-if ESANTE_UPLOAD_MAX_PIXELS > PIL.Image.MAX_IMAGE_PIXELS:
+pillow_max_pixels = PIL.Image.MAX_IMAGE_PIXELS
+if pillow_max_pixels is not None and pillow_max_pixels < ESANTE_UPLOAD_MAX_PIXELS:
     raise ImproperlyConfigured(
         f"ESANTE_UPLOAD_MAX_PIXELS={ESANTE_UPLOAD_MAX_PIXELS}: at most "
-        f"{PIL.Image.MAX_IMAGE_PIXELS}, Pillow's decompression-bomb limit."
+        f"{pillow_max_pixels}, Pillow's decompression-bomb limit."
     )
 
 # Captcha of the activation forms (django-simple-captcha). Digits only, so that the audio
