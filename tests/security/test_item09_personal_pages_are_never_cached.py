@@ -43,6 +43,8 @@ def assert_never_cached(response: Response, what: str) -> None:
     }
     assert {"no-store", "private", "no-cache"} <= directives, (what, response.get("Cache-Control"))
     assert "public" not in directives, what
+    assert "max-age=0" in response["Cache-Control"], what
+    assert response.has_header("Expires"), what
     assert response.get("Pragma") == "no-cache", what
 
 
