@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import PIL.Image
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -139,6 +140,8 @@ MIDDLEWARE = [
     "esante.notifications.actions.DeliverAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: every answer but a static file is marked never to be cached.
+    "esante.portal.middleware.NeverCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "esante.accounts.oidc.ProviderFormActionMiddleware",
     "esante.portal.middleware.PermissionsPolicyMiddleware",
@@ -460,6 +463,15 @@ ESANTE_WEBAUTHN_RP_ID = env_str("ESANTE_WEBAUTHN_RP_ID", "")
 ESANTE_WEBAUTHN_ORIGINS = env_list("ESANTE_WEBAUTHN_ORIGINS")
 # Largest document a holder or an assistant may upload to the Espace personnel.
 ESANTE_UPLOAD_MAX_BYTES = env_int("ESANTE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Largest image accepted there, in pixels (width × height): a small PNG or JPEG can declare
+# gigapixels ("decompression bomb"). At most Pillow's own limit, which refuses beyond it.
+ESANTE_UPLOAD_MAX_PIXELS = env_int("ESANTE_UPLOAD_MAX_PIXELS", 40_000_000, minimum=10_000)
+pillow_max_pixels = PIL.Image.MAX_IMAGE_PIXELS
+if pillow_max_pixels is not None and pillow_max_pixels < ESANTE_UPLOAD_MAX_PIXELS:
+    raise ImproperlyConfigured(
+        f"ESANTE_UPLOAD_MAX_PIXELS={ESANTE_UPLOAD_MAX_PIXELS}: at most "
+        f"{pillow_max_pixels}, Pillow's decompression-bomb limit."
+    )
 
 # Captcha of the activation forms (django-simple-captcha). Digits only, so that the audio
 # alternative (esante.portal.captcha) can read them out in French, German and English.

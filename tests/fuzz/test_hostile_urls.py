@@ -147,12 +147,21 @@ passkey_body = st.one_of(
     json_value.map(json.dumps),
     st.text(any_character, max_size=200),
     st.binary(max_size=200).map(lambda raw: raw.decode("latin-1")),
+    # Nested deeper than the parser's recursion allows (issue 13, item 11).
+    st.integers(min_value=1, max_value=6000).map(lambda depth: "[" * depth + "]" * depth),
 )
 
 
 @fuzz_settings("passkey_json")
 @given(
-    st.sampled_from(["/connexion/cle-d-acces/options/", "/connexion/cle-d-acces/"]),
+    st.sampled_from(
+        [
+            "/connexion/cle-d-acces/options/",
+            "/connexion/cle-d-acces/",
+            "/helpdesk/connexion/cle/options/",
+            "/helpdesk/connexion/cle/",
+        ]
+    ),
     st.one_of(passkey_body.map(lambda text: text.encode("utf-8", "surrogatepass")), st.binary()),
     st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]),
 )

@@ -47,6 +47,7 @@ def _error(message: str, status: int = 400) -> JsonResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def register_options(request: HttpRequest) -> HttpResponse:
     registering = _registering_account(request)
     if registering is None:
@@ -58,6 +59,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def register(request: HttpRequest) -> HttpResponse:
     registering = _registering_account(request)
     if registering is None:
@@ -77,12 +79,14 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def login_options(request: HttpRequest) -> HttpResponse:
     ratelimit.check_and_hit("passkey.login", request)
     return HttpResponse(passkeys.authentication_options(request), content_type="application/json")
 
 
 @require_POST
+@passkeys.reads_json
 def login(request: HttpRequest) -> HttpResponse:
     credential = passkeys.json_body(request).get("credential")
     if not isinstance(credential, dict):

@@ -12,11 +12,13 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -47,6 +49,7 @@ from webauthn.registration.verify_registration_response import VerifiedRegistrat
 
 from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, Passkey
+from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts
@@ -55,6 +58,12 @@ from esante.ratelimit import client_ip
 RP_NAME = "Agence eSanté"
 REGISTER_KEY = "esante.passkey.register"
 LOGIN_KEY = "esante.passkey.login"
+# What a passkey endpoint reads at most: a WebAuthn answer is a few kilobytes, nested four
+# levels deep (body, credential, response, transports).
+JSON_MAX_BYTES = 64 * 1024
+JSON_MAX_DEPTH = 16
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 class PasskeyError(Exception):
@@ -65,13 +74,69 @@ class PasskeyError(Exception):
         self.stored: Any = None  # the known passkey that failed the checks, if any
 
 
+class UnreadableBody(Exception):
+    """A body too large or too deeply nested to be read safely (`reason` says which)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The JSON object the browser posted, or {} for anything else (never an error)."""
+    """The JSON object the browser posted, or {} for anything else; UnreadableBody for a
+    body over JSON_MAX_BYTES or nested deeper than JSON_MAX_DEPTH (the parser's recursion
+    would otherwise end in a RecursionError, a 500)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > JSON_MAX_BYTES:
+        raise UnreadableBody("too_large")  # refused before it is read
     try:
         body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except RecursionError:
+        raise UnreadableBody("too_deep") from None
+    except (ValueError, UnicodeDecodeError):  # not JSON, or an integer of 4,300+ digits
         return {}
+    if _depth(body) > JSON_MAX_DEPTH:
+        raise UnreadableBody("too_deep")
     return body if isinstance(body, dict) else {}
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value`, counted without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending and deepest <= JSON_MAX_DEPTH:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def reads_json(view: View) -> View:
+    """For the views that read a JSON body: one that cannot be read safely is a 400 with a
+    French message (and a security log line) before the view runs."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            json_body(request)
+        except UnreadableBody as refusal:
+            security_log.warn(request, "json.refused", reason=refusal.reason)
+            message = _(
+                "Votre navigateur a envoyé une demande trop longue ou mal formée : recommencez."
+            )
+            return JsonResponse({"error": message}, status=400)
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapper)
 
 
 def rp_id(request: HttpRequest) -> str:
@@ -153,11 +218,13 @@ def verified_assertion(
     *,
     session_key: str,
     find: Callable[[str], Any],
+    owner_handle: Callable[[Any], str],
     unknown_message: str,
 ) -> tuple[Any, int]:
     """The stored passkey (found by `find` from its credential id) that answered the
     challenge, and its new sign count; PasskeyError otherwise (`.stored` set when a known
-    key failed the checks)."""
+    key failed the checks). `owner_handle` gives the WebAuthn user handle (hex) of the
+    stored key's owner: an answer naming another user is refused as an unknown key."""
     challenge = request.session.pop(session_key, None)
     if not challenge:
         raise PasskeyError(_expired_message(), reason="no_challenge")
@@ -168,6 +235,11 @@ def verified_assertion(
     stored = find(bytes_to_base64url(parsed.raw_id))
     if stored is None:
         raise PasskeyError(unknown_message, reason="unknown_credential")
+    # WebAuthn §7.2 step 6: the user the authenticator names (not covered by the
+    # signature) must be the key's owner here.
+    user_handle = parsed.response.user_handle
+    if user_handle is not None and user_handle.hex() != owner_handle(stored):
+        raise PasskeyError(unknown_message, reason="user_handle_mismatch")
     try:
         verified = verify_authentication_response(
             credential=parsed,
@@ -286,7 +358,12 @@ def authenticate(request: HttpRequest, credential: dict[str, Any]) -> Account:
     try:
         with transaction.atomic():
             passkey, sign_count = verified_assertion(
-                request, credential, session_key=LOGIN_KEY, find=find, unknown_message=unknown
+                request,
+                credential,
+                session_key=LOGIN_KEY,
+                find=find,
+                owner_handle=lambda passkey: passkey.account.webauthn_handle,
+                unknown_message=unknown,
             )
             Passkey.objects.filter(pk=passkey.pk).update(
                 sign_count=sign_count, last_used_at=timezone.now()

@@ -51,6 +51,7 @@ def keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(ANY_STAFF)
+@passkeys.reads_json
 def register_options(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     handle = _handle(staff)
@@ -72,6 +73,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(ANY_STAFF)
+@passkeys.reads_json
 def register(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     body = passkeys.json_body(request)
@@ -115,6 +117,7 @@ def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def login_options(request: HttpRequest) -> HttpResponse:
     ratelimit.check_and_hit("passkey.login", request)
     return HttpResponse(
@@ -123,6 +126,7 @@ def login_options(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@passkeys.reads_json
 def login(request: HttpRequest) -> HttpResponse:
     credential = passkeys.json_body(request).get("credential")
     if not isinstance(credential, dict):
@@ -145,6 +149,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 credential,
                 session_key=LOGIN_KEY,
                 find=find,
+                owner_handle=lambda key: key.handle,
                 unknown_message=_("Cette clé d'accès n'ouvre aucun accès au helpdesk."),
             )
             StaffPasskey.objects.filter(pk=key.pk).update(

@@ -83,7 +83,7 @@ def document_file(
         handle,
         content_type=document.content_type,
         as_attachment=download,
-        filename=f"{document.title}.{document.extension}",
+        filename=documents.download_name(document.title, document.extension),
     )
     response["Cache-Control"] = "private, no-store"
     # A file is data, never a page: no script, no plugin, even if it were crafted as one.

@@ -8,6 +8,7 @@ or the browser's claim.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -15,7 +16,9 @@ from django.core.files.base import File
 from django.core.files.storage import Storage, storages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from PIL import Image, UnidentifiedImageError
 
 ALLOWED_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
@@ -40,11 +43,17 @@ def max_bytes() -> int:
     return int(settings.ESANTE_UPLOAD_MAX_BYTES)
 
 
+def max_pixels() -> int:
+    return int(settings.ESANTE_UPLOAD_MAX_PIXELS)
+
+
 def sniff_content_type(upload: File[bytes]) -> str:
     """The type of an uploaded file, read from its content, or UploadRefused.
 
     PDF, JPEG and PNG are told by their signature; images are then opened and verified
-    by Pillow, so a file that merely starts like an image is refused.
+    by Pillow, so a file that merely starts like an image is refused, and so is an image
+    of more than ESANTE_UPLOAD_MAX_PIXELS pixels (a "decompression bomb": a small file
+    that would take gigabytes once decoded, here or in the browser that shows it).
     """
     if upload.size is not None and upload.size > max_bytes():
         raise UploadRefused(too_large_message())
@@ -59,9 +68,17 @@ def sniff_content_type(upload: File[bytes]) -> str:
     if content_type.startswith("image/"):
         try:
             with Image.open(upload) as image:
+                # The size is read from the header, before any pixel is decoded.
+                width, height = image.size
+                if width * height > max_pixels():
+                    raise UploadRefused(too_many_pixels_message())
                 image.verify()
                 if Image.MIME.get(image.format or "") != content_type:
                     raise UploadRefused(wrong_type_message())
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            # Pillow's own limit (the warning is raised where warnings are errors); the
+            # cap above is lower, so the warning alone never lets an image through.
+            raise UploadRefused(too_many_pixels_message()) from error
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
             raise UploadRefused(wrong_type_message()) from error
         finally:
@@ -75,10 +92,35 @@ def wrong_type_message() -> str:
     )
 
 
+def too_many_pixels_message() -> str:
+    megapixels = round(max_pixels() / 1_000_000, 1)
+    shown = int(megapixels) if megapixels == int(megapixels) else megapixels
+    return ngettext(
+        "L'image est trop grande : %(megapixels)s mégapixel au plus (largeur × hauteur). "
+        "Réduisez-la avant de l'ajouter.",
+        "L'image est trop grande : %(megapixels)s mégapixels au plus (largeur × hauteur). "
+        "Réduisez-la avant de l'ajouter.",
+        int(megapixels),
+    ) % {"megapixels": number_format(shown)}
+
+
 def too_large_message() -> str:
     return str(_("Le fichier dépasse la taille maximale de %(size)s Mo.")) % {
         "size": f"{max_bytes() / (1024 * 1024):.0f}"
     }
+
+
+def download_name(title: str, extension: str) -> str:
+    """The file name a document is shown or saved under: its whole title. A "/" or "\\"
+    would make the browser keep only what follows it, and a control or format character
+    (a line break, a right-to-left override that disguises ".exe") would break or fake the
+    name: each becomes "-". Non-ASCII letters stay (Django sends them as RFC 6266
+    `filename*=utf-8''…`)."""
+    cleaned = "".join(
+        "-" if char in "/\\" or unicodedata.category(char).startswith("C") else char
+        for char in title
+    ).strip(" .")
+    return f"{cleaned or 'document'}.{extension}"
 
 
 def save_file(record_public_id: uuid.UUID, upload: File[bytes]) -> str:
