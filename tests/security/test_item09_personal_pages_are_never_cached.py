@@ -213,6 +213,8 @@ def test_no_url_of_the_application_answers_without_no_store(
         "object_id": str(superuser.pk),
         "id": str(superuser.pk),
         "url": "nothing-here/",
+        "request_id": "1",
+        "token": "x" * 43,
     }
     visitors = {"a visitor": Client(), "a patient": patient, "a staff member": staff}
     answered = 0
