@@ -6,40 +6,39 @@ script can slide each clip along a recording and read the digits where it matche
 time (`tests/security/test_item06_audio_captcha_resists_correlation.py`). So no clip is
 ever emitted as it is stored; on each request, for each digit:
 
-- its speed changes (pitch and tempo together, by resampling): 6 to 11 % faster or
-  slower, and wobbling by 2 to 4 % more around that, a few times a second — never more
-  than 15 % from the recording, and a template stretched at any one rate drifts off it;
-- its phase is scrambled by a chain of random all-pass filters: the same spectrum (what
-  the ear hears, give or take a few milliseconds of smearing), another waveform (what a
-  correlation compares);
+- its speed changes (pitch and tempo together, by resampling): 4 to 8 % faster or
+  slower, and wobbling around that by two slow random sines, a few times a second —
+  never more than `MAX_SPEED_CHANGE` from the recording, and a template stretched at any
+  one rate drifts off it;
+- its phase is scrambled (an all-pass filter: a random smooth phase across frequencies,
+  applied by FFT): the same spectrum, so the same vowels and consonants to the ear, but
+  another waveform, which is what a correlation compares; every frequency is delayed by
+  at most `MAX_GROUP_DELAY_SECONDS`, far below an audible echo;
 - its loudness varies, and the gap to the next digit too, down to a short overlap.
 
-Under the digits, and between them, runs a babble of fragments of the other clips of the
-same voice, reversed or pitched, and a coloured noise: a template matches a fragment
-about as well as a digit, and no silence marks where the digits are. The levels keep
-every digit at least `MIN_DIGIT_SNR_DB` above everything else during it (checked by
-`tests/portal/test_spoken_digits.py`, which also checks that a listener who knows the
-voice finds every digit). Generation is pure Python and takes a few tens of milliseconds.
+Under the digits and between them runs a babble of fragments of the other clips of the
+same voice, reversed or at another speed, and a coloured noise: a template matches a
+fragment about as well as a digit, and no silence marks where the digits are. The levels
+keep every digit at least `MIN_DIGIT_SNR_DB` above everything else during it, and a
+listener who knows the voice still finds every digit (`tests/portal/test_spoken_digits.py`;
+docs/security.md, *Audio captcha*). A recording takes a few milliseconds (numpy).
 """
 
 from __future__ import annotations
 
-import array
+import dataclasses
 import functools
 import io
-import itertools
-import math
-import operator
-import random
 import secrets
 import string
-import sys
 import wave
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from django.core.exceptions import ImproperlyConfigured
+
+Signal = npt.NDArray[np.float64]
 
 # Per-digit clips recorded by captcha_sounds/make_sounds.py: package data, never static
 # files (served one by one under their names, they would give the answer away).
@@ -47,17 +46,20 @@ SOUNDS_DIR = Path(__file__).resolve().parent / "captcha_sounds"
 SPOKEN_LANGUAGES = ("fr", "de", "en")
 SAMPLE_RATE = 8000
 
-# Each digit's speed (1 = as recorded): 1 ± SPEED_CHANGE, then ± WOBBLE_DEPTH more,
-# WOBBLE_HZ times a second. The sum stays within ±15 %.
-SPEED_CHANGE = (0.06, 0.11)
-WOBBLE_DEPTH = (0.02, 0.04)
-WOBBLE_HZ = (2.0, 4.0)
-# Second-order all-pass sections per digit: pole radius and frequency (Hz). The radius
-# keeps each section's ringing under ~3 ms, too short to hear as an echo.
-ALL_PASS_SECTIONS = 3
-ALL_PASS_RADIUS = (0.6, 0.85)
-ALL_PASS_HZ = (200.0, 3400.0)
-GAIN = (0.75, 1.0)
+# Each digit's speed (1 = as recorded): 1 ± SPEED_CHANGE, times 1 + two sines of depths
+# WOBBLE_DEPTHS and frequencies WOBBLE_HZ. In all, within MAX_SPEED_CHANGE.
+SPEED_CHANGE = (0.04, 0.08)
+WOBBLE_DEPTHS = ((0.03, 0.045), (0.01, 0.02))
+WOBBLE_HZ = (2.0, 6.0)
+MAX_SPEED_CHANGE = 0.15
+# The phase scrambling: a random walk of the phase every PHASE_STEP_HZ (steps of
+# PHASE_STEP_RADIANS standard deviation, cut at MAX_PHASE_STEP_RADIANS), linear between.
+# A step of φ over PHASE_STEP_HZ delays those frequencies by φ / (2π × PHASE_STEP_HZ).
+PHASE_STEP_HZ = 50.0
+PHASE_STEP_RADIANS = 2.0
+MAX_PHASE_STEP_RADIANS = 2.0
+MAX_GROUP_DELAY_SECONDS = MAX_PHASE_STEP_RADIANS / (2 * np.pi * PHASE_STEP_HZ)  # 6.4 ms
+GAIN = (0.8, 1.0)
 # Silences in seconds; a negative gap overlaps the next digit with the end of this one,
 # by at most MAX_OVERLAP of the shorter of the two.
 LEAD_IN_SECONDS = (0.3, 0.6)
@@ -65,23 +67,23 @@ GAP_SECONDS = (-0.08, 0.45)
 MAX_OVERLAP = 0.2
 TAIL_SECONDS = (0.2, 0.4)
 # The babble: fragments (FRAGMENT of a clip) of random digits of the same voice, reversed
-# or sped up or down, one after another with overlaps, at BABBLE_DB under the voice.
+# or at another speed, one after another with overlaps, BABBLE_DB under the voice.
 FRAGMENT = (0.4, 0.8)
 FRAGMENT_SPEED = (0.75, 1.3)
 FRAGMENT_STEP = (0.3, 0.7)  # of the fragment's length: where the next one starts
 BABBLE_DB = 15.0
 # The coloured noise: white noise through a one-pole low-pass (a hiss with more rumble),
-# at NOISE_DB under the voice.
+# NOISE_DB under the voice.
 NOISE_POLE = 0.9
 NOISE_DB = 20.0
-# What the levels above guarantee, each digit against all the rest during it.
+# What the levels above keep, each digit against all the rest during it.
 MIN_DIGIT_SNR_DB = 10.0
 PEAK = 32000  # the loudest sample of a recording, of 32767
 
 
 @functools.cache
-def digit_clips(language: str) -> dict[str, array.array[int]]:
-    """The ten recorded digits of `language`, as 16-bit samples."""
+def digit_clips(language: str) -> dict[str, Signal]:
+    """The ten recorded digits of `language`, as samples (-32768…32767), read-only."""
     clips = {}
     for digit in string.digits:
         path = SOUNDS_DIR / language / f"{digit}.wav"
@@ -92,180 +94,181 @@ def digit_clips(language: str) -> dict[str, array.array[int]]:
                 SAMPLE_RATE,
             ):
                 raise ImproperlyConfigured(f"{path}: expected {SAMPLE_RATE} Hz mono 16-bit.")
-            samples = array.array("h", clip.readframes(clip.getnframes()))
-        if sys.byteorder == "big":
-            samples.byteswap()  # WAV samples are little-endian
+            frames = clip.readframes(clip.getnframes())
+        samples = np.frombuffer(frames, dtype="<i2").astype(np.float64)
+        samples.flags.writeable = False
         clips[digit] = samples
     return clips
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class SpokenDigit:
     """One digit as it is mixed into a recording, from sample `start` on."""
 
     digit: str
     start: int
-    samples: list[float]
-    mean_speed: float
+    samples: Signal
+    speeds: Signal  # the speed at each output sample (1 = as recorded)
+    phase: Signal  # the phase added to each frequency of `samples` (rfft bins)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.samples)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Recording:
-    """A captcha read aloud: the digits and the background, before the final scaling."""
+    """A captcha read aloud: its digits and background, and their mix scaled to `PEAK`."""
 
     digits: list[SpokenDigit]
-    background: list[float]  # babble and noise
-    samples: array.array[int]  # the mix, scaled to PEAK
+    background: Signal  # babble and noise, at the digits' scale
+    samples: npt.NDArray[np.int16]
 
     def wav(self) -> bytes:
         """The recording as a WAV file, 8 kHz mono 16-bit."""
-        samples = array.array("h", self.samples)
-        if sys.byteorder == "big":
-            samples.byteswap()
         output = io.BytesIO()
         with wave.open(output, "wb") as recording:
             recording.setnchannels(1)
             recording.setsampwidth(2)
             recording.setframerate(SAMPLE_RATE)
-            recording.writeframes(samples.tobytes())
+            recording.writeframes(self.samples.astype("<i2").tobytes())
         return output.getvalue()
 
 
-def resampled(
-    clip: Sequence[float], speed: float, depth: float = 0.0, hz: float = 0.0, phase: float = 0.0
-) -> list[float]:
-    """`clip` played at `speed` (× (1 + `depth` × a sine of `hz`)), by linear interpolation."""
-    step = 2 * math.pi * hz / SAMPLE_RATE
-    last = len(clip) - 1
-    output = []
-    position = 0.0
-    index = 0
-    while position < last:
-        whole = int(position)
-        before = clip[whole]
-        output.append(before + (position - whole) * (clip[whole + 1] - before))
-        position += speed * (1.0 + depth * math.sin(phase + step * index))
-        index += 1
-    return output
+def resampled(clip: Signal, speeds: Signal) -> Signal:
+    """`clip` read at `speeds[n]` input samples per output sample n (linear interpolation)."""
+    positions = np.concatenate([[0.0], np.cumsum(speeds)])
+    positions = positions[positions <= len(clip) - 1]
+    return np.interp(positions, np.arange(len(clip)), clip)
 
 
-def all_passed(samples: list[float], radius: float, hz: float) -> list[float]:
-    """`samples` through a second-order all-pass filter: same spectrum, shifted phases."""
-    c = 2 * radius * math.cos(2 * math.pi * hz / SAMPLE_RATE)
-    r2 = radius * radius
-    x1 = x2 = y1 = y2 = 0.0
-    output = []
-    for x in samples:
-        y = r2 * x - c * x1 + x2 + c * y1 - r2 * y2
-        output.append(y)
-        x2, x1, y2, y1 = x1, x, y1, y
-    return output
-
-
-def disguised_digit(clip: Sequence[int], chance: random.Random) -> tuple[list[float], float]:
-    """One clip at a random speed, wobbling, phase-scrambled, at a random gain."""
-    speed = 1.0 + chance.choice((-1, 1)) * chance.uniform(*SPEED_CHANGE)
-    samples = resampled(
-        clip,
-        speed,
-        chance.uniform(*WOBBLE_DEPTH),
-        chance.uniform(*WOBBLE_HZ),
-        chance.uniform(0, 2 * math.pi),
+def speed_curve(length: int, rng: np.random.Generator) -> Signal:
+    """A digit's speed at each of `length` output samples: a random shift and two wobbles."""
+    times = np.arange(length) / SAMPLE_RATE
+    wobble = sum(
+        rng.uniform(*depths)
+        * np.sin(2 * np.pi * rng.uniform(*WOBBLE_HZ) * times + rng.uniform(0, 2 * np.pi))
+        for depths in WOBBLE_DEPTHS
     )
-    for _ in range(ALL_PASS_SECTIONS):
-        samples = all_passed(
-            samples, chance.uniform(*ALL_PASS_RADIUS), chance.uniform(*ALL_PASS_HZ)
-        )
-    gain = chance.uniform(*GAIN)
-    return [sample * gain for sample in samples], speed
+    speeds = (1 + rng.choice((-1, 1)) * rng.uniform(*SPEED_CHANGE)) * (1 + wobble)
+    return np.clip(speeds, 1 - MAX_SPEED_CHANGE, 1 + MAX_SPEED_CHANGE)
 
 
-def rms(samples: Sequence[float]) -> float:
-    return math.sqrt(math.fsum(map(operator.mul, samples, samples)) / max(len(samples), 1))
+def scrambled_phase(size: int, rng: np.random.Generator) -> Signal:
+    """A random smooth phase for the `size // 2 + 1` frequencies of an rfft of `size`."""
+    knots = int(np.ceil(SAMPLE_RATE / 2 / PHASE_STEP_HZ)) + 1
+    steps = np.clip(
+        rng.normal(0, PHASE_STEP_RADIANS, knots - 1),
+        -MAX_PHASE_STEP_RADIANS,
+        MAX_PHASE_STEP_RADIANS,
+    )
+    walk = np.concatenate([[0.0], np.cumsum(steps)])
+    frequencies = np.fft.rfftfreq(size, 1 / SAMPLE_RATE)
+    phase = np.interp(frequencies, np.arange(knots) * PHASE_STEP_HZ, walk)
+    phase[0] = phase[-1] = 0.0  # the constant and the highest frequency stay real
+    return phase
 
 
-def scaled_to(samples: list[float], level: float) -> list[float]:
-    factor = level / max(rms(samples), 1e-9)
-    return [sample * factor for sample in samples]
+def fast_size(length: int) -> int:
+    """The smallest power of two from `length` on: a quick FFT size."""
+    return 1 << max(length - 1, 0).bit_length()
 
 
-def babble(clips: dict[str, array.array[int]], length: int, chance: random.Random) -> list[float]:
+def all_passed(samples: Signal, phase: Signal) -> Signal:
+    """`samples` with `phase` added to each frequency of an rfft of `fast_size(len(samples))`.
+
+    The filter is circular: `samples` needs silence at both ends for the delays.
+    """
+    size = fast_size(len(samples))
+    return np.fft.irfft(np.fft.rfft(samples, size) * np.exp(1j * phase), size)[: len(samples)]
+
+
+def disguised_digit(digit: str, clip: Signal, rng: np.random.Generator) -> SpokenDigit:
+    """`clip` at a wobbling speed, phase-scrambled, at a random gain (`start` 0)."""
+    speeds = speed_curve(int(len(clip) / (1 - MAX_SPEED_CHANGE)) + 2, rng)
+    warped = resampled(clip, speeds)
+    # Room on both sides for the delays of the all-pass filter, which is circular.
+    margin = int(4 * MAX_GROUP_DELAY_SECONDS * SAMPLE_RATE) + 1
+    padded = np.concatenate([np.zeros(margin), warped, np.zeros(margin)])
+    phase = scrambled_phase(fast_size(len(padded)), rng)
+    samples = all_passed(padded, phase) * rng.uniform(*GAIN)
+    return SpokenDigit(digit, 0, samples, speeds[: len(warped)], phase)
+
+
+def babble(clips: dict[str, Signal], length: int, rng: np.random.Generator) -> Signal:
     """`length` samples of fragments of the clips, reversed or at another speed, overlapping."""
-    track = [0.0] * length
-    start = -round(chance.uniform(0, 0.2) * SAMPLE_RATE)
+    track = np.zeros(length)
+    start = -int(rng.uniform(0, 0.2) * SAMPLE_RATE)
     while start < length:
-        clip = clips[chance.choice(string.digits)]
-        size = round(len(clip) * chance.uniform(*FRAGMENT))
-        offset = chance.randrange(len(clip) - size + 1)
-        fragment: Sequence[float] = clip[offset : offset + size]
-        if chance.random() < 0.5:
+        clip = clips[string.digits[rng.integers(10)]]
+        size = int(len(clip) * rng.uniform(*FRAGMENT))
+        offset = int(rng.integers(len(clip) - size + 1))
+        fragment = clip[offset : offset + size]
+        if rng.random() < 0.5:
             fragment = fragment[::-1]
         else:
-            fragment = resampled(fragment, chance.uniform(*FRAGMENT_SPEED))
-        gain = chance.uniform(0.5, 1.0)
-        first = max(start, 0)
-        end = min(start + len(fragment), length)
+            fragment = resampled(fragment, np.full(size * 2, rng.uniform(*FRAGMENT_SPEED)))
+        first, end = max(start, 0), min(start + len(fragment), length)
         if end > first:
-            track[first:end] = [
-                mixed + gain * sample
-                for mixed, sample in zip(
-                    track[first:end], fragment[first - start : end - start], strict=True
-                )
-            ]
-        start += max(1, round(len(fragment) * chance.uniform(*FRAGMENT_STEP)))
+            track[first:end] += rng.uniform(0.5, 1.0) * fragment[first - start : end - start]
+        start += max(1, int(len(fragment) * rng.uniform(*FRAGMENT_STEP)))
     return track
 
 
-def coloured_noise(length: int, chance: random.Random) -> list[float]:
-    """`length` samples of white noise through a one-pole low-pass filter, plus some white."""
-    white = array.array("b", chance.randbytes(length))
-    pole = NOISE_POLE
-    low = itertools.accumulate(white, lambda previous, grain: pole * previous + grain)
-    return [rumble + 3.0 * grain for rumble, grain in zip(low, white, strict=True)]
+def coloured_noise(length: int, rng: np.random.Generator) -> Signal:
+    """`length` samples of white noise through a one-pole low-pass filter, plus some white.
+
+    Made in the frequency domain: random spectrum × the filter's response, one FFT.
+    """
+    size = fast_size(length)
+    spectrum = rng.normal(0, 1, size // 2 + 1) + 1j * rng.normal(0, 1, size // 2 + 1)
+    frequencies = np.fft.rfftfreq(size)  # cycles per sample
+    response = 1 / (1 - NOISE_POLE * np.exp(-2j * np.pi * frequencies)) + 3.0
+    return np.fft.irfft(spectrum * response, size)[:length]
+
+
+def rms(samples: Signal) -> float:
+    return float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0
+
+
+def at_level(samples: Signal, level: float) -> Signal:
+    return samples * (level / max(rms(samples), 1e-9))
 
 
 def spoken_recording(
-    challenge: str, language: str | None, chance: random.Random | None = None
+    challenge: str, language: str | None, rng: np.random.Generator | None = None
 ) -> Recording:
     """The digits of `challenge` said in `language`, disguised (see the module's docstring).
 
-    French when the language is not one the portal speaks. `chance` is the source of every
-    random choice: the system's, unless a test gives a seeded one.
+    French when the language is not one the portal speaks. `rng` makes every random
+    choice: seeded from the system's randomness, unless a test gives a seeded one.
     """
-    chance = chance or secrets.SystemRandom()
+    rng = rng or np.random.default_rng(secrets.randbits(128))
     language = (language or "").split("-")[0]
     clips = digit_clips(language if language in SPOKEN_LANGUAGES else SPOKEN_LANGUAGES[0])
     digits: list[SpokenDigit] = []
-    start = round(chance.uniform(*LEAD_IN_SECONDS) * SAMPLE_RATE)
+    start = int(rng.uniform(*LEAD_IN_SECONDS) * SAMPLE_RATE)
     for digit in challenge:
-        samples, speed = disguised_digit(clips[digit], chance)
+        spoken = disguised_digit(digit, clips[digit], rng)
         if digits:
             previous = digits[-1]
-            gap = round(chance.uniform(*GAP_SECONDS) * SAMPLE_RATE)
-            overlap = round(MAX_OVERLAP * min(len(previous.samples), len(samples)))
-            start = previous.start + len(previous.samples) + max(gap, -overlap)
-        digits.append(SpokenDigit(digit, start, samples, speed))
-        start += len(samples)
-    length = start + round(chance.uniform(*TAIL_SECONDS) * SAMPLE_RATE)
-    voice_level = rms([sample for spoken in digits for sample in spoken.samples])
-    background = [
-        chatter + hiss
-        for chatter, hiss in zip(
-            scaled_to(babble(clips, length, chance), voice_level * 10 ** (-BABBLE_DB / 20)),
-            scaled_to(coloured_noise(length, chance), voice_level * 10 ** (-NOISE_DB / 20)),
-            strict=True,
-        )
-    ]
-    mix = list(background)
+            gap = int(rng.uniform(*GAP_SECONDS) * SAMPLE_RATE)
+            overlap = int(MAX_OVERLAP * min(len(previous.samples), len(spoken.samples)))
+            start = previous.end + max(gap, -overlap)
+        digits.append(dataclasses.replace(spoken, start=start))
+    length = digits[-1].end + int(rng.uniform(*TAIL_SECONDS) * SAMPLE_RATE) if digits else start
+    voice_level = rms(np.concatenate([spoken.samples for spoken in digits] or [np.zeros(0)]))
+    background = at_level(babble(clips, length, rng), voice_level * 10 ** (-BABBLE_DB / 20))
+    background += at_level(coloured_noise(length, rng), voice_level * 10 ** (-NOISE_DB / 20))
+    mix = background.copy()
     for spoken in digits:
-        end = spoken.start + len(spoken.samples)
-        mix[spoken.start : end] = map(operator.add, mix[spoken.start : end], spoken.samples)
-    factor = PEAK / max(max(mix), -min(mix), 1.0)
-    return Recording(digits, background, array.array("h", [round(s * factor) for s in mix]))
+        mix[spoken.start : spoken.end] += spoken.samples
+    factor = PEAK / max(float(np.abs(mix).max(initial=0.0)), 1.0)
+    return Recording(digits, background, np.round(mix * factor).astype(np.int16))
 
 
 def spoken_challenge(
-    challenge: str, language: str | None, chance: random.Random | None = None
+    challenge: str, language: str | None, rng: np.random.Generator | None = None
 ) -> bytes:
     """A WAV file (8 kHz mono 16-bit) saying the digits of `challenge` in `language`."""
-    return spoken_recording(challenge, language, chance).wav()
+    return spoken_recording(challenge, language, rng).wav()
