@@ -38,6 +38,7 @@ from esante.portal.spoken_digits import spoken_challenge
 # The name of the refresh button: a POST that carries it asks for a new captcha.
 REFRESH_BUTTON_NAME = "refresh_captcha"
 
+
 def digits_challenge() -> tuple[str, str]:
     """`CAPTCHA_LENGTH` random digits: the text drawn in the image, and the answer."""
     digits = "".join(secrets.choice(string.digits) for _ in range(settings.CAPTCHA_LENGTH))

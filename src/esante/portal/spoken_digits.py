@@ -59,12 +59,16 @@ PHASE_STEP_HZ = 50.0
 PHASE_STEP_RADIANS = 2.0
 MAX_PHASE_STEP_RADIANS = 2.0
 MAX_GROUP_DELAY_SECONDS = MAX_PHASE_STEP_RADIANS / (2 * np.pi * PHASE_STEP_HZ)  # 6.4 ms
+# Silence added on both sides of a digit before the (circular) phase scrambling: room for
+# its delays, twice the largest.
+GROUP_DELAY_MARGIN = int(2 * MAX_GROUP_DELAY_SECONDS * SAMPLE_RATE) + 1  # samples
 GAIN = (0.8, 1.0)
 # Silences in seconds; a negative gap overlaps the next digit with the end of this one,
 # by at most MAX_OVERLAP of the shorter of the two.
 LEAD_IN_SECONDS = (0.3, 0.6)
 GAP_SECONDS = (-0.08, 0.45)
 MAX_OVERLAP = 0.2
+OVERLAP_MARGIN_DB = 6.0  # an overlap must leave each digit this much above MIN_DIGIT_SNR_DB
 TAIL_SECONDS = (0.2, 0.4)
 # The babble: fragments (FRAGMENT of a clip) of random digits of the same voice, reversed
 # or at another speed, one after another with overlaps, BABBLE_DB under the voice.
@@ -76,8 +80,10 @@ BABBLE_DB = 15.0
 # NOISE_DB under the voice.
 NOISE_POLE = 0.9
 NOISE_DB = 20.0
-# What the levels above keep, each digit against all the rest during it.
+# What every digit keeps over all the rest during it (babble, noise, a neighbour's end):
+# where the levels above would not, the background dips under the digit.
 MIN_DIGIT_SNR_DB = 10.0
+FADE_SECONDS = 0.03
 PEAK = 32000  # the loudest sample of a recording, of 32767
 
 
@@ -187,9 +193,7 @@ def disguised_digit(digit: str, clip: Signal, rng: np.random.Generator) -> Spoke
     """`clip` at a wobbling speed, phase-scrambled, at a random gain (`start` 0)."""
     speeds = speed_curve(int(len(clip) / (1 - MAX_SPEED_CHANGE)) + 2, rng)
     warped = resampled(clip, speeds)
-    # Room on both sides for the delays of the all-pass filter, which is circular.
-    margin = int(4 * MAX_GROUP_DELAY_SECONDS * SAMPLE_RATE) + 1
-    padded = np.concatenate([np.zeros(margin), warped, np.zeros(margin)])
+    padded = np.concatenate([np.zeros(GROUP_DELAY_MARGIN), warped, np.zeros(GROUP_DELAY_MARGIN)])
     phase = scrambled_phase(fast_size(len(padded)), rng)
     samples = all_passed(padded, phase) * rng.uniform(*GAIN)
     return SpokenDigit(digit, 0, samples, speeds[: len(warped)], phase)
@@ -235,6 +239,68 @@ def at_level(samples: Signal, level: float) -> Signal:
     return samples * (level / max(rms(samples), 1e-9))
 
 
+def energy(samples: Signal) -> float:
+    return float(np.dot(samples, samples))
+
+
+def next_start(previous: SpokenDigit, spoken: SpokenDigit, rng: np.random.Generator) -> int:
+    """Where `spoken` starts after `previous`: a random gap, or a short overlap.
+
+    An overlap is kept only where each digit is far louder than the part of the other it
+    meets (their quiet ends): otherwise the digits simply follow each other.
+    """
+    gap = int(rng.uniform(*GAP_SECONDS) * SAMPLE_RATE)
+    overlap = min(-gap, int(MAX_OVERLAP * min(len(previous.samples), len(spoken.samples))))
+    if overlap <= 0:
+        return previous.end + gap
+    clear = 10 ** ((MIN_DIGIT_SNR_DB + OVERLAP_MARGIN_DB) / 10)
+    tail, head = previous.samples[-overlap:], spoken.samples[:overlap]
+    if energy(previous.samples) >= clear * energy(head) and energy(
+        spoken.samples
+    ) >= clear * energy(tail):
+        return previous.end - overlap
+    return previous.end
+
+
+def others_during(spoken: SpokenDigit, digits: list[SpokenDigit]) -> Signal:
+    """The other digits' samples while `spoken` plays (their overlaps), else zeros."""
+    others = np.zeros(len(spoken.samples))
+    for other in digits:
+        first, last = max(other.start, spoken.start), min(other.end, spoken.end)
+        if other is not spoken and first < last:
+            others[first - spoken.start : last - spoken.start] += other.samples[
+                first - other.start : last - other.start
+            ]
+    return others
+
+
+def clearing(background: Signal, digits: list[SpokenDigit]) -> Signal:
+    """`background`, lowered under any digit that it covers by less than MIN_DIGIT_SNR_DB.
+
+    Where babble fragments pile up under a quiet digit; the dip fades in and out over
+    FADE_SECONDS, and is deep enough with OVERLAP_MARGIN_DB to spare.
+    """
+    target = 10 ** ((MIN_DIGIT_SNR_DB + OVERLAP_MARGIN_DB / 2) / 10)
+    fade = int(FADE_SECONDS * SAMPLE_RATE)
+    gains = np.ones(len(background))
+    for spoken in digits:
+        window = background[spoken.start : spoken.end]
+        noise = energy(window + others_during(spoken, digits))
+        if energy(spoken.samples) >= target * noise:
+            continue
+        room = energy(spoken.samples) / target - energy(others_during(spoken, digits))
+        gain = float(np.sqrt(max(room, 0.0) / max(energy(window), 1e-9)))
+        dip = np.ones(len(background))
+        dip[spoken.start : spoken.end] = gain
+        ramp = np.linspace(1.0, gain, fade, endpoint=False)
+        first = max(spoken.start - fade, 0)
+        dip[first : spoken.start] = ramp[fade - (spoken.start - first) :]
+        last = min(spoken.end + fade, len(background))
+        dip[spoken.end : last] = ramp[::-1][: last - spoken.end]
+        gains = np.minimum(gains, dip)
+    return background * gains
+
+
 def spoken_recording(
     challenge: str, language: str | None, rng: np.random.Generator | None = None
 ) -> Recording:
@@ -251,15 +317,13 @@ def spoken_recording(
     for digit in challenge:
         spoken = disguised_digit(digit, clips[digit], rng)
         if digits:
-            previous = digits[-1]
-            gap = int(rng.uniform(*GAP_SECONDS) * SAMPLE_RATE)
-            overlap = int(MAX_OVERLAP * min(len(previous.samples), len(spoken.samples)))
-            start = previous.end + max(gap, -overlap)
+            start = next_start(digits[-1], spoken, rng)
         digits.append(dataclasses.replace(spoken, start=start))
     length = digits[-1].end + int(rng.uniform(*TAIL_SECONDS) * SAMPLE_RATE) if digits else start
     voice_level = rms(np.concatenate([spoken.samples for spoken in digits] or [np.zeros(0)]))
     background = at_level(babble(clips, length, rng), voice_level * 10 ** (-BABBLE_DB / 20))
     background += at_level(coloured_noise(length, rng), voice_level * 10 ** (-NOISE_DB / 20))
+    background = clearing(background, digits)
     mix = background.copy()
     for spoken in digits:
         mix[spoken.start : spoken.end] += spoken.samples
