@@ -46,7 +46,8 @@ def samples_of(recording: bytes) -> Signal:
 def stretched(clip: Signal, rate: float) -> Signal:
     """`clip` played `rate` times as fast (pitch and tempo), by linear interpolation."""
     positions = np.arange(0, len(clip) - 1, rate)
-    return np.interp(positions, np.arange(len(clip)), clip)
+    samples: Signal = np.interp(positions, np.arange(len(clip)), clip)
+    return samples
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class Detection:
 
 def unit(samples: Signal) -> Signal:
     centred = samples - samples.mean()
-    return centred / np.linalg.norm(centred)
+    scaled: Signal = centred / np.linalg.norm(centred)
+    return scaled
 
 
 def fft_size(length: int) -> int:

@@ -145,7 +145,8 @@ def resampled(clip: Signal, speeds: Signal) -> Signal:
     """`clip` read at `speeds[n]` input samples per output sample n (linear interpolation)."""
     positions = np.concatenate([[0.0], np.cumsum(speeds)])
     positions = positions[positions <= len(clip) - 1]
-    return np.interp(positions, np.arange(len(clip)), clip)
+    samples: Signal = np.interp(positions, np.arange(len(clip)), clip)
+    return samples
 
 
 def speed_curve(length: int, rng: np.random.Generator) -> Signal:
@@ -156,8 +157,12 @@ def speed_curve(length: int, rng: np.random.Generator) -> Signal:
         * np.sin(2 * np.pi * rng.uniform(*WOBBLE_HZ) * times + rng.uniform(0, 2 * np.pi))
         for depths in WOBBLE_DEPTHS
     )
-    speeds = (1 + rng.choice((-1, 1)) * rng.uniform(*SPEED_CHANGE)) * (1 + wobble)
-    return np.clip(speeds, 1 - MAX_SPEED_CHANGE, 1 + MAX_SPEED_CHANGE)
+    speeds: Signal = np.clip(
+        (1 + rng.choice((-1, 1)) * rng.uniform(*SPEED_CHANGE)) * (1 + wobble),
+        1 - MAX_SPEED_CHANGE,
+        1 + MAX_SPEED_CHANGE,
+    )
+    return speeds
 
 
 def scrambled_phase(size: int, rng: np.random.Generator) -> Signal:
@@ -170,7 +175,7 @@ def scrambled_phase(size: int, rng: np.random.Generator) -> Signal:
     )
     walk = np.concatenate([[0.0], np.cumsum(steps)])
     frequencies = np.fft.rfftfreq(size, 1 / SAMPLE_RATE)
-    phase = np.interp(frequencies, np.arange(knots) * PHASE_STEP_HZ, walk)
+    phase: Signal = np.interp(frequencies, np.arange(knots) * PHASE_STEP_HZ, walk)
     phase[0] = phase[-1] = 0.0  # the constant and the highest frequency stay real
     return phase
 
