@@ -11,17 +11,18 @@ ever emitted as it is stored; on each request, for each digit:
   never more than `MAX_SPEED_CHANGE` from the recording, and a template stretched at any
   one rate drifts off it;
 - its phase is scrambled (an all-pass filter: a random smooth phase across frequencies,
-  applied by FFT): the same spectrum, so the same vowels and consonants to the ear, but
-  another waveform, which is what a correlation compares; every frequency is delayed by
-  at most `MAX_GROUP_DELAY_SECONDS`, far below an audible echo;
+  applied by FFT): the same spectrum, which is most of what the ear uses, but another
+  waveform, which is what a correlation compares; every frequency is delayed by at most
+  `MAX_GROUP_DELAY_SECONDS` (6.4 ms), far shorter than an echo;
 - its loudness varies, and the gap to the next digit too, down to a short overlap.
 
-Under the digits and between them runs a babble of fragments of the other clips of the
-same voice, reversed or at another speed, and a coloured noise: a template matches a
-fragment about as well as a digit, and no silence marks where the digits are. The levels
+Under the digits and between them runs a babble of fragments of the clips of the same
+voice, reversed or at another speed, and a coloured noise: templates also find the
+fragments, and no silence marks where the digits are. The levels
 keep every digit at least `MIN_DIGIT_SNR_DB` above everything else during it, and a
 listener who knows the voice still finds every digit (`tests/portal/test_spoken_digits.py`;
-docs/security.md, *Audio captcha*). A recording takes a few milliseconds (numpy).
+docs/security.md, *Audio captcha*, which also says what this does not stop). A recording
+takes a few milliseconds (numpy).
 """
 
 from __future__ import annotations
