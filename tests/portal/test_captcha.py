@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
-from esante.portal import captcha
+from esante.portal import captcha, spoken_digits
 from tests.portal.captcha_urls import URL
 from tests.portal.html import HtmlPage, parse
 
@@ -238,11 +238,27 @@ def audio_of(client: Client, key: str, language: str = "fr") -> wave.Wave_read:
 
 
 def spoken_seconds(challenge: str, language: str) -> tuple[float, float]:
-    """The shortest and longest recording of `challenge` from `language`'s clips."""
-    clips = sum(len(captcha.digit_clips(language)[digit]) for digit in challenge)
-    seconds = clips / captcha.SAMPLE_RATE
-    lowest = seconds + captcha.LEAD_IN_SECONDS[0] + len(challenge) * captcha.GAP_SECONDS[0]
-    highest = seconds + captcha.LEAD_IN_SECONDS[1] + len(challenge) * captcha.GAP_SECONDS[1]
+    """The shortest and longest recording of `challenge` from `language`'s clips.
+
+    Each clip is played up to 15 % faster or slower, and may overlap the one before by
+    up to a fifth of the shorter of the two.
+    """
+    sd = spoken_digits
+    clips = sum(len(sd.digit_clips(language)[digit]) for digit in challenge)
+    seconds = clips / sd.SAMPLE_RATE
+    gaps = len(challenge) - 1
+    lowest = (
+        seconds / (1 + sd.MAX_SPEED_CHANGE) * (1 - sd.MAX_OVERLAP)
+        + sd.LEAD_IN_SECONDS[0]
+        + sd.TAIL_SECONDS[0]
+    )
+    highest = (
+        seconds / (1 - sd.MAX_SPEED_CHANGE)
+        + len(challenge) * 2 * sd.GROUP_DELAY_MARGIN / sd.SAMPLE_RATE
+        + sd.LEAD_IN_SECONDS[1]
+        + gaps * sd.GAP_SECONDS[1]
+        + sd.TAIL_SECONDS[1]
+    )
     return lowest, highest
 
 
@@ -253,7 +269,7 @@ def test_the_audio_is_a_wav_of_the_digits_in_the_visitors_language(
     store = CaptchaStore.objects.create(challenge="90817", response="90817")
     recording = audio_of(client, store.hashkey, language)
     assert (recording.getnchannels(), recording.getsampwidth()) == (1, 2)
-    assert recording.getframerate() == captcha.SAMPLE_RATE
+    assert recording.getframerate() == spoken_digits.SAMPLE_RATE
     seconds = recording.getnframes() / recording.getframerate()
     lowest, highest = spoken_seconds("90817", language)
     assert lowest <= seconds <= highest + 0.001
@@ -299,9 +315,9 @@ def test_our_audio_view_takes_the_place_of_django_simple_captchas() -> None:
 
 def test_the_recorded_digits_are_small_8khz_mono_clips() -> None:
     total = 0
-    for language in captcha.SPOKEN_LANGUAGES:
+    for language in spoken_digits.SPOKEN_LANGUAGES:
         for digit in string.digits:
-            path = captcha.SOUNDS_DIR / language / f"{digit}.wav"
+            path = spoken_digits.SOUNDS_DIR / language / f"{digit}.wav"
             with wave.open(str(path), "rb") as clip:
                 assert (clip.getnchannels(), clip.getsampwidth()) == (1, 2)
                 assert clip.getframerate() == 8000
@@ -316,4 +332,4 @@ def test_the_recorded_digits_are_not_static_files() -> None:
         for path, storage in finder.list([]):
             assert not path.endswith(".wav"), path
             if isinstance(storage, FileSystemStorage):
-                assert captcha.SOUNDS_DIR not in Path(storage.path(path)).parents
+                assert spoken_digits.SOUNDS_DIR not in Path(storage.path(path)).parents

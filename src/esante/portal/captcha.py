@@ -5,8 +5,9 @@
 - `CaptchaField`: django-simple-captcha's field with French messages and our widget
   (`portal/captcha/widget.html`: image, audio, refresh button, labelled input).
 - `wants_new_captcha` and `typed_values`: the refresh button without JavaScript.
-- `captcha_audio` and `spoken_challenge`: the audio alternative, a view that takes the
-  place of django-simple-captcha's (that one needs the `flite` program).
+- `captcha_audio`: the audio alternative, a view that takes the place of
+  django-simple-captcha's (that one needs the `flite` program); the recording itself,
+  disguised against template matching, is made by `esante.portal.spoken_digits`.
 
 django-simple-captcha's test mode (`ESANTE_CAPTCHA_TEST_MODE`, see settings.py) accepts
 the answer `PASSED`; `captcha.conf.settings` reads it once, at import.
@@ -14,16 +15,9 @@ the answer `PASSED`; `captcha.conf.settings` reads it once, at import.
 
 from __future__ import annotations
 
-import array
-import functools
-import io
-import os
 import re
 import secrets
 import string
-import sys
-import wave
-from pathlib import Path
 from typing import Any
 
 from captcha.fields import CaptchaField as SimpleCaptchaField
@@ -31,7 +25,6 @@ from captcha.fields import CaptchaTextInput
 from captcha.models import CaptchaStore
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -40,20 +33,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from esante.portal.spoken_digits import spoken_challenge
+
 # The name of the refresh button: a POST that carries it asks for a new captcha.
 REFRESH_BUTTON_NAME = "refresh_captcha"
-
-# Per-digit clips recorded by captcha_sounds/make_sounds.py: package data, never static
-# files (served one by one under their names, they would give the answer away).
-SOUNDS_DIR = Path(__file__).resolve().parent / "captcha_sounds"
-SPOKEN_LANGUAGES = ("fr", "de", "en")
-SAMPLE_RATE = 8000
-# Random silences (seconds) and loudness, and light white noise, so that no two
-# answers are the same bytes and a recording cannot be matched by its length.
-LEAD_IN_SECONDS = (0.3, 0.6)
-GAP_SECONDS = (0.35, 0.7)
-GAIN = (0.7, 1.0)
-NOISE_AMPLITUDE = 600  # of 32767: about -35 dB, audible but far below the voice
 
 
 def digits_challenge() -> tuple[str, str]:
@@ -191,62 +174,3 @@ def captcha_audio(request: HttpRequest, key: str) -> HttpResponse:
     )
     response["Content-Disposition"] = 'inline; filename="captcha.wav"'
     return response
-
-
-@functools.cache
-def digit_clips(language: str) -> dict[str, array.array[int]]:
-    """The ten recorded digits of `language`, as 16-bit samples."""
-    clips = {}
-    for digit in string.digits:
-        path = SOUNDS_DIR / language / f"{digit}.wav"
-        with wave.open(str(path), "rb") as clip:
-            if (clip.getnchannels(), clip.getsampwidth(), clip.getframerate()) != (
-                1,
-                2,
-                SAMPLE_RATE,
-            ):
-                raise ImproperlyConfigured(f"{path}: expected {SAMPLE_RATE} Hz mono 16-bit.")
-            samples = array.array("h", clip.readframes(clip.getnframes()))
-        if sys.byteorder == "big":
-            samples.byteswap()  # WAV samples are little-endian
-        clips[digit] = samples
-    return clips
-
-
-def spoken_challenge(challenge: str, language: str | None) -> bytes:
-    """A WAV file (8 kHz mono 16-bit) saying the digits of `challenge` in `language`.
-
-    French when the language is not one the portal speaks. Each answer differs from the
-    last: random silences, loudness and noise around the same recorded digits.
-    """
-    language = (language or "").split("-")[0]
-    clips = digit_clips(language if language in SPOKEN_LANGUAGES else SPOKEN_LANGUAGES[0])
-    chance = secrets.SystemRandom()
-
-    def silence(bounds: tuple[float, float]) -> array.array[int]:
-        return array.array("h", bytes(2 * round(chance.uniform(*bounds) * SAMPLE_RATE)))
-
-    samples = silence(LEAD_IN_SECONDS)
-    for digit in challenge:
-        gain = chance.uniform(*GAIN)
-        samples.extend(round(sample * gain) for sample in clips[digit])
-        samples.extend(silence(GAP_SECONDS))
-    # One random byte per sample (-128…127), scaled: cheap white noise from the OS.
-    noise = array.array("b", os.urandom(len(samples)))
-    scale = NOISE_AMPLITUDE / 128
-    mixed = array.array(
-        "h",
-        (
-            max(-32768, min(32767, sample + round(grain * scale)))
-            for sample, grain in zip(samples, noise, strict=True)
-        ),
-    )
-    if sys.byteorder == "big":
-        mixed.byteswap()
-    output = io.BytesIO()
-    with wave.open(output, "wb") as recording:
-        recording.setnchannels(1)
-        recording.setsampwidth(2)
-        recording.setframerate(SAMPLE_RATE)
-        recording.writeframes(mixed.tobytes())
-    return output.getvalue()

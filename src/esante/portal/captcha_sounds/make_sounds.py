@@ -2,8 +2,9 @@
 
 One clip per digit and language: `fr/0.wav` … `en/9.wav` next to this script, spoken by
 espeak-ng, silences trimmed, resampled to 8 kHz mono 16-bit (telephone quality, a few
-kilobytes each) and normalised. `esante.portal.captcha.spoken_challenge` strings the
-clips of a challenge together, with random gaps and noise, on every request. The clips
+kilobytes each) and normalised. `esante.portal.spoken_digits` strings the clips of a
+challenge together on every request, each disguised (speed, phase, gain) over a babble
+and a noise, so that no clip is ever emitted as it is stored. The clips
 are package data, never static files: served one by one under their names, they would
 let a bot read the audio challenge from the URLs alone.
 
