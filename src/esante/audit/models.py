@@ -59,6 +59,7 @@ class EventType(models.TextChoices):
     MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
     RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
+    CODE_LOCKED = "otp.locked", _("Codes à usage unique bloqués temporairement")
 
 
 class AuditEvent(models.Model):
