@@ -22,8 +22,9 @@ from esante.accounts.models import Account, CodeLock
 from esante.audit.models import AuditEvent, EventType
 from esante.registry import matricule
 from esante.registry.models import InsuredPerson
-from tests.accounts.test_login import EMAIL, submit_credentials
+from tests.accounts.test_login import EMAIL, log_in, submit_credentials
 from tests.accounts.wizard import (
+    PASSWORD,
     activate,
     alert_text,
     last_one_time_code,
@@ -246,3 +247,38 @@ def test_the_helpdesks_unlock_lifts_the_code_locks_of_every_flow(
     act(agent_client, account.person, "debloquer")
 
     assert not CodeLock.objects.exists()
+
+
+def test_mon_compte_has_its_own_lock_apart_from_the_login(
+    account: Account, base_time: datetime.datetime
+) -> None:
+    """A lock of the login's codes does not stop a code in Mon compte, and the reverse."""
+    client = Client()
+    with time_machine.travel(base_time, tick=False):
+        log_in(client, account)
+        CodeLock.objects.create(
+            flow="login",
+            subject=f"person:{account.person_id}",
+            failures=10,
+            locked_until=base_time + datetime.timedelta(minutes=1),
+        )
+        CodeLock.objects.create(
+            flow="account",
+            subject=f"person:{account.person_id}",
+            failures=10,
+            locked_until=base_time + datetime.timedelta(minutes=1),
+        )
+        new_password = "Autre mot 2026"
+        asked = client.post(
+            reverse("patient:password"),
+            {"current": PASSWORD, "password1": new_password, "password2": new_password},
+        )
+        assert asked["Location"] == reverse("patient:password_code")
+
+        refused = client.post(reverse("patient:password_code"), {"code": last_one_time_code(EMAIL)})
+        assert LOCKED in alert_text(refused)
+        CodeLock.objects.filter(flow="account").delete()
+        done = client.post(reverse("patient:password_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert done["Location"] == reverse("patient:account")
+    assert CodeLock.objects.filter(flow="login").exists()  # the login's is left as it was
