@@ -206,3 +206,16 @@ def test_the_helpdesks_unlock_lifts_the_known_browsers_locks_too(
     act(agent_client, account.person, "debloquer")
 
     assert password_step(holder, account)["Location"] == reverse("patient:login_code")
+
+
+def test_a_login_from_the_holders_browser_resets_its_count(
+    account: Account, holder: Client
+) -> None:
+    for _try in range(3):
+        password_step(holder, account, password=WRONG, captcha=True)
+    assert KnownDevice.objects.get(account=account).failed_logins == 3
+
+    password_step(holder, account, captcha=True)
+    holder.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert KnownDevice.objects.get(account=account).failed_logins == 0
