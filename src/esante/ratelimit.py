@@ -89,6 +89,10 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # New captchas (each one a database row) and their audio versions, per IP.
     "captcha.refresh": (Rule("ip", 300, HOUR),),
     "captcha.audio": (Rule("ip", 120, HOUR),),
+    # Wrong passwords typed in a browser the account knows (its device cookie), per
+    # browser: in place of login.failed, whose per-IP and per-matricule counts others can
+    # use up (esante.accounts.login, device cookies). From 3, a captcha is asked.
+    "login.failed.device": (Rule("key", 30, HOUR),),
 }
 
 

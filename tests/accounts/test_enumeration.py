@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante.accounts import recovery_views
-from esante.accounts.models import Account
+from esante.accounts.models import Account, CodeLock
 from esante.notifications import actions
 from esante.registry import matricule
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterRequest
@@ -97,6 +97,7 @@ def reset_state() -> None:
     """What a round leaves behind, undone: each round is a first try."""
     cache.clear()  # rate-limit counters, captcha-after-failures
     Account.objects.update(failed_logins=0, locked_until=None)
+    CodeLock.objects.all().delete()  # consecutive wrong codes per flow
     ActivationLetter.objects.update(failed_attempts=0, locked_at=None)
     LetterRequest.objects.all().delete()
 

@@ -158,6 +158,7 @@ def _create_account(
         "cgu_accepted_at": cgu_accepted_at,
         "failed_logins": 0,
         "locked_until": None,
+        "password_reset_by_recovery_code": False,
     }
     # A letter issued to someone who already has an account (they lost their password
     # and their code channel) re-activates it: the DSP stays, password and contact change.
@@ -347,8 +348,12 @@ def notify_owner(account: Account, subject: str, body: str, *, secret: str = "")
 
 @transaction.atomic
 def change_password(account: Account, password_hash: str, *, ip_address: str | None) -> None:
-    Account.objects.filter(pk=account.pk).update(password=password_hash, failed_logins=0)
+    # Chosen inside a session, which a recovery code alone cannot open: the app's holder's.
+    Account.objects.filter(pk=account.pk).update(
+        password=password_hash, failed_logins=0, password_reset_by_recovery_code=False
+    )
     account.password = password_hash
+    account.password_reset_by_recovery_code = False
     record_event(
         EventType.PASSWORD_CHANGED,
         actor=f"person:{account.person_id}",
@@ -433,19 +438,33 @@ def end_sessions(
 
 
 @transaction.atomic
-def reset_password(account: Account, password_hash: str, *, ip_address: str | None) -> None:
+def reset_password(
+    account: Account, password_hash: str, *, ip_address: str | None, by_recovery_code: bool = False
+) -> None:
     """*Mot de passe oublié*, after the code sent to the registered channel: the new
-    password, every session ended, the lock lifted, the owner told."""
+    password, every session ended, the lock lifted, the known browsers forgotten (their
+    device cookies no longer spare them the lock), the owner told.
+
+    `by_recovery_code`: a recovery code stood in for the app. The sheet alone set this
+    password, so until a login with the app's own code a recovery code no longer opens
+    the account (the sheet must never take both factors)."""
     Account.objects.filter(pk=account.pk).update(
-        password=password_hash, failed_logins=0, locked_until=None
+        password=password_hash,
+        failed_logins=0,
+        locked_until=None,
+        password_reset_by_recovery_code=by_recovery_code,
     )
     account.password = password_hash
+    account.password_reset_by_recovery_code = by_recovery_code
     end_sessions(account, ip_address=ip_address)
+    devices, _by_model = KnownDevice.objects.filter(account=account).delete()
     record_event(
         EventType.PASSWORD_RESET,
         actor=f"person:{account.person_id}",
         person=account.person,
         ip_address=ip_address,
+        by_recovery_code=by_recovery_code,
+        known_devices_forgotten=devices,
     )
     with override("fr"):
         notify_owner(

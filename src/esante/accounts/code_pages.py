@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from esante.accounts.flows import Flow, FlowState
 from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon, Verification
@@ -51,6 +51,22 @@ APP_REFUSALS = {
 def refusal(result: Verification, *, app: bool = False) -> str:
     """Why a typed code was refused, for the code field's error (`app`: the code comes
     from the authenticator app)."""
+    if result.outcome is Outcome.LOCKED:
+        minutes = max(1, -(-result.retry_after // 60))
+        return ngettext(
+            "Trop de codes erronés à la suite : par sécurité, aucun code n'est accepté "
+            "pendant %(minutes)d minute. Réessayez ensuite.",
+            "Trop de codes erronés à la suite : par sécurité, aucun code n'est accepté "
+            "pendant %(minutes)d minutes. Réessayez ensuite.",
+            minutes,
+        ) % {"minutes": minutes}
+    if result.outcome is Outcome.RECOVERY_CODE_REFUSED:
+        return _(
+            "Votre mot de passe a été réinitialisé avec un code de secours : un code de "
+            "secours ne peut pas remplacer aussi l'application. Saisissez le code affiché par "
+            "votre application d'authentification, ou connectez-vous avec une clé d'accès ou "
+            "un fournisseur d'identité associé."
+        )
     if result.outcome is Outcome.WRONG and app:
         return _(
             "Ce code est incorrect. Vérifiez l'heure de votre téléphone et saisissez le code "

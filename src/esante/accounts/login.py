@@ -17,6 +17,17 @@ app servers, see each other: no more of them are checked than the lock allows (5
 per lock), where reading the lock before a slow Argon2 check and counting after it let a
 whole burst through.
 
+Device cookies (the OWASP pattern against malicious lockout): a browser that has logged
+in to an account keeps a signed, HttpOnly cookie naming the account (a keyed hash of its
+matricule, never the matricule) and a random token whose keyed hash the server keeps
+(`KnownDevice`). Typing that account's password in that browser counts its failures on
+the device, apart: the lock, the captcha and the "100 consecutive failures" above are then
+the device's own, and the per-matricule and per-IP limits give way to one per device. So
+wrong passwords from everywhere else — an attacker without the cookie — lock every other
+browser but never the holder's own; the holder's typos on their own browser never lock
+the account for the others. The token dies with a password reset, the helpdesk's reset
+of the channel and a re-activation.
+
 Every refusal is audited as `login.failed` with its reason (ASVS 5.0 16.3.1): a wrong
 password, a try on a locked account, a matricule without an account. The last is one row
 whatever the matricule: no person, and the matricule only as a keyed hash (so the same one
@@ -40,7 +51,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -51,7 +62,7 @@ from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, KnownDevice, PatientSession
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.codes import keyed_hash
+from esante.codes import keyed_hash, keyed_hashes
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.ratelimit import client_ip
 from esante.registry import matricule as matricule_rules
@@ -83,28 +94,41 @@ def lock_duration(failures: int) -> datetime.timedelta | None:
     return lock
 
 
-def check_credentials(matricule: str, password: str, *, ip_address: str | None) -> Account | None:
+def check_credentials(
+    matricule: str,
+    password: str,
+    *,
+    ip_address: str | None,
+    device: KnownDevice | None = None,
+) -> Account | None:
     """The account if the matricule has one, it is not locked and the password is its own;
     otherwise None, for the caller's one message (wrong password, unknown or not yet
     activated matricule, temporary lock all read the same). A locked account's password
-    is not even checked, so that a lock is no oracle for guessing it."""
-    account = (
-        Account.objects.select_related("person")
-        .filter(person__matricule=matricule_rules.normalize(matricule))
-        .first()
-    )
+    is not even checked, so that a lock is no oracle for guessing it.
+
+    `device`: this browser is one the account knows (`known_device`): its own failures
+    and lock count, not the account's (which are those of every other browser)."""
+    if device is not None:
+        account: Account | None = device.account
+    else:
+        account = (
+            Account.objects.select_related("person")
+            .filter(person__matricule=matricule_rules.normalize(matricule))
+            .first()
+        )
+    holder: Account | KnownDevice | None = device or account
     now = timezone.now()
     claim = None
-    if account is not None and not is_locked(account, now):
-        claim = claim_attempt(account, now)  # None: others in flight took the last try
-    if account is None or claim is None:
+    if holder is not None and not is_locked(holder, now):
+        claim = claim_attempt(holder, now)  # None: others in flight took the last try
+    if account is None or holder is None or claim is None:
         check_password(password, dummy_hash())  # the same work as for an account
-        _record_refusal(account, matricule, ip_address=ip_address)
+        _record_refusal(account, matricule, ip_address=ip_address, device=device)
         return None
     if not check_password(password, account.password):
-        register_failure(account, claim, ip_address=ip_address)
+        register_failure(account, claim, ip_address=ip_address, device=device)
         return None
-    release_attempt(account, claim)
+    release_attempt(holder, claim)
     return account
 
 
@@ -117,10 +141,19 @@ class Claim:
     previous_lock: datetime.datetime | None  # what the lock was before (expired or None)
 
 
-def claim_attempt(account: Account, now: datetime.datetime) -> Claim | None:
-    """Count one more failure on `account` — and put in place the lock it brings — in one
-    conditional UPDATE, unless the account is locked (None then). Checks in flight together
-    each claim their own place, so the lock stops them as it would stop them one by one."""
+def _rows(holder: Account | KnownDevice) -> QuerySet[Any]:
+    """The row whose failures and lock count: the account's (unknown browsers), or a
+    known browser's."""
+    if isinstance(holder, KnownDevice):
+        return KnownDevice.objects.filter(pk=holder.pk)
+    return Account.objects.filter(pk=holder.pk)
+
+
+def claim_attempt(account: Account | KnownDevice, now: datetime.datetime) -> Claim | None:
+    """Count one more failure on `account` (or a known browser of it) — and put in place
+    the lock it brings — in one conditional UPDATE, unless it is locked (None then).
+    Checks in flight together each claim their own place, so the lock stops them as it
+    would stop them one by one."""
     lock = Case(
         When(failed_logins__lt=LOCK_FROM_FAILURE - 1, then=F("locked_until")),
         *[
@@ -132,16 +165,15 @@ def claim_attempt(account: Account, now: datetime.datetime) -> Claim | None:
     )
     with transaction.atomic():
         claimed = (
-            Account.objects.filter(pk=account.pk, failed_logins__lt=MAX_CONSECUTIVE_FAILURES)
+            _rows(account)
+            .filter(failed_logins__lt=MAX_CONSECUTIVE_FAILURES)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
             .update(failed_logins=F("failed_logins") + 1, locked_until=lock)
         )
         if not claimed:
             return None
         # Our row lock is held until the commit: this is our own count, nobody else's.
-        failures, locked_until = (
-            Account.objects.filter(pk=account.pk).values_list("failed_logins", "locked_until").get()
-        )
+        failures, locked_until = _rows(account).values_list("failed_logins", "locked_until").get()
     brings_lock = lock_duration(failures) is not None
     return Claim(
         failures=failures,
@@ -160,27 +192,40 @@ def _growing_locks() -> list[tuple[int, datetime.timedelta]]:
     return locks
 
 
-def release_attempt(account: Account, claim: Claim) -> None:
+def release_attempt(account: Account | KnownDevice, claim: Claim) -> None:
     """The right password: its claim was no failure. The count goes back down, and a lock
     the claim put in place is lifted (unless something else changed it meanwhile: a reset,
     the helpdesk's unlock). The failures stay as they were: only a login resets them."""
     if claim.lock is not None:
-        Account.objects.filter(pk=account.pk, locked_until=claim.lock).update(
+        _rows(account).filter(locked_until=claim.lock).update(
             failed_logins=F("failed_logins") - 1, locked_until=claim.previous_lock
         )
     else:
-        Account.objects.filter(pk=account.pk, failed_logins__gt=0).update(
-            failed_logins=F("failed_logins") - 1
-        )
+        _rows(account).filter(failed_logins__gt=0).update(failed_logins=F("failed_logins") - 1)
 
 
-def _record_refusal(account: Account | None, matricule: str, *, ip_address: str | None) -> None:
-    """The audit row of a refusal that checked no password: a locked account's, or one for
-    a matricule without an account (unknown to the registry or not yet activated: the row
-    does not say which, and keeps the matricule only as a keyed hash)."""
+def _record_refusal(
+    account: Account | None,
+    matricule: str,
+    *,
+    ip_address: str | None,
+    device: KnownDevice | None = None,
+) -> None:
+    """The audit row of a refusal that checked no password: a locked account's (or known
+    browser's), or one for a matricule without an account (unknown to the registry or not
+    yet activated: the row does not say which, and keeps the matricule only as a keyed
+    hash)."""
     if account is None:
         hashed = keyed_hash(MATRICULE_HASH_KIND, matricule_rules.normalize(matricule))
         _audit_failure(None, ip_address, "no_account", matricule_hash=hashed)
+    elif device is not None:
+        _audit_failure(
+            account,
+            ip_address,
+            "locked",
+            failed_logins=device.failed_logins,
+            known_device=device.pk,
+        )
     else:
         _audit_failure(account, ip_address, "locked", failed_logins=account.failed_logins)
 
@@ -199,17 +244,25 @@ def _audit_failure(
     )
 
 
-def is_locked(account: Account, now: datetime.datetime) -> bool:
+def is_locked(account: Account | KnownDevice, now: datetime.datetime) -> bool:
     if account.failed_logins >= MAX_CONSECUTIVE_FAILURES:
         return True
     return account.locked_until is not None and account.locked_until > now
 
 
 @transaction.atomic
-def register_failure(account: Account, claim: Claim, *, ip_address: str | None) -> None:
+def register_failure(
+    account: Account,
+    claim: Claim,
+    *,
+    ip_address: str | None,
+    device: KnownDevice | None = None,
+) -> None:
     """A wrong password: its claim stays counted. Audited, and the lock it brought (already
-    in place since the claim) is audited and told to the owner."""
-    _audit_failure(account, ip_address, "wrong_password", failed_logins=claim.failures)
+    in place since the claim) is audited and told to the owner. From a known browser
+    (`device`), the count and the lock are that browser's alone."""
+    on_device = {"known_device": device.pk} if device is not None else {}
+    _audit_failure(account, ip_address, "wrong_password", failed_logins=claim.failures, **on_device)
     if claim.lock is None:
         return
     record_event(
@@ -219,6 +272,7 @@ def register_failure(account: Account, claim: Claim, *, ip_address: str | None) 
         ip_address=ip_address,
         until=claim.lock.isoformat(),
         failed_logins=claim.failures,
+        **on_device,
     )
     _notify_lock(account)
 
@@ -239,13 +293,24 @@ def _notify_lock(account: Account) -> None:
 
 @transaction.atomic
 def log_in(
-    request: HttpRequest, account: Account, *, method: str = "password+code", **details: Any
+    request: HttpRequest,
+    account: Account,
+    *,
+    method: str = "password+code",
+    app_code: bool = False,
+    **details: Any,
 ) -> PatientSession:
     """Start a session for `account`: a new session id (no fixation), the failures reset,
-    the event audited with how the person authenticated (`method` and `details`)."""
+    the event audited with how the person authenticated (`method` and `details`).
+    `app_code`: the password came with the app's own code (not a recovery code), which
+    lifts the mark of a reset by recovery code (Account.password_reset_by_recovery_code):
+    whoever set the password holds the app."""
     request.session.cycle_key()
     now = timezone.now()
-    Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
+    cleared: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+    if app_code:
+        cleared["password_reset_by_recovery_code"] = False
+    Account.objects.filter(pk=account.pk).update(**cleared)
     session = PatientSession.objects.create(
         account=account,
         session_key=request.session.session_key or "",
@@ -349,22 +414,73 @@ class Patient:
         return self.session.account if self.session else None
 
 
-# Devices: a login from a browser never seen on the account is notified to its owner.
+# Devices: a login from a browser never seen on the account is notified to its owner, and
+# a browser the account knows keeps its own count of wrong passwords (device cookies).
 
 DEVICE_COOKIE = "esante_appareil"
 DEVICE_COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+DEVICE_COOKIE_SALT = "esante.accounts.device"
 DEVICE_HASH_KIND = "device"
+DEVICE_ACCOUNT_HASH_KIND = "device-account"
+# Accounts one browser is known to (a family logs in to its children's accounts too).
+DEVICE_COOKIE_ACCOUNTS = 10
+
+
+def _device_entries(request: HttpRequest) -> dict[str, str]:
+    """The browser's device cookie: account key → token, when its signature holds."""
+    raw = request.get_signed_cookie(
+        DEVICE_COOKIE, default="", salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_AGE
+    )
+    entries = {}
+    for entry in str(raw or "").split("|"):
+        account_key, dot, token = entry.partition(".")
+        if dot and account_key and token:
+            entries[account_key] = token
+    return entries
+
+
+def _account_keys(matricule: str) -> list[str]:
+    """How the cookie names the account of `matricule`: a keyed hash (under the current
+    key, then each fallback), never the matricule."""
+    return [
+        hashed[:32]
+        for hashed in keyed_hashes(DEVICE_ACCOUNT_HASH_KIND, matricule_rules.normalize(matricule))
+    ]
+
+
+def _device_token(entries: dict[str, str], matricule: str) -> str | None:
+    return next((entries[key] for key in _account_keys(matricule) if key in entries), None)
+
+
+def known_device(request: HttpRequest, matricule: str) -> KnownDevice | None:
+    """The account's known browser this request comes from, when its device cookie vouches
+    for the account of `matricule` (with its account and person); None otherwise. No query
+    unless the cookie names that account."""
+    token = _device_token(_device_entries(request), matricule)
+    if token is None:
+        return None
+    return (
+        KnownDevice.objects.select_related("account__person")
+        .filter(
+            token_hash__in=keyed_hashes(DEVICE_HASH_KIND, token),
+            account__person__matricule=matricule_rules.normalize(matricule),
+        )
+        .first()
+    )
 
 
 def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> bool:
-    """After a login: known browser → seen now; new browser → remembered (cookie) and the
+    """After a login: known browser → seen now, its failures reset; new browser →
+    remembered (the signed device cookie names the account and a new token) and the
     owner told. Returns whether the browser was new."""
-    token = request.COOKIES.get(DEVICE_COOKIE, "")
+    entries = _device_entries(request)
+    matricule = account.person.matricule
+    token = _device_token(entries, matricule)
     now = timezone.now()
     if token:
         known = KnownDevice.objects.filter(
-            account=account, token_hash=keyed_hash(DEVICE_HASH_KIND, token)
-        ).update(last_seen_at=now)
+            account=account, token_hash__in=keyed_hashes(DEVICE_HASH_KIND, token)
+        ).update(last_seen_at=now, failed_logins=0, locked_until=None)
         if known:
             return False
     token = secrets.token_urlsafe(32)
@@ -375,9 +491,14 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
         first_seen_at=now,
         last_seen_at=now,
     )
-    response.set_cookie(
+    for key in _account_keys(matricule):
+        entries.pop(key, None)
+    entries[_account_keys(matricule)[0]] = token  # the newest last; the oldest dropped
+    kept = list(entries.items())[-DEVICE_COOKIE_ACCOUNTS:]
+    response.set_signed_cookie(
         DEVICE_COOKIE,
-        token,
+        "|".join(f"{key}.{value}" for key, value in kept),
+        salt=DEVICE_COOKIE_SALT,
         max_age=DEVICE_COOKIE_AGE,
         secure=not settings.DEBUG,
         httponly=True,

@@ -22,9 +22,15 @@ from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import LoginForm, OneTimeCodeForm
-from esante.accounts.login import check_credentials, log_in, log_out, remember_device
+from esante.accounts.login import (
+    check_credentials,
+    known_device,
+    log_in,
+    log_out,
+    remember_device,
+)
 from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account, CodeChannel, CodePurpose
+from esante.accounts.models import Account, CodeChannel, CodePurpose, KnownDevice
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.portal.captcha import typed_values, wants_new_captcha
@@ -58,8 +64,19 @@ def _next_url(request: HttpRequest) -> str:
     return ""
 
 
-def _captcha_needed(request: HttpRequest, matricule: str = "") -> bool:
-    return ratelimit.attempts("login.failed", request, key=matricule) >= CAPTCHA_FROM_FAILURES
+def _failure_count(device: KnownDevice | None, matricule: str) -> tuple[str, str]:
+    """The rate-limit rule and key that count this browser's wrong passwords: its own when
+    the account knows it (device cookie), else the matricule's and the IP's."""
+    if device is not None:
+        return "login.failed.device", f"device:{device.pk}"
+    return "login.failed", matricule
+
+
+def _captcha_needed(
+    request: HttpRequest, matricule: str = "", device: KnownDevice | None = None
+) -> bool:
+    action, key = _failure_count(device, matricule)
+    return ratelimit.attempts(action, request, key=key) >= CAPTCHA_FROM_FAILURES
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,7 +84,8 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.patient.account is not None:  # type: ignore[attr-defined]
         return redirect(_next_url(request) or "patient:services")
     typed_matricule = matricule_rules.normalize(request.POST.get("matricule", ""))
-    with_captcha = _captcha_needed(request, typed_matricule)
+    device = known_device(request, typed_matricule) if typed_matricule else None
+    with_captcha = _captcha_needed(request, typed_matricule, device)
     bound = request.POST if request.method == "POST" else None
     form = LoginForm(bound, with_captcha=with_captcha)
     context: dict[str, Any] = {"form": form, "next": _next_url(request)}
@@ -85,15 +103,21 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login/credentials.html", context, status=status)
 
     matricule = form.cleaned_data["matricule"]
+    if device is not None and device.account.person.matricule != matricule:
+        device = None
     # Counted as a failure before the slow check, so that tries sent at once see each other.
-    attempt = ratelimit.reserve("login.failed", request, key=matricule)
+    action, key = _failure_count(device, matricule)
+    attempt = ratelimit.reserve(action, request, key=key)
     account = check_credentials(
-        matricule, form.cleaned_data["password"], ip_address=ratelimit.client_ip(request) or None
+        matricule,
+        form.cleaned_data["password"],
+        ip_address=ratelimit.client_ip(request) or None,
+        device=device,
     )
     if account is None:
         context["form"] = LoginForm(
             initial={"matricule": matricule},
-            with_captcha=_captcha_needed(request, matricule),
+            with_captcha=_captcha_needed(request, matricule, device),
         )
         context["credential_error"] = WRONG_CREDENTIALS
         return render(request, "accounts/login/credentials.html", context, status=400)
@@ -150,7 +174,10 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
     with transaction.atomic():
         result = verification.verify(
-            form.cleaned_data["code"], ip_address=ratelimit.client_ip(request) or None
+            form.cleaned_data["code"],
+            ip_address=ratelimit.client_ip(request) or None,
+            # Reset with a recovery code: the sheet has stood in for the password already.
+            recovery_codes=not account.password_reset_by_recovery_code,
         )
     if not result.ok:
         form.add_error("code", refusal(result, app=verification.is_app))
@@ -158,7 +185,11 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     attempt.release()
     next_url = state.data.get("next") or ""
     LOGIN.end(request)
-    log_in(request, account)
+    log_in(
+        request,
+        account,
+        app_code=verification.is_app and not verification.used_recovery_code,
+    )
     response = redirect(next_url or "patient:services")
     remember_device(request, response, account)
     return response

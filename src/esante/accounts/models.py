@@ -53,6 +53,10 @@ class Account(models.Model):
     totp_last_step = models.BigIntegerField(default=0)
     # The WebAuthn user handle of the account's passkeys: random, never the matricule.
     webauthn_handle = models.CharField(max_length=64, blank=True)
+    # The password was last set by *Mot de passe oublié* with a recovery code in place of
+    # the app: the sheet alone set it, so a recovery code may not stand in for the app at
+    # login as well, until a login with the app's own code (esante.accounts.login_views).
+    password_reset_by_recovery_code = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("compte eSanté")
@@ -113,6 +117,29 @@ class OneTimeCode(models.Model):
         return f"{self.purpose} {self.pk}"
 
 
+class CodeLock(models.Model):
+    """Consecutive wrong one-time codes of one person in one flow (login, Mon compte,
+    recovery, activation), across codes, and the lock they brought: from the 10th, codes
+    are refused for 1 minute, then 2, 4 … at most 60 (esante.accounts.verification). A
+    right code resets it. `subject` is "person:<id>", or for *Mot de passe oublié* a keyed
+    hash of the matricule (so that a matricule without an account locks alike)."""
+
+    flow = models.CharField(max_length=20)
+    subject = models.CharField(max_length=80)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("blocage des codes")
+        verbose_name_plural = _("blocages des codes")
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "subject"], name="one_code_lock_per_flow")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.subject}"
+
+
 class PatientSession(models.Model):
     """A logged-in browser: what *Mon compte* lists, and what it can end."""
 
@@ -133,14 +160,19 @@ class PatientSession(models.Model):
 
 
 class KnownDevice(models.Model):
-    """A browser that has logged in to the account (a long-lived cookie holds its token;
-    only the token's keyed hash is here). A login from any other browser is notified."""
+    """A browser that has logged in to the account (a long-lived signed cookie holds its
+    token; only the token's keyed hash is here). A login from any other browser is
+    notified. Its wrong passwords are counted here, apart from the account's: failures
+    from other browsers never lock it, and its own never lock the others (device cookies,
+    esante.accounts.login)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="devices")
     token_hash = models.CharField(max_length=64, unique=True)
     user_agent = models.CharField(max_length=300, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("appareil connu")

@@ -43,8 +43,11 @@ from esante.accounts.verification import (
     MAX_FAILED_ATTEMPTS,
     RESEND_AFTER,
     CodeVerification,
+    LockKey,
     Outcome,
     Verification,
+    claim_code_try,
+    give_back_code_try,
 )
 from esante.audit import security_log
 from esante.portal.captcha import typed_values, wants_new_captcha
@@ -155,6 +158,8 @@ def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     if not result.ok:
         form.add_error("code", refusal(result))
         return render(request, "accounts/recovery/code.html", context, status=400)
+    # A recovery code stood in for the app: the password set next is the sheet's alone.
+    state.data["by_recovery_code"] = bool(verification and verification.used_recovery_code)
     return RECOVERY.advance(request, state, "password")
 
 
@@ -162,14 +167,17 @@ def _verify(
     request: HttpRequest, state: FlowState, verification: CodeVerification | None, typed: str
 ) -> Verification:
     """The typed code checked against the account's (or the decoy's), wrong ones counted
-    per matricule: the matricules without an account must not share one count."""
+    per matricule: the matricules without an account must not share one count. The
+    consecutive wrong codes lock the matricule's recovery codes alike, account or not (and
+    never the login's)."""
     # Counted before the check, so that codes sent at once see each other.
     attempt = ratelimit.reserve("otp.failed", request, key=state.data["matricule"])
+    lock = LockKey.for_matricule(CodePurpose.RECOVERY, state.data["matricule"])
     if verification is None:
-        result = _verify_decoy(request, state)
+        result = _verify_decoy(request, state, lock)
     else:
         with transaction.atomic():
-            result = verification.verify(typed, ip_address=_ip(request))
+            result = verification.verify(typed, ip_address=_ip(request), lock=lock)
     if result.ok:
         attempt.release()
     return result
@@ -204,14 +212,18 @@ def _decoy_resend_wait(state: FlowState) -> float:
     return max(0.0, sent_at + RESEND_AFTER.total_seconds() - timezone.now().timestamp())
 
 
-def _verify_decoy(request: HttpRequest, state: FlowState) -> Verification:
-    """What CodeVerification.verify answers a wrong code, in its order: exhausted,
-    expired, or one try less."""
+def _verify_decoy(request: HttpRequest, state: FlowState, lock: LockKey) -> Verification:
+    """What CodeVerification.verify answers a wrong code, in its order: locked (the same
+    lock, in the database), exhausted, expired, or one try less."""
+    claimed = claim_code_try(lock, timezone.now())
+    if isinstance(claimed, int):
+        return Verification(Outcome.LOCKED, retry_after=claimed)
     decoy = state.data.get("decoy") or {"sent_at": 0.0, "failures": 0}
-    if decoy["failures"] >= MAX_FAILED_ATTEMPTS:
-        return Verification(Outcome.EXHAUSTED)
     expires_at = decoy["sent_at"] + settings.ESANTE_OTP_MINUTES * 60
-    if expires_at <= timezone.now().timestamp():
+    if decoy["failures"] >= MAX_FAILED_ATTEMPTS or expires_at <= timezone.now().timestamp():
+        give_back_code_try(claimed)  # a used-up code is no guess
+        if decoy["failures"] >= MAX_FAILED_ATTEMPTS:
+            return Verification(Outcome.EXHAUSTED)
         return Verification(Outcome.EXPIRED)
     decoy["failures"] += 1
     state.data["decoy"] = decoy
@@ -236,7 +248,10 @@ def recovery_password(request: HttpRequest, state: FlowState) -> HttpResponse:
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/recovery/password.html", {"form": form}, status=status)
     actions.reset_password(
-        account, make_password(form.cleaned_data["password1"]), ip_address=_ip(request)
+        account,
+        make_password(form.cleaned_data["password1"]),
+        ip_address=_ip(request),
+        by_recovery_code=bool(state.data.get("by_recovery_code")),
     )
     RECOVERY.end(request)
     messages.success(

@@ -128,8 +128,14 @@ def normalize_recovery(typed: str) -> str | None:
 
 @transaction.atomic
 def new_recovery_codes(account: Account) -> list[str]:
-    """Ten fresh codes (the old ones stop working); the plain codes are returned once."""
+    """Ten fresh codes (the old ones stop working); the plain codes are returned once.
+    The sheet that may have reset the password is dead: a recovery code may open the
+    account again (with the password)."""
     account.recovery_codes.all().delete()
+    Account.objects.filter(pk=account.pk, password_reset_by_recovery_code=True).update(
+        password_reset_by_recovery_code=False
+    )
+    account.password_reset_by_recovery_code = False
     codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10)) for _ in range(10)]
     # 50 bits each: kept as password hashes (Argon2id, salted), as ASVS 5.0 6.5.2 asks of
     # lookup secrets under 112 bits; a keyed hash alone would fall to whoever got the key.

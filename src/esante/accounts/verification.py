@@ -6,6 +6,14 @@ A code is 6 digits, sent by SMS or e-mail, stored only as a keyed hash. Its
 destination, through the rate-limit table) and whether the carrier took the message. A
 code is consumed by a conditional UPDATE, so it works exactly once even when two app
 nodes race. The activation wizard uses it now; login and recovery use it the same way.
+
+Beyond each code's 5 tries, wrong codes are counted per person and per flow across codes
+(`CodeLock`, in the database): from the 10th in a row, codes are refused for 1 minute,
+then 2, 4 … at most 60 minutes per further wrong code, and a right code resets the count.
+So the hourly budget of wrong codes (otp.failed) cannot be spent in one burst, and the
+flows never lock each other: wrong codes in *Mot de passe oublié* (which anyone may start)
+or in activation never lock the login's code step. Each try is claimed on the lock before
+the code is compared, as each code's tries are, so tries sent at once see each other.
 """
 
 from __future__ import annotations
@@ -17,15 +25,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from esante import ratelimit
 from esante.accounts import contacts, totp
-from esante.accounts.models import Account, CodeChannel, CodePurpose, OneTimeCode
+from esante.accounts.models import Account, CodeChannel, CodeLock, CodePurpose, OneTimeCode
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.codes import hash_matches, keyed_hash
@@ -37,6 +45,12 @@ CODE_DIGITS = 6
 MAX_FAILED_ATTEMPTS = 5
 RESEND_AFTER = datetime.timedelta(seconds=60)
 HASH_KIND = "otp"
+# Consecutive wrong codes of a person in a flow, across codes, before codes are refused.
+LOCK_FROM_WRONG_CODES = 10
+FIRST_CODE_LOCK = datetime.timedelta(minutes=1)
+LONGEST_CODE_LOCK = datetime.timedelta(minutes=60)
+# The kind of keyed hash under which *Mot de passe oublié* locks a matricule's codes.
+LOCK_MATRICULE_HASH_KIND = "code-lock-matricule"
 
 
 class Outcome(enum.Enum):
@@ -46,12 +60,17 @@ class Outcome(enum.Enum):
     EXPIRED = "expired"
     USED = "used"  # consumed already, or replaced by a newer code
     MALFORMED = "malformed"  # neither 6 digits nor a recovery code: a typo, never counted
+    LOCKED = "locked"  # too many wrong codes in a row in this flow: wait (CodeLock)
+    # A recovery code where only the app's own code will do (the password was reset with
+    # one: the sheet may not stand in for both factors). Not checked, not counted.
+    RECOVERY_CODE_REFUSED = "recovery_code_refused"
 
 
 @dataclass(frozen=True)
 class Verification:
     outcome: Outcome
     remaining_attempts: int = 0
+    retry_after: int = 0  # LOCKED: seconds until codes are taken again
 
     @property
     def ok(self) -> bool:
@@ -72,6 +91,127 @@ def normalize_code(typed: str) -> str | None:
     return code
 
 
+def code_flow(purpose: str) -> str:
+    """The flow whose wrong codes count together: login, recovery, activation, or the
+    changes made in *Mon compte* (step-up)."""
+    if purpose in (CodePurpose.LOGIN, CodePurpose.RECOVERY, CodePurpose.ACTIVATION):
+        return str(purpose)
+    return "account"
+
+
+@dataclass(frozen=True)
+class LockKey:
+    """Whose consecutive wrong codes, in which flow (a CodeLock row)."""
+
+    flow: str
+    subject: str
+
+    @classmethod
+    def for_person(cls, purpose: str, person_id: int) -> LockKey:
+        return cls(code_flow(purpose), f"person:{person_id}")
+
+    @classmethod
+    def for_matricule(cls, purpose: str, matricule: str) -> LockKey:
+        """By matricule, with or without an account (*Mot de passe oublié*: its decoy
+        locks as an account would)."""
+        return cls(code_flow(purpose), keyed_hash(LOCK_MATRICULE_HASH_KIND, matricule))
+
+
+@dataclass(frozen=True)
+class CodeTry:
+    """A code try claimed on its flow's lock, counted as wrong until it is known."""
+
+    key: LockKey
+    failures: int  # the consecutive wrong codes with this one
+    lock: datetime.datetime | None  # the lock this one brings, already in place
+
+
+def code_lock_duration(failures: int) -> datetime.timedelta | None:
+    """After `failures` consecutive wrong codes: none, then 1 min, 2, 4 … at most 60."""
+    if failures < LOCK_FROM_WRONG_CODES:
+        return None
+    doublings = min(failures - LOCK_FROM_WRONG_CODES, 6)
+    lock: datetime.timedelta = min(FIRST_CODE_LOCK * 2**doublings, LONGEST_CODE_LOCK)
+    return lock
+
+
+def claim_code_try(key: LockKey, now: datetime.datetime) -> CodeTry | int:
+    """Count one more wrong code on `key` — with the lock it brings — in one conditional
+    UPDATE (or the row's INSERT), unless codes are locked there: then the seconds left of
+    the lock. Only people with wrong codes outstanding have a row: a right code deletes it."""
+    rows = CodeLock.objects.filter(flow=key.flow, subject=key.subject)
+    lock = Case(
+        When(failures__lt=LOCK_FROM_WRONG_CODES - 1, then=F("locked_until")),
+        *[
+            When(failures=failures - 1, then=Value(now + duration))
+            for failures, duration in _growing_code_locks()
+        ],
+        default=Value(now + LONGEST_CODE_LOCK),
+        output_field=DateTimeField(),
+    )
+    for _attempt in range(2):  # a second time only if another request made the row first
+        with transaction.atomic():
+            claimed = rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).update(
+                failures=F("failures") + 1, locked_until=lock
+            )
+            current = rows.values_list("failures", "locked_until").first()
+        if claimed and current is not None:
+            failures, locked_until = current
+            brings_lock = code_lock_duration(failures) is not None
+            return CodeTry(key=key, failures=failures, lock=locked_until if brings_lock else None)
+        if current is not None:
+            left = (current[1] - now).total_seconds() if current[1] else 0
+            return max(1, int(left + 0.999))
+        try:
+            with transaction.atomic():
+                CodeLock.objects.create(flow=key.flow, subject=key.subject, failures=1)
+        except IntegrityError:
+            continue
+        return CodeTry(key=key, failures=1, lock=None)
+    return CodeTry(key=key, failures=1, lock=None)  # pragma: no cover (made and gone at once)
+
+
+def _growing_code_locks() -> list[tuple[int, datetime.timedelta]]:
+    locks = []
+    failures = LOCK_FROM_WRONG_CODES
+    while (duration := code_lock_duration(failures)) is not None and duration < LONGEST_CODE_LOCK:
+        locks.append((failures, duration))
+        failures += 1
+    return locks
+
+
+def give_back_code_try(claimed: CodeTry) -> None:
+    """The try turned out not to be a guess (the code was used up, expired, or replayed):
+    its count and the lock it brought are undone (unless something changed them since)."""
+    rows = CodeLock.objects.filter(flow=claimed.key.flow, subject=claimed.key.subject)
+    if claimed.lock is not None:
+        rows.filter(locked_until=claimed.lock).update(failures=F("failures") - 1, locked_until=None)
+    else:
+        rows.filter(failures__gt=0).update(failures=F("failures") - 1)
+
+
+def reset_code_lock(key: LockKey) -> None:
+    """A right code: the count starts again (the row goes)."""
+    CodeLock.objects.filter(flow=key.flow, subject=key.subject).delete()
+
+
+def audit_code_lock(
+    claimed: CodeTry, *, person: InsuredPerson | None, ip_address: str | None
+) -> None:
+    """A wrong code that brought a lock: audited (for an account's person)."""
+    if claimed.lock is None or person is None:
+        return
+    record_event(
+        EventType.CODE_LOCKED,
+        actor="system",
+        person=person,
+        ip_address=ip_address,
+        flow=claimed.key.flow,
+        until=claimed.lock.isoformat(),
+        failures=claimed.failures,
+    )
+
+
 def _message_texts(code: str) -> tuple[str, str]:
     subject = _("Votre code à usage unique eSanté")
     body = _(
@@ -88,6 +228,9 @@ class CodeVerification:
         self.code = one_time_code
         # The app's time step that a successful verify() accepted (authenticator app).
         self.totp_step: int | None = None
+        # Whether a successful verify() took one of the account's recovery codes.
+        self.used_recovery_code = False
+        self._counted = False
 
     @classmethod
     def find(cls, code_id: int | None, flow_id: str) -> CodeVerification | None:
@@ -237,10 +380,21 @@ class CodeVerification:
             destination=self.code.destination,
         )
 
-    def verify(self, typed: str, *, ip_address: str | None = None) -> Verification:
+    def verify(
+        self,
+        typed: str,
+        *,
+        ip_address: str | None = None,
+        lock: LockKey | None = None,
+        recovery_codes: bool = True,
+    ) -> Verification:
         """Check a typed code; on success it is consumed, atomically, and never works
         again. Call it inside the transaction of what the code authorizes, so that a
-        failure after it gives the code back."""
+        failure after it gives the code back.
+
+        Wrong codes count on the flow's lock, `lock` (by default the code's person in the
+        flow of its purpose). `recovery_codes=False`: a recovery code is refused unseen
+        (the password was reset with one)."""
         code = normalize_code(typed)
         # A recovery code's shape is well formed whatever the channel, and wrong for a code
         # sent by SMS or e-mail: the recovery page (which takes both, never saying which
@@ -248,7 +402,26 @@ class CodeVerification:
         recovery = totp.normalize_recovery(typed) if code is None else None
         if code is None and recovery is None:
             return Verification(Outcome.MALFORMED)
+        if recovery is not None and not recovery_codes and self.is_app:
+            return Verification(Outcome.RECOVERY_CODE_REFUSED)
         now = timezone.now()
+        key = lock or LockKey.for_person(self.code.purpose, self.code.person_id)
+        claimed_try = claim_code_try(key, now)
+        if isinstance(claimed_try, int):
+            return Verification(Outcome.LOCKED, retry_after=claimed_try)
+        result = self._verify(code, recovery, now, ip_address)
+        if result.ok:
+            reset_code_lock(key)
+        elif self._counted:
+            audit_code_lock(claimed_try, person=self.code.person, ip_address=ip_address)
+        else:
+            give_back_code_try(claimed_try)
+        return result
+
+    def _verify(
+        self, code: str | None, recovery: str | None, now: datetime.datetime, ip_address: str | None
+    ) -> Verification:
+        self._counted = False  # whether a wrong code was counted (not a used-up code)
         # A try is taken before the comparison, in one conditional UPDATE: guesses sent at
         # once each take one of the five, and none is compared once they are gone.
         claimed = OneTimeCode.objects.filter(
@@ -306,10 +479,12 @@ class CodeVerification:
             return None
         if account is None or recovery is None or not totp.use_recovery_code(account.pk, recovery):
             return self._count_failure(ip_address)
+        self.used_recovery_code = True
         return None
 
     def _count_failure(self, ip_address: str | None) -> Verification:
         """The try taken by `verify` stays taken: audited, with the count so far."""
+        self._counted = True
         with transaction.atomic():
             failed = OneTimeCode.objects.values_list("failed_attempts", flat=True).get(
                 pk=self.code.pk

@@ -406,7 +406,8 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
     context = {"form": form, "verification": verification}
     if request.method == "GET" or not form.is_valid():
         return wizard(request, state, "otp", context, status=_form_status(request))
-    attempt = ratelimit.reserve("otp.failed", request, key=str(state.data["person_id"]))
+    # Its own count: wrong codes at activation never use up the login's (per person).
+    attempt = ratelimit.reserve("otp.failed", request, key=f"activation:{state.data['person_id']}")
     try:
         identity = state.data.get("identity")
         activation = actions.activate_account(

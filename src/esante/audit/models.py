@@ -102,6 +102,7 @@ class EventType(models.TextChoices):
         "letter.reactivation_waiting",
         _("Réactivation par courrier refusée pendant le délai d'attente"),
     )
+    CODE_LOCKED = "otp.locked", _("Codes à usage unique bloqués temporairement")
 
 
 class AuditEvent(models.Model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from esante.accounts.actions import (
@@ -17,7 +18,8 @@ from esante.accounts.actions import (
     forget_cancel_links,
     remove_authenticators,
 )
-from esante.accounts.models import Account
+from esante.accounts.models import Account, CodeLock, CodePurpose, KnownDevice
+from esante.accounts.verification import LockKey
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk.models import CallNote
@@ -72,7 +74,14 @@ def reissue_letter(person: InsuredPerson, *, staff: Any, reason: str) -> LetterR
 
 @transaction.atomic
 def unlock_account(account: Account, *, staff: Any, reason: str) -> None:
+    """Every lock of the account lifted: its password's (unknown browsers' and each known
+    browser's) and its one-time codes' in every flow."""
     Account.objects.filter(pk=account.pk).update(locked_until=None, failed_logins=0)
+    KnownDevice.objects.filter(account=account).update(locked_until=None, failed_logins=0)
+    recovery = LockKey.for_matricule(CodePurpose.RECOVERY, account.person.matricule)
+    CodeLock.objects.filter(
+        Q(subject=f"person:{account.person_id}") | Q(flow=recovery.flow, subject=recovery.subject)
+    ).delete()
     _audit("unlock", staff=staff, person=account.person, reason=reason)
 
 
