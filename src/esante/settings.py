@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "esante.accounts",
     "esante.records",
     "esante.helpdesk",
+    "esante.counters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
