@@ -24,6 +24,8 @@ from django.http import HttpRequest
 from django.test import RequestFactory
 
 from esante import ratelimit
+from esante.counters import store as counters_store
+from esante.counters.models import RateCounter
 from tests.concurrency import in_threads
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +180,20 @@ def test_hits_sent_at_once_are_all_counted(store: str) -> None:
     in_threads(12, hit)
 
     assert ratelimit.attempts(DAILY, request_from("192.0.2.1"), key=KEY) == 12
+
+
+def test_ended_windows_are_purged_from_the_database_without_touching_live_ones(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store != "database":
+        pytest.skip("Redis expires its keys itself")
+    monkeypatch.setattr(counters_store, "PURGE_ONE_IN", 1)  # every new counter purges
+    with time_machine.travel(ELEVEN, tick=False) as traveller:
+        fill(HOURLY, 3, key="bob")  # one counter per matricule, three per address
+        fill(DAILY, 1, key="bob")
+        traveller.shift(HOUR)
+
+        fill(HOURLY, 1)  # a new window: ended ones go
+
+        assert sorted(RateCounter.objects.values_list("count", flat=True)) == [1, 1, 1]
+        assert ratelimit.attempts(DAILY, request_from("192.0.2.1"), key="bob") == 1
