@@ -14,19 +14,22 @@ clock, so there the tests show the window logic, and the key's lifetime is read 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabase
 from django.http import HttpRequest
 from django.test import RequestFactory
 
 from esante import ratelimit
 from esante.counters import store as counters_store
 from esante.counters.models import RateCounter
-from tests.concurrency import in_threads
+from tests.concurrency import ON_POSTGRESQL, in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -158,28 +161,62 @@ def test_a_counter_in_redis_lives_until_its_window_ends(store: str) -> None:
     assert all(3590 <= lifetime <= 3595 for lifetime in lifetimes), lifetimes
 
 
+Work = Callable[[], Any]
+
+
+@pytest.fixture
+def app_servers(tmp_path: Path) -> Callable[[Work], Work]:
+    """Wraps a thread's work so that it runs on the database app servers share: the test
+    database on PostgreSQL; on SQLite, a file with `make run`'s settings (WAL, a busy
+    timeout) holding the counters' tables — the in-memory test database refuses a writer
+    that would wait for another instead of making it wait, as a file does."""
+    if ON_POSTGRESQL:
+        return lambda work: work
+    shared = {**connection.settings_dict, "NAME": str(tmp_path / "esante.sqlite3")}
+    setup = SQLiteDatabase(shared, DEFAULT_DB_ALIAS)
+    with setup.schema_editor() as editor:
+        editor.create_model(RateCounter)
+        editor.execute(  # what `esante createcachetable` makes, for the cache's counters
+            "CREATE TABLE esante_cache (cache_key varchar(255) NOT NULL PRIMARY KEY,"
+            " value text NOT NULL, expires datetime NOT NULL)"
+        )
+    setup.close()
+
+    def on_the_file(work: Work) -> Work:
+        def run() -> Any:
+            connections[DEFAULT_DB_ALIAS] = SQLiteDatabase(shared, DEFAULT_DB_ALIAS)
+            return work()
+
+        return run
+
+    return on_the_file
+
+
 @pytest.mark.django_db(transaction=True)
-def test_reservations_sent_at_once_never_pass_the_limit(store: str) -> None:
+def test_reservations_sent_at_once_never_pass_the_limit(
+    store: str, app_servers: Callable[[Work], Work]
+) -> None:
     left = 4
-    fill(HOURLY, key_limit(HOURLY) - left)
+    in_threads(1, app_servers(lambda: fill(HOURLY, key_limit(HOURLY) - left)))
 
-    def attempt() -> bool:
-        return not is_refused(HOURLY)
-
-    results = in_threads(20, attempt)
+    results = in_threads(20, app_servers(lambda: not is_refused(HOURLY)))
 
     assert sorted(results) == [False] * (20 - left) + [True] * left
-    assert ratelimit.attempts(HOURLY, request_from("192.0.2.1"), key=KEY) == key_limit(HOURLY)
+    assert in_threads(1, app_servers(lambda: count(HOURLY))) == [key_limit(HOURLY)]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_hits_sent_at_once_are_all_counted(store: str) -> None:
+def test_hits_sent_at_once_are_all_counted(store: str, app_servers: Callable[[Work], Work]) -> None:
     def hit() -> None:
         ratelimit.hit(DAILY, request_from("198.51.100.7"), key=KEY)
 
-    in_threads(12, hit)
+    in_threads(12, app_servers(hit))
 
-    assert ratelimit.attempts(DAILY, request_from("192.0.2.1"), key=KEY) == 12
+    assert in_threads(1, app_servers(lambda: count(DAILY))) == [12]
+
+
+def count(action: str) -> int:
+    return ratelimit.attempts(action, request_from("192.0.2.1"), key=KEY)
 
 
 def test_ended_windows_are_purged_from_the_database_without_touching_live_ones(
