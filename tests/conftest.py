@@ -77,8 +77,8 @@ def _fresh_shared_cache(
     """With Redis, the cache outlives a test's transaction: start each test empty.
 
     Without Redis the cache is a table of the test database, rolled back per test; but
-    a `transaction=True` test's flush only empties the models' tables, so its rows (rate
-    limit counters) are deleted here after it.
+    a `transaction=True` test's flush only empties the models' tables, so its rows are
+    deleted here after it. (Rate-limit counters are a model's rows then: esante.counters.)
     """
     from django.core.cache import cache
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime
 import itertools
 
+from django.core.cache import cache
 from django.utils import timezone
 
+from esante.counters.models import RateCounter
 from esante.registry import matricule
 from esante.registry.actions import create_person
 from esante.registry.models import InsuredPerson
@@ -44,3 +46,10 @@ def make_person(
         birth_date=birth_date,
         **defaults,  # type: ignore[arg-type]
     )
+
+
+def forget_rate_limits() -> None:
+    """Every rate-limit count dropped, as for a new visitor: the cache (Redis, or its
+    table) and the counters' table used without Redis (esante.counters)."""
+    cache.clear()
+    RateCounter.objects.all().delete()

@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.http import HttpRequest
 from django.test import RequestFactory
 
@@ -18,10 +17,6 @@ pytestmark = pytest.mark.django_db
 
 ACTION = "login.failed"
 KEY = "alice"
-
-needs_redis = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs Redis (REDIS_URL): the shared counters' atomic incr"
-)
 
 
 def request_from(ip: str = "198.51.100.7") -> HttpRequest:
@@ -116,7 +111,6 @@ def test_check_and_hit_refuses_past_the_limit_without_counting() -> None:
 
 @pytest.mark.postgres
 @needs_postgresql
-@needs_redis
 @pytest.mark.django_db(transaction=True)
 def test_reservations_sent_at_once_never_pass_the_limit() -> None:
     left = 4

@@ -1,8 +1,9 @@
 """Rate limits: one named table, each rule scoped per IP or per key (STYLE.md §6).
 
-Counters live in the default cache — Redis when `REDIS_URL` is set, so every app node
-counts together; a database table otherwise. Keys are hashed: no matricule or address
-appears in the cache. A view that finds an action over its limit raises `RateLimited`,
+Counters live in Redis when `REDIS_URL` is set, so every app node counts together; in a
+table of the database otherwise (esante.counters.store). Either way each lasts exactly
+its rule's window and counts atomically. Keys are hashed: no matricule or address
+appears in the store. A view that finds an action over its limit raises `RateLimited`,
 which the middleware turns into the "try later" page (HTTP 429).
 
 An attempt whose outcome takes time to know (a password checked with Argon2) is counted
@@ -14,24 +15,23 @@ attempt sent at once pass the same check. Per-IP rules count an IPv6 address by 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
 import hashlib
 import ipaddress
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.counters import store
 
 Scope = Literal["ip", "key"]
 View = Callable[..., HttpResponse]
@@ -157,61 +157,83 @@ def address_block(address: str) -> str:
     return str(parsed)
 
 
-def _cache_key(action: str, rule: Rule, value: str, now: float) -> tuple[str, int]:
+def _counter(action: str, rule: Rule, value: str, now: float) -> tuple[str, datetime.datetime]:
+    """The key of `rule`'s counter for `value` in the window holding `now`, and the end of
+    that window. Windows are aligned on the epoch (an hour's on the hour, a day's at
+    midnight UTC); the key names the window, so a new one starts from zero."""
     seconds = int(rule.period.total_seconds())
     window = int(now // seconds)
-    digest = hashlib.sha256(f"{action}\0{rule.scope}\0{value}".encode()).hexdigest()[:32]
-    expires_in = seconds - int(now % seconds)
-    return f"rl:{digest}:{window}", max(expires_in, 1)
+    digest = hashlib.sha256(f"{action}\0{rule.scope}\0{seconds}\0{value}".encode()).hexdigest()
+    window_end = datetime.datetime.fromtimestamp((window + 1) * seconds, tz=datetime.UTC)
+    return f"rl:{digest[:32]}:{window}", window_end
 
 
-def _counters(action: str, request: HttpRequest, key: str) -> Iterator[tuple[Rule, str, int]]:
-    """Each rule of `action` that applies, with its counter's cache key and lifetime."""
-    now = time.time()
+def _counters(
+    action: str, request: HttpRequest, key: str, now: datetime.datetime
+) -> list[tuple[Rule, str, datetime.datetime]]:
+    """Each rule of `action` that applies, with its counter's key and window end."""
+    counters = []
     for rule in RATE_LIMITS[action]:
         value = address_block(client_ip(request)) if rule.scope == "ip" else key
         if value:
-            yield rule, *_cache_key(action, rule, value, now)
+            counters.append((rule, *_counter(action, rule, value, now.timestamp())))
+    return counters
+
+
+def _retry_after(window_end: datetime.datetime, now: datetime.datetime) -> int:
+    return max(1, math.ceil((window_end - now).total_seconds()))
 
 
 def check(action: str, request: HttpRequest, key: str = "") -> None:
     """Raise RateLimited when any rule of `action` is already at its limit. Followed by a
     hit() only after slow work, it lets requests sent at once all pass: use reserve()."""
-    for rule, cache_key, expires_in in _counters(action, request, key):
-        if int(cache.get(cache_key, 0)) >= rule.limit:
-            raise RateLimited(action, retry_after=expires_in)
+    now = _now()
+    counters = _counters(action, request, key, now)
+    counts = store.read([counter_key for _rule, counter_key, _end in counters], now)
+    for (rule, _key, window_end), count in zip(counters, counts, strict=True):
+        if count >= rule.limit:
+            raise RateLimited(action, retry_after=_retry_after(window_end, now))
 
 
 def attempts(action: str, request: HttpRequest, key: str = "") -> int:
     """The highest count of `action` among its rules (for "a captcha from 3 failures")."""
-    return max(
-        (
-            int(cache.get(cache_key, 0))
-            for _rule, cache_key, _expires in _counters(action, request, key)
-        ),
-        default=0,
-    )
+    now = _now()
+    counters = _counters(action, request, key, now)
+    return max(store.read([counter_key for _rule, counter_key, _end in counters], now), default=0)
 
 
 def hit(action: str, request: HttpRequest, key: str = "") -> None:
     """Count one occurrence of `action` against every rule."""
-    for _rule, cache_key, expires_in in _counters(action, request, key):
-        _increment(cache_key, expires_in)
+    now = _now()
+    store.increment(
+        [(counter_key, end) for _rule, counter_key, end in _counters(action, request, key, now)],
+        now,
+    )
+
+
+def within_limit(action: str, request: HttpRequest, key: str = "") -> bool:
+    """Count one occurrence of `action` against every rule, and whether it stayed within
+    all their limits — in one atomic step, so that occurrences at once cannot all pass.
+    Counted either way: for a cap on what is recorded, where nothing is refused."""
+    now = _now()
+    counters = _counters(action, request, key, now)
+    counts = store.increment([(counter_key, end) for _rule, counter_key, end in counters], now)
+    return all(
+        count <= rule.limit for (rule, _key, _end), count in zip(counters, counts, strict=True)
+    )
 
 
 @dataclass
 class Reservation:
     """Occurrences of an action counted ahead of the work they limit (see `reserve`)."""
 
-    counters: list[str] = field(default_factory=list)  # the cache keys counted
+    counters: list[str] = field(default_factory=list)  # the counters' keys
 
     def release(self) -> None:
         """Give the occurrence back: the attempt turned out not to be one that counts
-        (the right password). Only the counters it was made in (their time windows),
-        once."""
-        for cache_key in self.counters:
-            with contextlib.suppress(ValueError):  # its window is over: nothing to give back
-                cache.decr(cache_key)
+        (the right password). Only the counters it was made in (their time windows, if
+        not yet ended: a window's count and end never start over), once."""
+        store.decrement(self.counters, _now())
         self.counters = []
 
 
@@ -220,16 +242,17 @@ def reserve(action: str, request: HttpRequest, key: str = "") -> Reservation:
     RateLimited — with nothing counted — when that takes a rule past its limit.
 
     Unlike check() then hit(), requests sent at once cannot all pass: each counts itself
-    atomically (incr, in Redis) before it looks, so no more than the limit get through.
-    For an action limited by failures, release() the reservation when the attempt
-    succeeds."""
-    reservation = Reservation()
-    for rule, cache_key, expires_in in _counters(action, request, key):
-        count = _increment(cache_key, expires_in)
-        reservation.counters.append(cache_key)
+    atomically (esante.counters.store, one round trip for all the rules) before it looks,
+    so no more than the limit get through. For an action limited by failures, release()
+    the reservation when the attempt succeeds."""
+    now = _now()
+    counters = _counters(action, request, key, now)
+    counts = store.increment([(counter_key, end) for _rule, counter_key, end in counters], now)
+    reservation = Reservation([counter_key for _rule, counter_key, _end in counters])
+    for (rule, _key, window_end), count in zip(counters, counts, strict=True):
         if count > rule.limit:
             reservation.release()
-            raise RateLimited(action, retry_after=expires_in)
+            raise RateLimited(action, retry_after=_retry_after(window_end, now))
     return reservation
 
 
@@ -238,15 +261,8 @@ def check_and_hit(action: str, request: HttpRequest, key: str = "") -> None:
     reserve(action, request, key)
 
 
-def _increment(cache_key: str, expires_in: int) -> int:
-    """Add one to a counter; its new value."""
-    # add() then incr(): atomic in Redis, so nodes never lose each other's counts.
-    cache.add(cache_key, 0, timeout=expires_in)
-    try:
-        return int(cache.incr(cache_key))
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=expires_in)
-        return 1
+def _now() -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(time.time(), tz=datetime.UTC)
 
 
 def rate_limited(action: str) -> Callable[[View], View]:

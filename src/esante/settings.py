@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "esante.accounts",
     "esante.records",
     "esante.helpdesk",
+    "esante.counters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

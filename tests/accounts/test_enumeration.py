@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +34,7 @@ from esante.notifications import actions
 from esante.registry import matricule
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterRequest
 from tests.accounts.wizard import PASSWORD, activate, issue_letter
-from tests.factories import years_ago
+from tests.factories import forget_rate_limits, years_ago
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -95,7 +94,7 @@ def timed(deliver: Callable[[list[int]], None]) -> Callable[[list[int]], None]:
 
 def reset_state() -> None:
     """What a round leaves behind, undone: each round is a first try."""
-    cache.clear()  # rate-limit counters, captcha-after-failures
+    forget_rate_limits()  # rate-limit counters, captcha-after-failures
     Account.objects.update(failed_logins=0, locked_until=None)
     CodeLock.objects.all().delete()  # consecutive wrong codes per flow
     ActivationLetter.objects.update(failed_attempts=0, locked_at=None)

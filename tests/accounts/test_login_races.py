@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -39,10 +38,6 @@ EMAIL = "alice@example.lu"
 WRONG = "wrong password 1"
 CAPTCHA = {"captcha_0": "x", "captcha_1": "PASSED"}
 AT_ONCE = 12
-
-needs_redis = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs Redis (REDIS_URL): the shared counters' atomic incr"
-)
 
 
 def make_account(person: InsuredPerson) -> Account:
@@ -288,7 +283,6 @@ def test_wrong_passwords_sent_at_once_lock_the_account_after_five_checks(
 
 @pytest.mark.postgres
 @needs_postgresql
-@needs_redis
 @pytest.mark.django_db(transaction=True)
 def test_wrong_passwords_sent_at_once_stay_within_the_matricules_rate_limit() -> None:
     unknown = matricule_rules.make(years_ago(40, days=17), 977)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from esante import ratelimit
 from esante.audit.models import AuditEvent, EventType
+from esante.counters.models import RateCounter
 from esante.registry.models import InsuredPerson
 from tests.accounts.wizard import issue_letter, page_text, start, submit_code
 
@@ -91,11 +92,7 @@ def cache_keys() -> list[str]:
     backend = cache
     if hasattr(backend, "keys"):  # django-redis
         return [str(key) for key in backend.keys("*")]
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT cache_key FROM esante_cache")
-        return [row[0] for row in cursor.fetchall()]
+    return list(RateCounter.objects.values_list("key", flat=True))
 
 
 def test_new_captchas_and_their_audio_are_limited_per_ip(client: Client) -> None:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from esante.registry.models import InsuredPerson
 from tests.accounts.test_authenticator_app import activate_with_app
 from tests.accounts.test_login import EMAIL
 from tests.accounts.wizard import activate, alert_text
+from tests.factories import forget_rate_limits
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def base_time() -> datetime.datetime:
 def number(request: pytest.FixtureRequest, alice: InsuredPerson, charlie: InsuredPerson) -> str:
     if request.param == "with account":
         activate(Client(), alice, EMAIL)
-        cache.clear()  # the activation's own counters are not the scenario's
+        forget_rate_limits()  # the activation's own counters are not the scenario's
         return alice.matricule
     return charlie.matricule if request.param == "known without account" else NOBODY
 

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread
@@ -47,6 +46,7 @@ from tests.e2e.harness import (
     NewPage,
     watch,
 )
+from tests.factories import forget_rate_limits
 
 # Playwright's sync API keeps an asyncio event loop in the test thread; Django then
 # refuses ORM calls from that thread (SynchronousOnlyOperation) unless told it is safe,
@@ -89,9 +89,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(autouse=True)
 def _empty_rate_limits(transactional_db: None) -> None:
-    """The cache table holding the rate-limit counters belongs to no model: the flush
-    after each browser test leaves it full, and the suite sends many codes from one IP."""
-    cache.clear()
+    """Redis and the cache table belong to no model: the flush after each browser test
+    leaves them full, and the suite sends many codes from one IP."""
+    forget_rate_limits()
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from esante.registry import matricule
+from tests.factories import forget_rate_limits
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -183,5 +183,5 @@ def fresh(client: Client) -> Client:
     middleware again, and whitenoise then walks every static file (~70 ms).
     """
     client.cookies.clear()
-    cache.clear()
+    forget_rate_limits()
     return client

@@ -47,11 +47,8 @@ def access_denied(
     """A refused access (a record that is not the visitor's, a helpdesk page beyond the
     staff member's role): a log line, and an audit row while under the cap."""
     warn(request, "access.denied", actor=actor, **details)
-    try:
-        ratelimit.check(AUDITED_REFUSALS, request, key=actor)
-    except ratelimit.RateLimited:
+    if not ratelimit.within_limit(AUDITED_REFUSALS, request, key=actor):
         return
-    ratelimit.hit(AUDITED_REFUSALS, request, key=actor)
     record_event(
         EventType.ACCESS_DENIED,
         actor=actor,
