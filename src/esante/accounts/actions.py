@@ -26,7 +26,7 @@ from esante.audit.models import EventType
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
-from esante.records.models import CareRecord
+from esante.records.models import Assistant, CareRecord
 from esante.registry.letters import consume_letter
 from esante.registry.models import ActivationLetter, InsuredPerson
 
@@ -417,7 +417,9 @@ def end_sessions(
 @transaction.atomic
 def reset_password(account: Account, password_hash: str, *, ip_address: str | None) -> None:
     """*Mot de passe oublié*, after the code sent to the registered channel: the new
-    password, every session ended, the lock lifted, the owner told."""
+    password, every session ended, the lock lifted, the owner told — with the assistants
+    added to their record in the last 30 days, the lasting access a stolen session may
+    have left behind."""
     Account.objects.filter(pk=account.pk).update(
         password=password_hash, failed_logins=0, locked_until=None
     )
@@ -430,13 +432,34 @@ def reset_password(account: Account, password_hash: str, *, ip_address: str | No
         ip_address=ip_address,
     )
     with override("fr"):
-        notify_owner(
-            account,
-            _("Le mot de passe de votre compte eSanté a été changé"),
-            _(
-                "Le mot de passe de votre compte eSanté vient d'être réinitialisé (mot de "
-                "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
-                "vous, appelez sans attendre le helpdesk au %(phone)s."
-            )
-            % {"phone": helpdesk_contacts().phone},
-        )
+        body = _(
+            "Le mot de passe de votre compte eSanté vient d'être réinitialisé (mot de "
+            "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
+            "vous, appelez sans attendre le helpdesk au %(phone)s."
+        ) % {"phone": helpdesk_contacts().phone}
+        recent = recent_assistants(account)
+        if recent:
+            body += " " + _(
+                "Assistants DSP ajoutés à votre dossier ces 30 derniers jours : "
+                "%(assistants)s. Si vous ne les connaissez pas, retirez-les dans votre DSP "
+                "(panneau Assistants)."
+            ) % {"assistants": recent}
+        notify_owner(account, _("Le mot de passe de votre compte eSanté a été changé"), body)
+
+
+RECENT_ASSISTANTS_DAYS = 30
+
+
+def recent_assistants(account: Account) -> str:
+    """The assistants added to the account's record in the last 30 days, for a notice:
+    "B Martin (…) le 01/12/2026, …"; empty when there are none."""
+    since = timezone.now() - datetime.timedelta(days=RECENT_ASSISTANTS_DAYS)
+    rows = Assistant.objects.filter(record__person=account.person_id, added_at__gte=since)
+    return ", ".join(
+        _("%(name)s le %(date)s")
+        % {
+            "name": row.person.public_label,
+            "date": timezone.localtime(row.added_at).strftime("%d/%m/%Y"),
+        }
+        for row in rows.select_related("person")
+    )

@@ -49,6 +49,7 @@ from django.utils.translation import override
 
 from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, KnownDevice, PatientSession
+from esante.accounts.reauth import mark_second_factor
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.codes import keyed_hash
@@ -239,11 +240,20 @@ def _notify_lock(account: Account) -> None:
 
 @transaction.atomic
 def log_in(
-    request: HttpRequest, account: Account, *, method: str = "password+code", **details: Any
+    request: HttpRequest,
+    account: Account,
+    *,
+    method: str = "password+code",
+    second_factor: bool = True,
+    **details: Any,
 ) -> PatientSession:
     """Start a session for `account`: a new session id (no fixation), the failures reset,
-    the event audited with how the person authenticated (`method` and `details`)."""
+    the event audited with how the person authenticated (`method` and `details`). The
+    login proves the second factor (esante.accounts.reauth) unless `second_factor` is
+    False (a recovery code instead of the app's code)."""
     request.session.cycle_key()
+    if second_factor:
+        mark_second_factor(request)
     now = timezone.now()
     Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
     session = PatientSession.objects.create(

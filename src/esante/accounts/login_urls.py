@@ -8,6 +8,7 @@ from esante.accounts import (
     oidc_views,
     passkey_views,
     recovery_views,
+    stepup_views,
 )
 
 app_name = "patient"
@@ -43,4 +44,12 @@ urlpatterns = [
         name="identity_unlink",
     ),
     path("mon-compte/contact/code/", account_views.contact_code, name="contact_code"),
+    path("mon-compte/confirmer/", stepup_views.step_up, name="step_up"),
+    path("mon-compte/confirmer/code/", stepup_views.step_up_code, name="step_up_code"),
+    path(
+        "mon-compte/confirmer/cle-d-acces/options/",
+        stepup_views.passkey_options,
+        name="step_up_passkey_options",
+    ),
+    path("mon-compte/confirmer/cle-d-acces/", stepup_views.passkey, name="step_up_passkey"),
 ]

@@ -157,7 +157,10 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     attempt.release()
     next_url = state.data.get("next") or ""
     LOGIN.end(request)
-    log_in(request, account)
+    # A recovery code (the app's channel, no time step accepted) opens the session but is
+    # no fresh proof of the second factor: changing a factor will ask for the app.
+    recovery_code = verification.is_app and verification.totp_step is None
+    log_in(request, account, second_factor=not recovery_code)
     response = redirect(next_url or "patient:services")
     remember_device(request, response, account)
     return response

@@ -59,6 +59,8 @@ class EventType(models.TextChoices):
     MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
     RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
+    STEP_UP_SUCCEEDED = "authenticator.step_up", _("Identité confirmée (second facteur)")
+    STEP_UP_FAILED = "authenticator.step_up_failed", _("Confirmation d'identité refusée")
 
 
 class AuditEvent(models.Model):

@@ -13,7 +13,7 @@ from esante.accounts.actions import end_sessions, remove_authenticators
 from esante.accounts.models import Account
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.helpdesk.models import CallNote
+from esante.helpdesk.models import CallNote, StaffPasskey
 from esante.registry.letters import issue_letters_for_ids, single_run, void_unused_letters
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
@@ -35,6 +35,17 @@ def _audit(
 def staff_event(action: str, *, staff: Any, **details: Any) -> None:
     """A change to a staff member's own access (passkeys), audited."""
     _audit(action, staff=staff, person=None, reason="", **details)
+
+
+@transaction.atomic
+def remove_staff_passkeys(staff: Any, *, cause: str) -> int:
+    """Every passkey of a staff member (after a password change: whoever changed it may
+    not be the owner, and the keys they planted must not outlive it), each audited."""
+    keys = list(StaffPasskey.objects.filter(user=staff).values_list("pk", flat=True))
+    StaffPasskey.objects.filter(pk__in=keys).delete()
+    for key in keys:
+        staff_event("passkey_removed", staff=staff, passkey=key, cause=cause)
+    return len(keys)
 
 
 def record_lookup(person: InsuredPerson, *, staff: Any, ip_address: str | None) -> None:
