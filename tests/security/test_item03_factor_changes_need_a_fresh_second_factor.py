@@ -70,10 +70,10 @@ def test_a_stolen_session_and_the_password_cannot_move_the_code_channel(
     with time_machine.travel(timezone.now() + LATER):
         asked = change_channel(stolen)
 
-    assert asked["Location"].startswith(reverse("patient:step_up"))
     assert not OutboundMessage.objects.filter(recipient=NEW_MOBILE).exists()
     account.refresh_from_db()
     assert (account.code_channel, account.email) == ("email", EMAIL)
+    assert asked["Location"].startswith(reverse("patient:step_up"))  # and asked to confirm
 
 
 def test_a_stolen_session_and_the_password_cannot_switch_to_the_app(
@@ -82,8 +82,8 @@ def test_a_stolen_session_and_the_password_cannot_switch_to_the_app(
     with time_machine.travel(timezone.now() + LATER):
         asked = stolen.post(reverse("patient:contact"), {"current": PASSWORD, "channel": "totp"})
 
-    assert asked["Location"].startswith(reverse("patient:step_up"))
     assert not OneTimeCode.objects.filter(purpose=CodePurpose.CONTACT_CHANGE).exists()
+    assert asked["Location"].startswith(reverse("patient:step_up"))  # and asked to confirm
 
 
 def test_a_stolen_session_and_the_password_cannot_switch_away_from_the_app(
@@ -98,8 +98,8 @@ def test_a_stolen_session_and_the_password_cannot_switch_away_from_the_app(
     with time_machine.travel(T0 + datetime.timedelta(minutes=5) + LATER, tick=False):
         asked = change_channel(client)
 
-    assert asked["Location"].startswith(reverse("patient:step_up"))
     assert not OutboundMessage.objects.filter(recipient=NEW_MOBILE).exists()
+    assert asked["Location"].startswith(reverse("patient:step_up"))  # and asked to confirm
 
 
 def test_a_stolen_session_and_the_password_cannot_add_or_remove_a_passkey(
@@ -119,9 +119,9 @@ def test_a_stolen_session_and_the_password_cannot_add_or_remove_a_passkey(
         refused = post_json(stolen, "patient:passkey_register_options", {"purpose": "account"})
         removal = stolen.post(reverse("patient:passkey_delete", args=[alices.pk]))
 
+    assert list(Passkey.objects.all()) == [alices]
     assert refused.status_code == 403
     assert removal["Location"].startswith(reverse("patient:step_up"))
-    assert list(Passkey.objects.all()) == [alices]
 
 
 def test_a_stolen_session_and_the_password_cannot_link_a_provider(
@@ -131,6 +131,7 @@ def test_a_stolen_session_and_the_password_cannot_link_a_provider(
         confirm_password(stolen, "strong")
         asked = stolen.post(reverse("patient:oidc_start", args=["luxtrust"]), {"but": "link"})
 
+    assert "code_challenge" not in asked["Location"]  # not sent to the provider
     assert asked["Location"].startswith(reverse("patient:step_up"))
 
 
@@ -149,8 +150,8 @@ def test_a_stolen_session_and_the_password_cannot_renew_the_recovery_codes(
             reverse("patient:account"), {"new_recovery_codes": "1", "current": PASSWORD}
         )
 
-    assert asked["Location"].startswith(reverse("patient:step_up"))
     assert set(RecoveryCode.objects.values_list("code_hash", flat=True)) == before
+    assert asked["Location"].startswith(reverse("patient:step_up"))  # and asked to confirm
 
 
 def test_a_recovery_code_is_no_fresh_second_factor(
