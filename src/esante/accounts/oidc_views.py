@@ -11,8 +11,9 @@ what the purpose says:
 - stepup: *Confirmez votre identité* (esante.accounts.stepup_views), with a provider
   already linked to the logged-in account, before a factor changes.
 Provider down, user cancelling, unknown subject: a clear message and back to where the
-person came from. Each failure is audited (`login.failed` for a login, otherwise
-`authenticator.identity_refused`, with the reason; ASVS 5.0 16.3.1), and a provider that
+person came from. Each failure is audited (`login.failed` for a login,
+`authenticator.step_up_failed` for a step-up, otherwise `authenticator.identity_refused`,
+with the reason; ASVS 5.0 16.3.1), and a provider that
 cannot be reached or whose answer cannot be verified — TLS errors included — is also a
 security log line with the underlying error (16.3.4).
 """
@@ -49,6 +50,8 @@ BACK = {
     "activation": "activation:code",
     "stepup": "patient:step_up",
 }
+# How a refusal is audited, by purpose (otherwise authenticator.identity_refused).
+REFUSAL_EVENTS = {"login": EventType.LOGIN_FAILED, "stepup": EventType.STEP_UP_FAILED}
 # The purposes done from within a patient's session, for the account logged in.
 LOGGED_IN_PURPOSES = ("link", "stepup")
 
@@ -157,7 +160,7 @@ def _audit_refusal(
 ) -> None:
     account = _account_for_purpose(request, purpose)
     record_event(
-        EventType.LOGIN_FAILED if purpose == "login" else EventType.IDENTITY_REFUSED,
+        REFUSAL_EVENTS.get(purpose, EventType.IDENTITY_REFUSED),
         actor=(
             f"person:{account.person_id}"
             if purpose in LOGGED_IN_PURPOSES and account
