@@ -20,7 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante.accounts import reauth
-from esante.accounts.models import Account, CodePurpose, OneTimeCode, Passkey, RecoveryCode
+from esante.accounts.models import (
+    Account,
+    CodePurpose,
+    IdentityLink,
+    OneTimeCode,
+    Passkey,
+    RecoveryCode,
+)
 from esante.audit.models import AuditEvent, EventType
 from esante.helpdesk.models import StaffPasskey
 from esante.notifications.models import OutboundMessage
@@ -29,6 +36,7 @@ from tests.accounts.softauthn import SoftAuthenticator
 from tests.accounts.test_authenticator_app import T0, app_code
 from tests.accounts.test_authenticator_app import app_account as app_account
 from tests.accounts.test_login import EMAIL, log_in, step_up, submit_credentials
+from tests.accounts.test_oidc import linked as linked
 from tests.accounts.wizard import PASSWORD, activate, last_one_time_code, page_text
 from tests.helpdesk.conftest import SECRETS, STAFF_PASSWORD
 from tests.servers import OidcProvider
@@ -132,6 +140,20 @@ def test_a_stolen_session_and_the_password_cannot_link_a_provider(
         asked = stolen.post(reverse("patient:oidc_start", args=["luxtrust"]), {"but": "link"})
 
     assert "code_challenge" not in asked["Location"]  # not sent to the provider
+    assert asked["Location"].startswith(reverse("patient:step_up"))
+
+
+def test_a_stolen_session_and_the_password_cannot_unlink_a_provider(
+    account: Account, linked: str
+) -> None:
+    client = Client()
+    log_in(client, account)
+    unlink = reverse("patient:identity_unlink", args=["luxtrust"])
+
+    with time_machine.travel(timezone.now() + LATER):
+        asked = client.post(unlink, {"current": PASSWORD})
+
+    assert IdentityLink.objects.get().subject == linked
     assert asked["Location"].startswith(reverse("patient:step_up"))
 
 
