@@ -150,3 +150,19 @@ def test_without_a_recent_assistant_the_reset_notice_says_nothing_more(
 
     assert "réinitialisé" in notice.body
     assert "Assistants DSP" not in notice.body
+
+
+def test_a_reactivation_by_a_new_letter_tells_the_recent_assistants_too(
+    alice: InsuredPerson, bob: InsuredPerson
+) -> None:
+    """A new letter sets a new password as a reset does: its notice lists them as well."""
+    activate(Client(), alice, EMAIL)
+    activate(Client(), bob, "bob@example.lu")
+    record = CareRecord.objects.get(person=alice)
+    add_assistant(record, bob, role="", actor=alice, capacity=Capacity.OWNER, ip_address=None)
+
+    activate(Client(), alice, "alice.new@example.lu")  # her new letter, a new address
+
+    notice = OutboundMessage.objects.filter(recipient="alice.new@example.lu").latest("pk")
+    assert "réactivé" in notice.body
+    assert bob.public_label in notice.body

@@ -63,6 +63,8 @@ SECURITY_EVENTS = (
     EventType.PASSKEY_REMOVED,
     EventType.PASSKEY_REFUSED,
     EventType.RECOVERY_CODES_RENEWED,
+    EventType.STEP_UP_SUCCEEDED,
+    EventType.STEP_UP_FAILED,
 )
 
 

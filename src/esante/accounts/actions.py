@@ -210,11 +210,14 @@ def _create_account(
                 "connecter à votre DSP sur le portail eSanté. Si vous n'êtes pas à "
                 "l'origine de cette activation, appelez le helpdesk au %(phone)s."
             )
+        body %= {"name": person.full_name, "phone": helpdesk_contacts().phone}
+        if reactivated:  # a new password: as after a reset, the recent grants are told
+            body += recent_assistants_sentence(account)
         queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
             recipient=code.destination,
             subject=_("Votre compte eSanté est activé"),
-            body=body % {"name": person.full_name, "phone": helpdesk_contacts().phone},
+            body=body,
             person=person,
         )
     return account
@@ -437,25 +440,20 @@ def reset_password(account: Account, password_hash: str, *, ip_address: str | No
             "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
             "vous, appelez sans attendre le helpdesk au %(phone)s."
         ) % {"phone": helpdesk_contacts().phone}
-        recent = recent_assistants(account)
-        if recent:
-            body += " " + _(
-                "Assistants DSP ajoutés à votre dossier ces 30 derniers jours : "
-                "%(assistants)s. Si vous ne les connaissez pas, retirez-les dans votre DSP "
-                "(panneau Assistants)."
-            ) % {"assistants": recent}
+        body += recent_assistants_sentence(account)
         notify_owner(account, _("Le mot de passe de votre compte eSanté a été changé"), body)
 
 
 RECENT_ASSISTANTS_DAYS = 30
 
 
-def recent_assistants(account: Account) -> str:
-    """The assistants added to the account's record in the last 30 days, for a notice:
-    "B Martin (…) le 01/12/2026, …"; empty when there are none."""
+def recent_assistants_sentence(account: Account) -> str:
+    """For the notice of a new password (a reset, a re-activation): the assistants added
+    to the account's record in the last 30 days — "B Martin (…) le 01/12/2026, …" —, the
+    lasting access a stolen session may have left; empty when there are none."""
     since = timezone.now() - datetime.timedelta(days=RECENT_ASSISTANTS_DAYS)
     rows = Assistant.objects.filter(record__person=account.person_id, added_at__gte=since)
-    return ", ".join(
+    recent = ", ".join(
         _("%(name)s le %(date)s")
         % {
             "name": row.person.public_label,
@@ -463,3 +461,9 @@ def recent_assistants(account: Account) -> str:
         }
         for row in rows.select_related("person")
     )
+    if not recent:
+        return ""
+    return " " + _(
+        "Assistants DSP ajoutés à votre dossier ces 30 derniers jours : %(assistants)s. Si "
+        "vous ne les connaissez pas, retirez-les dans votre DSP (panneau Assistants)."
+    ) % {"assistants": recent}
