@@ -126,7 +126,13 @@ def step_up(request: HttpRequest) -> HttpResponse:
 def step_up_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     account = _account(request)
     verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
-    if verification is None or state.data.get("account_id") != account.pk:
+    # Only a code to where codes go now proves the current factor (not one sent before a
+    # change of channel made elsewhere).
+    if (
+        verification is None
+        or state.data.get("account_id") != account.pk
+        or verification.code.destination != account.code_destination
+    ):
         STEP_UP.end(request)
         return redirect("patient:step_up")
     if request.method == "POST" and "resend" in request.POST:
