@@ -60,6 +60,15 @@ def log_in(client: Client, account: Account) -> None:
     assert done["Location"] == reverse("patient:services")
 
 
+def step_up(client: Client, destination: str = EMAIL, *, back_to: str = "") -> Response:
+    """*Confirmez votre identité* with a code sent to the current channel (`destination`):
+    the answer is the redirect back to `back_to` (Mon compte by default)."""
+    client.get(reverse("patient:step_up"), {"suivant": back_to} if back_to else {})
+    sent = client.post(reverse("patient:step_up"), {"send": "1"})
+    assert sent["Location"] == reverse("patient:step_up_code")
+    return client.post(reverse("patient:step_up_code"), {"code": last_one_time_code(destination)})
+
+
 def test_the_login_page_is_reached_from_connexion_then_patient(client: Client) -> None:
     page = page_text(client.get(reverse("portal:login_choice")))
 

@@ -15,12 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from esante.accounts import oidc
-from esante.accounts.models import Account, IdentityLink, PatientSession
+from esante.accounts import oidc, reauth
+from esante.accounts.models import Account, IdentityLink
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import ActivationLetter, InsuredPerson
-from tests.accounts.test_login import EMAIL, log_in
+from tests.accounts.test_login import EMAIL, log_in, step_up
 from tests.accounts.wizard import (
     PASSWORD,
     activate,
@@ -211,29 +211,68 @@ def test_a_provider_that_does_not_send_the_national_number_links_nothing(
     assert refusal.details["reason"] == "national_id_missing"
 
 
-def test_linking_asks_for_the_password_again_after_ten_minutes(
+def second_factor_proven_long_ago(client: Client) -> None:
+    """The session's second factor was last proven 11 minutes ago (the provider's tokens
+    are checked against the real clock: the session is aged, not the clock moved)."""
+    session = client.session
+    session[reauth.SECOND_FACTOR_KEY] = (
+        timezone.now() - datetime.timedelta(minutes=11)
+    ).isoformat()
+    session.save()
+
+
+def test_linking_asks_for_a_fresh_second_factor_after_ten_minutes(
     account: Account, oidc_provider: OidcProvider
 ) -> None:
     """A provider linked logs in without password nor code: a session found open later
-    cannot link its own LuxTrust without the password (sudo mode, as for passkeys)."""
+    cannot link its own LuxTrust, even with the password, without a fresh second factor."""
     oidc_provider.add_user("intrus", matricule=account.person.matricule)
     client = Client()
     log_in(client, account)
-    started = timezone.now() - datetime.timedelta(minutes=11)  # logged in 11 minutes ago
-    PatientSession.objects.filter(account=account).update(started_at=started)
+    second_factor_proven_long_ago(client)
     refused = client.post(START, {"but": "link"})
-    assert refused["Location"] == reverse("patient:account") + "#strong"
+    assert refused["Location"].startswith(reverse("patient:step_up"))
     page = page_text(client.get(reverse("patient:account")))
-    assert "Confirmez d'abord votre mot de passe." in page
-    assert "Pour associer un produit LuxTrust, confirmez d'abord" in page
+    assert "Pour associer ou dissocier un produit LuxTrust, confirmez d'abord" in page
 
     client.post(
         reverse("patient:account"), {"confirm_password": "strong", "fournisseurs-current": PASSWORD}
     )
+    assert client.post(START, {"but": "link"})["Location"].startswith(reverse("patient:step_up"))
+
+    step_up(client)
     linked = at_provider(client, oidc_provider, "link", "intrus")
 
     assert linked.status_code == 302
     assert IdentityLink.objects.get().subject == "intrus"
+
+
+def test_the_linked_provider_confirms_ones_identity_and_another_subject_does_not(
+    account: Account, linked: str, oidc_provider: OidcProvider
+) -> None:
+    """*Confirmez votre identité* with LuxTrust: only the subject linked to the account."""
+    oidc_provider.add_user("quelquun-d-autre", matricule=account.person.matricule)
+    client = Client()
+    log_in(client, account)
+    second_factor_proven_long_ago(client)
+    contact = reverse("patient:contact")
+    asked = client.get(contact)
+    assert asked["Location"] == f"{reverse('patient:step_up')}?suivant=%2Fmon-compte%2Fcontact%2F"
+    assert "Confirmer avec LuxTrust" in page_text(client.get(asked["Location"]))
+
+    other = at_provider(client, oidc_provider, "stepup", "quelquun-d-autre")
+    assert other["Location"] == reverse("patient:step_up")
+    assert client.get(contact)["Location"].startswith(reverse("patient:step_up"))
+    failed = AuditEvent.objects.get(event_type=EventType.STEP_UP_FAILED)
+    assert failed.details["reason"] == "other_subject"
+
+    client.get(asked["Location"])
+    done = at_provider(client, oidc_provider, "stepup", linked)
+
+    assert done["Location"] == contact
+    assert client.get(contact).status_code == 200
+    proof = AuditEvent.objects.get(event_type=EventType.STEP_UP_SUCCEEDED)
+    assert proof.details["method"] == "oidc:luxtrust"
 
 
 def test_one_provider_subject_opens_one_account_only(
@@ -254,6 +293,7 @@ def test_one_provider_subject_opens_one_account_only(
 def test_unlinking_asks_for_the_password(
     account: Account, linked: str, oidc_provider: OidcProvider
 ) -> None:
+    """Right after the login, the second factor is fresh: the password confirms."""
     client = Client()
     log_in(client, account)
     url = reverse("patient:identity_unlink", args=["luxtrust"])

@@ -22,7 +22,7 @@ from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.accounts.softauthn import SoftAuthenticator
-from tests.accounts.test_login import EMAIL, log_in
+from tests.accounts.test_login import EMAIL, log_in, step_up
 from tests.accounts.wizard import (
     PASSWORD,
     activate,
@@ -197,11 +197,12 @@ def test_registration_at_step_4_goes_to_the_new_account_even_with_a_parent_logge
     assert Passkey.objects.get().account.person == lea
 
 
-def test_adding_or_removing_a_key_later_in_a_session_asks_for_the_password_again(
+def test_adding_or_removing_a_key_later_in_a_session_asks_for_a_fresh_second_factor(
     account: Account, key: SoftAuthenticator
 ) -> None:
     """ASVS 5.0 7.5.1: a session taken over after its first minutes cannot plant a key
-    of its own (nor remove the holder's) without the password."""
+    of its own (nor remove the holder's), even with the password: a code to the current
+    channel first (*Confirmez votre identité*)."""
     client = Client()
     log_in(client, account)
     passkey = Passkey.objects.get()
@@ -209,24 +210,23 @@ def test_adding_or_removing_a_key_later_in_a_session_asks_for_the_password_again
 
     with time_machine.travel(later):
         page = page_text(client.get(reverse("patient:account")))
-        assert "confirmez d'abord votre mot de passe" in page
+        assert "confirmez d'abord votre identité" in page
         assert "data-passkey-register" not in page
         refused = post_json(client, "patient:passkey_register_options", {"purpose": "account"})
         assert refused.status_code == 403
-        assert "confirmez votre mot de passe" in refused.json()["error"]
-        client.post(reverse("patient:passkey_delete", args=[passkey.pk]))
+        assert "confirmez votre identité" in refused.json()["error"]
+        asked = client.post(reverse("patient:passkey_delete", args=[passkey.pk]))
+        assert asked["Location"].startswith(reverse("patient:step_up"))
         assert Passkey.objects.count() == 1
-
-        wrong = client.post(
-            reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": "faux"}
-        )
-        assert wrong["Location"] == reverse("patient:account") + "#passkeys"
-        still = post_json(client, "patient:passkey_register_options", {"purpose": "account"})
-        assert still.status_code == 403
 
         client.post(
             reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": PASSWORD}
         )
+        still = post_json(client, "patient:passkey_register_options", {"purpose": "account"})
+        assert still.status_code == 403  # the password alone opens nothing
+
+        back = step_up(client, back_to=reverse("patient:account") + "#passkeys")
+        assert back["Location"] == reverse("patient:account") + "#passkeys"
         assert "data-passkey-register" in page_text(client.get(reverse("patient:account")))
         assert register(client, SoftAuthenticator(), name="Tablette").status_code == 200
         client.post(reverse("patient:passkey_delete", args=[passkey.pk]))

@@ -9,13 +9,18 @@ cancellation it is. axe-core on every page reached.
 
 from __future__ import annotations
 
+import datetime
 import re
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import CDPSession, Page, expect
 
+from esante.accounts import reauth
 from esante.accounts.models import Account, Passkey
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.letters import issue_letters
@@ -231,3 +236,43 @@ def test_a_browser_without_a_passkey_for_the_site_shows_the_cancellation(
     page.get_by_role("textbox", name="Matricule").fill("1918090138700")
     press_button(page, button)
     expect(form.get_by_role("alert")).to_have_text(CANCELLED)
+
+
+def second_factor_proven_long_ago(page: Page) -> None:
+    """The browser's session proved its second factor 11 minutes ago (the server's
+    session, aged: the live server and the browser keep the real clock)."""
+    (cookie,) = [each for each in page.context.cookies() if each["name"] == "sessionid"]
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie["value"])
+    proven = timezone.now() - reauth.FRESH_FOR - datetime.timedelta(minutes=1)
+    store[reauth.SECOND_FACTOR_KEY] = proven.isoformat()
+    store.save()
+
+
+def test_a_passkey_confirms_her_identity_before_a_change_of_channel(
+    page: Page, new_page: NewPage, assert_accessible: AssertAccessible
+) -> None:
+    """*Confirmez votre identité* (issue 13, item 3): later in the session, changing the
+    code channel first asks for the second factor; her passkey answers, and she is back
+    on the change she asked for."""
+    alice = make_person("Alice", "Martin", years_ago(41), sex="F")
+    activate(Client(), alice, "alice@example.lu")
+    page.goto("/")
+    log_in(page, new_page, assert_accessible, alice, "alice@example.lu")
+    Authenticator(page)
+    page.goto("/mon-compte/")
+    page.locator("#passkeys").get_by_role("button", name="Créer une clé d'accès").click()
+    expect(page.get_by_text("La clé d'accès « Ma clé d'accès » est enregistrée.")).to_be_visible()
+
+    second_factor_proven_long_ago(page)
+    page.get_by_role("link", name="Changer le moyen de réception des codes").click()
+
+    expect(page).to_have_url(re.compile(r"/mon-compte/confirmer/\?suivant="))
+    expect(page.get_by_role("heading", name="Confirmez votre identité")).to_be_visible()
+    expect(page.get_by_role("button", name="Recevoir un code")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirmer avec une clé d'accès").click()
+
+    expect(page).to_have_url(re.compile(r"/mon-compte/contact/$"))
+    assert_accessible(page)
+    proof = AuditEvent.objects.get(event_type=EventType.STEP_UP_SUCCEEDED, person=alice)
+    assert proof.details["method"] == "passkey"

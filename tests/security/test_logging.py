@@ -248,7 +248,7 @@ def test_a_password_typed_again_wrong_inside_a_session_is_audited(account: Accou
     log_in(client, account)
 
     client.post(
-        reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": "faux"}
+        reverse("patient:account"), {"confirm_password": "sessions", "sessions-current": "faux"}
     )
 
     event = AuditEvent.objects.filter(event_type=EventType.LOGIN_FAILED).get()

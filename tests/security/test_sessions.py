@@ -164,18 +164,19 @@ def test_after_a_password_change_the_other_sessions_can_be_ended(
 
 def test_typing_the_password_again_gives_a_new_session_id(client: Client, account: Account) -> None:
     """V7.2.4 for re-authentication: the password typed again in Mon compte (here to
-    manage passkeys; unlinking a provider, new recovery codes, changing the password or
+    end sessions; unlinking a provider, new recovery codes, changing the password or
     the channel go through the same check) gives the session a new id; the old one opens
     nothing, the session's row follows, a wrong password changes nothing."""
     log_in(client, account)
     before = client.cookies["sessionid"].value
 
     client.post(
-        reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": "faux"}
+        reverse("patient:account"), {"confirm_password": "sessions", "sessions-current": "faux"}
     )
     assert client.cookies["sessionid"].value == before
     client.post(
-        reverse("patient:account"), {"confirm_password": "passkeys", "cles-current": PASSWORD}
+        reverse("patient:account"),
+        {"confirm_password": "sessions", "sessions-current": PASSWORD},
     )
     after = client.cookies["sessionid"].value
 

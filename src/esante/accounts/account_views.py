@@ -32,7 +32,13 @@ from esante.accounts.identity import unlink_identity
 from esante.accounts.login import reauthenticate
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
-from esante.accounts.reauth import authenticated_recently, mark_reauthenticated
+from esante.accounts.reauth import (
+    authenticated_recently,
+    mark_reauthenticated,
+    second_factor_fresh,
+    step_up_needed,
+    step_up_url,
+)
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.audit.actions import record_event
@@ -60,6 +66,8 @@ SECURITY_EVENTS = (
     EventType.LETTER_REQUEST_NOTIFIED,
     EventType.LETTER_REQUEST_CANCELLED,
     EventType.LETTER_REACTIVATION_WAITING,
+    EventType.STEP_UP_SUCCEEDED,
+    EventType.STEP_UP_FAILED,
 )
 
 
@@ -127,18 +135,28 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "recovery_left": account.recovery_codes.filter(used_at__isnull=True).count(),
             "reauth_form": ReauthenticationForm(),
             "recently_authenticated": authenticated_recently(request),
-            "passkeys_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["passkeys"]),
+            "second_factor_fresh": second_factor_fresh(request),
+            "step_up_urls": {
+                name: step_up_url(reverse("patient:account") + f"#{anchor}")
+                for name, anchor in (
+                    ("recovery", "recovery-codes"),
+                    ("strong", "strong"),
+                    ("passkeys", "passkeys"),
+                )
+            },
             "sessions_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["sessions"]),
-            "strong_reauth_form": ReauthenticationForm(prefix=REAUTH_PREFIXES["strong"]),
         },
     )
 
 
 def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
-    """Ten new recovery codes (the old ones stop working), after the password again."""
+    """Ten new recovery codes (the old ones stop working): a fresh proof of the app (not
+    a recovery code), then the password again."""
     form = ReauthenticationForm(request.POST)
     if account.code_channel != CodeChannel.TOTP:
         return redirect("patient:account")
+    if stepping_up := step_up_needed(request, reverse("patient:account") + "#recovery-codes"):
+        return stepping_up
     if not form.is_valid() or not _password_confirmed(request, account, form):
         messages.error(request, _("Le mot de passe actuel est incorrect."))
         return redirect(reverse("patient:account") + "#recovery-codes")
@@ -152,14 +170,14 @@ def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
     return redirect(reverse("patient:account") + "#recovery-codes")
 
 
-# The sections of Mon compte whose changes need a recent authentication (esante.accounts
-# .reauth), and the prefix of their password form (two on one page: distinct ids).
-REAUTH_PREFIXES = {"passkeys": "cles", "sessions": "sessions", "strong": "fournisseurs"}
+# The sections of Mon compte whose changes need the password again (esante.accounts
+# .reauth), and the prefix of their password form. Passkeys and providers need a fresh
+# second factor instead (the step-up page).
+REAUTH_PREFIXES = {"sessions": "sessions"}
 
 
 def _confirm_password(request: HttpRequest, account: Account, section: str) -> HttpResponse:
-    """The password again, to add or remove passkeys, link a provider or end sessions,
-    for a while."""
+    """The password again, to end sessions, for a while."""
     form = ReauthenticationForm(request.POST, prefix=REAUTH_PREFIXES[section])
     if form.is_valid() and _password_confirmed(request, account, form):
         mark_reauthenticated(request)
@@ -176,12 +194,14 @@ def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | Non
 @patient_required
 @require_http_methods(["GET", "POST"])
 def unlink(request: HttpRequest, slug: str) -> HttpResponse:
-    """Unlink a provider, after typing the password again."""
+    """Unlink a provider: a fresh second factor, then the password again."""
     account = _account(request)
     provider = oidc.provider(slug)
     link = account.identity_links.filter(provider=slug).first()
     if provider is None or link is None:
         raise Http404
+    if stepping_up := step_up_needed(request, request.path):
+        return stepping_up
     form = ReauthenticationForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "provider": provider, "link": link}
     if not form.is_valid():
@@ -264,6 +284,10 @@ def password(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     account = _account(request)
+    # Before any code goes to a new destination: a fresh proof of the current channel (or
+    # app, passkey, provider), or a stolen session and the password move it to a thief.
+    if stepping_up := step_up_needed(request, reverse("patient:contact")):
+        return stepping_up
     form = ContactChangeForm(
         request.POST if request.method == "POST" else None,
         initial={"channel": account.code_channel},

@@ -32,7 +32,7 @@ from esante.codes import keyed_hash, keyed_hashes
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
-from esante.records.models import CareRecord
+from esante.records.models import Assistant, CareRecord
 from esante.registry.letters import consume_letter, void_unused_letters
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
@@ -225,11 +225,14 @@ def _create_account(
                 "connecter à votre DSP sur le portail eSanté. Si vous n'êtes pas à "
                 "l'origine de cette activation, appelez le helpdesk au %(phone)s."
             )
+        body %= {"name": person.full_name, "phone": helpdesk_contacts().phone}
+        if reactivated:  # a new password: as after a reset, the recent grants are told
+            body += recent_assistants_sentence(account)
         queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
             recipient=code.destination,
             subject=_("Votre compte eSanté est activé"),
-            body=body % {"name": person.full_name, "phone": helpdesk_contacts().phone},
+            body=body,
             person=person,
         )
     return account
@@ -443,7 +446,9 @@ def reset_password(
 ) -> None:
     """*Mot de passe oublié*, after the code sent to the registered channel: the new
     password, every session ended, the lock lifted, the known browsers forgotten (their
-    device cookies no longer spare them the lock), the owner told.
+    device cookies no longer spare them the lock), the owner told — with the assistants
+    added to their record in the last 30 days, the lasting access a stolen session may
+    have left behind.
 
     `by_recovery_code`: a recovery code stood in for the app. The sheet alone set this
     password, so until a login with the app's own code a recovery code no longer opens
@@ -467,16 +472,38 @@ def reset_password(
         known_devices_forgotten=devices,
     )
     with override("fr"):
-        notify_owner(
-            account,
-            _("Le mot de passe de votre compte eSanté a été changé"),
-            _(
-                "Le mot de passe de votre compte eSanté vient d'être réinitialisé (mot de "
-                "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
-                "vous, appelez sans attendre le helpdesk au %(phone)s."
-            )
-            % {"phone": helpdesk_contacts().phone},
-        )
+        body = _(
+            "Le mot de passe de votre compte eSanté vient d'être réinitialisé (mot de "
+            "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
+            "vous, appelez sans attendre le helpdesk au %(phone)s."
+        ) % {"phone": helpdesk_contacts().phone}
+        body += recent_assistants_sentence(account)
+        notify_owner(account, _("Le mot de passe de votre compte eSanté a été changé"), body)
+
+
+RECENT_ASSISTANTS_DAYS = 30
+
+
+def recent_assistants_sentence(account: Account) -> str:
+    """For the notice of a new password (a reset, a re-activation): the assistants added
+    to the account's record in the last 30 days — "B Martin (…) le 01/12/2026, …" —, the
+    lasting access a stolen session may have left; empty when there are none."""
+    since = timezone.now() - datetime.timedelta(days=RECENT_ASSISTANTS_DAYS)
+    rows = Assistant.objects.filter(record__person=account.person_id, added_at__gte=since)
+    recent = ", ".join(
+        _("%(name)s le %(date)s")
+        % {
+            "name": row.person.public_label,
+            "date": timezone.localtime(row.added_at).strftime("%d/%m/%Y"),
+        }
+        for row in rows.select_related("person")
+    )
+    if not recent:
+        return ""
+    return " " + _(
+        "Assistants DSP ajoutés à votre dossier ces 30 derniers jours : %(assistants)s. Si "
+        "vous ne les connaissez pas, retirez-les dans votre DSP (panneau Assistants)."
+    ) % {"assistants": recent}
 
 
 # A new letter for an activated account. It would re-activate (take over) the account:

@@ -242,16 +242,23 @@ class OneTimeCodeForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, channel: str = "", **kwargs: Any):
+    def __init__(self, *args: Any, channel: str = "", allow_recovery: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # "any": a page that must not tell which channel the account uses (recovery).
         self.app = channel in (CodeChannel.TOTP, "any")
+        # A recovery code stands in for the app at login, never to confirm one's identity
+        # before changing a factor (esante.accounts.reauth).
+        self.allow_recovery = allow_recovery
         if channel == "any":
             self.fields["code"].label = _("Code reçu, ou affiché par votre application")
         elif self.app:
             field = self.fields["code"]
             field.label = _("Code affiché par votre application d'authentification")
-            field.help_text = _("6 chiffres ; ou, sans votre application, un code de secours.")
+            field.help_text = (
+                _("6 chiffres ; ou, sans votre application, un code de secours.")
+                if allow_recovery
+                else _("6 chiffres.")
+            )
             field.error_messages["required"] = _("Saisissez le code affiché par votre application.")
 
     def clean_code(self) -> str:
@@ -260,6 +267,14 @@ class OneTimeCodeForm(forms.Form):
         if code is not None:
             return code
         if self.app and totp.normalize_recovery(typed) is not None:
+            if not self.allow_recovery:
+                raise ValidationError(
+                    _(
+                        "Un code de secours ne suffit pas pour confirmer votre identité : "
+                        "saisissez le code à 6 chiffres affiché par votre application."
+                    ),
+                    code="recovery_refused",
+                )
             return typed
         if self.app:
             raise ValidationError(

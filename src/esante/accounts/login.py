@@ -60,6 +60,7 @@ from django.utils.translation import override
 
 from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, KnownDevice, PatientSession
+from esante.accounts.reauth import mark_second_factor
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.codes import keyed_hash, keyed_hashes
@@ -298,14 +299,19 @@ def log_in(
     *,
     method: str = "password+code",
     app_code: bool = False,
+    second_factor: bool = True,
     **details: Any,
 ) -> PatientSession:
     """Start a session for `account`: a new session id (no fixation), the failures reset,
-    the event audited with how the person authenticated (`method` and `details`).
+    the event audited with how the person authenticated (`method` and `details`). The
+    login proves the second factor (esante.accounts.reauth) unless `second_factor` is
+    False (a recovery code instead of the app's code).
     `app_code`: the password came with the app's own code (not a recovery code), which
     lifts the mark of a reset by recovery code (Account.password_reset_by_recovery_code):
     whoever set the password holds the app."""
     request.session.cycle_key()
+    if second_factor:
+        mark_second_factor(request)
     now = timezone.now()
     cleared: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
     if app_code:

@@ -9,6 +9,7 @@ from esante.accounts import (
     oidc_views,
     passkey_views,
     recovery_views,
+    stepup_views,
 )
 
 app_name = "patient"
@@ -52,4 +53,12 @@ urlpatterns = [
     path(
         "nouveau-courrier/annuler/<str:token>/", letter_views.cancel_by_link, name="letter_cancel"
     ),
+    path("mon-compte/confirmer/", stepup_views.step_up, name="step_up"),
+    path("mon-compte/confirmer/code/", stepup_views.step_up_code, name="step_up_code"),
+    path(
+        "mon-compte/confirmer/cle-d-acces/options/",
+        stepup_views.passkey_options,
+        name="step_up_passkey_options",
+    ),
+    path("mon-compte/confirmer/cle-d-acces/", stepup_views.passkey, name="step_up_passkey"),
 ]

@@ -185,10 +185,13 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     attempt.release()
     next_url = state.data.get("next") or ""
     LOGIN.end(request)
+    # A recovery code opens the session but is no fresh proof of the second factor:
+    # changing a factor will ask for the app.
     log_in(
         request,
         account,
         app_code=verification.is_app and not verification.used_recovery_code,
+        second_factor=not verification.used_recovery_code,
     )
     response = redirect(next_url or "patient:services")
     remember_device(request, response, account)

@@ -35,7 +35,15 @@ MAJORITY_CHANNEL_PENDING = _(
     "Dernière étape pour faire de ce compte le vôtre : indiquez votre propre numéro de "
     "mobile ou adresse e-mail, qui recevra désormais vos codes."
 )
-MAJORITY_CHANNEL_VIEWS = {"patient:contact", "patient:contact_code"}
+MAJORITY_CHANNEL_VIEWS = {
+    "patient:contact",
+    "patient:contact_code",
+    # A new channel needs a fresh proof of the current one (esante.accounts.reauth).
+    "patient:step_up",
+    "patient:step_up_code",
+    "patient:step_up_passkey_options",
+    "patient:step_up_passkey",
+}
 
 
 def patient_required(view: View) -> View:

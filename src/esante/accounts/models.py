@@ -83,6 +83,7 @@ class CodePurpose(models.TextChoices):
     RECOVERY = "recovery", _("Mot de passe oublié")
     CONTACT_CHANGE = "contact_change", _("Changement de contact")
     PASSWORD_CHANGE = "password_change", _("Changement de mot de passe")
+    STEP_UP = "step_up", _("Confirmation d'identité")
 
 
 class OneTimeCode(models.Model):

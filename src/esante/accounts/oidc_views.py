@@ -7,10 +7,13 @@ what the purpose says:
 - link: from *Mon compte*, link the provider to the logged-in account;
 - activation_link: the guide's step 4 (*Associer un produit LuxTrust*, *Connexion*);
 - activation: activation without a letter, when the provider gives the national
-  identification number (then steps 2 and 3 as usual).
+  identification number (then steps 2 and 3 as usual);
+- stepup: *Confirmez votre identité* (esante.accounts.stepup_views), with a provider
+  already linked to the logged-in account, before a factor changes.
 Provider down, user cancelling, unknown subject: a clear message and back to where the
-person came from. Each failure is audited (`login.failed` for a login, otherwise
-`authenticator.identity_refused`, with the reason; ASVS 5.0 16.3.1), and a provider that
+person came from. Each failure is audited (`login.failed` for a login,
+`authenticator.step_up_failed` for a step-up, otherwise `authenticator.identity_refused`,
+with the reason; ASVS 5.0 16.3.1), and a provider that
 cannot be reached or whose answer cannot be verified — TLS errors included — is also a
 security log line with the underlying error (16.3.4).
 """
@@ -25,11 +28,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from esante import ratelimit
-from esante.accounts import oidc
+from esante.accounts import oidc, stepup_views
 from esante.accounts.identity import LinkRefused, account_for, link_identity
 from esante.accounts.login import log_in, remember_device
 from esante.accounts.models import Account
-from esante.accounts.reauth import authenticated_recently
+from esante.accounts.reauth import second_factor_fresh, step_up_url
 from esante.accounts.views import ACTIVATION
 from esante.audit import security_log
 from esante.audit.actions import record_event
@@ -45,7 +48,12 @@ BACK = {
     "link": "patient:account",
     "activation_link": "activation:authenticators",
     "activation": "activation:code",
+    "stepup": "patient:step_up",
 }
+# How a refusal is audited, by purpose (otherwise authenticator.identity_refused).
+REFUSAL_EVENTS = {"login": EventType.LOGIN_FAILED, "stepup": EventType.STEP_UP_FAILED}
+# The purposes done from within a patient's session, for the account logged in.
+LOGGED_IN_PURPOSES = ("link", "stepup")
 
 
 def _provider(slug: str) -> oidc.Provider:
@@ -77,13 +85,13 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _context_refusal(request: HttpRequest, purpose: str) -> HttpResponse | None:
     """Each purpose starts from its own place: a login to link, the wizard's step."""
-    if purpose == "link" and request.patient.account is None:  # type: ignore[attr-defined]
+    logged_in = request.patient.account is not None  # type: ignore[attr-defined]
+    if purpose in LOGGED_IN_PURPOSES and not logged_in:
         messages.info(request, _("Connectez-vous pour accéder à cette page."))
         return redirect("patient:login")
-    if purpose == "link" and not authenticated_recently(request):
-        # A provider linked logs in without password nor code: sudo mode, as for passkeys.
-        messages.error(request, _("Confirmez d'abord votre mot de passe."))
-        return redirect(reverse("patient:account") + "#strong")
+    if purpose == "link" and not second_factor_fresh(request):
+        # A provider linked logs in without password nor code: a fresh second factor first.
+        return redirect(step_up_url(reverse("patient:account") + "#strong"))
     if purpose.startswith("activation"):
         state, _expired = ACTIVATION.load(request)
         if purpose == "activation_link":
@@ -123,6 +131,8 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
         return _log_in(request, identity)
     if purpose == "activation":
         return _activate(request, identity)
+    if purpose == "stepup":
+        return _step_up(request, identity)
     return _link(request, identity, purpose)
 
 
@@ -150,8 +160,12 @@ def _audit_refusal(
 ) -> None:
     account = _account_for_purpose(request, purpose)
     record_event(
-        EventType.LOGIN_FAILED if purpose == "login" else EventType.IDENTITY_REFUSED,
-        actor=f"person:{account.person_id}" if purpose == "link" and account else "anonymous",
+        REFUSAL_EVENTS.get(purpose, EventType.IDENTITY_REFUSED),
+        actor=(
+            f"person:{account.person_id}"
+            if purpose in LOGGED_IN_PURPOSES and account
+            else "anonymous"
+        ),
         person=account.person if account else None,
         ip_address=ratelimit.client_ip(request) or None,
         method=f"oidc:{provider.slug}",
@@ -165,7 +179,7 @@ def _audit_refusal(
 def _account_for_purpose(request: HttpRequest, purpose: str) -> Account | None:
     """The account a provider is linked to: the logged-in one from *Mon compte*, the one
     the activation wizard just created at step 4; none for a login or an activation."""
-    if purpose == "link":
+    if purpose in LOGGED_IN_PURPOSES:
         account: Account | None = request.patient.account  # type: ignore[attr-defined]
         return account
     if purpose == "activation_link":
@@ -209,6 +223,29 @@ def _log_in(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
     response = redirect("patient:services")
     remember_device(request, response, account)
     return response
+
+
+def _step_up(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
+    """*Confirmez votre identité* with a provider: only a subject linked to the account
+    logged in proves its second factor."""
+    account: Account | None = request.patient.account  # type: ignore[attr-defined]
+    if account is None:
+        messages.info(request, _("Connectez-vous pour accéder à cette page."))
+        return redirect("patient:login")
+    provider = identity.provider
+    if not account.identity_links.filter(provider=provider.slug, subject=identity.subject).exists():
+        stepup_views.refused(request, account, f"oidc:{provider.slug}", "other_subject")
+        messages.error(
+            request,
+            _(
+                "Ce compte %(provider)s n'est pas celui associé à votre compte eSanté : "
+                "confirmez votre identité autrement."
+            )
+            % {"provider": provider.name},
+        )
+        return redirect("patient:step_up")
+    stepup_views.proven(request, account, f"oidc:{provider.slug}", acr=identity.acr)
+    return redirect(stepup_views.next_url(request))
 
 
 def _link(request: HttpRequest, identity: oidc.Identity, purpose: str) -> HttpResponse:

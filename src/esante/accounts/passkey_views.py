@@ -17,12 +17,12 @@ from esante.accounts import passkeys
 from esante.accounts.login import log_in, remember_device
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
-from esante.accounts.reauth import authenticated_recently
+from esante.accounts.reauth import second_factor_fresh, step_up_needed
 from esante.accounts.views import ACTIVATION
 
 NAME_MAX = 60
 NOT_OPEN = gettext_lazy(
-    "Connectez-vous, ou confirmez votre mot de passe dans Mon compte, pour ajouter une clé d'accès."
+    "Connectez-vous, ou confirmez votre identité dans Mon compte, pour ajouter une clé d'accès."
 )
 
 
@@ -37,7 +37,7 @@ def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
         found = Account.objects.select_related("person").filter(pk=state.data["account_id"])
         return (found.get(), reverse("activation:authenticators")) if found.exists() else None
     account = request.patient.account  # type: ignore[attr-defined]
-    if account is None or not authenticated_recently(request):
+    if account is None or not second_factor_fresh(request):
         return None
     return account, reverse("patient:account") + "#passkeys"
 
@@ -106,9 +106,8 @@ def login(request: HttpRequest) -> HttpResponse:
 def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
     account: Account = request.patient.account  # type: ignore[attr-defined]
     passkey = get_object_or_404(account.passkeys, pk=passkey_id)
-    if not authenticated_recently(request):
-        messages.error(request, _("Confirmez d'abord votre mot de passe."))
-        return redirect(reverse("patient:account") + "#passkeys")
+    if stepping_up := step_up_needed(request, reverse("patient:account") + "#passkeys"):
+        return stepping_up
     passkeys.remove(request, passkey)
     messages.success(
         request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": passkey.name}

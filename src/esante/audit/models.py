@@ -103,6 +103,8 @@ class EventType(models.TextChoices):
         _("Réactivation par courrier refusée pendant le délai d'attente"),
     )
     CODE_LOCKED = "otp.locked", _("Codes à usage unique bloqués temporairement")
+    STEP_UP_SUCCEEDED = "authenticator.step_up", _("Identité confirmée (second facteur)")
+    STEP_UP_FAILED = "authenticator.step_up_failed", _("Confirmation d'identité refusée")
 
 
 class AuditEvent(models.Model):

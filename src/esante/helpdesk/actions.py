@@ -22,7 +22,7 @@ from esante.accounts.models import Account, CodeLock, CodePurpose, KnownDevice
 from esante.accounts.verification import LockKey
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.helpdesk.models import CallNote
+from esante.helpdesk.models import CallNote, StaffPasskey
 from esante.registry.actions import delete_batch_file
 from esante.registry.letters import issue_letters_for_ids, single_run, void_unused_letters
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
@@ -45,6 +45,17 @@ def _audit(
 def staff_event(action: str, *, staff: Any, **details: Any) -> None:
     """A change to a staff member's own access (passkeys), audited."""
     _audit(action, staff=staff, person=None, reason="", **details)
+
+
+@transaction.atomic
+def remove_staff_passkeys(staff: Any, *, cause: str) -> int:
+    """Every passkey of a staff member (after a password change: whoever changed it may
+    not be the owner, and the keys they planted must not outlive it), each audited."""
+    keys = list(StaffPasskey.objects.filter(user=staff).values_list("pk", flat=True))
+    StaffPasskey.objects.filter(pk__in=keys).delete()
+    for key in keys:
+        staff_event("passkey_removed", staff=staff, passkey=key, cause=cause)
+    return len(keys)
 
 
 def record_lookup(person: InsuredPerson, *, staff: Any, ip_address: str | None) -> None:

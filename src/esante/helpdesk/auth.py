@@ -6,7 +6,11 @@ A page beyond the staff member's role answers 403, logged and audited
 (esante.audit.security_log). Two sides log in here and share nothing but the login and
 their own password and passkeys: the helpdesk (agents, superviseurs: people, actions,
 audit) and the print side (print operators: the letter batches only) — see
-esante.helpdesk.roles."""
+esante.helpdesk.roles.
+
+Registering or removing a staff passkey needs a fresh second factor: the app's code typed
+within STEP_UP_FRESH_FOR — at the login (password and code) or at *Confirmez votre
+identité* (a new code) — so a session taken over cannot plant a lasting way in."""
 
 from __future__ import annotations
 
@@ -38,6 +42,8 @@ VERIFIED_KEY = "esante.staff.verified"
 PENDING_KEY = "esante.staff.pending"
 LAST_SEEN_KEY = "esante.staff.last_seen"
 LOGGED_IN_KEY = "esante.staff.logged_in_at"
+SECOND_FACTOR_KEY = "esante.staff.second_factor_at"
+STEP_UP_FRESH_FOR = 10 * 60  # seconds, as for patients (esante.accounts.reauth)
 USE = "helpdesk.use_helpdesk"
 PRINT = "helpdesk.print_letters"
 ANY_STAFF = None  # staff_required(ANY_STAFF): either side (one's own password, passkeys)
@@ -77,7 +83,15 @@ def check_password_step(
     return user
 
 
-def check_code(request: HttpRequest, user: Any, code: str) -> bool:
+def check_code(
+    request: HttpRequest,
+    user: Any,
+    code: str,
+    *,
+    refusal_event: EventType = EventType.STAFF_LOGIN_FAILED,
+) -> bool:
+    """The app's code (never the same twice), limited with the login's tries; a refusal
+    is audited as `refusal_event`."""
     attempt = ratelimit.reserve("staff.login", request, key=user.get_username().lower())
     device = StaffDevice.objects.get(user=user)
     step = totp.matching_step(device.totp_secret, code)
@@ -88,12 +102,22 @@ def check_code(request: HttpRequest, user: Any, code: str) -> bool:
         attempt.release()
     else:
         record_event(
-            EventType.STAFF_LOGIN_FAILED,
+            refusal_event,
             actor=f"staff:{user.pk}",
             ip_address=ratelimit.client_ip(request) or None,
             step="code",
         )
     return accepted
+
+
+def mark_second_factor(request: HttpRequest) -> None:
+    request.session[SECOND_FACTOR_KEY] = time.time()
+
+
+def second_factor_fresh(request: HttpRequest) -> bool:
+    """The app's code typed in this staff session within STEP_UP_FRESH_FOR."""
+    proven = request.session.get(SECOND_FACTOR_KEY)
+    return proven is not None and time.time() - float(proven) <= STEP_UP_FRESH_FOR
 
 
 def record_failed_passkey(request: HttpRequest, reason: str, user: Any | None) -> None:
@@ -112,6 +136,8 @@ def log_staff_in(request: HttpRequest, user: Any, *, method: str = "password+tot
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[VERIFIED_KEY] = True
     request.session[LOGGED_IN_KEY] = request.session[LAST_SEEN_KEY] = time.time()
+    if method == "password+totp":  # a passkey login is no proof of the app
+        mark_second_factor(request)
     record_event(
         EventType.STAFF_LOGIN,
         actor=f"staff:{user.pk}",

@@ -1,6 +1,7 @@
-"""Staff passkeys: registered from *Mes clés d'accès* once logged in with both factors,
-then a complete login at /helpdesk/ (the same WebAuthn checks as the patients':
-esante.accounts.passkeys)."""
+"""Staff passkeys: registered from *Mes clés d'accès* with a fresh second factor (the
+app's code within 10 minutes: at the login or at *Confirmez votre identité*), then a
+complete login at /helpdesk/ (the same WebAuthn checks as the patients':
+esante.accounts.passkeys). A password change removes them (esante.helpdesk.views)."""
 
 from __future__ import annotations
 
@@ -14,24 +15,34 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from webauthn.helpers import bytes_to_base64url
 
 from esante import ratelimit
 from esante.accounts import passkeys
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
     ANY_STAFF,
+    check_code,
     log_staff_in,
+    mark_second_factor,
     record_failed_passkey,
+    second_factor_fresh,
     staff_of,
     staff_required,
 )
+from esante.helpdesk.forms import StaffCodeForm
 from esante.helpdesk.models import StaffPasskey
 from esante.helpdesk.roles import is_staff_member
 
 REGISTER_KEY = "esante.staff.passkey.register"
 LOGIN_KEY = "esante.staff.passkey.login"
+NOT_FRESH = gettext_lazy(
+    "Confirmez d'abord votre identité avec le code de votre application, puis recommencez."
+)
 
 
 def _handle(user: Any) -> bytes:
@@ -45,8 +56,40 @@ def keys(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpdesk/passkeys.html",
-        {"passkeys": StaffPasskey.objects.filter(user=staff_of(request))},
+        {
+            "passkeys": StaffPasskey.objects.filter(user=staff_of(request)),
+            "fresh": second_factor_fresh(request),
+            "step_up_url": _step_up_url(),
+        },
     )
+
+
+def _step_up_url() -> str:
+    return reverse("helpdesk:step_up")  # which comes back to Mes clés d'accès
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required()
+def step_up(request: HttpRequest) -> HttpResponse:
+    """*Confirmez votre identité*: a new code of the app (never one already used)."""
+    staff = staff_of(request)
+    form = StaffCodeForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "helpdesk/step_up.html", {"form": form}, status=status)
+    if not check_code(
+        request, staff, form.cleaned_data["code"], refusal_event=EventType.STEP_UP_FAILED
+    ):
+        form.add_error("code", _("Ce code est incorrect ou a déjà servi."))
+        return render(request, "helpdesk/step_up.html", {"form": form}, status=400)
+    mark_second_factor(request)
+    record_event(
+        EventType.STEP_UP_SUCCEEDED,
+        actor=f"staff:{staff.pk}",
+        ip_address=ratelimit.client_ip(request) or None,
+        method="totp",
+    )
+    return redirect("helpdesk:passkeys")
 
 
 @require_POST
@@ -54,6 +97,8 @@ def keys(request: HttpRequest) -> HttpResponse:
 @passkeys.reads_json
 def register_options(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
+    if not second_factor_fresh(request):
+        return JsonResponse({"error": str(NOT_FRESH)}, status=403)
     handle = _handle(staff)
     request.session["esante.staff.passkey.handle"] = handle.hex()
     user = passkeys.WebAuthnUser(
@@ -76,6 +121,8 @@ def register_options(request: HttpRequest) -> HttpResponse:
 @passkeys.reads_json
 def register(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
+    if not second_factor_fresh(request):
+        return JsonResponse({"error": str(NOT_FRESH)}, status=403)
     body = passkeys.json_body(request)
     credential = body.get("credential")
     name = str(body.get("name") or "").strip()[:60] or _("Ma clé d'accès")
@@ -110,6 +157,9 @@ def register(request: HttpRequest) -> HttpResponse:
 def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
     staff = staff_of(request)
     key = get_object_or_404(StaffPasskey, pk=passkey_id, user=staff)
+    if not second_factor_fresh(request):
+        messages.error(request, NOT_FRESH)
+        return redirect(_step_up_url())
     key.delete()
     actions.staff_event("passkey_removed", staff=staff, passkey=passkey_id)
     messages.success(request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": key.name})

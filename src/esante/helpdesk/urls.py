@@ -15,6 +15,7 @@ urlpatterns = [
     path("connexion/cle/", passkey_views.login, name="passkey_login"),
     path("mot-de-passe/", views.password, name="password"),
     path("cles/", passkey_views.keys, name="passkeys"),
+    path("cles/confirmer/", passkey_views.step_up, name="step_up"),
     path("cles/options/", passkey_views.register_options, name="passkey_register_options"),
     path("cles/ajouter/", passkey_views.register, name="passkey_register"),
     path("cles/<int:passkey_id>/supprimer/", passkey_views.delete, name="passkey_delete"),

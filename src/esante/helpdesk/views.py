@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.core.files.storage import storages
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -374,21 +375,41 @@ def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
 def password(request: HttpRequest) -> HttpResponse:
     """*Mon mot de passe*: the current password, then a new one under the staff rules
     (AUTH_PASSWORD_VALIDATORS). The staff member's other sessions end with it (Django's
-    session hash); this one gets a new id."""
+    session hash); this one gets a new id; and their passkeys are removed (they may have
+    been planted by whoever knew the old password), to be registered again."""
     user = request.user
     form = StaffPasswordForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         attempt = ratelimit.reserve("staff.login", request, key=user.get_username().lower())
         if form.is_valid():
             attempt.release()
-            form.save()
+            with transaction.atomic():
+                form.save()
+                record_event(
+                    EventType.STAFF_PASSWORD_CHANGED,
+                    actor=f"staff:{user.pk}",
+                    ip_address=_ip(request),
+                )
+                removed = actions.remove_staff_passkeys(user, cause="password_changed")
             update_session_auth_hash(request, form.user)
-            record_event(
-                EventType.STAFF_PASSWORD_CHANGED, actor=f"staff:{user.pk}", ip_address=_ip(request)
-            )
-            messages.success(
-                request, _("Votre mot de passe est changé ; vos autres sessions sont fermées.")
-            )
+            if removed:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Votre mot de passe est changé ; vos autres sessions sont fermées et "
+                        "votre clé d'accès est supprimée. Vous pouvez en enregistrer une "
+                        "nouvelle dans « Mes clés d'accès ».",
+                        "Votre mot de passe est changé ; vos autres sessions sont fermées et "
+                        "vos %(count)d clés d'accès sont supprimées. Vous pouvez en enregistrer "
+                        "de nouvelles dans « Mes clés d'accès ».",
+                        removed,
+                    )
+                    % {"count": removed},
+                )
+            else:
+                messages.success(
+                    request, _("Votre mot de passe est changé ; vos autres sessions sont fermées.")
+                )
             return redirect("helpdesk:home")
         if "old_password" not in form.errors:  # only a wrong current password counts
             attempt.release()

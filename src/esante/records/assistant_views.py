@@ -6,6 +6,11 @@ activated account, shown minimally ("D Filat (6393913168)"); picking them, with 
 The person found is kept server-side in the session for this record: the ✓ form names
 them by their public identifier, which must match, so nobody can be added without a
 search — and searches are rate-limited per account and per IP, and audited.
+
+Adding someone grants them the holder's rights: it needs a fresh second factor
+(esante.accounts.reauth). Right after the login it is fresh, and nothing more is asked;
+later, *Rechercher* and ✓ first lead to *Confirmez votre identité*, which comes back to
+the panel.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from esante import ratelimit
 from esante.accounts.middleware import patient_required
+from esante.accounts.reauth import step_up_needed
 from esante.audit import security_log
 from esante.records.access import active_assistants, open_record
 from esante.records.actions import (
@@ -51,6 +57,11 @@ def _panel(public_id: uuid.UUID) -> str:
     return reverse("records:record", args=[public_id]) + "#assistants"
 
 
+def _adding(public_id: uuid.UUID) -> str:
+    """The panel with its *Ajouter* row open."""
+    return reverse("records:record", args=[public_id]) + "?ajouter=1#assistants"
+
+
 @require_POST
 @patient_required
 def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -58,6 +69,8 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     for a person without an activated account."""
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
+    if stepping_up := step_up_needed(request, _adding(public_id)):
+        return stepping_up
     form = AssistantSearchForm(request.POST)
     if not form.is_valid():
         _focus(form)
@@ -101,7 +114,9 @@ def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         # Only a search names whom ✓ adds: a POST without one is a try at getting round it.
         security_log.warn(request, "flow.out_of_order", flow="assistant_add", reason="no_search")
         messages.error(request, _("Recherchez d'abord la personne par son numéro assuré."))
-        return redirect(reverse("records:record", args=[public_id]) + "?ajouter=1#assistants")
+        return redirect(_adding(public_id))
+    if stepping_up := step_up_needed(request, _adding(public_id)):
+        return stepping_up  # back to the open panel, to search and ✓ again
     form = AssistantAddForm(request.POST)
     if form.is_valid() and form.cleaned_data["candidate"] != candidate.esante_id:
         # Someone else than the person found: no page offers that.

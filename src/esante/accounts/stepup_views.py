@@ -1,0 +1,210 @@
+"""*Confirmez votre identité*: the step-up asked before a factor changes or rights on a
+record are granted, when the second factor was last proven more than 10 minutes ago
+(esante.accounts.reauth). It offers the account's CURRENT second factors only: a code
+sent to the registered channel (or the authenticator app's code — never a recovery
+code), a passkey of the account, or a linked identity provider (esante.accounts
+.oidc_views, purpose "stepup"). Never the password alone, never a code to a new address.
+Success is recorded in the session and audited, then the person goes back to what they
+asked (a local `suivant`); every refusal is audited too."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from esante import ratelimit
+from esante.accounts import code_pages, oidc, passkeys
+from esante.accounts.code_pages import refusal
+from esante.accounts.contacts import mask
+from esante.accounts.flows import Flow, FlowState, stage_view
+from esante.accounts.forms import OneTimeCodeForm
+from esante.accounts.middleware import patient_required
+from esante.accounts.models import Account, CodeChannel, CodePurpose, Passkey
+from esante.accounts.reauth import mark_second_factor, safe_next, second_factor_fresh
+from esante.accounts.verification import CodeVerification
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+
+NEXT_KEY = "esante.step_up.next"
+PASSKEY_KEY = "esante.step_up.passkey"
+
+STEP_UP = Flow(
+    name="step_up",
+    stages=("code",),
+    url_names={"code": "patient:step_up_code"},
+    idle_timeout=datetime.timedelta(minutes=15),
+    entry_url="patient:step_up",
+    entry_message=gettext_lazy("Choisissez d'abord comment confirmer votre identité."),
+    expired_message=gettext_lazy(
+        "Après 15 minutes sans activité, la confirmation reprend au début par sécurité."
+    ),
+)
+
+
+def _account(request: HttpRequest) -> Account:
+    account: Account = request.patient.account  # type: ignore[attr-defined]
+    return account
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return ratelimit.client_ip(request) or None
+
+
+def next_url(request: HttpRequest) -> str:
+    return safe_next(request, request.session.get(NEXT_KEY) or "")
+
+
+def proven(request: HttpRequest, account: Account, method: str, **details: str) -> None:
+    """The current second factor proven in this session: recorded, audited."""
+    mark_second_factor(request)
+    record_event(
+        EventType.STEP_UP_SUCCEEDED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=_ip(request),
+        method=method,
+        **details,
+    )
+
+
+def refused(request: HttpRequest, account: Account, method: str, reason: str) -> None:
+    record_event(
+        EventType.STEP_UP_FAILED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=_ip(request),
+        method=method,
+        reason=reason[:200],
+    )
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    if request.method == "GET":
+        request.session[NEXT_KEY] = safe_next(request, request.GET.get("suivant", ""))
+        if second_factor_fresh(request):
+            return redirect(next_url(request))
+    elif "send" in request.POST and account.code_channel:
+        state = STEP_UP.start(request, account_id=account.pk)
+        verification = CodeVerification.send(
+            request,
+            purpose=CodePurpose.STEP_UP,
+            flow_id=state.flow_id,
+            person=account.person,
+            channel=CodeChannel(account.code_channel),
+            destination=account.code_destination,
+        )
+        state.data["otp_id"] = verification.code.pk
+        return STEP_UP.advance(request, state, "code")
+    linked = {link.provider for link in account.identity_links.all()}
+    return render(
+        request,
+        "accounts/account/step_up.html",
+        {
+            "account": account,
+            "app": account.code_channel == CodeChannel.TOTP,
+            "destination": mask(account.code_channel, account.code_destination),
+            "has_passkeys": account.passkeys.exists(),
+            "providers": [each for each in oidc.providers() if each.slug in linked],
+            "next": next_url(request),
+        },
+    )
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+@stage_view(STEP_UP, "code")
+def step_up_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+    account = _account(request)
+    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+    # Only a code to where codes go now proves the current factor (not one sent before a
+    # change of channel made elsewhere).
+    if (
+        verification is None
+        or state.data.get("account_id") != account.pk
+        or verification.code.destination != account.code_destination
+    ):
+        STEP_UP.end(request)
+        return redirect("patient:step_up")
+    if request.method == "POST" and "resend" in request.POST:
+        code_pages.resend(request, STEP_UP, state, verification)
+        return redirect("patient:step_up_code")
+    form = OneTimeCodeForm(
+        request.POST if request.method == "POST" else None,
+        channel=verification.channel,
+        allow_recovery=False,
+    )
+    context = {
+        "form": form,
+        "verification": verification,
+        "otp_minutes": settings.ESANTE_OTP_MINUTES,
+        "title": _("Confirmez votre identité"),
+        "action": "patient:step_up_code",
+    }
+    if not form.is_valid():
+        if request.method == "POST":
+            refused(request, account, "code", "malformed")
+            return render(request, "accounts/account/code.html", context, status=400)
+        return render(request, "accounts/account/code.html", context)
+    attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
+    with transaction.atomic():
+        result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
+    if not result.ok:
+        refused(request, account, "code", result.outcome.value)
+        form.add_error("code", refusal(result, app=verification.is_app))
+        return render(request, "accounts/account/code.html", context, status=400)
+    attempt.release()
+    STEP_UP.end(request)
+    proven(request, account, "code", channel=verification.channel)
+    return redirect(next_url(request))
+
+
+@patient_required
+@require_POST
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    ratelimit.check_and_hit("passkey.login", request)
+    return HttpResponse(
+        passkeys.request_options(request, session_key=PASSKEY_KEY),
+        content_type="application/json",
+    )
+
+
+@patient_required
+@require_POST
+def passkey(request: HttpRequest) -> HttpResponse:
+    """A passkey of this account answered the challenge: the second factor is proven."""
+    account = _account(request)
+    credential = passkeys.json_body(request).get("credential")
+    if not isinstance(credential, dict):
+        return JsonResponse(
+            {"error": _("Votre navigateur n'a pas donné de clé d'accès : recommencez.")}, status=400
+        )
+
+    def find(credential_id: str) -> Passkey | None:
+        # Only this account's keys: another account's passkey proves nothing here.
+        return account.passkeys.select_for_update().filter(credential_id=credential_id).first()
+
+    try:
+        with transaction.atomic():
+            key, sign_count = passkeys.verified_assertion(
+                request,
+                credential,
+                session_key=PASSKEY_KEY,
+                find=find,
+                unknown_message=_("Cette clé d'accès n'est pas une clé de votre compte eSanté."),
+            )
+            Passkey.objects.filter(pk=key.pk).update(sign_count=sign_count)
+    except passkeys.PasskeyError as error:
+        refused(request, account, "passkey", error.reason)
+        return JsonResponse({"error": error.message}, status=400)
+    proven(request, account, "passkey", passkey=str(key.pk))
+    return JsonResponse({"redirect": next_url(request)})
