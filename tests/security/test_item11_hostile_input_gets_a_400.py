@@ -44,6 +44,8 @@ PATIENT_ENDPOINTS = [
     "patient:passkey_login_options",
     "patient:passkey_login",
 ]
+# The step-up's passkey (Confirmez votre identité): a patient's login comes first.
+STEP_UP_ENDPOINTS = ["patient:step_up_passkey_options", "patient:step_up_passkey"]
 STAFF_ENDPOINTS = [
     "helpdesk:passkey_register_options",
     "helpdesk:passkey_register",
@@ -83,6 +85,9 @@ def test_json_nested_5000_deep_gets_a_400_on_every_passkey_endpoint(
     for name in PATIENT_ENDPOINTS:
         assert_refused(post_raw(visitor, name, DEEP), f"{name}, without a login")
         assert_refused(post_raw(patient, name, DEEP), f"{name}, logged in")
+    for name in STEP_UP_ENDPOINTS:
+        assert_refused(post_raw(patient, name, DEEP), f"{name}, logged in")
+        assert post_raw(visitor, name, DEEP).status_code == 302, name
     for name in STAFF_ENDPOINTS:
         assert_refused(post_raw(staff, name, DEEP), f"{name}, logged in")
         anonymous = post_raw(visitor, name, DEEP)

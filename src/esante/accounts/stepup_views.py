@@ -170,6 +170,7 @@ def step_up_code(request: HttpRequest, state: FlowState) -> HttpResponse:
 
 @patient_required
 @require_POST
+@passkeys.reads_json
 def passkey_options(request: HttpRequest) -> HttpResponse:
     ratelimit.check_and_hit("passkey.login", request)
     return HttpResponse(
@@ -180,6 +181,7 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_POST
+@passkeys.reads_json
 def passkey(request: HttpRequest) -> HttpResponse:
     """A passkey of this account answered the challenge: the second factor is proven."""
     account = _account(request)
@@ -200,6 +202,7 @@ def passkey(request: HttpRequest) -> HttpResponse:
                 credential,
                 session_key=PASSKEY_KEY,
                 find=find,
+                owner_handle=lambda _key: account.webauthn_handle,
                 unknown_message=_("Cette clé d'accès n'est pas une clé de votre compte eSanté."),
             )
             Passkey.objects.filter(pk=key.pk).update(sign_count=sign_count)
