@@ -8,7 +8,7 @@ test_one_step_of_drift_is_accepted_two_are_not."""
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -207,11 +207,12 @@ def test_a_matricule_without_an_account_locks_its_recovery_codes_alike(
 
 
 def test_wrong_codes_at_activation_never_lock_the_login(
-    account: Account, base_time: datetime.datetime
+    account: Account, base_time: datetime.datetime, settings: Any
 ) -> None:
     """Someone holding a new letter for Alice (a re-activation) types 20 wrong codes at
     step 3 — the whole hourly budget of wrong codes: activation's codes lock, Alice's login
-    codes still work."""
+    codes still work. (The letter's waiting period, item 7, is over: set to none here.)"""
+    settings.ESANTE_LETTER_REACTIVATION_WAIT_DAYS = 0
     thief = Client(REMOTE_ADDR="192.0.2.99")
     with time_machine.travel(base_time, tick=False):
         reach_one_time_code_step(thief, account.person, THIEF)
