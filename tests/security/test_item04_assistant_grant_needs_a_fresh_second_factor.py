@@ -7,6 +7,7 @@ the holder's record in the last 30 days, so that lasting access left behind is s
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -153,9 +154,11 @@ def test_without_a_recent_assistant_the_reset_notice_says_nothing_more(
 
 
 def test_a_reactivation_by_a_new_letter_tells_the_recent_assistants_too(
-    alice: InsuredPerson, bob: InsuredPerson
+    alice: InsuredPerson, bob: InsuredPerson, settings: Any
 ) -> None:
-    """A new letter sets a new password as a reset does: its notice lists them as well."""
+    """A new letter sets a new password as a reset does: its notice lists them as well.
+    (The letter's waiting period, item 7, is over: set to none here.)"""
+    settings.ESANTE_LETTER_REACTIVATION_WAIT_DAYS = 0
     activate(Client(), alice, EMAIL)
     activate(Client(), bob, "bob@example.lu")
     record = CareRecord.objects.get(person=alice)

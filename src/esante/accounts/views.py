@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
-from esante.accounts import actions, cgu, code_pages, oidc
+from esante.accounts import actions, cgu, code_pages, oidc, recovery_views
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
@@ -300,8 +300,11 @@ def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
         security_log.form_refused(request, form)
         return wizard(request, state, "code", context, status=_form_status(request))
     matricule = form.cleaned_data["matricule"]
-    ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
-    request_new_letter(matricule, ip_address=ratelimit.client_ip(request) or None)
+    # Held to the recovery's floor: a request for an activated account also tells its
+    # holder (a message queued), which an unknown matricule does not; the time must not say.
+    with recovery_views.taking_at_least(recovery_views.ANSWER_SECONDS):
+        ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
+        request_new_letter(matricule, ip_address=ratelimit.client_ip(request) or None)
     return wizard(
         request,
         state,
