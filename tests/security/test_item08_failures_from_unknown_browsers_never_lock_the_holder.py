@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from esante.accounts.models import Account, KnownDevice
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in, submit_credentials
 from tests.accounts.wizard import PASSWORD, activate, alert_text, last_one_time_code
+from tests.factories import forget_rate_limits
 from tests.helpdesk.test_agent import act
 
 if TYPE_CHECKING:
@@ -34,10 +34,11 @@ REFUSED = "Le matricule ou le mot de passe est incorrect"
 
 
 @pytest.fixture
-def account(alice: InsuredPerson) -> Account:
-    activate(Client(), alice, EMAIL)
-    cache.clear()  # the activation's own counters are not the scenario's
-    return Account.objects.get(person=alice)
+def account(account: Account) -> Account:
+    """Alice's account (tests/security/conftest.py), the activation's own rate-limit
+    counts forgotten: they are not the scenario's."""
+    forget_rate_limits()
+    return account
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,12 +24,12 @@ from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in, submit_credentials
 from tests.accounts.wizard import (
     PASSWORD,
-    activate,
     alert_text,
     last_one_time_code,
     reach_one_time_code_step,
     submit_one_time_code,
 )
+from tests.factories import forget_rate_limits
 from tests.helpdesk.test_agent import act
 
 if TYPE_CHECKING:
@@ -44,10 +43,11 @@ THIEF = "voleur@example.lu"
 
 
 @pytest.fixture
-def account(alice: InsuredPerson) -> Account:
-    activate(Client(), alice, EMAIL)
-    cache.clear()  # the activation's own counters are not the scenario's
-    return Account.objects.get(person=alice)
+def account(account: Account) -> Account:
+    """Alice's account (tests/security/conftest.py), the activation's own rate-limit
+    counts forgotten: they are not the scenario's."""
+    forget_rate_limits()
+    return account
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_the_lock_is_kept_in_the_database_not_in_the_cache(
         failures=10,
         locked_until=base_time + datetime.timedelta(minutes=1),
     )
-    cache.clear()
+    forget_rate_limits()
     client = Client()
     with time_machine.travel(base_time, tick=False):
         submit_credentials(client, account.person.matricule)
