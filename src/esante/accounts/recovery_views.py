@@ -83,7 +83,8 @@ def recovery(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         security_log.form_refused(request, form)
         status = 400 if request.method == "POST" and not wants_new_captcha(request) else 200
-        return render(request, "accounts/recovery/start.html", {"form": form}, status=status)
+        context = {"form": form, "wait_days": settings.ESANTE_LETTER_REACTIVATION_WAIT_DAYS}
+        return render(request, "accounts/recovery/start.html", context, status=status)
     matricule = form.cleaned_data["matricule"]
     ratelimit.check_and_hit("recovery.request", request, key=matricule)
     with taking_at_least(ANSWER_SECONDS):
