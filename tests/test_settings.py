@@ -96,6 +96,32 @@ def test_env_example_lists_every_variable_the_settings_read() -> None:
     assert read - listed == set()
 
 
+def test_demo_mode_without_an_smtp_server_records_e_mails_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """`make run` (demo mode) has no SMTP server: e-mails go to the outbox and Django's dummy
+    backend, as demo SMS do; an EMAIL_HOST, or production, keeps SMTP."""
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src")}
+    local = {"DEBUG": "1", "ESANTE_VAR_DIR": str(tmp_path)}
+
+    def backend(env: dict[str, str]) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", "import esante.settings as s; print(s.EMAIL_BACKEND)"],
+            env=base | env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    assert backend(local | {"ESANTE_DEMO": "1"}) == "django.core.mail.backends.dummy.EmailBackend"
+    assert backend(local | {"ESANTE_DEMO": "1", "EMAIL_HOST": "smtp.example.lu"}) == smtp
+    assert backend(local) == smtp
+    assert backend(local | {"ESANTE_DEMO": "1", "EMAIL_BACKEND": smtp}) == smtp
+
+
 def test_the_captcha_test_mode_is_refused_without_debug_or_demo(tmp_path: Path) -> None:
     """ESANTE_CAPTCHA_TEST_MODE lets anything past the captcha: never in production."""
     production = {

@@ -381,8 +381,16 @@ except ValueError as _error:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-# E-mail: Django's backends; SMTP in production.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# E-mail: Django's backends; SMTP in production. In demo mode without an SMTP server of its
+# own (no EMAIL_HOST), e-mails are recorded in the outbox and accepted by Django's dummy
+# backend, as demo SMS are (ESANTE_SMS_BACKEND=outbox): nothing listens on localhost:25, and
+# every e-mail code would otherwise be told "not sent".
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.dummy.EmailBackend"
+    if ESANTE_DEMO and not os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
