@@ -353,3 +353,22 @@ def test_after_100_consecutive_failures_only_a_reset_opens_the_account(
 
     assert refused.status_code == 400
     assert "Le matricule ou le mot de passe est incorrect" in alert_text(refused)
+
+
+def test_the_footer_offers_mes_services_not_connexion_once_logged_in(
+    client: Client, account: Account
+) -> None:
+    """Issue 14, point 4: a logged-in person is not offered to log in or activate again."""
+
+    def footer_links(page_url: str) -> set[str]:
+        page = parse(client.get(page_url).content)
+        return {link.attrs["href"] for link in page.find_all("a") if link.inside("footer")}
+
+    home = reverse("portal:home")
+    before = footer_links(home)
+    log_in(client, account)
+    after = footer_links(home)
+
+    assert reverse("portal:login_choice") in before and reverse("portal:activation") in before
+    assert reverse("portal:login_choice") not in after and reverse("portal:activation") not in after
+    assert reverse("patient:services") in after
