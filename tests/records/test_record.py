@@ -125,7 +125,7 @@ def test_an_outsider_cannot_close_a_record(
     assert record.closed_at is None
 
 
-def test_an_adult_holder_is_asked_about_organ_donation_at_the_first_access(
+def test_an_adult_holder_is_asked_about_organ_donation_plainly_at_the_first_access(
     alice: InsuredPerson,
 ) -> None:
     activate(Client(), alice, "alice@example.lu")
@@ -135,21 +135,59 @@ def test_an_adult_holder_is_asked_about_organ_donation_at_the_first_access(
 
     first = client.get(reverse("records:mine"), follow=True)
     assert first.redirect_chain[-1][0] == reverse("records:organ_donation", args=[record.public_id])
-    assert "Refusez-vous le prélèvement de vos organes après votre décès ?" in page_text(first)
+    asked = page_text(first)
+    assert "Souhaitez-vous faire don de vos organes après votre décès ?" in asked
+    assert "Oui, j'accepte" in asked and "Non, je refuse" in asked
+    assert "Je déciderai plus tard" in asked
+    assert "sauf si elle l'a refusé de son vivant" in asked  # presumed consent, explained
+    assert "coordination des transplantations" in asked  # who reads it
+    assert "Refusez-vous" not in asked  # no double negative
     refused = client.post(reverse("records:organ_donation", args=[record.public_id]), {})
-    assert "Choisissez l'une des deux réponses." in page_text(refused)
+    assert "Choisissez l'une des réponses." in page_text(refused)
 
     client.post(
         reverse("records:organ_donation", args=[record.public_id]), {"refuses_removal": "1"}
     )
     page = page_text(client.get(reverse("records:record", args=[record.public_id])))
-    assert "vous avez déclaré refuser tout prélèvement" in page
+    assert "vous avez déclaré refuser le don de vos organes" in page
 
+    changing = page_text(client.get(reverse("records:organ_donation", args=[record.public_id])))
+    assert "Je déciderai plus tard" not in changing  # an answer given is changed, not put off
     client.post(
         reverse("records:organ_donation", args=[record.public_id]), {"refuses_removal": "0"}
     )
     declarations = list(record.organ_declarations.values_list("refuses_removal", flat=True))
     assert declarations == [False, True]  # the newest first, each kept with its date
+    page = page_text(client.get(reverse("records:record", args=[record.public_id])))
+    assert "vous avez déclaré accepter le don de vos organes" in page
+
+
+def test_organ_donation_later_lets_the_holder_in_and_asks_again_at_the_next_login(
+    alice: InsuredPerson,
+) -> None:
+    activate(Client(), alice, "alice@example.lu")
+    client = Client()
+    log_in(client, Account.objects.get(person=alice))
+    record = CareRecord.objects.get(person=alice)
+    record_url = reverse("records:record", args=[record.public_id])
+    question_url = reverse("records:organ_donation", args=[record.public_id])
+
+    later = client.post(question_url, {"refuses_removal": "later"})
+
+    assert later.status_code == 302 and later["Location"] == record_url
+    assert not record.organ_declarations.exists()  # nothing permanent
+    assert not AccessEntry.objects.filter(action=AccessAction.ORGAN_DECLARATION).exists()
+    again = client.get(record_url)  # the record and a direct URL: never held hostage
+    assert again.status_code == 200
+    assert "Dossier de Soins Partagé de" in page_text(again)
+    assert "Vous n'avez pas encore répondu" in page_text(again)  # still changeable there
+    assert client.get(reverse("records:mine"), follow=True).redirect_chain[-1][0] == record_url
+
+    client.post(reverse("patient:logout"))
+    next_time = Client()
+    log_in(next_time, Account.objects.get(person=alice))
+    asked = next_time.get(record_url)
+    assert asked.status_code == 302 and asked["Location"] == question_url
 
 
 def test_an_assistant_neither_sees_nor_reads_the_holders_organ_donation_declaration(
@@ -163,7 +201,7 @@ def test_an_assistant_neither_sees_nor_reads_the_holders_organ_donation_declarat
         page = page_text(bob_client.get(url))
 
     assert "Dossier de Soins Partagé de" in page and "vous avez déclaré" not in page
-    assert "vous avez déclaré ne pas vous opposer" in page_text(alice_client.get(url))
+    assert "vous avez déclaré accepter le don" in page_text(alice_client.get(url))
     read = [
         q["sql"] for q in queries.captured_queries if "records_organdonationdeclaration" in q["sql"]
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,17 +22,29 @@ class CloseForm(forms.Form):
     )
 
 
+LATER = "later"  # « Je déciderai plus tard »: nothing stored, asked again at the next login
+
+
 class OrganDonationForm(forms.Form):
-    refuses_removal = forms.TypedChoiceField(
-        label=_("Refusez-vous le prélèvement de vos organes après votre décès ?"),
+    """The plain question; « plus tard » is offered only while no answer is recorded."""
+
+    refuses_removal = forms.ChoiceField(
+        label=_("Souhaitez-vous faire don de vos organes après votre décès ?"),
         choices=[
-            ("1", _("Oui, je refuse tout prélèvement d'organes après mon décès.")),
-            ("0", _("Non, je ne m'y oppose pas.")),
+            ("0", _("Oui, j'accepte")),
+            ("1", _("Non, je refuse")),
+            (LATER, _("Je déciderai plus tard")),
         ],
-        coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choisissez l'une des deux réponses.")},
+        error_messages={"required": _("Choisissez l'une des réponses.")},
     )
+
+    def __init__(self, *args: Any, later: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not later:
+            field = self.fields["refuses_removal"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [c for c in field.choices if c[0] != LATER]
 
 
 class CategoryFilterForm(forms.Form):

@@ -28,6 +28,7 @@ from esante.records.actions import (
     reopen_record,
 )
 from esante.records.forms import (
+    LATER,
     AssistantSearchForm,
     CategoryFilterForm,
     CloseForm,
@@ -45,6 +46,7 @@ from esante.records.models import (
 from esante.registry.models import InsuredPerson
 
 JOURNAL_PAGE_SIZE = 25
+ORGAN_LATER_KEY = "records_organ_later"  # the record whose holder chose « plus tard »
 
 
 def visitor_of(request: HttpRequest) -> InsuredPerson:
@@ -151,8 +153,10 @@ def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     owner = capacity is Capacity.OWNER
     declaration = care_record.organ_declarations.first() if owner else None
     if owner and not visitor.is_minor and declaration is None:
-        # At the first access, an adult holder is asked the organ-donation question.
-        return redirect("records:organ_donation", public_id=care_record.public_id)
+        # An adult holder is asked the organ-donation question at the first access of
+        # each login, until answered; « plus tard » lets them in for this session.
+        if request.session.get(ORGAN_LATER_KEY) != str(care_record.public_id):
+            return redirect("records:organ_donation", public_id=care_record.public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
     shown: dict[str, Any] = {"declaration": declaration}
     if not care_record.any_assistant:  # type: ignore[attr-defined]  # with_any_assistant()
@@ -223,14 +227,18 @@ def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @patient_required
 def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The holder's declaration: asked at the first access, changeable at any time."""
+    """The holder's declaration: asked at the first access, changeable at any time.
+    « Je déciderai plus tard » stores nothing: the session remembers it, so the record
+    opens now and the question comes back at the next login."""
     visitor = visitor_of(request)
     care_record = _holder_only(request, visitor, public_id)
     if visitor.is_minor:
         raise Http404  # the holder's own decision, from majority
     current = care_record.organ_declarations.first()
     initial = {"refuses_removal": "1" if current.refuses_removal else "0"} if current else {}
-    form = OrganDonationForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = OrganDonationForm(
+        request.POST if request.method == "POST" else None, initial=initial, later=current is None
+    )
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(
@@ -245,8 +253,10 @@ def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             },
             status=status,
         )
-    declare_organ_donation(
-        care_record, actor=visitor, refuses_removal=form.cleaned_data["refuses_removal"]
-    )
+    answer = form.cleaned_data["refuses_removal"]
+    if answer == LATER:
+        request.session[ORGAN_LATER_KEY] = str(care_record.public_id)
+        return redirect("records:record", public_id=care_record.public_id)
+    declare_organ_donation(care_record, actor=visitor, refuses_removal=answer == "1")
     messages.success(request, _("Votre déclaration est enregistrée."))
     return redirect("records:record", public_id=care_record.public_id)
