@@ -136,7 +136,7 @@ def test_an_adult_holder_is_asked_about_organ_donation_plainly_at_the_first_acce
     first = client.get(reverse("records:mine"), follow=True)
     assert first.redirect_chain[-1][0] == reverse("records:organ_donation", args=[record.public_id])
     asked = page_text(first)
-    assert "Souhaitez-vous faire don de vos organes après votre décès ?" in asked
+    assert "Souhaitez-vous faire don de vos organes après votre décès" in asked
     assert "Oui, j'accepte" in asked and "Non, je refuse" in asked
     assert "Je déciderai plus tard" in asked
     assert "sauf si elle l'a refusé de son vivant" in asked  # presumed consent, explained

@@ -29,7 +29,7 @@ class OrganDonationForm(forms.Form):
     """The plain question; « plus tard » is offered only while no answer is recorded."""
 
     refuses_removal = forms.ChoiceField(
-        label=_("Souhaitez-vous faire don de vos organes après votre décès ?"),
+        label=_("Souhaitez-vous faire don de vos organes après votre décès ?"),
         choices=[
             ("0", _("Oui, j'accepte")),
             ("1", _("Non, je refuse")),
