@@ -23,6 +23,7 @@ class CloseForm(forms.Form):
 
 
 LATER = "later"  # « Je déciderai plus tard »: nothing stored, asked again at the next login
+ANSWERS = [("0", _("Oui, j'accepte")), ("1", _("Non, je refuse"))]
 
 
 class OrganDonationForm(forms.Form):
@@ -30,11 +31,7 @@ class OrganDonationForm(forms.Form):
 
     refuses_removal = forms.ChoiceField(
         label=_("Souhaitez-vous faire don de vos organes après votre décès ?"),
-        choices=[
-            ("0", _("Oui, j'accepte")),
-            ("1", _("Non, je refuse")),
-            (LATER, _("Je déciderai plus tard")),
-        ],
+        choices=[*ANSWERS, (LATER, _("Je déciderai plus tard"))],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choisissez l'une des réponses.")},
     )
@@ -43,8 +40,8 @@ class OrganDonationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not later:
             field = self.fields["refuses_removal"]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = [c for c in field.choices if c[0] != LATER]
+            if isinstance(field, forms.ChoiceField):
+                field.choices = ANSWERS
 
 
 class CategoryFilterForm(forms.Form):

@@ -152,11 +152,11 @@ def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     # Read once, for the test and the page; the holder's only.
     owner = capacity is Capacity.OWNER
     declaration = care_record.organ_declarations.first() if owner else None
-    if owner and not visitor.is_minor and declaration is None:
-        # An adult holder is asked the organ-donation question at the first access of
-        # each login, until answered; « plus tard » lets them in for this session.
-        if request.session.get(ORGAN_LATER_KEY) != str(care_record.public_id):
-            return redirect("records:organ_donation", public_id=care_record.public_id)
+    # An adult holder is asked the organ-donation question at the first access of each
+    # login, until answered; « plus tard » lets them in for this session.
+    later = request.session.get(ORGAN_LATER_KEY) == str(care_record.public_id)
+    if owner and not visitor.is_minor and declaration is None and not later:
+        return redirect("records:organ_donation", public_id=care_record.public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
     shown: dict[str, Any] = {"declaration": declaration}
     if not care_record.any_assistant:  # type: ignore[attr-defined]  # with_any_assistant()
