@@ -255,7 +255,14 @@ def test_passkeys_are_offered_only_at_a_name_not_at_an_ip_address(
     """Browsers refuse WebAuthn at an IP address: there, the login page and Mon compte
     render no passkey form, only the sentence saying why; at localhost or the site's
     name, they do."""
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1", "[::1]", "192.0.2.7", "localhost", "esante.example.lu"]
+    settings.ALLOWED_HOSTS = [
+        *settings.ALLOWED_HOSTS,
+        "127.0.0.1",
+        "[::1]",
+        "192.0.2.7",
+        "localhost",
+        "esante.example.lu",
+    ]
     client = Client()
     login_page = client.get(reverse("patient:login"), HTTP_HOST=host)
     log_in(client, account)
