@@ -231,3 +231,44 @@ def test_adding_or_removing_a_key_later_in_a_session_asks_for_a_fresh_second_fac
         assert register(client, SoftAuthenticator(), name="Tablette").status_code == 200
         client.post(reverse("patient:passkey_delete", args=[passkey.pk]))
     assert list(Passkey.objects.values_list("name", flat=True)) == ["Tablette"]
+
+
+NEED_THE_NAME = (
+    "Les clés d’accès ne fonctionnent qu’à l’adresse localhost ou au nom du site, "
+    "pas à une adresse IP."
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "offered"),
+    [
+        ("127.0.0.1:8000", False),
+        ("[::1]:8000", False),
+        ("192.0.2.7", False),
+        ("localhost:8000", True),
+        ("esante.example.lu", True),
+    ],
+)
+def test_passkeys_are_offered_only_at_a_name_not_at_an_ip_address(
+    settings: Any, account: Account, host: str, offered: bool
+) -> None:
+    """Browsers refuse WebAuthn at an IP address: there, the login page and Mon compte
+    render no passkey form, only the sentence saying why; at localhost or the site's
+    name, they do."""
+    settings.ALLOWED_HOSTS = [
+        *settings.ALLOWED_HOSTS,
+        "127.0.0.1",
+        "[::1]",
+        "192.0.2.7",
+        "localhost",
+        "esante.example.lu",
+    ]
+    client = Client()
+    login_page = client.get(reverse("patient:login"), HTTP_HOST=host)
+    log_in(client, account)
+    account_page = client.get(reverse("patient:account"), HTTP_HOST=host)
+
+    for page in (login_page.content.decode(), account_page.content.decode()):
+        assert ("data-passkey" in page) is offered
+        assert (f">{NEED_THE_NAME}</p>" in page) is not offered  # not the JS message
+    assert ("data-passkey-register" in account_page.content.decode()) is offered

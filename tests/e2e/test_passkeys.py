@@ -276,3 +276,34 @@ def test_a_passkey_confirms_her_identity_before_a_change_of_channel(
     assert_accessible(page)
     proof = AuditEvent.objects.get(event_type=EventType.STEP_UP_SUCCEEDED, person=alice)
     assert proof.details["method"] == "passkey"
+
+
+def test_registering_the_same_authenticator_twice_is_told_in_french(
+    page: Page, new_page: NewPage, assert_accessible: AssertAccessible
+) -> None:
+    """The browser refuses a second key from an authenticator that already holds one for
+    the account (InvalidStateError): the page says so in French, not in the browser's
+    English, and keeps the one key."""
+    alice = make_person("Alice", "Martin", years_ago(41), sex="F")
+    activate(Client(), alice, "alice@example.lu")
+    page.goto("/")
+    log_in(page, new_page, assert_accessible, alice, "alice@example.lu")
+    page.get_by_role("link", name="Mon compte", exact=True).click()
+    authenticator = Authenticator(page)
+    passkeys = page.locator("#passkeys")
+    passkeys.get_by_role("button", name="Créer une clé d'accès").click()
+    expect(page.get_by_text("La clé d'accès « ", exact=False)).to_be_visible()
+
+    form = passkeys.locator("form[data-passkey-register]")
+    button = form.get_by_role("button", name="Créer une clé d'accès")
+    button.click()
+
+    alert = form.get_by_role("alert")
+    expect(alert).to_have_text(
+        "Cette clé d’accès est déjà enregistrée pour votre compte sur cet appareil."
+    )
+    expect(alert).to_be_focused()
+    expect(button).to_be_enabled()
+    assert_accessible(page)
+    assert len(authenticator.credentials()) == 1
+    assert Passkey.objects.filter(account__person=alice).count() == 1

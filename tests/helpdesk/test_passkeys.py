@@ -72,3 +72,19 @@ def test_a_deleted_staff_passkey_no_longer_logs_in(agent_client: Client, agent: 
 
     assert not StaffPasskey.objects.exists()
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("host", "offered"), [("127.0.0.1:8000", False), ("localhost", True)])
+def test_staff_passkeys_are_offered_only_at_a_name_not_at_an_ip_address(
+    settings: Any, agent_client: Client, host: str, offered: bool
+) -> None:
+    """The helpdesk login and Mes clés d'accès render no passkey form at an IP address,
+    where browsers refuse WebAuthn."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1", "localhost"]
+    login_page = Client().get(reverse("helpdesk:login"), HTTP_HOST=host).content.decode()
+    keys_page = agent_client.get(reverse("helpdesk:passkeys"), HTTP_HOST=host).content.decode()
+
+    assert ("data-passkey-login" in login_page) is offered
+    assert ("data-passkey-register" in keys_page) is offered
+    for page in (login_page, keys_page):
+        assert ("pas à une adresse IP.</p>" in page) is not offered

@@ -8,6 +8,7 @@ found by its credential ID opens its account: a complete login.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
+from django.http.request import split_domain_port
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,6 +143,17 @@ def reads_json(view: View) -> View:
 
 def rp_id(request: HttpRequest) -> str:
     return str(settings.ESANTE_WEBAUTHN_RP_ID or request.get_host().rsplit(":", 1)[0])
+
+
+def offered(request: HttpRequest) -> bool:
+    """Whether this address can carry passkeys: browsers refuse WebAuthn on an IP address
+    (127.0.0.1, ::1, …), so the passkey forms are not rendered there at all."""
+    host = settings.ESANTE_WEBAUTHN_RP_ID or split_domain_port(request.get_host())[0]
+    try:
+        ipaddress.ip_address(str(host).strip("[]"))
+    except ValueError:
+        return True
+    return False
 
 
 def origins(request: HttpRequest) -> list[str]:

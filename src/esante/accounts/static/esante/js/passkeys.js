@@ -1,8 +1,10 @@
 /* Passkeys (WebAuthn): registration forms [data-passkey-register] and the login button
-   [data-passkey-login]. Without WebAuthn in the browser, they stay hidden. */
+   [data-passkey-login]. Without WebAuthn in the browser (or outside a secure context), they
+   stay hidden; the server does not render them at an IP address. Every failure is told in
+   the page's language, from the form's data-attributes, never in the browser's English. */
 (function () {
   "use strict";
-  if (!window.PublicKeyCredential || !navigator.credentials) { return; }
+  if (!window.PublicKeyCredential || !navigator.credentials || !window.isSecureContext) { return; }
 
   function fromBase64url(text) {
     var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -68,7 +70,7 @@
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok && !data.error) { data.error = response.statusText; }
+        if (!response.ok && !data.error) { throw new Error("HTTP " + response.status); }
         return data;
       });
     });
@@ -93,8 +95,17 @@
     }
   }
 
-  function cancelled(error) {
-    return error && (error.name === "NotAllowedError" || error.name === "AbortError");
+  // The server's own refusals come translated; the browser's DOMExceptions do not.
+  function ServerRefusal(message) { this.message = message; }
+
+  function failure(form, error) {
+    var name = error && error.name;
+    if (error instanceof ServerRefusal) { return error.message; }
+    if (name === "NotAllowedError" || name === "AbortError") { return form.dataset.cancelled; }
+    if (name === "InvalidStateError") { return form.dataset.duplicate; }
+    if (name === "SecurityError") { return form.dataset.invalidDomain; }
+    if (name === "NotSupportedError") { return form.dataset.unsupported; }
+    return form.dataset.failed;
   }
 
   document.querySelectorAll("[data-passkey]").forEach(function (element) {
@@ -112,7 +123,7 @@
       button.disabled = true;
       post(form.dataset.optionsUrl, csrf, { purpose: purpose })
         .then(function (options) {
-          if (options.error) { throw new Error(options.error); }
+          if (options.error) { throw new ServerRefusal(options.error); }
           return navigator.credentials.create({ publicKey: creationOptions(options) });
         })
         .then(function (credential) {
@@ -123,12 +134,12 @@
           });
         })
         .then(function (result) {
-          if (result.error) { throw new Error(result.error); }
+          if (result.error) { throw new ServerRefusal(result.error); }
           go(result.redirect);
         })
         .catch(function (error) {
           button.disabled = false;
-          show(status, cancelled(error) ? form.dataset.cancelled : error.message);
+          show(status, failure(form, error));
         });
     });
   });
@@ -142,19 +153,19 @@
       button.disabled = true;
       post(form.dataset.optionsUrl, csrf)
         .then(function (options) {
-          if (options.error) { throw new Error(options.error); }
+          if (options.error) { throw new ServerRefusal(options.error); }
           return navigator.credentials.get({ publicKey: requestOptions(options) });
         })
         .then(function (credential) {
           return post(form.action, csrf, { credential: credentialJSON(credential) });
         })
         .then(function (result) {
-          if (result.error) { throw new Error(result.error); }
+          if (result.error) { throw new ServerRefusal(result.error); }
           go(result.redirect);
         })
         .catch(function (error) {
           button.disabled = false;
-          show(status, cancelled(error) ? form.dataset.cancelled : error.message);
+          show(status, failure(form, error));
         });
     });
   });
