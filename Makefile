@@ -26,10 +26,12 @@ $(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.base-installed $(VENV)/.demo-installed
 
-## make run: the portal with demo data at http://127.0.0.1:$(PORT), on SQLite, gunicorn + whitenoise,
-## and the demo identity provider "LuxTrust (démo)" at http://127.0.0.1:9400
+## make run: the portal with demo data at http://localhost:$(PORT)/, on SQLite, gunicorn + whitenoise,
+## and the demo identity provider "LuxTrust (démo)" at http://localhost:9400/. Demo mode
+## (ESANTE_DEMO=1) with DEBUG off: plain HTTP on loopback, generated secrets, the production
+## error pages; DEBUG=1 make run for Django's debug pages.
 run: $(VENV)/.demo-installed
-	DEBUG=$${DEBUG:-1} ESANTE_DEMO=$${ESANTE_DEMO:-1} $(BIN)/esante serve
+	DEBUG=$${DEBUG:-0} ESANTE_DEMO=$${ESANTE_DEMO:-1} $(BIN)/esante serve
 
 ## make test: lint, types and the whole test suite
 test: $(VENV)/.dev-installed

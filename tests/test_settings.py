@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -137,3 +139,115 @@ def test_the_captcha_test_mode_is_refused_without_debug_or_demo(tmp_path: Path) 
         result = run_settings(production | allowed)
         assert result.returncode == 0, result.stderr
     assert run_settings(production | {"ESANTE_CAPTCHA_TEST_MODE": "0"}).returncode == 0
+
+
+def read_settings(env: dict[str, str], *names: str) -> dict[str, Any]:
+    """The settings `names` as a fresh interpreter loads them with exactly `env`."""
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src")}
+    script = (
+        "import json, esante.settings as s; "
+        f"print(json.dumps({{name: getattr(s, name, None) for name in {list(names)!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    values: dict[str, Any] = json.loads(result.stdout)
+    return values
+
+
+def test_demo_mode_starts_without_debug_in_plain_http_with_secrets_it_keeps(
+    tmp_path: Path,
+) -> None:
+    """`make run` is DEBUG=0 ESANTE_DEMO=1: no secret to give, the same ones at the next
+    start (sessions survive a restart), and plain HTTP on loopback (no HTTPS redirect, no
+    Secure cookie, no HSTS), at localhost's address."""
+    demo = {"ESANTE_DEMO": "1", "ESANTE_VAR_DIR": str(tmp_path), "PORT": "8123"}
+    names = (
+        "SECRET_KEY",
+        "ESANTE_CODE_HMAC_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "ESANTE_PORTAL_URL",
+        "ESANTE_DEMO_OIDC_ISSUER",
+        "LOG_FORMAT",
+    )
+
+    first = read_settings(demo, *names)
+    second = read_settings(demo, *names)
+
+    assert first == second
+    assert first["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
+    assert first["ESANTE_CODE_HMAC_KEY"] == (tmp_path / "code_hmac_key").read_text().strip()
+    assert first["DEBUG"] is False
+    assert first["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
+    assert not first["SECURE_SSL_REDIRECT"]
+    assert not first["SESSION_COOKIE_SECURE"] and not first["CSRF_COOKIE_SECURE"]
+    assert not first["SECURE_HSTS_SECONDS"]
+    assert first["ESANTE_PORTAL_URL"] == "http://localhost:8123"
+    assert first["ESANTE_DEMO_OIDC_ISSUER"] == "http://localhost:9400"
+    assert first["LOG_FORMAT"] == "plain"
+
+
+def test_production_keeps_https_and_its_own_secrets(tmp_path: Path) -> None:
+    production = {
+        "SECRET_KEY": "s" * 50,
+        "ESANTE_CODE_HMAC_KEY": "k" * 20,
+        "ESANTE_VAR_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "esante.example.lu",
+    }
+    values = read_settings(
+        production, "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "SECURE_HSTS_SECONDS"
+    )
+
+    assert values == {
+        "SECURE_SSL_REDIRECT": True,
+        "SESSION_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+    }
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_demo_mode_answers_on_loopback_host_names_only(tmp_path: Path) -> None:
+    demo = {"ESANTE_DEMO": "1", "ESANTE_VAR_DIR": str(tmp_path)}
+    for public in ("esante.example.lu", "localhost,*", "0.0.0.0", "192.168.1.10"):
+        refused = run_settings(demo | {"ALLOWED_HOSTS": public})
+        assert refused.returncode != 0, public
+        assert "demo mode (ESANTE_DEMO=1) serves plain HTTP on loopback only" in refused.stderr
+    loopback = run_settings(demo | {"ALLOWED_HOSTS": "localhost,127.0.0.1,[::1],127.0.0.2"})
+    assert loopback.returncode == 0, loopback.stderr
+
+
+def test_check_deploy_fails_whenever_demo_mode_is_on(tmp_path: Path) -> None:
+    """`esante check --deploy` as `make deploy-check` runs it, and even without
+    --fail-level: demo mode is an Error, whatever the rest of the settings."""
+    production = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT / "src"),
+        "SECRET_KEY": "deploy-check-only-" + "k" * 64,
+        "ESANTE_CODE_HMAC_KEY": "deploy-check",
+        "ALLOWED_HOSTS": "localhost",
+        "ESANTE_VAR_DIR": str(tmp_path),
+    }
+
+    def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "esante", "check", "--deploy"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    demo = check_deploy(production | {"ESANTE_DEMO": "1"})
+    assert demo.returncode != 0
+    assert "esante.E001" in demo.stderr and "ESANTE_DEMO is on" in demo.stderr
+    assert "esante.E001" not in check_deploy(production).stderr

@@ -20,6 +20,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from esante.loopback import is_loopback
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 # The DATABASES alias of the schema owner (DATABASE_OWNER_URL), when one is given.
@@ -93,15 +95,20 @@ VAR_DIR = Path(env_str("ESANTE_VAR_DIR", str(PROJECT_DIR / "var")))
 VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# Demo mode: the dev outbox shows every message (with codes in clear) at /dev/outbox/.
+# Demo mode (`make run`): demo data, the dev outbox showing every message (with codes in
+# clear) at /dev/outbox/, the local "LuxTrust (démo)". It serves plain HTTP on loopback
+# only, with secrets of its own; `esante check --deploy` fails while it is on (esante.E001),
+# so that nothing it allows can reach production.
 ESANTE_DEMO = env_bool("ESANTE_DEMO", False)
+# A run on this machine (development or demo): secrets generated into var/, loopback hosts.
+LOCAL_RUN = DEBUG or ESANTE_DEMO
 
 
 def secret_setting(name: str, file_name: str) -> str:
     if os.environ.get(name) or os.environ.get(f"{name}_FILE"):
         return env_str(name)
-    if not DEBUG:
-        raise ImproperlyConfigured(f"{name} is mandatory when DEBUG is off.")
+    if not LOCAL_RUN:
+        raise ImproperlyConfigured(f"{name} is mandatory when DEBUG is off (outside demo mode).")
     return local_secret(file_name, VAR_DIR)
 
 
@@ -115,7 +122,12 @@ ESANTE_CODE_HMAC_KEY = secret_setting("ESANTE_CODE_HMAC_KEY", "code_hmac_key")
 # The previous keys during a rotation: stored codes and sealed secrets still open.
 ESANTE_CODE_HMAC_KEY_FALLBACKS = env_list("ESANTE_CODE_HMAC_KEY_FALLBACKS", "")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if LOCAL_RUN else "")
+if ESANTE_DEMO and not all(is_loopback(host) for host in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        f"ALLOWED_HOSTS={','.join(ALLOWED_HOSTS)!r}: demo mode (ESANTE_DEMO=1) serves plain "
+        "HTTP on loopback only (localhost, 127.0.0.1, [::1])."
+    )
 
 INSTALLED_APPS = [
     "esante.portal",
@@ -355,7 +367,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language chosen is remembered for a year
-if not DEBUG:
+# Demo mode serves plain HTTP on loopback only (ALLOWED_HOSTS above, `esante serve`):
+# no redirect to HTTPS, no Secure cookies, no HSTS for localhost.
+if not DEBUG and not ESANTE_DEMO:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The national service's domain is HTTPS only for good: browsers may preload it.
@@ -454,12 +468,15 @@ except json.JSONDecodeError as error:
     raise ImproperlyConfigured(f"ESANTE_OIDC_PROVIDERS is not valid JSON: {error}") from None
 if not isinstance(ESANTE_OIDC_PROVIDERS, list):
     raise ImproperlyConfigured("ESANTE_OIDC_PROVIDERS must be a JSON list of providers.")
+# Its issuer is named localhost, as the portal's address is (passkeys need a domain);
+# the mock listens on 127.0.0.1, where localhost leads.
+ESANTE_DEMO_OIDC_ISSUER = f"http://localhost:{ESANTE_DEMO_OIDC_PORT}"
 if ESANTE_DEMO and not ESANTE_OIDC_PROVIDERS:
     ESANTE_OIDC_PROVIDERS = [
         {
             "slug": "luxtrust",
             "name": "LuxTrust (démo)",
-            "issuer": f"http://127.0.0.1:{ESANTE_DEMO_OIDC_PORT}",
+            "issuer": ESANTE_DEMO_OIDC_ISSUER,
             "client_id": "esante-demo",
             "client_secret": "demo-secret",  # the local mock accepts any
             "scopes": "openid profile",
@@ -503,7 +520,7 @@ if CAPTCHA_TEST_MODE and not (DEBUG or ESANTE_DEMO):
 # link): scheme and host, without a trailing slash.
 ESANTE_PORTAL_URL = env_str(
     "ESANTE_PORTAL_URL",
-    f"http://127.0.0.1:{os.environ.get('PORT') or 8000}" if DEBUG else "https://www.esante.lu",
+    f"http://localhost:{os.environ.get('PORT') or 8000}" if LOCAL_RUN else "https://www.esante.lu",
 ).rstrip("/")
 if not ESANTE_PORTAL_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(
@@ -529,7 +546,7 @@ ESANTE_PRESCRIPTION_URL = env_str(
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # "json" (one object per line, with the request id) for production; "plain" to read.
-LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if LOCAL_RUN else "json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: expected json or plain.")
 LOGGING = {

@@ -31,11 +31,13 @@ def use_demo_provider(settings: Any, port: int) -> None:
     """The settings `make run` has in demo mode, the mock on `port`."""
     settings.ESANTE_DEMO = True
     settings.ESANTE_DEMO_OIDC_PORT = port
+    # Named localhost, as the portal's address is in demo mode (passkeys need a domain).
+    settings.ESANTE_DEMO_OIDC_ISSUER = f"http://localhost:{port}"
     settings.ESANTE_OIDC_PROVIDERS = [
         {
             "slug": "luxtrust",
             "name": "LuxTrust (démo)",
-            "issuer": f"http://127.0.0.1:{port}",
+            "issuer": settings.ESANTE_DEMO_OIDC_ISSUER,
             "client_id": "esante-demo",
             "client_secret": "demo-secret",
             "scopes": "openid profile",
@@ -53,7 +55,7 @@ def demo_provider(
     process = start_demo_provider()  # returns once the provider listens
     assert process is not None
     provider = OidcProvider()
-    provider.port, provider.url, provider.process = port, f"http://127.0.0.1:{port}", process
+    provider.port, provider.url, provider.process = port, f"http://localhost:{port}", process
     yield provider
     provider.stop()
 

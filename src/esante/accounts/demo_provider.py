@@ -55,16 +55,16 @@ def start_demo_provider() -> subprocess.Popen[bytes] | None:
     listens: the portal sends people to it as soon as it serves. None when the demo uses
     none; DemoProviderDidNotStart when it should run but does not listen."""
     port = settings.ESANTE_DEMO_OIDC_PORT
-    issuer = f"http://127.0.0.1:{port}"
     configured = [entry.get("issuer") for entry in settings.ESANTE_OIDC_PROVIDERS]
-    if not settings.ESANTE_DEMO or issuer not in configured:
+    if not settings.ESANTE_DEMO or settings.ESANTE_DEMO_OIDC_ISSUER not in configured:
         return None
     if importlib.util.find_spec("oidc_provider_mock") is None:
         return None
     command = [
         sys.executable,
         "-m",
-        "oidc_provider_mock",
+        # oidc_provider_mock, without its libraries' deprecation warnings.
+        "esante.accounts.run_demo_provider",
         "--port",
         str(port),
         "--require-nonce",

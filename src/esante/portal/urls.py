@@ -12,4 +12,5 @@ urlpatterns = [
     path("services/", views.services, name="services"),
     path("teleconsultation/", views.teleconsultation, name="teleconsultation"),
     path("connexion/", views.login_choice, name="login_choice"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.http import require_safe
 
 from esante.accounts import oidc
 from esante.accounts.views import activation_page
@@ -33,3 +35,10 @@ def teleconsultation(request: HttpRequest) -> HttpResponse:
 
 def login_choice(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/login_choice.html", {"providers": oidc.providers()})
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and other clients ask for whatever the page links: the
+    icon of base.html (a redirect, its static name being hashed in production)."""
+    return HttpResponseRedirect(static("esante/img/favicon.svg"))

@@ -13,13 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from esante.accounts.demo_provider import DemoProviderDidNotStart, start_demo_provider
 from esante.audit.app_role import grant_app_role
 from esante.commands import BaseCommand, positive_int
+from esante.loopback import is_loopback
 
 
 class Command(BaseCommand):
@@ -35,22 +36,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], options["port"]
+        if settings.ESANTE_DEMO and not is_loopback(host):
+            raise CommandError(
+                f"Le mode démo (ESANTE_DEMO=1) ne sert qu'en local, en HTTP : --host {host} "
+                "est refusé (127.0.0.1, localhost ou ::1)."
+            )
+        # Collected even in demo mode: with DEBUG off, whitenoise serves STATIC_ROOT only.
         prepare_database()
         call_command("collectstatic", interactive=False, verbosity=0)
+        portal = f"{portal_address(host, port)}/"
         if settings.ESANTE_DEMO:
             call_command("load_demo", stdout=self.stdout)
             try:
                 if start_demo_provider() is not None:
                     self.stdout.write(
-                        "LuxTrust (démo) : "
-                        f"http://127.0.0.1:{settings.ESANTE_DEMO_OIDC_PORT}/ (oidc-provider-mock)"
+                        f"LuxTrust (démo) : {settings.ESANTE_DEMO_OIDC_ISSUER}/ (oidc-provider-mock)"
                     )
             except DemoProviderDidNotStart as error:
                 self.stderr.write(str(error))
-            self.stdout.write(
-                f"Courriers, e-mails et SMS : http://{options['host']}:{options['port']}/dev/outbox/"
-            )
-        self.stdout.write(f"Portail : http://{options['host']}:{options['port']}/")
+            self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
+        self.stdout.write(f"Portail : {portal}")
         self.stdout.flush()
         # The app servers never see the schema owner's URL.
         for name in OWNER_CREDENTIALS:
@@ -60,11 +66,19 @@ class Command(BaseCommand):
             sys.executable,
             [
                 sys.executable,
-                *gunicorn_arguments(
-                    f"{options['host']}:{options['port']}", workers=options["workers"]
-                ),
+                *gunicorn_arguments(f"{host}:{port}", workers=options["workers"]),
             ],
         )
+
+
+def portal_address(host: str, port: int) -> str:
+    """The address to open: http://localhost:PORT when serving on 127.0.0.1, as passkeys
+    (WebAuthn) need a domain name; browsers refuse them at an IP address."""
+    if host in ("127.0.0.1", "localhost"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host.strip('[]')}]"
+    return f"http://{host}:{port}"
 
 
 def prepare_database() -> None:
