@@ -211,6 +211,31 @@ def test_serve_refuses_a_bad_web_concurrency_like_a_bad_option(
     assert serve_calls == []
 
 
+@pytest.mark.django_db
+def test_serve_prints_the_portal_at_localhost(serve_calls: list[Any]) -> None:
+    """Browsers refuse passkeys at an IP address: the address to open is localhost's,
+    while gunicorn binds 127.0.0.1 (where localhost leads, and which keeps answering)."""
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("serve", "--port", "8123", stdout=out)
+
+    assert out.getvalue().splitlines()[-1] == "Portail : http://localhost:8123/"
+    gunicorn = serve_calls[-1]
+    assert gunicorn[gunicorn.index("--bind") + 1] == "127.0.0.1:8123"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "esante.example.lu"])
+def test_serve_refuses_demo_mode_beyond_loopback_before_migrating(
+    serve_calls: list[Any], settings: Any, host: str
+) -> None:
+    settings.ESANTE_DEMO = True
+
+    with pytest.raises(CommandError, match=r"ne sert qu'en local, en HTTP : --host \S+ est refusé"):
+        call_command("serve", "--host", host)
+
+    assert serve_calls == []
+
+
 # esante create-staff ---------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
 """Smoke test: `make run` as a user types it — migrate, demo data, gunicorn — then a fetch.
+It runs in demo mode with DEBUG off, as `make run` does unless told DEBUG=1.
 
 The server runs in its own process with the production settings module (not
 tests.settings), on SQLite in a temporary `ESANTE_VAR_DIR`, exactly as on a fresh clone.
@@ -135,6 +136,21 @@ def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path
         started = log_path.read_text()
         assert "1918090138700" in started  # the demo table printed at start-up
         assert "gunicorn" in started.lower()
+        # The address printed is localhost's (browsers refuse passkeys at an IP address);
+        # 127.0.0.1 keeps answering. No library's warning among the project's lines.
+        localhost_url = base_url.replace("127.0.0.1", "localhost")
+        assert f"Portail : {localhost_url}/" in started
+        assert f"Courriers, e-mails et SMS : {localhost_url}/dev/outbox/" in started
+        assert fetch(localhost_url + "/")[0] == 200
+        assert "Warning" not in started, started
+
+        # DEBUG is off (demo mode): the 404 is the portal's page, not Django's debug page
+        # listing every route; static files and the icon are served all the same.
+        status, body = fetch(base_url + "/cette-page-n-existe-pas/")
+        assert status == 404
+        assert "Page introuvable" in body.decode() and "URLconf" not in body.decode()
+        status, body = fetch(base_url + "/favicon.ico")
+        assert status == 200 and body.startswith(b"<svg")
 
         # The demo's identity provider runs beside the portal, with the demo adults.
         provider_url = re.search(r"LuxTrust \(démo\) : (http://\S+)/", started)

@@ -34,3 +34,21 @@ def test_pages_render_with_the_production_static_storage(
             assert re.search(r"\.[0-9a-f]{12}\.\w+$", name), name
             assert (tmp_path / name).exists(), name
             assert (tmp_path / f"{name}.gz").exists(), name
+
+
+def test_favicon_ico_leads_to_the_portal_icon(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    """Browsers and other clients ask for /favicon.ico whatever the page links: it leads to
+    base.html's icon, under its hashed name in production."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STORAGE}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    icon = response["Location"]
+    assert re.fullmatch(r"/static/esante/img/favicon\.[0-9a-f]{12}\.svg", icon), icon
+    assert f'<link rel="icon" href="{icon}"' in client.get("/").content.decode()
+    assert (tmp_path / icon.removeprefix("/static/")).read_bytes().startswith(b"<svg")
