@@ -224,7 +224,10 @@ def test_serve_prints_the_portal_at_localhost(serve_calls: list[Any]) -> None:
     assert gunicorn[gunicorn.index("--bind") + 1] == "127.0.0.1:8123"
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "esante.example.lu"])
+@pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "::", "192.168.1.10", "esante.example.lu"],  # noqa: S104 - refused, never bound
+)
 def test_serve_refuses_demo_mode_beyond_loopback_before_migrating(
     serve_calls: list[Any], settings: Any, host: str
 ) -> None:

@@ -161,6 +161,19 @@ def test_the_cookie_is_secure_outside_debug(account: Account, settings: Any) -> 
     assert client.cookies[login_rules.DEVICE_COOKIE]["secure"]
 
 
+def test_the_cookie_follows_the_session_cookie_in_plain_http_demo_mode(
+    account: Account, settings: Any
+) -> None:
+    """`make run` (demo mode, DEBUG off) serves plain HTTP on loopback: no Secure flag there,
+    as for the session cookie."""
+    settings.SESSION_COOKIE_SECURE = False
+    client = Client()
+    log_in(client, account)
+
+    assert not client.cookies[login_rules.DEVICE_COOKIE]["secure"]
+    assert not client.cookies[settings.SESSION_COOKIE_NAME]["secure"]
+
+
 def test_a_password_reset_invalidates_the_device_cookie(account: Account, holder: Client) -> None:
     recovery = Client()
     recovery.post(

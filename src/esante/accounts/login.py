@@ -506,7 +506,8 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
         "|".join(f"{key}.{value}" for key, value in kept),
         salt=DEVICE_COOKIE_SALT,
         max_age=DEVICE_COOKIE_AGE,
-        secure=not settings.DEBUG,
+        # As the session cookie: Secure but in development and in demo mode (plain HTTP).
+        secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
     )

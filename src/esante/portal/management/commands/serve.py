@@ -50,9 +50,8 @@ class Command(BaseCommand):
             call_command("load_demo", stdout=self.stdout)
             try:
                 if start_demo_provider() is not None:
-                    self.stdout.write(
-                        f"LuxTrust (démo) : {settings.ESANTE_DEMO_OIDC_ISSUER}/ (oidc-provider-mock)"
-                    )
+                    issuer = settings.ESANTE_DEMO_OIDC_ISSUER
+                    self.stdout.write(f"LuxTrust (démo) : {issuer}/ (oidc-provider-mock)")
             except DemoProviderDidNotStart as error:
                 self.stderr.write(str(error))
             self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
