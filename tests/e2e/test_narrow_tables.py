@@ -5,6 +5,7 @@ sideways scrolling, and every action (Afficher, Télécharger, ✓, ✗, Déconn
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -29,9 +30,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 
 
-def phone_page_of(client: Client, new_page: NewPage, live_server: LiveServer) -> Page:
+def phone_page_of(
+    client: Client, new_page: NewPage, live_server: LiveServer, **options: Any
+) -> Page:
     """A phone-sized browser holding the session of `client` (logged in by the test)."""
-    page = new_page(viewport=PHONE, user_agent=CHROME_ON_ANDROID)
+    page = new_page(**({"viewport": PHONE, "user_agent": CHROME_ON_ANDROID} | options))
     page.context.add_cookies(
         [
             {"name": name, "value": morsel.value, "url": live_server.url}
@@ -96,6 +99,39 @@ def test_the_dsp_documents_and_the_assistants_add_row_fit_a_phone(
     assert_in_view(add_row.get_by_role("button", name="Confirmer l'ajout"))
     assert_in_view(add_row.get_by_role("link", name="Annuler l'ajout"))
     assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    ("locale", "author", "show", "download"),
+    [
+        ("de-DE", "Autor oder Quelle", "Anzeigen", "Herunterladen"),
+        ("en-GB", "Author or source", "Show", "Download"),
+    ],
+)
+def test_the_stacked_documents_read_in_german_and_english_down_to_320_px(
+    new_page: NewPage,
+    live_server: LiveServer,
+    assert_accessible: AssertAccessible,
+    locale: str,
+    author: str,
+    show: str,
+    download: str,
+) -> None:
+    marc = documents_holder()
+    client = logged_in(marc, "marc@example.lu")
+    record = CareRecord.objects.get(person=marc)
+
+    for width in (390, 320):
+        page = phone_page_of(
+            client, new_page, live_server, locale=locale, viewport={"width": width, "height": 700}
+        )
+        page.goto(reverse("records:record", args=[record.public_id]))
+        first = page.locator("#documents tbody tr").first
+        expect(first.locator("td").nth(3)).to_have_attribute("data-label", author)
+        assert_no_sideways_scrolling(page)
+        assert_in_view(first.get_by_role("link", name=show))
+        assert_in_view(first.get_by_role("link", name=download))
+        assert_accessible(page)
 
 
 def test_mon_compte_sessions_fit_a_phone(
