@@ -246,6 +246,11 @@ SAFARI_ON_IOS = (
     " (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
 
+SAFARI_ON_A_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+    " Version/17.4 Safari/605.1.15"
+)
+
 
 @pytest.mark.parametrize(
     ("user_agent", "shown"),
@@ -253,6 +258,7 @@ SAFARI_ON_IOS = (
         (CHROME_ON_ANDROID, "Chrome sur Android"),
         (FIREFOX_ON_WINDOWS, "Firefox sur Windows"),
         (SAFARI_ON_IOS, "Safari sur iOS"),
+        (SAFARI_ON_A_MAC, "Safari sur macOS"),
         ("Zorglub/0.1 (compatible; unheard-of)", "Navigateur inconnu"),
         ("", "Navigateur inconnu"),
     ],
