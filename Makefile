@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test qa lint types pytest lock bench messages clean deploy-check
+.PHONY: run test qa lint types pytest lock bench messages clean deploy-check screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ messages: $(VENV)/.dev-installed
 ## make bench: the benchmarks of bench/ (not part of make test)
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+
+## make screenshots: the demo on a phone (390×844) in docs/screenshots/, through Debian's
+## chromium: activation step 1, the code page, Mon DSP's documents, the Assistants add row
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python docs/screenshots/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) var/test-*

@@ -232,3 +232,44 @@ def test_ending_sessions_later_in_a_session_asks_for_the_password_again(
         )
         logged_in.post(reverse("patient:account"), {"end_others": "1"})
         assert other.get(reverse("patient:services")).status_code == 302
+
+
+CHROME_ON_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/124.0.0.0 Mobile Safari/537.36"
+)
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0"
+)
+SAFARI_ON_IOS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+SAFARI_ON_A_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+    " Version/17.4 Safari/605.1.15"
+)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (CHROME_ON_ANDROID, "Chrome sur Android"),
+        (FIREFOX_ON_WINDOWS, "Firefox sur Windows"),
+        (SAFARI_ON_IOS, "Safari sur iOS"),
+        (SAFARI_ON_A_MAC, "Safari sur macOS"),
+        ("Zorglub/0.1 (compatible; unheard-of)", "Navigateur inconnu"),
+        ("", "Navigateur inconnu"),
+    ],
+)
+def test_a_session_is_named_by_its_browser_and_system(
+    account: Account, user_agent: str, shown: str
+) -> None:
+    browser = Client(headers={"User-Agent": user_agent} if user_agent else {})
+    log_in(browser, account)
+
+    page = parse(browser.get(reverse("patient:account")).content)
+
+    assert f"{shown} (cette session)" in page.text
+    assert "Mozilla" not in page.text and "Zorglub" not in page.text
