@@ -8,6 +8,7 @@ import datetime
 import importlib
 import pkgutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -320,3 +321,20 @@ def test_the_tag_takes_the_options() -> None:
         + field_html(form["email"])
         + field_html(form["mobile"], describedby="note")
     )
+
+
+def test_every_template_that_prints_fields_prints_the_error_summary() -> None:
+    """The summary at the top of a form (form_errors.html) links to each invalid field:
+    on every form of the portal and the helpdesk, not only the wizard's."""
+    source = Path(esante.__file__).resolve().parent
+    # Printed inside forms whose own template has the summary.
+    included = {"accounts/includes/channel_choice.html"}
+    missing = [
+        str(path.relative_to(source))
+        for path in sorted(source.glob("*/templates/**/*.html"))
+        if "{% field " in path.read_text()
+        and "form_errors.html" not in path.read_text()
+        and str(path).split("/templates/", 1)[1] not in included
+    ]
+
+    assert missing == []
