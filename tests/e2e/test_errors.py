@@ -12,7 +12,7 @@ import pytest
 from captcha.conf import settings as captcha_settings
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import AssertAccessible
+from tests.e2e.harness import AssertAccessible, NewPage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,3 +93,15 @@ def test_patient_on_connexion_frames_and_focuses_the_patients_means(
     expect(means).to_be_in_viewport()
     assert_accessible(page)
     expect(page.get_by_role("heading", name="Pas encore de compte ?")).to_be_visible()
+
+
+def test_without_javascript_a_fragment_still_brings_the_focus(new_page: NewPage) -> None:
+    """What the assistant's success message (#messages) relies on too: the browser
+    focuses the element a link's fragment names when it has tabindex="-1"."""
+    page = new_page(java_script_enabled=False)
+    page.goto("/connexion/")
+
+    page.get_by_role("link", name="PATIENT", exact=True).click()
+
+    expect(page.locator("#patient")).to_be_focused()
+    expect(page.locator("#patient")).to_have_css("border-top-width", "3px")
