@@ -82,6 +82,32 @@ def test_a_badly_formed_code_is_told_what_is_wrong(client: Client, alice: Insure
     assert ActivationLetter.objects.get(person=alice).failed_attempts == 0
 
 
+def test_a_code_with_characters_codes_never_use_names_them(
+    client: Client, alice: InsuredPerson
+) -> None:
+    issue_letter(alice)
+    start(client)
+
+    response = submit_code(client, alice.matricule, "K7QO-4XPI-9TRo")
+
+    assert "Le code ne contient jamais les caractères O, I : vérifiez votre courrier." in page_text(
+        response
+    )
+    assert ActivationLetter.objects.get(person=alice).failed_attempts == 0
+
+
+def test_a_code_of_the_wrong_length_counts_what_was_typed_without_spaces_and_dashes(
+    client: Client, alice: InsuredPerson
+) -> None:
+    issue_letter(alice)
+    start(client)
+
+    response = submit_code(client, alice.matricule, " K7QM - 4XPA - 9TR ")
+
+    assert "Le code d'activation compte 12 caractères" in page_text(response)
+    assert "vous en avez saisi 11 : vérifiez votre courrier." in page_text(response)
+
+
 def test_the_code_is_accepted_in_any_case_with_spaces(client: Client, alice: InsuredPerson) -> None:
     code = issue_letter(alice)
     start(client)

@@ -175,10 +175,32 @@ def test_a_code_expires_after_15_minutes(client: Client, alice: InsuredPerson) -
 def test_a_malformed_code_is_not_counted(client: Client, alice: InsuredPerson) -> None:
     reach_one_time_code_step(client, alice, EMAIL)
 
-    response = submit_one_time_code(client, "12a45")
+    response = submit_one_time_code(client, "1245")
 
     assert "Le code reçu compte 6 chiffres" in page_text(response)
     assert OneTimeCode.objects.get().failed_attempts == 0
+
+
+def test_a_code_with_letters_names_them_and_is_not_counted(
+    client: Client, alice: InsuredPerson
+) -> None:
+    reach_one_time_code_step(client, alice, EMAIL)
+
+    response = submit_one_time_code(client, "12O-45l")
+
+    assert (
+        "Le code ne contient que des chiffres, jamais les caractères O, L : vérifiez votre "
+        "saisie." in page_text(response)
+    )
+    assert OneTimeCode.objects.get().failed_attempts == 0
+
+
+def test_a_short_code_says_how_many_digits_were_typed(client: Client, alice: InsuredPerson) -> None:
+    reach_one_time_code_step(client, alice, EMAIL)
+
+    response = submit_one_time_code(client, "123 45")
+
+    assert "Le code reçu compte 6 chiffres ; vous en avez saisi 5" in page_text(response)
 
 
 def test_the_code_can_be_resent_after_60_seconds_and_replaces_the_first(

@@ -49,6 +49,7 @@ def log_in(
     page.get_by_role("link", name="PATIENT", exact=True).click()
     expect(page).to_have_url(re.compile(r"/connexion/#patient$"))
     expect(page.get_by_role("heading", name="Connexion au DSP")).to_be_visible()
+    expect(page.locator("#patient")).to_be_focused()  # visibly chosen, even in view
     assert_accessible(page)
     page.get_by_role("link", name="Matricule, mot de passe et code").click()
     assert_accessible(page)
@@ -147,6 +148,10 @@ def test_a_parent_becomes_her_childs_assistant_and_opens_the_childs_record(
     expect(page.get_by_role("status")).to_contain_text(
         f"{alice.public_label} est maintenant assistant DSP de ce dossier."
     )
+    # The page opens at the message, which has the focus: where the eye is.
+    expect(page).to_have_url(re.compile(r"#messages$"))
+    expect(page.get_by_role("status")).to_be_focused()
+    expect(page.get_by_role("status")).to_be_in_viewport()
     added = assistants.get_by_role("row", name=re.compile(re.escape(alice.public_label)))
     expect(added.get_by_role("cell")).to_have_text(
         [alice.public_label, "Assistant DSP", "", "E-mail", re.compile("Retirer")]
@@ -220,6 +225,7 @@ def test_the_assistants_panel_works_with_the_keyboard_alone(
     expect(page.get_by_role("status")).to_contain_text(
         f"{alice.public_label} est maintenant assistant DSP de ce dossier."
     )
+    expect(page.get_by_role("status")).to_be_focused()
     added = page.locator("#assistants").get_by_role(
         "row", name=re.compile(re.escape(alice.public_label))
     )

@@ -8,6 +8,7 @@ import datetime
 import importlib
 import pkgutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from django.utils.safestring import mark_safe
 import esante
 from esante.accounts.forms import ContactForm, LoginForm, PasswordForm
 from esante.portal.fields import field_html, widget_html
+from esante.records.forms import AssistantAddForm
 from esante.registry.models import InsuredPerson
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ FIELD_TEMPLATE = Template(
     """{% comment %}One form field: label, help, errors (linked to the input), the input itself.{% endcomment %}
 {% load i18n %}<div class="field{% if field.errors %} field-invalid{% endif %}">
 {% if field.use_fieldset %}
-  <fieldset{% if field.help_text %} aria-describedby="{{ field.auto_id }}_helptext"{% endif %}>
+  <fieldset{% if field.help_text or field.errors %} aria-describedby="{% if field.help_text %}{{ field.auto_id }}_helptext{% endif %}{% if field.help_text and field.errors %} {% endif %}{% if field.errors %}{{ field.auto_id }}_error{% endif %}"{% endif %}>
     <legend class="field-label">{{ field.label }}{% if field.field.required %}<span class="required" aria-hidden="true"> *</span>{% endif %}</legend>
     {% if field.help_text %}<p class="field-help" id="{{ field.auto_id }}_helptext">{{ field.help_text }}</p>{% endif %}
     {% if field.errors %}<ul class="field-errors" id="{{ field.auto_id }}_error">{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
@@ -172,6 +174,21 @@ def test_inputs_selects_and_file_inputs_need_no_template(monkeypatch: pytest.Mon
         assert widget_html(form[name]).startswith(("<input", "<select", "<textarea")), name
 
 
+def test_an_invalid_field_is_marked_and_its_error_linked_to_it() -> None:
+    """The input says it is invalid and is described by its error; a group of radio
+    buttons is described by its error too; the field's block is marked for the eye."""
+    form = AssistantAddForm(data={"role": "x" * 51})
+    form.is_valid()
+
+    role = field_html(form["role"])
+    assert 'class="field field-invalid"' in role
+    assert 'aria-invalid="true"' in role
+    assert 'aria-describedby="id_role_helptext id_role_error"' in role
+    assert '<ul class="field-errors" id="id_role_error">' in role
+    candidate = field_html(form["candidate"])
+    assert '<fieldset aria-describedby="id_candidate_error">' in candidate
+
+
 # ---- The tag's options: {% field f describedby="…" %} and {% field f required=True %} --
 
 # The frame with both options, as an include "with describedby=… required=True" would
@@ -182,7 +199,7 @@ FIELD_TEMPLATE_WITH_OPTIONS = Template(
     """{% comment %}A form field, described by other elements too, marked required.{% endcomment %}
 {% load i18n %}<div class="field{% if field.errors %} field-invalid{% endif %}">
 {% if field.use_fieldset %}
-  <fieldset aria-describedby="{{ describedby }}{% if field.help_text %} {{ field.auto_id }}_helptext{% endif %}">
+  <fieldset aria-describedby="{{ describedby }}{% if field.help_text %} {{ field.auto_id }}_helptext{% endif %}{% if field.errors %} {{ field.auto_id }}_error{% endif %}">
     <legend class="field-label">{{ field.label }}<span class="required" aria-hidden="true"> *</span></legend>
     {% if field.help_text %}<p class="field-help" id="{{ field.auto_id }}_helptext">{{ field.help_text }}</p>{% endif %}
     {% if field.errors %}<ul class="field-errors" id="{{ field.auto_id }}_error">{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
@@ -304,3 +321,20 @@ def test_the_tag_takes_the_options() -> None:
         + field_html(form["email"])
         + field_html(form["mobile"], describedby="note")
     )
+
+
+def test_every_template_that_prints_fields_prints_the_error_summary() -> None:
+    """The summary at the top of a form (form_errors.html) links to each invalid field:
+    on every form of the portal and the helpdesk, not only the wizard's."""
+    source = Path(esante.__file__).resolve().parent
+    # Printed inside forms whose own template has the summary.
+    included = {"accounts/includes/channel_choice.html"}
+    missing = [
+        str(path.relative_to(source))
+        for path in sorted(source.glob("*/templates/**/*.html"))
+        if "{% field " in path.read_text()
+        and "form_errors.html" not in path.read_text()
+        and str(path).split("/templates/", 1)[1] not in included
+    ]
+
+    assert missing == []

@@ -238,6 +238,28 @@ def test_patient_on_the_login_choice_is_a_link_to_the_patients_means(client: Cli
     assert page.elements.index(patient) < page.elements.index(means)
 
 
+def test_patient_leads_to_a_section_that_takes_the_focus_and_is_framed(client: Client) -> None:
+    """At 1280×900 the means are already in view: following PATIENT scrolls nothing, so
+    the targeted section takes the focus and is framed (portal.css .login-means:target)."""
+    _, page = get(client, "/connexion/")
+
+    means = page.by_id("patient")
+    assert means.attrs["tabindex"] == "-1"
+    assert "login-means" in means.attrs["class"].split()
+
+
+def test_the_not_yet_activated_box_is_a_suggestion_with_a_link(client: Client) -> None:
+    _, page = get(client, "/connexion/")
+
+    (title,) = [h2 for h2 in page.find_all("h2") if h2.text == "Pas encore de compte ?"]
+    box = title.parent
+    assert box is not None
+    assert box.attrs["class"].split() == ["notice", "notice-info"]
+    assert "Activez-le d'abord avec votre courrier." in page.text
+    assert [a for a in page.links_to("/activation/") if box in a.enclosing()]
+    assert "doit d'abord être activé" not in page.text
+
+
 def test_login_choice_uses_the_guides_words(client: Client) -> None:
     """Guide p. 12, as printed."""
     _, page = get(client, "/connexion/")

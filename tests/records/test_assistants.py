@@ -235,3 +235,68 @@ def test_the_other_records_list_and_the_assistant_banner(
     assert reverse("records:mine") in page
     own = page_text(bob_client.get(reverse("records:mine"), follow=True))
     assert "en tant qu'assistant DSP" not in own
+
+
+def test_a_refused_search_keeps_the_number_and_lists_the_error_at_the_top(
+    alice_client: Client, alice: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    not_activated = make_person("Paul", "Schmit", years_ago(50))
+
+    page = search(alice_client, record, not_activated.matricule)
+
+    assert f'name="numero" value="{not_activated.matricule}"' in page
+    assert 'aria-invalid="true"' in page
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#id_numero">Numéro assuré</a>' in summary
+    assert "La personne doit d'abord activer son compte eSanté." in summary
+
+
+def test_a_refused_addition_keeps_the_number_searched_with_the_summary(
+    alice_client: Client, alice: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    search(alice_client, record, alice.matricule)
+    url = reverse("records:assistant_add", args=[record.public_id])
+    data = {"candidate": alice.esante_id, "type": "assistant_dsp"}
+
+    response = alice_client.post(url, data)
+
+    assert response.status_code == 400
+    page = page_text(response)
+    assert f'name="numero" value="{alice.matricule}"' in page
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#id_numero">Numéro assuré</a>' in summary
+    assert "ne peut pas être son propre assistant" in summary
+
+
+def test_an_incomplete_addition_keeps_the_number_and_marks_the_fields(
+    alice_client: Client, bob_client: Client, alice: InsuredPerson, bob: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    search(alice_client, record, bob.matricule)
+    url = reverse("records:assistant_add", args=[record.public_id])
+
+    page = page_text(alice_client.post(url, {"candidate": bob.esante_id, "role": "x" * 51}))
+
+    assert f'name="numero" value="{bob.matricule}"' in page
+    assert '<a href="#id_type">Type</a>' in page
+    assert 'id="id_type" form="assistant-add" aria-invalid="true"' in page
+    assert 'aria-invalid="true" aria-describedby="role_error"' in page
+
+
+def test_after_adding_the_page_opens_at_the_message_which_takes_the_focus(
+    alice_client: Client, bob_client: Client, alice: InsuredPerson, bob: InsuredPerson
+) -> None:
+    record = CareRecord.objects.get(person=alice)
+    search(alice_client, record, bob.matricule)
+    url = reverse("records:assistant_add", args=[record.public_id])
+    data = {"candidate": bob.esante_id, "type": "assistant_dsp"}
+
+    response = alice_client.post(url, data)
+
+    assert response["Location"].endswith("#messages")
+    page = page_text(alice_client.get(response["Location"]))
+    assert '<div role="status" id="messages" tabindex="-1" data-autofocus>' in page
+    assert '<li class="message message-success">' in page
+    assert f"{bob.public_label} est maintenant assistant DSP de ce dossier." in page

@@ -7,17 +7,24 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from esante.accounts import contacts, totp
 from esante.accounts.models import CodeChannel
 from esante.accounts.passwords import MAX_LENGTH, validate_password
-from esante.accounts.verification import CODE_DIGITS, normalize_code
+from esante.accounts.verification import (
+    CODE_DIGITS,
+    foreign_characters,
+    normalize_code,
+    typed_characters,
+)
 from esante.portal.captcha import CaptchaField
 from esante.registry import letters
 from esante.registry import matricule as matricule_rules
 from esante.registry.models import InsuredPerson
+
+DIGITS = "0123456789"
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -78,16 +85,30 @@ class ActivationCodeForm(forms.Form):
         return clean_matricule(self.cleaned_data["matricule"])
 
     def clean_code(self) -> str:
-        code = letters.normalize_code(self.cleaned_data["code"])
+        typed = self.cleaned_data["code"]
+        code = letters.normalize_code(typed)
         if code is None:
-            raise ValidationError(
-                _(
-                    "Le code d'activation compte 12 caractères, lettres et chiffres (par "
-                    "exemple K7QM-4XPA-9TRE) : vérifiez votre saisie."
-                ),
-                code="malformed",
-            )
+            raise ValidationError(activation_code_error(typed), code="malformed")
         return code
+
+
+def activation_code_error(typed: str) -> str:
+    """Why what was typed cannot be an activation code: the characters that codes never
+    contain, by name, or else how many characters were typed (spaces and dashes apart)."""
+    if wrong := letters.foreign_symbols(typed):
+        return ngettext(
+            "Le code ne contient jamais le caractère %(characters)s : vérifiez votre courrier.",
+            "Le code ne contient jamais les caractères %(characters)s : vérifiez votre courrier.",
+            len(wrong),
+        ) % {"characters": ", ".join(wrong)}
+    count = len(letters.typed_symbols(typed))
+    return ngettext(
+        "Le code d'activation compte 12 caractères (par exemple K7QM-4XPA-9TRE) ; vous en "
+        "avez saisi %(count)d : vérifiez votre courrier.",
+        "Le code d'activation compte 12 caractères (par exemple K7QM-4XPA-9TRE) ; vous en "
+        "avez saisi %(count)d : vérifiez votre courrier.",
+        count,
+    ) % {"count": count}
 
 
 class NewLetterForm(forms.Form):
@@ -276,14 +297,56 @@ class OneTimeCodeForm(forms.Form):
                     code="recovery_refused",
                 )
             return typed
-        if self.app:
-            raise ValidationError(
-                _("Le code de l'application compte 6 chiffres, un code de secours 10 caractères."),
-                code="malformed",
-            )
         raise ValidationError(
-            _("Le code reçu compte 6 chiffres : vérifiez votre saisie."), code="malformed"
+            one_time_code_error(typed, app=self.app, recovery=self.allow_recovery),
+            code="malformed",
         )
+
+
+def one_time_code_error(typed: str, *, app: bool = False, recovery: bool = True) -> str:
+    """Why what was typed cannot be a one-time code: the characters that such codes never
+    contain, by name, or else how many characters were typed (spaces and dashes apart).
+    `app`: a code of the authenticator app, or (`recovery`) a recovery code."""
+    recovery = app and recovery
+    alphabet = DIGITS + totp.RECOVERY_ALPHABET if recovery else DIGITS
+    if wrong := foreign_characters(typed, alphabet):
+        characters = ", ".join(wrong)
+        if recovery:
+            return ngettext(
+                "Le code ne contient jamais le caractère %(characters)s : vérifiez votre saisie.",
+                "Le code ne contient jamais les caractères %(characters)s : vérifiez votre saisie.",
+                len(wrong),
+            ) % {"characters": characters}
+        return ngettext(
+            "Le code ne contient que des chiffres, jamais le caractère %(characters)s : "
+            "vérifiez votre saisie.",
+            "Le code ne contient que des chiffres, jamais les caractères %(characters)s : "
+            "vérifiez votre saisie.",
+            len(wrong),
+        ) % {"characters": characters}
+    text = typed_characters(typed)
+    count = len(text)
+    if recovery and not text.isdigit():
+        message = ngettext(
+            "Un code de secours compte 10 caractères ; vous en avez saisi %(count)d.",
+            "Un code de secours compte 10 caractères ; vous en avez saisi %(count)d.",
+            count,
+        )
+    elif app:
+        message = ngettext(
+            "Le code compte 6 chiffres ; vous en avez saisi %(count)d : vérifiez votre saisie.",
+            "Le code compte 6 chiffres ; vous en avez saisi %(count)d : vérifiez votre saisie.",
+            count,
+        )
+    else:
+        message = ngettext(
+            "Le code reçu compte 6 chiffres ; vous en avez saisi %(count)d : vérifiez votre "
+            "saisie.",
+            "Le code reçu compte 6 chiffres ; vous en avez saisi %(count)d : vérifiez votre "
+            "saisie.",
+            count,
+        )
+    return message % {"count": count}
 
 
 class LoginForm(forms.Form):

@@ -85,10 +85,23 @@ class ResendTooSoon(Exception):
 
 def normalize_code(typed: str) -> str | None:
     """The 6 digits of what was typed ("123 456" and "123-456" too), or None."""
-    code = "".join(char for char in typed if not char.isspace() and char != "-")
+    code = typed_characters(typed)
     if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
         return None
     return code
+
+
+def typed_characters(typed: str) -> str:
+    """What a person typed as normalize_code reads it: spaces and dashes removed. Its
+    length is what a length error tells them they typed."""
+    return "".join(char for char in typed if not char.isspace() and char != "-")
+
+
+def foreign_characters(typed: str, alphabet: str) -> list[str]:
+    """The characters typed (in capitals) that are not in `alphabet`, each once, in the
+    order typed: what a malformed code's error names."""
+    typed_upper = typed_characters(typed).upper()
+    return list(dict.fromkeys(char for char in typed_upper if char not in alphabet))
 
 
 def code_flow(purpose: str) -> str:

@@ -8,6 +8,9 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from esante.accounts.forms import one_time_code_error
+from esante.accounts.verification import normalize_code
+
 
 class StaffLoginForm(forms.Form):
     username = forms.CharField(
@@ -34,9 +37,10 @@ class StaffCodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        code = "".join(self.cleaned_data["code"].split())
-        if len(code) != 6 or not code.isdigit():
-            raise forms.ValidationError(_("Le code compte 6 chiffres."))
+        typed = self.cleaned_data["code"]
+        code = normalize_code(typed)
+        if code is None:
+            raise forms.ValidationError(one_time_code_error(typed, app=True, recovery=False))
         return code
 
 

@@ -194,7 +194,11 @@ def field_html(field: BoundField, *, describedby: str = "", required: bool = Fal
     """One form field: label (or legend), help, errors linked to the input, the input.
 
     What accounts/includes/field.html printed, whitespace included. A field of several
-    inputs (radio buttons: `use_fieldset`) is a fieldset whose legend is the label.
+    inputs (radio buttons: `use_fieldset`) is a fieldset whose legend is the label, and
+    which its help and errors describe. With an error, the field's block is marked
+    (`field-invalid`) and its input too (aria-invalid, by Django's BoundField), its
+    error text linked to it (aria-describedby); form_errors.html links to it from the
+    summary at the top of the form.
 
     `describedby`: ids of elements outside the field that describe it too (the password
     rule printed above the form), read before its help and errors. `required`: a field
@@ -207,6 +211,8 @@ def field_html(field: BoundField, *, describedby: str = "", required: bool = Fal
         ids = [describedby] if describedby else []
         if field.help_text:
             ids.append(f"{field.auto_id}_helptext")
+        if field.errors:  # read with the group's name, as an input's error is with its own
+            ids.append(f"{field.auto_id}_error")
         described = f' aria-describedby="{_text(" ".join(ids))}"' if ids else ""
         inner = (
             f"\n  <fieldset{described}>\n"

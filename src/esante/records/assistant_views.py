@@ -47,14 +47,14 @@ def _session_key(public_id: uuid.UUID) -> str:
     return f"esante.assistant_candidate.{public_id}"
 
 
-def _focus(form: AssistantSearchForm) -> None:
-    """After a refused search, the keyboard starts again in the Numéro assuré field (its
-    error is tied to it), not at the top of the page."""
-    form.fields["numero"].widget.attrs["data-autofocus"] = ""
-
-
 def _panel(public_id: uuid.UUID) -> str:
     return reverse("records:record", args=[public_id]) + "#assistants"
+
+
+def _panel_message(public_id: uuid.UUID) -> str:
+    """The record page opened at its message (base.html's #messages): the browser scrolls
+    to it, and the page's script gives it the focus."""
+    return reverse("records:record", args=[public_id]) + "#messages"
 
 
 def _adding(public_id: uuid.UUID) -> str:
@@ -73,7 +73,6 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return stepping_up
     form = AssistantSearchForm(request.POST)
     if not form.is_valid():
-        _focus(form)
         return render_record(
             request, care_record, capacity, status=400, adding=True, search_form=form
         )
@@ -86,7 +85,6 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if candidate is None:
         request.session.pop(_session_key(public_id), None)
         form.add_error("numero", not_activated_message())
-        _focus(form)
         return render_record(
             request, care_record, capacity, status=200, adding=True, search_form=form
         )
@@ -122,6 +120,8 @@ def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         # Someone else than the person found: no page offers that.
         security_log.warn(request, "form.tampered", form=type(form).__name__, fields=["candidate"])
         form.add_error("candidate", _("Cliquez sur le nom trouvé pour le choisir."))
+    # The number searched stays in its field whatever goes wrong below.
+    searched = AssistantSearchForm(initial={"numero": candidate.matricule})
     if not form.is_valid():
         security_log.form_refused(request, form)
         return render_record(
@@ -130,7 +130,7 @@ def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             capacity,
             status=400,
             adding=True,
-            search_form=AssistantSearchForm(),
+            search_form=searched,
             candidate=candidate,
             add_form=form,
         )
@@ -144,15 +144,22 @@ def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             ip_address=ratelimit.client_ip(request) or None,
         )
     except AssistantRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request,
-            _("%(name)s est maintenant assistant DSP de ce dossier.")
-            % {"name": candidate.public_label},
+        # Told at the number searched, as a refused search is: another number can be tried.
+        request.session.pop(_session_key(public_id), None)
+        refused = AssistantSearchForm({"numero": candidate.matricule})
+        refused.is_valid()
+        refused.add_error("numero", refusal.message)
+        return render_record(
+            request, care_record, capacity, status=400, adding=True, search_form=refused
         )
+    messages.success(
+        request,
+        _("%(name)s est maintenant assistant DSP de ce dossier.")
+        % {"name": candidate.public_label},
+        extra_tags="focus",
+    )
     request.session.pop(_session_key(public_id), None)
-    return redirect(_panel(public_id))
+    return redirect(_panel_message(public_id))
 
 
 @require_POST

@@ -103,10 +103,22 @@ def new_code() -> str:
 def normalize_code(typed: str) -> str | None:
     """The code as stored in hashes (`K7QM4XPA9TRE`) from what a person typed, or None
     when it cannot be a code (wrong length, a symbol outside the alphabet)."""
-    code = "".join(typed.split()).translate(_DASHES).upper()
+    code = typed_symbols(typed)
     if len(code) != CODE_LENGTH or not _CODE_SYMBOLS.issuperset(code):
         return None
     return code
+
+
+def typed_symbols(typed: str) -> str:
+    """What a person typed as normalize_code reads it: spaces and dashes removed, in
+    capitals. Its length is what a length error tells them they typed."""
+    return "".join(typed.split()).translate(_DASHES).upper()
+
+
+def foreign_symbols(typed: str) -> list[str]:
+    """The characters typed that no code ever contains (O, I, 0, 1…), each once, in the
+    order typed: what a malformed code's error names."""
+    return list(dict.fromkeys(s for s in typed_symbols(typed) if s not in _CODE_SYMBOLS))
 
 
 def format_code(code: str) -> str:
