@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from esante.accounts import oidc
 from esante.accounts.views import activation_page
+from esante.portal.services import other_services
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,7 +21,11 @@ def activation(request: HttpRequest) -> HttpResponse:
 
 
 def services(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/services.html")
+    return render(
+        request,
+        "portal/services.html",
+        {"services": {service.key: service for service in other_services()}},
+    )
 
 
 def teleconsultation(request: HttpRequest) -> HttpResponse:
