@@ -67,7 +67,9 @@ def walk(client: Client, child: InsuredPerson) -> dict[str, Response]:
     return pages
 
 
-def test_every_step_names_the_child_with_french_elision(client: Client, emma: InsuredPerson) -> None:
+def test_every_step_names_the_child_with_french_elision(
+    client: Client, emma: InsuredPerson
+) -> None:
     pages = walk(client, emma)
 
     for stage, response in pages.items():
@@ -83,9 +85,10 @@ def test_every_step_names_the_child_with_french_elision(client: Client, emma: In
     assert "Le mot de passe d'Emma" in text["password"]
     assert "Confirmation du mot de passe d'Emma" in text["password"]
     assert "le nom d'Emma, son matricule ou sa date de naissance" in text["password"]
-    assert "Le mot de passe ne doit pas contenir le nom ou le prénom d'Emma." in text[
-        "password_refused"
-    ]
+    assert (
+        "Le mot de passe ne doit pas contenir le nom ou le prénom d'Emma."
+        in text["password_refused"]
+    )
     for stage in ("contact", "otp"):
         (step_heading,) = [h2 for h2 in page(pages[stage]).find_all("h2", id="step-heading")]
         assert step_heading.text == "Etape 3 Sécurisation du compte d'Emma"
@@ -117,7 +120,9 @@ def test_an_adults_pages_still_say_mon_compte(client: Client, alice: InsuredPers
     assert "Votre mot de passe" in found.text
 
 
-def test_step_1_says_mon_compte_until_the_letter_is_known(client: Client, emma: InsuredPerson) -> None:
+def test_step_1_says_mon_compte_until_the_letter_is_known(
+    client: Client, emma: InsuredPerson
+) -> None:
     start(client)
     found = page(client.get(reverse("activation:code")))
     (h1,) = found.find_all("h1")

@@ -104,7 +104,9 @@ def wizard(
     )
     steps = STEPS
     if child is not None:
-        steps = tuple((number, child["security"] if number == 3 else name) for number, name in STEPS)
+        steps = tuple(
+            (number, child["security"] if number == 3 else name) for number, name in STEPS
+        )
     return render(
         request,
         f"accounts/activation/{template or stage}.html",
