@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -102,7 +103,7 @@ def wizard(
         if person is not None and is_minor
         else None
     )
-    steps = STEPS
+    steps: tuple[tuple[int, str | Promise], ...] = STEPS
     if child is not None:
         steps = tuple(
             (number, child["security"] if number == 3 else name) for number, name in STEPS

@@ -106,7 +106,7 @@ class Command(BaseCommand):
         for rejected in result.rejected:
             self.stdout.write(self.style.ERROR(f"ligne {rejected.line} : {rejected.reason}"))
         # Each count agrees with « personne »: « 1 créée, 2 mises à jour ».
-        rejected = len(result.rejected)
+        refused = len(result.rejected)
         counts = [
             ngettext("%(count)d créée", "%(count)d créées", result.created)
             % {"count": result.created},
@@ -114,7 +114,7 @@ class Command(BaseCommand):
             % {"count": result.updated},
             ngettext("%(count)d inchangée", "%(count)d inchangées", result.unchanged)
             % {"count": result.unchanged},
-            ngettext("%(count)d rejetée", "%(count)d rejetées", rejected) % {"count": rejected},
+            ngettext("%(count)d rejetée", "%(count)d rejetées", refused) % {"count": refused},
         ]
         summary = f"{result.file_name} : {', '.join(counts)}."
         self.stdout.write(self.style.SUCCESS(summary) if not result.rejected else summary)
