@@ -96,11 +96,10 @@ def wizard(
 ) -> HttpResponse:
     """A page of the wizard at `stage`: the template of that name unless one is given."""
     person = _person(state)
-    is_minor = person is not None and person.is_minor
     # A parent activating a minor's account: the pages name the child, not « votre compte ».
     child = (
         child_wording(person, matricule=state.data.get("matricule", ""))
-        if person is not None and is_minor
+        if person is not None and person.is_minor
         else None
     )
     steps: tuple[tuple[int, str | Promise], ...] = STEPS
@@ -115,7 +114,7 @@ def wizard(
             "steps": steps,
             "current_step": STEP_OF_STAGE[stage],
             "person": person,
-            "is_minor": is_minor,
+            "is_minor": child is not None,
             "child": child,
             "reactivation": state.data.get("reactivation", False),
             "otp_minutes": settings.ESANTE_OTP_MINUTES,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 
 VOWELS = frozenset("aeiouàâäéèêëîïôöùûüœæ")
+ACCENTED_VOWELS = VOWELS - frozenset("aeiou")
 # First names whose h is mute in French; the others (Hans, Heidi, Harry…, mostly Germanic
 # or English) keep « de ». An accented vowel after the h (Hélène, Hervé) marks a French
 # name, whose h is mute too.
@@ -52,7 +53,7 @@ def elides(first_name: str) -> bool:
         return bool(rest) and rest[0] not in VOWELS
     if first == "h":
         given = name.replace(" ", "-").split("-")[0]
-        return given in MUTE_H_NAMES or (bool(rest) and rest[0] in VOWELS - set("aeiouy"))
+        return given in MUTE_H_NAMES or (bool(rest) and rest[0] in ACCENTED_VOWELS)
     return False
 
 
