@@ -535,14 +535,14 @@ ESANTE_HELPDESK_FORM_URL = env_str("ESANTE_HELPDESK_FORM_URL", "https://www.esan
 ESANTE_TELECONSULTATION_URL = env_str(
     "ESANTE_TELECONSULTATION_URL", "https://www.esante.lu/teleconsultation"
 )
-# The other services of *Mes services eSanté*: links for now (single sign-on later).
+# The other services of *Mes services eSanté*: links for now (single sign-on later). One
+# without an address is not open yet and is shown as « Bientôt disponible », as the guide
+# says of the vaccination record and the electronic prescription.
 ESANTE_REIMBURSEMENT_URL = env_str(
     "ESANTE_REIMBURSEMENT_URL", "https://www.esante.lu/remboursement-accelere"
 )
-ESANTE_VACCINATION_URL = env_str("ESANTE_VACCINATION_URL", "https://www.esante.lu/cve")
-ESANTE_PRESCRIPTION_URL = env_str(
-    "ESANTE_PRESCRIPTION_URL", "https://www.esante.lu/prescription-electronique"
-)
+ESANTE_VACCINATION_URL = env_str("ESANTE_VACCINATION_URL", "")
+ESANTE_PRESCRIPTION_URL = env_str("ESANTE_PRESCRIPTION_URL", "")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # "json" (one object per line, with the request id) for production; "plain" to read.

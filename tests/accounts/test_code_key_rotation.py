@@ -66,10 +66,10 @@ def test_reseal_secrets_moves_the_app_secrets_to_the_new_key(
 
     output = io.StringIO()
     call_command("reseal_secrets", stdout=output)
-    assert output.getvalue().startswith("1 secret(s)")
+    assert output.getvalue().startswith("1 secret rescellé")
     again = io.StringIO()
     call_command("reseal_secrets", stdout=again)
-    assert again.getvalue().startswith("0 secret(s)")  # idempotent
+    assert again.getvalue().startswith("0 secret rescellé")  # idempotent
 
     rotate(old_key, keep_old=False)  # the old key is gone: the secret opens all the same
     assert totp.unseal(Account.objects.get(person=alice).totp_secret) == secret

@@ -111,7 +111,7 @@ def test_without_an_account_five_codes_exhaust_the_try(client: Client) -> None:
         for _try in range(5)
     ]
 
-    assert "Il vous reste 4 essai(s)" in answers[0]
+    assert "Il vous reste 4 essais" in answers[0]
     assert "Trop d'essais erronés" in answers[4]
 
 

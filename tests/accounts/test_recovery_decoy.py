@@ -30,7 +30,7 @@ CODE_PAGE = reverse("patient:recovery_code")
 NOBODY = matricule.make(datetime.date(1970, 5, 5), 7)
 SOMEONE_ELSE = matricule.make(datetime.date(1971, 6, 6), 8)
 WRONG = "000000"
-TRIES_LEFT_4 = "Il vous reste 4 essai(s)"
+TRIES_LEFT_4 = "Il vous reste 4 essais"
 EXHAUSTED = "Trop d'essais erronés"
 FLOOR = recovery_views.ANSWER_SECONDS
 

@@ -145,7 +145,7 @@ def test_a_wrong_code_says_how_many_tries_remain(client: Client, alice: InsuredP
     response = submit_one_time_code(client, wrong(last_one_time_code(EMAIL)))
 
     assert response.status_code == 400
-    assert "Il vous reste 4 essai(s)" in page_text(response)
+    assert "Il vous reste 4 essais" in page_text(response)
     assert AuditEvent.objects.filter(event_type=EventType.OTP_FAILED).count() == 1
 
 

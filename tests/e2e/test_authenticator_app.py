@@ -273,7 +273,7 @@ def test_login_with_a_recovery_code_once(page: Page, assert_accessible: AssertAc
         page,
         assert_accessible,
         "Ce code est incorrect. Vérifiez l'heure de votre téléphone et saisissez le code "
-        f"affiché à l'instant. Il vous reste {MAX_FAILED_ATTEMPTS - 1} essai(s).",
+        f"affiché à l'instant. Il vous reste {MAX_FAILED_ATTEMPTS - 1} essais.",
     )
     assert used.count() == 1
 

@@ -37,6 +37,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PARENT_EMAIL = "alice@example.lu"
 
 
+def expect_named_for(page: Page, first_name: str) -> None:
+    """A page of a minor's activation: its title and heading name the child."""
+    account = f"Activation du compte eSanté de {first_name}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(account)
+    expect(page).to_have_title(re.compile(re.escape(f"· {account} ·")))
+
+
 def log_in(
     page: Page,
     new_page: NewPage,
@@ -64,6 +71,11 @@ def log_in(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes services eSanté")
     expect(page.get_by_text(f"Bienvenue, {person.full_name}.")).to_be_visible()
+    # Services not open yet: a heading that says so, no link (issue 14, point 4).
+    expect(
+        page.get_by_role("heading", name="Carnet de vaccination électronique Bientôt disponible")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Carnet de vaccination électronique")).to_have_count(0)
     assert_accessible(page)
 
 
@@ -92,11 +104,17 @@ def test_a_parent_becomes_her_childs_assistant_and_opens_the_childs_record(
     expect(
         page.get_by_role("heading", name="Vous activez le compte d'un enfant mineur")
     ).to_be_visible()
+    # From here on, every page names the child (issue 14, point 9).
+    expect_named_for(page, "Léa")
     assert_accessible(page)
-    page.get_by_role("textbox", name="Votre mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("textbox", name="Confirmation de votre mot de passe").fill(PASSWORD)
+    page.get_by_role("textbox", name="Le mot de passe de Léa", exact=True).fill(PASSWORD)
+    page.get_by_role("textbox", name="Confirmation du mot de passe de Léa").fill(PASSWORD)
     page.get_by_role("button", name="Etape suivante").click()
-    expect(current_step(page)).to_contain_text("Sécurisation de votre compte")
+    expect(current_step(page)).to_contain_text("Sécurisation du compte de Léa")
+    expect(
+        page.get_by_role("heading", level=2, name="Etape 3 Sécurisation du compte de Léa")
+    ).to_be_visible()
+    expect_named_for(page, "Léa")
     assert_accessible(page)
     page.get_by_role("radio", name="E-mail").check()
     page.get_by_role("textbox", name="E-mail").fill(PARENT_EMAIL)
@@ -108,9 +126,12 @@ def test_a_parent_becomes_her_childs_assistant_and_opens_the_childs_record(
     )
     page.get_by_role("button", name="Valider").click()
     expect(current_step(page)).to_contain_text("Autres moyens d'authentification")
+    expect_named_for(page, "Léa")
     assert_accessible(page)
     page.get_by_role("button", name="Etape suivante").click()
-    expect(page.get_by_text("Votre activation est terminée !")).to_be_visible()
+    expect(page.get_by_text("L'activation du compte de Léa est terminée !")).to_be_visible()
+    expect(page.get_by_text("Vous pouvez vous connecter au DSP de Léa.")).to_be_visible()
+    expect_named_for(page, "Léa")
     assert_accessible(page)
 
     # Logged in as Léa: Mes services eSanté → Mon DSP (a minor is not asked about organs).

@@ -114,9 +114,9 @@ def test_activation_with_the_smtp_server_down_waits_in_the_outbox_then_finishes(
 
     smtp.start()
     try:
-        assert deliver_outbox() == "0 message(s) remis, 1 toujours en attente.\n"  # back-off
+        assert deliver_outbox() == "0 message remis, 1 toujours en attente.\n"  # back-off
         with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31)):
-            assert deliver_outbox() == "1 message(s) remis, 0 toujours en attente.\n"
+            assert deliver_outbox() == "1 message remis, 0 toujours en attente.\n"
     finally:
         smtp.stop()
     [mail] = smtp.mails
@@ -172,7 +172,7 @@ def test_login_with_the_sms_gateway_answering_500_then_back(
 
     sms_gateway.status = 200
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31)):
-        assert deliver_outbox() == "1 message(s) remis, 0 toujours en attente.\n"
+        assert deliver_outbox() == "1 message remis, 0 toujours en attente.\n"
     code = code_in(sms_gateway.requests[-1].payload["text"])
     assert sms_gateway.requests[-1].payload["to"] == "+352621123456"
     done = client.post(reverse("patient:login_code"), {"code": code})
@@ -212,7 +212,7 @@ def test_login_with_the_sms_gateway_timing_out_is_not_held_then_resend_works(
     )
     # The hung first SMS is never retried by the outbox, its code is dead.
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
-        assert deliver_outbox() == "0 message(s) remis, 0 toujours en attente.\n"
+        assert deliver_outbox() == "0 message remis, 0 toujours en attente.\n"
 
 
 class NotHttpGateway:
@@ -273,7 +273,7 @@ def test_an_sms_gateway_answering_garbage_holds_up_neither_its_sms_nor_the_next_
 
     now = timezone.now()
     with caplog.at_level(logging.ERROR), time_machine.travel(now, tick=False):
-        assert deliver_outbox() == "1 message(s) remis, 1 toujours en attente.\n"
+        assert deliver_outbox() == "1 message remis, 1 toujours en attente.\n"
     # An ordinary failed attempt, not a crash (aiosmtpd's thread may still log at INFO).
     assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
     [mail] = smtp_server.mails  # the e-mail queued after the SMS went out
@@ -287,13 +287,13 @@ def test_an_sms_gateway_answering_garbage_holds_up_neither_its_sms_nor_the_next_
     assert not_http_gateway.requests == 1  # the same garbage would come back: no retry now
 
     with time_machine.travel(now + datetime.timedelta(seconds=31)):
-        assert deliver_outbox() == "0 message(s) remis, 1 toujours en attente.\n"
+        assert deliver_outbox() == "0 message remis, 1 toujours en attente.\n"
     sms.refresh_from_db()
     assert sms.attempts == 2 and not_http_gateway.requests == 2  # retried after its back-off
 
     settings.ESANTE_SMS_GATEWAY_URL = sms_gateway.url  # the configuration is corrected
     with time_machine.travel(now + datetime.timedelta(minutes=2)):
-        assert deliver_outbox() == "1 message(s) remis, 0 toujours en attente.\n"
+        assert deliver_outbox() == "1 message remis, 0 toujours en attente.\n"
     assert sms_gateway.requests[-1].payload["text"] == "Code eSanté : 482913"
     sms.refresh_from_db()
     assert sms.state == DeliveryState.SENT and sms.body == f"Code eSanté : {REDACTED}"

@@ -148,7 +148,7 @@ def test_a_failed_command_run_leaves_the_request_open_for_the_next_run(
 
     assert open_requests().filter(person=alice).exists()
 
-    assert run_command().startswith("1 courrier(s) d'activation émis, en 1 lot(s).")
+    assert run_command().startswith("1 courrier d'activation émis, en 1 lot.")
     assert usable_letters(alice)
     assert not open_requests().exists()
 

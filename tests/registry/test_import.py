@@ -132,7 +132,7 @@ def test_good_rows_land_and_bad_rows_are_reported_with_line_and_reason(feed: Pat
     assert found[9] == f"Le matricule {number(1)} figure déjà à la ligne 2."
     assert "« H »" in found[10]
     assert "« LUX »" in found[11]
-    assert found[12] == "La ligne compte 3 valeur(s) au lieu de 11."
+    assert found[12] == "La ligne compte 3 valeurs au lieu de 11."
     assert "17/05/1980" in found[13]
     assert "locality" in found[14] and "contrôle" in found[14]
     assert found[15] == "Veuillez saisir votre matricule."
@@ -240,7 +240,7 @@ def test_a_quoted_line_break_rejects_both_lines_and_line_numbers_are_the_files(
     assert counts(result) == (1, 0, 0, 3)
     assert reasons(result) == {
         4: QUOTE_LEFT_OPEN,
-        5: "La ligne compte 5 valeur(s) au lieu de 11.",
+        5: "La ligne compte 5 valeurs au lieu de 11.",
         6: "La colonne last_name est vide.",
     }
 
@@ -680,7 +680,7 @@ def test_rows_lost_on_the_way_refuse_the_whole_import(
         import_registry(feed, chunk_size=2)
 
     assert str(refused.value) == (
-        "Import annulé, rien n'a été modifié : le fichier compte 4 ligne(s) de données, mais "
+        "Import annulé, rien n'a été modifié : le fichier compte 4 lignes de données, mais "
         "le décompte des personnes créées, mises à jour, inchangées ou rejetées donne 2. "
         "Signalez ce fichier à l'équipe technique."
     )
@@ -748,12 +748,12 @@ def test_the_command_prints_each_rejected_line_and_a_summary(feed: Path) -> None
 
     assert out.getvalue().splitlines() == [
         "ligne 3 : La colonne first_name est vide.",
-        "assures.csv : 2 créée(s), 0 mise(s) à jour, 0 inchangée(s), 1 rejetée(s).",
+        "assures.csv : 2 créées, 0 mise à jour, 0 inchangée, 1 rejetée.",
     ]
     out = io.StringIO()
     call_command("import_registry", str(feed), stdout=out, no_color=True)
     assert out.getvalue().splitlines()[-1] == (
-        "assures.csv : 0 créée(s), 0 mise(s) à jour, 2 inchangée(s), 1 rejetée(s)."
+        "assures.csv : 0 créée, 0 mise à jour, 2 inchangées, 1 rejetée."
     )
 
 
@@ -763,7 +763,7 @@ def test_the_command_reports_unknown_columns(feed: Path) -> None:
 
     call_command("import_registry", str(feed), stdout=out, no_color=True)
 
-    assert out.getvalue().splitlines()[0] == "Colonne(s) inconnue(s), ignorée(s) : email"
+    assert out.getvalue().splitlines()[0] == "Colonne inconnue, ignorée : email"
 
 
 def test_the_command_turns_a_bad_file_into_a_clear_error(feed: Path) -> None:

@@ -172,7 +172,7 @@ def test_the_print_operator_generates_downloads_and_posts_then_the_file_is_gone(
     assert alice.full_name not in page  # the print side looks nobody up
     generated = printer_client.post(GENERATE, follow=True)
     batch = LetterBatch.objects.get()
-    assert f"Lot {batch.pk} généré : 1 courrier(s)." in page_text(generated)
+    assert f"Lot {batch.pk} généré : 1 courrier." in page_text(generated)
 
     pdf = printer_client.get(pdf_url(batch))
     assert pdf["Content-Type"] == "application/pdf"

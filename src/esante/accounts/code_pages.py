@@ -68,16 +68,22 @@ def refusal(result: Verification, *, app: bool = False) -> str:
             "un fournisseur d'identité associé."
         )
     if result.outcome is Outcome.WRONG and app:
-        return _(
+        return ngettext(
             "Ce code est incorrect. Vérifiez l'heure de votre téléphone et saisissez le code "
-            "affiché à l'instant. Il vous reste %(count)d essai(s)."
+            "affiché à l'instant. Il vous reste %(count)d essai.",
+            "Ce code est incorrect. Vérifiez l'heure de votre téléphone et saisissez le code "
+            "affiché à l'instant. Il vous reste %(count)d essais.",
+            result.remaining_attempts,
         ) % {"count": result.remaining_attempts}
     if app:
         return str(APP_REFUSALS[result.outcome])
     if result.outcome is Outcome.WRONG:
-        return _(
-            "Ce code est incorrect. Il vous reste %(count)d essai(s) avant de devoir demander "
-            "un nouveau code."
+        return ngettext(
+            "Ce code est incorrect. Il vous reste %(count)d essai avant de devoir demander "
+            "un nouveau code.",
+            "Ce code est incorrect. Il vous reste %(count)d essais avant de devoir demander "
+            "un nouveau code.",
+            result.remaining_attempts,
         ) % {"count": result.remaining_attempts}
     return str(REFUSALS[result.outcome])
 
@@ -91,7 +97,11 @@ def resend(
     except ResendTooSoon as too_soon:
         messages.warning(
             request,
-            _("Vous pourrez demander un nouveau code dans %(seconds)d secondes.")
+            ngettext(
+                "Vous pourrez demander un nouveau code dans %(seconds)d seconde.",
+                "Vous pourrez demander un nouveau code dans %(seconds)d secondes.",
+                too_soon.seconds,
+            )
             % {"seconds": too_soon.seconds},
         )
         return

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from esante.accounts import contacts, totp
+from esante.accounts.child_wording import child_wording
 from esante.accounts.models import CodeChannel
 from esante.accounts.passwords import MAX_LENGTH, validate_password
 from esante.accounts.verification import (
@@ -144,10 +145,23 @@ class PasswordForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, person: InsuredPerson, has_password: bool, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        person: InsuredPerson,
+        has_password: bool,
+        for_child: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.person = person
         self.has_password = has_password
+        # A parent choosing a minor's password: the labels and errors name the child.
+        self.child = child_wording(person) if for_child else None
+        if self.child is not None:
+            self.fields["password1"].label = self.child["password"]
+            self.fields["password2"].label = self.child["password_confirmation"]
+            self.fields["password2"].error_messages["required"] = self.child["password_again"]
         if has_password:
             self.fields["password1"].required = False
             self.fields["password2"].required = False
@@ -155,7 +169,13 @@ class PasswordForm(forms.Form):
     def clean_password1(self) -> str:
         password: str = self.cleaned_data["password1"]
         if password:
-            validate_password(password, self.person)
+            try:
+                validate_password(password, self.person)
+            except ValidationError as error:
+                key = f"password_has_{error.code}"
+                if self.child is not None and key in self.child:
+                    raise ValidationError(self.child[key], code=error.code) from None
+                raise
         return password
 
     def clean(self) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ from esante.accounts.models import Account, CodeChannel, CodePurpose, KnownDevic
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.portal.captcha import typed_values, wants_new_captcha
+from esante.portal.services import other_services
 from esante.registry import matricule as matricule_rules
 
 LOGIN = Flow(
@@ -208,12 +209,6 @@ def logout(request: HttpRequest) -> HttpResponse:
 @patient_required
 def services(request: HttpRequest) -> HttpResponse:
     account: Account = request.patient.account  # type: ignore[attr-defined]
-    tiles = [
-        (_("Remboursement accéléré"), settings.ESANTE_REIMBURSEMENT_URL),
-        (_("Carnet de vaccination électronique"), settings.ESANTE_VACCINATION_URL),
-        (_("Prescription électronique"), settings.ESANTE_PRESCRIPTION_URL),
-        (_("Téléconsultation"), settings.ESANTE_TELECONSULTATION_URL),
-    ]
     # A new letter its holder can still cancel: how an account whose only channel is the
     # app hears of it, at its next login.
     letter_request = pending_letter_request(account)
@@ -222,7 +217,7 @@ def services(request: HttpRequest) -> HttpResponse:
         "accounts/services.html",
         {
             "person": account.person,
-            "other_services": tiles,
+            "other_services": other_services(),
             "letter_request": letter_request,
             "wait_ends": letter_wait_ends(letter_request) if letter_request else None,
         },

@@ -17,12 +17,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
 from esante.accounts import actions, cgu, code_pages, oidc, recovery_views
+from esante.accounts.child_wording import child_wording
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
@@ -94,14 +96,26 @@ def wizard(
 ) -> HttpResponse:
     """A page of the wizard at `stage`: the template of that name unless one is given."""
     person = _person(state)
+    # A parent activating a minor's account: the pages name the child, not « votre compte ».
+    child = (
+        child_wording(person, matricule=state.data.get("matricule", ""))
+        if person is not None and person.is_minor
+        else None
+    )
+    steps: tuple[tuple[int, str | Promise], ...] = STEPS
+    if child is not None:
+        steps = tuple(
+            (number, child["security"] if number == 3 else name) for number, name in STEPS
+        )
     return render(
         request,
         f"accounts/activation/{template or stage}.html",
         {
-            "steps": STEPS,
+            "steps": steps,
             "current_step": STEP_OF_STAGE[stage],
             "person": person,
-            "is_minor": person is not None and person.is_minor,
+            "is_minor": child is not None,
+            "child": child,
             "reactivation": state.data.get("reactivation", False),
             "otp_minutes": settings.ESANTE_OTP_MINUTES,
             **context,
@@ -330,6 +344,7 @@ def password(request: HttpRequest, state: FlowState) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         person=person,
         has_password=has_password,
+        for_child=person.is_minor,
     )
     if request.method == "GET" or not form.is_valid():
         return wizard(

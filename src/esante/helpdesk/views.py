@@ -325,7 +325,11 @@ def batch_generate(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Lot %(batch)s généré : %(count)d courrier(s).")
+            ngettext(
+                "Lot %(batch)s généré : %(count)d courrier.",
+                "Lot %(batch)s généré : %(count)d courriers.",
+                batch.letter_count,
+            )
             % {"batch": batch.pk, "count": batch.letter_count},
         )
     return redirect("helpdesk:batches")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from esante.accounts import oidc
 from esante.accounts.views import activation_page
+from esante.portal.services import other_services
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,7 +23,11 @@ def activation(request: HttpRequest) -> HttpResponse:
 
 
 def services(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/services.html")
+    return render(
+        request,
+        "portal/services.html",
+        {"services": {service.key: service for service in other_services()}},
+    )
 
 
 def teleconsultation(request: HttpRequest) -> HttpResponse:

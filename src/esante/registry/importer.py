@@ -68,6 +68,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -395,11 +396,16 @@ def _check_every_line_is_counted(result: ImportResult, *, data_lines: int) -> No
     counted = result.created + result.updated + result.unchanged + len(result.rejected)
     if counted != data_lines:
         raise ImportFileError(
-            _(
-                "Import annulé, rien n'a été modifié : le fichier compte %(lines)d ligne(s) "
+            ngettext(
+                "Import annulé, rien n'a été modifié : le fichier compte %(lines)d ligne "
                 "de données, mais le décompte des personnes créées, mises à jour, "
                 "inchangées ou rejetées donne %(counted)d. Signalez ce fichier à l'équipe "
-                "technique."
+                "technique.",
+                "Import annulé, rien n'a été modifié : le fichier compte %(lines)d lignes "
+                "de données, mais le décompte des personnes créées, mises à jour, "
+                "inchangées ou rejetées donne %(counted)d. Signalez ce fichier à l'équipe "
+                "technique.",
+                data_lines,
             )
             % {"lines": data_lines, "counted": counted}
         )
@@ -435,16 +441,23 @@ class _RowParser:
         missing = [name for name in REQUIRED_COLUMNS if name not in header]
         if missing:
             raise ImportFileError(
-                _(
-                    "Colonne(s) obligatoire(s) absente(s) de l'en-tête : %(missing)s. "
-                    "Colonnes attendues : %(columns)s."
+                ngettext(
+                    "Colonne obligatoire absente de l'en-tête : %(missing)s. "
+                    "Colonnes attendues : %(columns)s.",
+                    "Colonnes obligatoires absentes de l'en-tête : %(missing)s. "
+                    "Colonnes attendues : %(columns)s.",
+                    len(missing),
                 )
                 % {"missing": ", ".join(missing), "columns": ", ".join(FEED_COLUMNS)}
             )
         repeated = sorted({name for name in header if header.count(name) > 1})
         if repeated:
             raise ImportFileError(
-                _("Colonne(s) en double dans l'en-tête : %(repeated)s.")
+                ngettext(
+                    "Colonne en double dans l'en-tête : %(repeated)s.",
+                    "Colonnes en double dans l'en-tête : %(repeated)s.",
+                    len(repeated),
+                )
                 % {"repeated": ", ".join(name or '""' for name in repeated)}
             )
         self.header = header
@@ -467,7 +480,11 @@ class _RowParser:
     def parse(self, fields: list[str], line: int) -> ParsedRow:
         if len(fields) != self.width:
             raise _RowRefused(
-                _("La ligne compte %(count)d valeur(s) au lieu de %(expected)d.")
+                ngettext(
+                    "La ligne compte %(count)d valeur au lieu de %(expected)d.",
+                    "La ligne compte %(count)d valeurs au lieu de %(expected)d.",
+                    len(fields),
+                )
                 % {"count": len(fields), "expected": self.width}
             )
         if _CONTROL_CHARACTER.search("".join(fields)):

@@ -90,7 +90,7 @@ class PipelinedRenderer:
         count = self._read_reports(block=True)
         self.process.join()
         if count != self.sent:
-            raise RenderingFailed(f"{count} page(s) drawn for {self.sent} letter(s)")
+            raise RenderingFailed(f"pages drawn: {count}, letters sent: {self.sent}")
         return self.path
 
     def abort(self) -> None:

@@ -198,7 +198,7 @@ def check_letter_code(
     matricule: str, typed_code: str, *, actor: str = "anonymous", ip_address: str | None = None
 ) -> CodeCheck:
     """Check a matricule and activation code pair; count a wrong code against the
-    person's usable letter(s), locking at the last allowed try.
+    person's usable letters, locking at the last allowed try.
 
     Does not consume the letter: `consume_letter` does, when the account is created.
     """
@@ -753,7 +753,9 @@ def abandon(issued: IssuedLetters, pdf_name: str, error: BaseException) -> None:
     """After a failed run: no PDF left to post, and the run's messages marked failed.
     Its letters stay without a batch, hence unusable, and its requests open (only
     `attach_to_batch` closes them): the next run re-issues them."""
-    logger.error("Letter run failed after %d letter(s): %r", len(issued.letter_ids), error)
+    logger.error(
+        "Letter run failed; letters issued before: %d; error: %r", len(issued.letter_ids), error
+    )
     if pdf_name:
         storages["letters"].delete(pdf_name)
     reason = f"Lot non imprimé : {error!r}"[:500]

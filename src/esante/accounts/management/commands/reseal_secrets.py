@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from esante.accounts import totp
 from esante.accounts.models import Account
@@ -37,4 +38,11 @@ class Command(BaseCommand):
                     with transaction.atomic():
                         model.objects.filter(pk=pk, totp_secret=sealed).update(totp_secret=fresh)
                     resealed += 1
-        self.stdout.write(f"{resealed} secret(s) rescellé(s) sous la clé actuelle.")
+        self.stdout.write(
+            ngettext(
+                "%(count)d secret rescellé sous la clé actuelle.",
+                "%(count)d secrets rescellés sous la clé actuelle.",
+                resealed,
+            )
+            % {"count": resealed}
+        )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import ngettext
 
 from esante.commands import BaseCommand
 from esante.notifications.actions import deliver_pending
@@ -21,4 +22,11 @@ class Command(BaseCommand):
                 "La base de données est injoignable ; les messages en attente restent "
                 f"dans l'outbox pour le prochain passage. ({type(exc).__name__})"
             ) from exc
-        self.stdout.write(f"{sent} message(s) remis, {pending} toujours en attente.")
+        self.stdout.write(
+            ngettext(
+                "%(sent)d message remis, %(pending)d toujours en attente.",
+                "%(sent)d messages remis, %(pending)d toujours en attente.",
+                sent,
+            )
+            % {"sent": sent, "pending": pending}
+        )

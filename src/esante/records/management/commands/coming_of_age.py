@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import ngettext
 
 from esante.commands import BaseCommand, iso_date
 from esante.records.majority import coming_of_age
@@ -19,6 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = coming_of_age(options["date"])
-        self.stdout.write(
-            f"{run.notices} avis envoyé(s), {run.ended} droit(s) d'assistant terminé(s)."
+        notices = ngettext("%(count)d avis envoyé", "%(count)d avis envoyés", run.notices)
+        ended = ngettext(
+            "%(count)d droit d'assistant terminé",
+            "%(count)d droits d'assistant terminés",
+            run.ended,
         )
+        self.stdout.write(f"{notices % {'count': run.notices}}, {ended % {'count': run.ended}}.")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser, DjangoHelpFormatter
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from esante.commands import BaseCommand
@@ -94,14 +95,26 @@ class Command(BaseCommand):
         if result.ignored_columns:
             self.stdout.write(
                 self.style.WARNING(
-                    "Colonne(s) inconnue(s), ignorée(s) : "
-                    + ", ".join(name or '""' for name in result.ignored_columns)
+                    ngettext(
+                        "Colonne inconnue, ignorée : %(columns)s",
+                        "Colonnes inconnues, ignorées : %(columns)s",
+                        len(result.ignored_columns),
+                    )
+                    % {"columns": ", ".join(name or '""' for name in result.ignored_columns)}
                 )
             )
         for rejected in result.rejected:
             self.stdout.write(self.style.ERROR(f"ligne {rejected.line} : {rejected.reason}"))
-        summary = (
-            f"{result.file_name} : {result.created} créée(s), {result.updated} mise(s) à jour, "
-            f"{result.unchanged} inchangée(s), {len(result.rejected)} rejetée(s)."
-        )
+        # Each count agrees with « personne »: « 1 créée, 2 mises à jour ».
+        refused = len(result.rejected)
+        counts = [
+            ngettext("%(count)d créée", "%(count)d créées", result.created)
+            % {"count": result.created},
+            ngettext("%(count)d mise à jour", "%(count)d mises à jour", result.updated)
+            % {"count": result.updated},
+            ngettext("%(count)d inchangée", "%(count)d inchangées", result.unchanged)
+            % {"count": result.unchanged},
+            ngettext("%(count)d rejetée", "%(count)d rejetées", refused) % {"count": refused},
+        ]
+        summary = f"{result.file_name} : {', '.join(counts)}."
         self.stdout.write(self.style.SUCCESS(summary) if not result.rejected else summary)

@@ -21,6 +21,7 @@ from typing import Any
 from django.core.files.storage import storages
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import QuerySet
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from esante.commands import BaseCommand
@@ -128,9 +129,13 @@ class Command(BaseCommand):
             self.stdout.write("Aucun courrier à émettre.")
             return
         count = sum(batch.letter_count for batch in batches)
-        self.stdout.write(
-            self.style.SUCCESS(f"{count} courrier(s) d'activation émis, en {len(batches)} lot(s).")
-        )
+        letters = ngettext(
+            "%(count)d courrier d'activation émis", "%(count)d courriers d'activation émis", count
+        ) % {"count": count}
+        in_batches = ngettext("en %(count)d lot", "en %(count)d lots", len(batches)) % {
+            "count": len(batches)
+        }
+        self.stdout.write(self.style.SUCCESS(f"{letters}, {in_batches}."))
         storage = storages["letters"]
         for batch in batches:
             try:
@@ -138,7 +143,12 @@ class Command(BaseCommand):
             except NotImplementedError:
                 location = batch.pdf_name
             self.stdout.write(
-                f"Lot {batch.pk} : {batch.letter_count} page(s) à imprimer : {location}"
+                ngettext(
+                    "Lot %(batch)s : %(count)d page à imprimer : %(location)s",
+                    "Lot %(batch)s : %(count)d pages à imprimer : %(location)s",
+                    batch.letter_count,
+                )
+                % {"batch": batch.pk, "count": batch.letter_count, "location": location}
             )
 
     def selection(self, matricules: list[str]) -> QuerySet[InsuredPerson]:
@@ -149,7 +159,14 @@ class Command(BaseCommand):
         persons = InsuredPerson.objects.filter(matricule__in=numbers)
         unknown = numbers - set(persons.values_list("matricule", flat=True))
         if unknown:
-            raise CommandError(f"Matricule(s) inconnu(s) : {', '.join(sorted(unknown))}.")
+            raise CommandError(
+                ngettext(
+                    "Matricule inconnu : %(matricules)s.",
+                    "Matricules inconnus : %(matricules)s.",
+                    len(unknown),
+                )
+                % {"matricules": ", ".join(sorted(unknown))}
+            )
         for person in persons.filter(date_of_death__isnull=False):
             self.stderr.write(f"{person.matricule} : personne décédée, aucun courrier.")
         return persons.filter(date_of_death__isnull=True).order_by("country", "postal_code", "pk")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.translation import ngettext
 
 from esante.commands import BaseCommand
 from esante.helpdesk.demo import DEMO_PASSWORD, load_demo_staff
@@ -17,7 +18,14 @@ class Command(BaseCommand):
         if not settings.ESANTE_DEMO:
             raise CommandError("Les données de démonstration exigent ESANTE_DEMO=1.")
         people, letters = load_demo()
-        self.stdout.write(f"{len(people)} personnes de démonstration, {letters} courrier(s) émis.")
+        self.stdout.write(
+            ngettext(
+                "%(people)d personnes de démonstration, %(count)d courrier émis.",
+                "%(people)d personnes de démonstration, %(count)d courriers émis.",
+                letters,
+            )
+            % {"people": len(people), "count": letters}
+        )
         self.stdout.write(demo_table(people))
         self.stdout.write(
             f"Helpdesk (/helpdesk/), mot de passe « {DEMO_PASSWORD} », code de l'application "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import ngettext
 
 from esante.commands import BaseCommand
 from esante.registry.actions import purge_batch_files
@@ -24,8 +25,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         deleted = purge_batch_files(actor=ACTOR)
         self.stdout.write(
-            f"{len(deleted)} PDF de lot(s) supprimé(s) "
-            f"(lots postés ou de plus de {settings.ESANTE_LETTER_BATCH_DAYS} jours)."
+            ngettext(
+                "%(count)d PDF de lot supprimé (lots postés ou de plus de %(days)d jours).",
+                "%(count)d PDF de lots supprimés (lots postés ou de plus de %(days)d jours).",
+                len(deleted),
+            )
+            % {"count": len(deleted), "days": settings.ESANTE_LETTER_BATCH_DAYS}
         )
         for batch in deleted:
             self.stdout.write(f"Lot {batch.pk} : {batch.pdf_name}")
