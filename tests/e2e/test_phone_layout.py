@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
+from esante import ratelimit
 from esante.records.actions import add_document
 from esante.records.models import Capacity, CareRecord, Confidentiality
 from esante.registry.letters import issue_letters
@@ -203,6 +204,20 @@ def test_every_page_of_the_guide_reflows_on_a_phone(
     expect(steps.get_by_text("Mot de passe")).to_be_visible()
     expect(current_step(page)).to_contain_text("Code d'activation")
     page.set_viewport_size(PHONE)
+    # Without JavaScript, the same compact frame and stepper (CSS alone).
+    no_script = new_page(java_script_enabled=False, viewport=PHONE)
+    no_script.goto("/activation/")
+    no_script.get_by_label("En cochant cette case, j'accepte les Conditions Générales").check()
+    no_script.get_by_role("button", name="Activer mon compte").click()
+    expect(no_script.get_by_text("Étape 1 sur 5 — Code d'activation")).to_be_visible()
+    no_script_walk = PhoneWalk(no_script, assert_accessible)
+    no_script_walk.check(
+        "step 1 without JavaScript", first_field=no_script.get_by_role("radio", name="Oui")
+    )
+    walk.problems += no_script_walk.problems
+    walk.first_field_tops.update(no_script_walk.first_field_tops)
+    no_script.close()
+
     page.get_by_role("radio", name="Non").check()
     walk.check(
         "step 1, no letter",
@@ -347,6 +362,17 @@ def test_every_page_of_the_guide_reflows_on_a_phone(
     walk.check("500")
     page.goto("/test-errors/403/")
     walk.check("403")
+    # The "try later" page (HTTP 429): the recovery's limit for Alice's matricule, reached.
+    request = RequestFactory().get("/")
+    while ratelimit.within_limit("recovery.request", request, key=alice.matricule):
+        pass
+    page.goto("/mot-de-passe-oublie/")
+    page.get_by_role("textbox", name="Matricule").fill(alice.matricule)
+    page.get_by_role("textbox", name="Chiffres du captcha").fill("PASSED")
+    with page.expect_response(lambda response: response.request.method == "POST") as refused:
+        page.get_by_role("button", name="Etape suivante").click()
+    assert refused.value.status == 429
+    walk.check("429", axe=True)
 
     # Where each first field starts (pytest -s shows it), to compare layouts.
     print("first fields at 390×844:", walk.first_field_tops)
