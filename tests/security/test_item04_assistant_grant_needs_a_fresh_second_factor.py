@@ -85,7 +85,9 @@ def test_the_step_up_with_the_current_channels_code_lets_the_assistant_be_added(
         found, ticked = search_and_tick(alice_client, record, bob)
 
     assert not found  # the search answers with the panel, no redirect
-    assert ticked == reverse("records:record", args=[record.public_id]) + "#assistants"
+    assert (
+        ticked == reverse("records:record", args=[record.public_id]) + "#messages"
+    )  # the success message takes the focus
     assert Assistant.objects.get().person == bob
 
 
