@@ -15,7 +15,8 @@ from django.urls import reverse
 from esante.accounts import actions
 from esante.accounts.models import Account, CodeChannel
 from esante.audit.models import AuditEvent, EventType
-from esante.notifications.models import OutboundMessage
+from esante.notifications.models import Channel, OutboundMessage
+from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson, Language
 from tests.accounts.wizard import (
     PASSWORD,
@@ -191,3 +192,16 @@ def test_the_activation_code_goes_in_the_page_s_language_even_over_an_account(
     submit_contact(client, "email", "alice.new@example.lu")
 
     assert last_message("alice.new@example.lu").subject == "Your eSanté one-time code"
+
+
+def test_a_new_letter_to_an_account_holder_is_in_the_account_s_language(
+    alice: InsuredPerson,
+) -> None:
+    InsuredPerson.objects.filter(pk=alice.pk).update(language=Language.GERMAN)  # the feed's
+    activate(browser("en"), alice, EMAIL)
+
+    issue_letters([alice], actor="test")
+
+    letter = OutboundMessage.objects.filter(person=alice, channel=Channel.LETTER).latest("pk")
+    assert letter.subject == "eSanté activation letter"
+    assert "Valid until" in letter.body
