@@ -431,9 +431,10 @@ def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
 def set_language(request: HttpRequest) -> HttpResponseBase:
     """The language menu of every page: Django's view (the cookie, the way back), and for a
     logged-in patient the account's language too, which their notices are written in."""
-    response = i18n.set_language(request)
+    response = i18n.set_language(request)  # a GET changes nothing, as in Django
     language = request.POST.get("language", "")
-    account = request.patient.account  # type: ignore[attr-defined]
-    if request.method == "POST" and account is not None and language in Language.values:
-        actions.change_language(account, Language(language), ip_address=_ip(request))
+    if request.method == "POST" and language in Language.values:
+        account = request.patient.account  # type: ignore[attr-defined]
+        if account is not None:
+            actions.change_language(account, Language(language), ip_address=_ip(request))
     return response
