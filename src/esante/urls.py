@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from esante import observability
+from esante.accounts import account_views
 from esante.portal.captcha import captcha_audio
 from esante.ratelimit import rate_limited
 
@@ -24,7 +25,8 @@ urlpatterns = [
         name="captcha-refresh",
     ),
     path("captcha/", include("captcha.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language menu view, which also saves a logged-in patient's choice.
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("helpdesk/", include("esante.helpdesk.urls")),
     path("dev/", include("esante.notifications.urls")),

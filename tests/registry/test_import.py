@@ -394,6 +394,7 @@ def test_the_merge_statement_itself_leaves_identical_rows_untouched(feed: Path) 
             locality,
             person.country,
             person.date_of_death,
+            person.language,
         )
 
     with time_machine.travel(TUESDAY, tick=False):
@@ -788,5 +789,54 @@ def test_the_command_exits_non_zero_without_a_traceback(
 def test_the_command_help_lists_every_column() -> None:
     parser = Command().create_parser("esante", "import_registry")
     help_text = parser.format_help()
-    for column in COLUMNS:
+    for column in (*COLUMNS, "language"):
         assert f"\n  {column} " in help_text
+
+
+# The letters' language ---------------------------------------------------------------------
+
+
+def test_the_language_column_is_stored_in_any_case_and_empty_means_french(feed: Path) -> None:
+    columns = (*COLUMNS, "language")
+    write_feed(
+        feed,
+        [person_row(1, language="de"), person_row(2, language=" EN "), person_row(3)],
+        columns=columns,
+    )
+
+    result = import_registry(feed)
+
+    assert counts(result) == (3, 0, 0, 0)
+    languages = dict(InsuredPerson.objects.values_list("matricule", "language"))
+    assert languages == {number(1): "de", number(2): "en", number(3): "fr"}
+
+
+def test_an_unknown_language_is_a_bad_row(feed: Path) -> None:
+    columns = (*COLUMNS, "language")
+    write_feed(
+        feed,
+        [person_row(1, language="lb"), person_row(2, language="deutsch"), person_row(3)],
+        columns=columns,
+    )
+
+    result = import_registry(feed)
+
+    assert counts(result) == (1, 0, 0, 2)
+    assert reasons(result) == {
+        2: "La langue « lb » n'est pas fr, de, en ni vide.",
+        3: "La langue « deutsch » n'est pas fr, de, en ni vide.",
+    }
+
+
+def test_a_feed_without_the_language_column_keeps_the_known_language(feed: Path) -> None:
+    write_feed(feed, [person_row(1, language="en")], columns=(*COLUMNS, "language"))
+    import_registry(feed)
+
+    write_feed(feed, [person_row(1), person_row(2)])
+    assert counts(import_registry(feed)) == (1, 0, 1, 0)
+
+    assert InsuredPerson.objects.get(matricule=number(1)).language == "en"
+    assert InsuredPerson.objects.get(matricule=number(2)).language == "fr"
+    write_feed(feed, [person_row(1, language="de")], columns=(*COLUMNS, "language"))
+    assert counts(import_registry(feed)) == (0, 1, 0, 0)
+    assert InsuredPerson.objects.get(matricule=number(1)).language == "de"

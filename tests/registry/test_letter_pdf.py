@@ -158,7 +158,7 @@ def test_the_static_parts_are_drawn_once_per_form_not_on_every_page() -> None:
     assert page_count(pdf) == 50
     assert pdf.count(b"Sant\\351") < 50
     forms = form_texts(pdf)
-    assert set(forms) == {"letter_adult"}
+    assert set(forms) == {"letter_adult_fr"}
 
 
 def test_the_letter_carries_the_agency_the_steps_and_the_helpdesk(settings: Any) -> None:
@@ -167,7 +167,7 @@ def test_the_letter_carries_the_agency_the_steps_and_the_helpdesk(settings: Any)
     settings.ESANTE_HELPDESK_FORM_URL = "https://www.esante.lu/helpdesk"
     settings.ESANTE_OTP_MINUTES = 15
 
-    text = form_texts(render([page()]))["letter_adult"]
+    text = form_texts(render([page()]))["letter_adult_fr"]
 
     for expected in (
         "Agence nationale des informations partagées dans le domaine de la santé",
@@ -201,10 +201,10 @@ def test_a_minors_letter_speaks_to_the_parents_about_the_assistant_dsp() -> None
     pdf = render([page(), minor])
 
     forms = form_texts(pdf)
-    assert set(forms) == {"letter_adult", "letter_minor"}
-    assert "Assistant DSP" in forms["letter_minor"]
-    assert "votre enfant" in forms["letter_minor"]
-    assert "Un assistant DSP a les mêmes droits que le titulaire du DSP" in forms["letter_minor"]
+    assert set(forms) == {"letter_adult_fr", "letter_minor_fr"}
+    assert "Assistant DSP" in forms["letter_minor_fr"]
+    assert "votre enfant" in forms["letter_minor_fr"]
+    assert "Un assistant DSP a les mêmes droits que le titulaire du DSP" in forms["letter_minor_fr"]
     assert page_texts(pdf)[1][0] == "Aux parents de Léa Martin"
 
 
@@ -298,5 +298,58 @@ def test_an_issued_batch_prints_each_persons_letter(
     letter_ids = list(batch.letters.order_by("pk").values_list("pk", flat=True))
     assert alice_page[4] == f"L-{letter_ids[0]:06d}"
     forms = form_texts(pdf)
-    assert "Luxembourg, le 10 janvier 2026" in forms["letter_adult"]
-    assert "Assistant DSP" in forms["letter_minor"]
+    assert "Luxembourg, le 10 janvier 2026" in forms["letter_adult_fr"]
+    assert "Assistant DSP" in forms["letter_minor_fr"]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "de",
+            (
+                "Luxemburg, den 25. November 2026",
+                "Betreff: Ihr eSanté-Aktivierungscode",
+                "Gültig bis einschließlich 1. März 2027",
+            ),
+        ),
+        (
+            "en",
+            (
+                "Luxembourg, 25 November 2026",
+                "Valid until 1 March 2027 inclusive",
+            ),
+        ),
+    ],
+)
+def test_a_letter_prints_in_its_language_and_fits_the_page(
+    language: str, expected: tuple[str, ...]
+) -> None:
+    pdf = render([page(language=language), page(language=language, for_minor=True), page()])
+
+    forms = form_texts(pdf)
+    assert set(forms) == {f"letter_adult_{language}", f"letter_minor_{language}", "letter_adult_fr"}
+    text = forms[f"letter_adult_{language}"] + " ".join(page_texts(pdf)[0])
+    for wanted in expected:
+        assert wanted in text, wanted
+    assert "Madame, Monsieur" not in text
+    assert "Madame, Monsieur" in forms["letter_adult_fr"]
+    assert "Valable jusqu'au 1er mars 2027 inclus" in page_texts(pdf)[2]
+
+
+@pytest.mark.django_db
+def test_an_issued_batch_prints_each_letter_in_its_person_s_language(
+    alice: InsuredPerson, bob: InsuredPerson, charlie: InsuredPerson
+) -> None:
+    InsuredPerson.objects.filter(pk=bob.pk).update(language="de")
+    InsuredPerson.objects.filter(pk=charlie.pk).update(language="en")
+
+    batch = issue_letters([alice, bob, charlie], actor="test")
+
+    assert batch is not None
+    pdf = Path(storages["letters"].path(batch.pdf_name)).read_bytes()
+    alice_page, bob_page, charlie_page = page_texts(pdf)
+    assert any(text.startswith("Valable jusqu'au") for text in alice_page)
+    assert any(text.startswith("Gültig bis einschließlich") for text in bob_page)
+    assert any(text.startswith("Valid until") for text in charlie_page)
+    assert {"letter_adult_fr", "letter_adult_de", "letter_adult_en"} <= set(form_texts(pdf))

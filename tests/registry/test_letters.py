@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.db import connections
 
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
-from esante.registry import letter_pdf, letter_render, letters
+from esante.registry import letter_pdf, letter_render, letters, matricule
 from esante.registry.letter_pdf import LetterPage
 from esante.registry.letters import (
     CODE_ALPHABET,
@@ -697,3 +698,34 @@ def test_a_second_run_is_refused_while_one_is_in_progress(alice: InsuredPerson) 
     assert not ActivationLetter.objects.exists()
     run_command()
     assert ActivationLetter.objects.filter(person=alice).count() == 1
+
+
+# The letter's language -----------------------------------------------------------------------
+
+
+def test_a_first_letter_is_in_the_language_the_feed_gave(tmp_path: Path, settings: Any) -> None:
+    settings.ESANTE_DEMO = True  # the outbox shows the letter's text
+    born = datetime.date(1985, 4, 12)
+    feed = tmp_path / "assures.csv"
+    feed.write_text(
+        "matricule,last_name,first_name,address_line1,postal_code,locality,language\n"
+        f"{matricule.make(born, 1)},Martin,Alice,12 rue de la Gare,L-1611,Luxembourg,de\n"
+        f"{matricule.make(born, 2)},Martin,Bob,12 rue de la Gare,L-1611,Luxembourg,\n",
+        encoding="utf-8",
+    )
+    call_command("import_registry", str(feed), stdout=io.StringIO())
+    alice, bob = InsuredPerson.objects.order_by("first_name")
+
+    with time_machine.travel(datetime.datetime(2026, 1, 10, 9, tzinfo=LUXEMBOURG), tick=False):
+        batch = issue_letters([alice, bob], actor="test")
+
+    assert batch is not None
+    to_alice, to_bob = OutboundMessage.objects.filter(channel=Channel.LETTER).order_by("pk")
+    assert to_alice.subject == "eSanté-Aktivierungsschreiben"
+    assert "Gültig bis einschließlich 10. April 2026." in to_alice.body
+    assert to_bob.subject == "Courrier d'activation eSanté"
+    assert "Valable jusqu'au 10 avril 2026 inclus." in to_bob.body
+    with storages["letters"].open(batch.pdf_name) as pdf:
+        alice_page, bob_page = page_texts(pdf.read())
+    assert "Gültig bis einschließlich 10. April 2026" in alice_page
+    assert "Valable jusqu'au 10 avril 2026 inclus" in bob_page

@@ -11,10 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
@@ -43,6 +45,7 @@ from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import AuditEvent, EventType
+from esante.registry.models import Language
 
 RECOVERY_CODES_KEY = "esante.recovery_codes"
 
@@ -423,3 +426,15 @@ def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         title=_("Changer le moyen de réception des codes"),
         apply=apply,
     )
+
+
+def set_language(request: HttpRequest) -> HttpResponseBase:
+    """The language menu of every page: Django's view (the cookie, the way back), and for a
+    logged-in patient the account's language too, which their notices are written in."""
+    response = i18n.set_language(request)  # a GET changes nothing, as in Django
+    language = request.POST.get("language", "")
+    if request.method == "POST" and language in Language.values:
+        account = request.patient.account  # type: ignore[attr-defined]
+        if account is not None:
+            actions.change_language(account, Language(language), ip_address=_ip(request))
+    return response

@@ -34,7 +34,13 @@ from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.records.models import Assistant, CareRecord
 from esante.registry.letters import consume_letter, void_unused_letters
-from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
+from esante.registry.models import (
+    ActivationLetter,
+    InsuredPerson,
+    Language,
+    LetterBatch,
+    LetterRequest,
+)
 
 
 class LetterNoLongerUsable(Exception):
@@ -71,6 +77,7 @@ def activate_account(
     ip_address: str | None,
     person_id: int | None = None,
     identity: VerifiedIdentity | None = None,
+    language: str = Language.FRENCH,
 ) -> Activation:
     """Activation step 3: the one-time code typed back creates the account.
 
@@ -83,6 +90,8 @@ def activate_account(
 
     Without a letter (`identity`, for `person_id`): the provider's subject is linked to the
     account in the same transaction; LetterNoLongerUsable if it opens another account.
+
+    `language`: the page's, which becomes the account's (its notices are written in it).
     """
     with transaction.atomic():
         checked = verification.verify(typed_code, ip_address=ip_address)
@@ -103,6 +112,7 @@ def activate_account(
                     cgu_version=cgu_version,
                     cgu_accepted_at=cgu_accepted_at,
                     ip_address=ip_address,
+                    language=Language.of(language),
                 )
         except (LetterNoLongerUsable, IntegrityError):
             # IntegrityError: the person got an account through another letter meanwhile.
@@ -130,6 +140,7 @@ def _create_account(
     cgu_version: str,
     cgu_accepted_at: datetime.datetime,
     ip_address: str | None,
+    language: Language,
 ) -> Account:
     letter = (
         ActivationLetter.objects.select_related("person").get(pk=letter_id)
@@ -159,6 +170,7 @@ def _create_account(
         "failed_logins": 0,
         "locked_until": None,
         "password_reset_by_recovery_code": False,
+        "language": language,
     }
     # A letter issued to someone who already has an account (they lost their password
     # and their code channel) re-activates it: the DSP stays, password and contact change.
@@ -170,7 +182,7 @@ def _create_account(
     else:
         # Where codes went until now, warned below: a re-activation by someone else (a
         # stolen letter) must not go unnoticed by the person who used the account.
-        former = (account.code_channel, account.code_destination)
+        former = (account.code_channel, account.code_destination, account.language)
         for name, value in fields.items():
             setattr(account, name, value)
         account.save()
@@ -209,7 +221,7 @@ def _create_account(
         _warn_former_channel(account, *former, now_to=(channel, code.destination))
     if channel == CodeChannel.TOTP:
         return account  # no address to confirm to: the app is the only channel
-    with override("fr"):
+    with override(account.language):
         if reactivated:
             body = _(
                 "Bonjour, le compte eSanté de %(name)s est réactivé avec un nouveau mot de "
@@ -239,15 +251,16 @@ def _create_account(
 
 
 def _warn_former_channel(
-    account: Account, channel: str, destination: str, *, now_to: tuple[str, str]
+    account: Account, channel: str, destination: str, language: str, *, now_to: tuple[str, str]
 ) -> None:
     """After a re-activation, the number or address that received the codes until then is
-    told, unless it is the new one (or an app, which has no address)."""
+    told (in the language the account had), unless it is the new one (or an app, which
+    has no address)."""
     if channel not in (CodeChannel.SMS, CodeChannel.EMAIL) or not destination:
         return
     if (channel, destination) == now_to:
         return
-    with override("fr"):
+    with override(language):
         queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
             recipient=destination,
@@ -363,7 +376,7 @@ def change_password(account: Account, password_hash: str, *, ip_address: str | N
         person=account.person,
         ip_address=ip_address,
     )
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("Le mot de passe de votre compte eSanté a été changé"),
@@ -373,6 +386,27 @@ def change_password(account: Account, password_hash: str, *, ip_address: str | N
             )
             % {"phone": helpdesk_contacts().phone},
         )
+
+
+@transaction.atomic
+def change_language(account: Account, language: Language, *, ip_address: str | None) -> bool:
+    """The holder chose another language in the menu while logged in: their e-mails, SMS
+    and letters are written in it from now on. False, changing nothing, when it is the
+    account's already."""
+    previous = account.language
+    if previous == language:
+        return False
+    Account.objects.filter(pk=account.pk).update(language=language)
+    account.language = language
+    record_event(
+        EventType.LANGUAGE_CHANGED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+        language=language,
+        previous=previous,
+    )
+    return True
 
 
 @transaction.atomic
@@ -386,7 +420,7 @@ def change_contact(
 ) -> list[str]:
     """The new channel was verified with a code; the old one is told of the change. With
     the authenticator app, returns its ten new recovery codes (to be shown once)."""
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("Le moyen de réception de vos codes eSanté a été changé"),
@@ -471,7 +505,7 @@ def reset_password(
         by_recovery_code=by_recovery_code,
         known_devices_forgotten=devices,
     )
-    with override("fr"):
+    with override(account.language):
         body = _(
             "Le mot de passe de votre compte eSanté vient d'être réinitialisé (mot de "
             "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
@@ -594,7 +628,7 @@ def announce_letter_request(request: LetterRequest, *, actor: str, ip_address: s
     )
     if is_app:
         return  # no address: shown at the next login, and in Mon compte
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("Nouveau courrier d'activation demandé pour votre compte eSanté"),
@@ -658,7 +692,7 @@ def announce_issued_letters(batch: LetterBatch, *, actor: str) -> None:
         )
         if is_app:
             continue
-        with override("fr"):
+        with override(account.language):
             notify_owner(
                 account,
                 _("Un nouveau courrier d'activation part pour votre compte eSanté"),
@@ -760,7 +794,7 @@ def cancel_letter_request(request_id: int, *, actor: str, ip_address: str | None
     )
     account = Account.objects.select_related("person").filter(person=person).first()
     if account is not None:
-        with override("fr"):
+        with override(account.language):
             notify_owner(
                 account,
                 _("Nouveau courrier d'activation annulé"),

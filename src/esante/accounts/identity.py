@@ -69,7 +69,7 @@ def link_identity(account: Account, identity: Identity, *, ip_address: str | Non
                 acr=identity.acr,
                 amr=identity.amr,
             )
-            with override("fr"):
+            with override(account.language):
                 notify_owner(
                     account,
                     _("%(provider)s est associé à votre compte eSanté")
@@ -120,7 +120,7 @@ def unlink_identity(link: IdentityLink, *, ip_address: str | None, provider_name
         ip_address=ip_address,
         provider=link.provider,
     )
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("%(provider)s n'est plus associé à votre compte eSanté")

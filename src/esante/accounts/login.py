@@ -279,7 +279,7 @@ def register_failure(
 
 
 def _notify_lock(account: Account) -> None:
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("Votre compte eSanté est bloqué temporairement"),
@@ -517,7 +517,7 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
         person=account.person,
         ip_address=client_ip(request) or None,
     )
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("Nouvelle connexion à votre compte eSanté"),

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from esante.registry.models import Language
+
 
 class CodeChannel(models.TextChoices):
     SMS = "sms", _("Mobile")
@@ -57,6 +59,9 @@ class Account(models.Model):
     # the app: the sheet alone set it, so a recovery code may not stand in for the app at
     # login as well, until a login with the app's own code (esante.accounts.login_views).
     password_reset_by_recovery_code = models.BooleanField(default=False)
+    # The holder's language: set at activation from the page's, changed by the language
+    # menu while logged in; every e-mail, SMS and letter to the holder is written in it.
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.FRENCH)
 
     class Meta:
         verbose_name = _("compte eSanté")

@@ -308,7 +308,7 @@ def register(
                 ip_address=_ip(request),
                 passkey=passkey.pk,
             )
-            with override("fr"):
+            with override(account.language):
                 notify_owner(
                     account,
                     _("Une clé d'accès a été ajoutée à votre compte eSanté"),
@@ -337,7 +337,7 @@ def remove(request: HttpRequest, passkey: Passkey) -> None:
         ip_address=_ip(request),
         passkey=passkey.pk,
     )
-    with override("fr"):
+    with override(account.language):
         notify_owner(
             account,
             _("Une clé d'accès a été supprimée de votre compte eSanté"),

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from esante import ratelimit
@@ -39,7 +40,7 @@ from esante.audit.models import EventType
 from esante.codes import hash_matches, keyed_hash
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
-from esante.registry.models import InsuredPerson
+from esante.registry.models import InsuredPerson, Language
 
 CODE_DIGITS = 6
 MAX_FAILED_ATTEMPTS = 5
@@ -234,6 +235,16 @@ def _message_texts(code: str) -> tuple[str, str]:
     return subject, body
 
 
+def _code_language(purpose: CodePurpose, person: InsuredPerson) -> str:
+    """A code goes out in its holder's language; at activation, which makes the account
+    (or a new one over it), in the language of the page the person fills in."""
+    if purpose != CodePurpose.ACTIVATION:
+        language = Account.objects.filter(person=person).values_list("language", flat=True)
+        if stored := language.first():
+            return stored
+    return Language.of(get_language())
+
+
 class CodeVerification:
     """One code of one flow: send it, resend it, check what is typed back."""
 
@@ -297,7 +308,8 @@ class CodeVerification:
                 )
             )
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        subject, body = _message_texts(code)
+        with override(_code_language(purpose, person)):
+            subject, body = _message_texts(code)
         message = queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
             recipient=destination,

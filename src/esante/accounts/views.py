@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
@@ -447,6 +447,7 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
             cgu_version=state.data["cgu_version"],
             cgu_accepted_at=datetime.datetime.fromisoformat(state.data["cgu_accepted_at"]),
             ip_address=ratelimit.client_ip(request) or None,
+            language=get_language(),
         )
     except actions.LetterNoLongerUsable:
         attempt.release()

@@ -105,6 +105,7 @@ class EventType(models.TextChoices):
     CODE_LOCKED = "otp.locked", _("Codes à usage unique bloqués temporairement")
     STEP_UP_SUCCEEDED = "authenticator.step_up", _("Identité confirmée (second facteur)")
     STEP_UP_FAILED = "authenticator.step_up_failed", _("Confirmation d'identité refusée")
+    LANGUAGE_CHANGED = "account.language_changed", _("Langue du compte changée")
 
 
 class AuditEvent(models.Model):

@@ -312,31 +312,37 @@ def not_activated_message() -> str:
 
 
 def notify_assistant_change(record: CareRecord, assistant: InsuredPerson, *, added: bool) -> None:
-    """Tell the holder and the assistant, each on their registered channel."""
+    """Tell the holder and the assistant, each on their registered channel and in their
+    language."""
     holder = record.person
-    with override("fr"):
-        if added:
-            holder_text = _(
-                "%(assistant)s est désormais assistant DSP de votre dossier de soins partagé : "
-                "cette personne a les mêmes droits que vous sur votre DSP."
-            ) % {"assistant": assistant.public_label}
-            assistant_text = _(
-                "Vous êtes désormais assistant DSP du dossier de soins partagé de %(holder)s. "
-                "Vous y accédez depuis votre DSP, par « Accéder aux autres dossiers patient »."
-            ) % {"holder": holder.public_label}
-            subject = _("Un assistant DSP a été ajouté")
-        else:
-            holder_text = _(
-                "%(assistant)s n'est plus assistant DSP de votre dossier de soins partagé."
-            ) % {"assistant": assistant.public_label}
-            assistant_text = _(
-                "Vous n'êtes plus assistant DSP du dossier de soins partagé de %(holder)s."
-            ) % {"holder": holder.public_label}
-            subject = _("Un assistant DSP a été retiré")
-        help_line = _("Si ce n'était pas voulu, appelez le helpdesk au %(phone)s.") % {
-            "phone": helpdesk_contacts().phone
-        }
-        for person, text in ((holder, holder_text), (assistant, assistant_text)):
-            account = Account.objects.filter(person=person).first()
-            if account is not None:
-                notify_owner(account, subject, f"{text} {help_line}")
+    for person, to_holder in ((holder, True), (assistant, False)):
+        account = Account.objects.filter(person=person).first()
+        if account is None:
+            continue
+        with override(account.language):
+            if added and to_holder:
+                text = _(
+                    "%(assistant)s est désormais assistant DSP de votre dossier de soins "
+                    "partagé : cette personne a les mêmes droits que vous sur votre DSP."
+                ) % {"assistant": assistant.public_label}
+            elif added:
+                text = _(
+                    "Vous êtes désormais assistant DSP du dossier de soins partagé de "
+                    "%(holder)s. Vous y accédez depuis votre DSP, par « Accéder aux autres "
+                    "dossiers patient »."
+                ) % {"holder": holder.public_label}
+            elif to_holder:
+                text = _(
+                    "%(assistant)s n'est plus assistant DSP de votre dossier de soins partagé."
+                ) % {"assistant": assistant.public_label}
+            else:
+                text = _(
+                    "Vous n'êtes plus assistant DSP du dossier de soins partagé de %(holder)s."
+                ) % {"holder": holder.public_label}
+            subject = (
+                _("Un assistant DSP a été ajouté") if added else _("Un assistant DSP a été retiré")
+            )
+            help_line = _("Si ce n'était pas voulu, appelez le helpdesk au %(phone)s.") % {
+                "phone": helpdesk_contacts().phone
+            }
+            notify_owner(account, subject, f"{text} {help_line}")

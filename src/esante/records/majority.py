@@ -93,21 +93,24 @@ def _send_notice(row: Assistant) -> int:
         return 0  # another run sent it
     holder = row.record.person
     day = majority_date(holder.birth_date)
-    with override("fr"):
-        subject = _("Fin des droits d'assistant DSP à la majorité")
-        to_assistant = _(
-            "Le %(date)s, %(holder)s aura 18 ans : vos droits d'assistant DSP sur son dossier de "
-            "soins partagé prendront fin ce jour-là, sauf si %(holder)s décide de les garder."
-        ) % {"date": day.strftime("%d/%m/%Y"), "holder": holder.public_label}
-        to_holder = _(
-            "Le %(date)s, vous aurez 18 ans : les droits d'assistant DSP de %(assistant)s sur "
-            "votre dossier de soins partagé prendront fin ce jour-là. À votre prochaine "
-            "connexion, vous pourrez les garder ou non."
-        ) % {"date": day.strftime("%d/%m/%Y"), "assistant": row.person.public_label}
-        for person, body in ((row.person, to_assistant), (holder, to_holder)):
-            account = Account.objects.filter(person=person).first()
-            if account is not None:
-                notify_owner(account, subject, body)
+    for person, to_holder in ((row.person, False), (holder, True)):
+        account = Account.objects.filter(person=person).first()
+        if account is None:
+            continue
+        with override(account.language):
+            if to_holder:
+                body = _(
+                    "Le %(date)s, vous aurez 18 ans : les droits d'assistant DSP de "
+                    "%(assistant)s sur votre dossier de soins partagé prendront fin ce "
+                    "jour-là. À votre prochaine connexion, vous pourrez les garder ou non."
+                ) % {"date": day.strftime("%d/%m/%Y"), "assistant": row.person.public_label}
+            else:
+                body = _(
+                    "Le %(date)s, %(holder)s aura 18 ans : vos droits d'assistant DSP sur son "
+                    "dossier de soins partagé prendront fin ce jour-là, sauf si %(holder)s "
+                    "décide de les garder."
+                ) % {"date": day.strftime("%d/%m/%Y"), "holder": holder.public_label}
+            notify_owner(account, _("Fin des droits d'assistant DSP à la majorité"), body)
     record_event(
         EventType.MAJORITY_NOTICE,
         actor="command:coming-of-age",

@@ -22,6 +22,9 @@ spaces, in any order.
 | `country`       | no       | ISO 3166 two-letter code; empty: `LU`                       |
 | `date_of_death` | no       | `YYYY-MM-DD` or empty; not before the birth date, not in    |
 |                 |          | the future                                                  |
+| `language`      | no       | `fr`, `de`, `en` (any case) or empty: the language of the   |
+|                 |          | person's activation letters until they have an account;     |
+|                 |          | empty: `fr`                                                 |
 
 A required column missing from the header refuses the whole file. An optional column
 missing from the header is left as it is on persons already in the registry, and takes
@@ -74,7 +77,7 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.registry import identifiers
 from esante.registry import matricule as matricule_rules
-from esante.registry.models import InsuredPerson, Sex
+from esante.registry.models import InsuredPerson, Language, Sex
 
 CHUNK_SIZE = 10_000
 ACTOR = "command:import-registry"
@@ -87,9 +90,10 @@ REQUIRED_COLUMNS = (
     "postal_code",
     "locality",
 )
-OPTIONAL_COLUMNS = ("birth_date", "sex", "address_line2", "country", "date_of_death")
+OPTIONAL_COLUMNS = ("birth_date", "sex", "address_line2", "country", "date_of_death", "language")
 FEED_COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 DEFAULT_COUNTRY = "LU"
+DEFAULT_LANGUAGE = Language.FRENCH
 TEXT_COLUMNS = (
     "first_name",
     "last_name",
@@ -101,10 +105,12 @@ TEXT_COLUMNS = (
 
 # A checked row, in the order of ROW_COLUMNS without esante_id, which is added once we
 # know which persons are new.
-ParsedRow = tuple[str, str, str, datetime.date, str, str, str, str, str, str, datetime.date | None]
+ParsedRow = tuple[
+    str, str, str, datetime.date, str, str, str, str, str, str, datetime.date | None, str
+]
 # A row of the temporary table: the same with the eSanté id second.
 LoadedRow = tuple[
-    str, str, str, str, datetime.date, str, str, str, str, str, str, datetime.date | None
+    str, str, str, str, datetime.date, str, str, str, str, str, str, datetime.date | None, str
 ]
 ROW_COLUMNS = (
     "matricule",
@@ -119,6 +125,7 @@ ROW_COLUMNS = (
     "locality",
     "country",
     "date_of_death",
+    "language",
 )
 TEMP_TABLE = "esante_import_rows"
 
@@ -133,6 +140,7 @@ ANALYZE_AFTER_ROWS = 10_000
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _SEXES = frozenset(["", *Sex.values])
+_LANGUAGES = frozenset(Language.values)
 
 
 class ImportFileError(Exception):
@@ -548,6 +556,12 @@ class _RowParser:
                 _("Le pays « %(value)s » n'est pas un code ISO de deux lettres.")
                 % {"value": fields[position["country"]].strip()}
             )
+        language = fields[position["language"]].strip().lower() or DEFAULT_LANGUAGE
+        if language not in _LANGUAGES:
+            raise _RowRefused(
+                _("La langue « %(value)s » n'est pas fr, de, en ni vide.")
+                % {"value": fields[position["language"]].strip()}
+            )
         return (
             number,
             text["first_name"],
@@ -560,6 +574,7 @@ class _RowParser:
             text["locality"],
             country,
             date_of_death,
+            language,
         )
 
     def _text(self, column: str, value: str) -> str:

@@ -1,10 +1,11 @@
-"""The print-ready PDF of a letter batch: A4, one page per activation letter, in French.
+"""The print-ready PDF of a letter batch: A4, one page per activation letter, each in its
+person's language (French, German or English; French unless told otherwise).
 
 Speed matters (waves of 100,000 letters), so a page is drawn with the bare canvas API:
 everything that is the same on every page of a run (header, texts, steps, helpdesk,
 frames) is drawn once into a form XObject, and a page is that form plus a dozen strings
 (address, holder, matricule, code, expiry, reference). Minors' letters use a second form
-whose texts speak to the parents.
+whose texts speak to the parents; each language has its own forms.
 
 Fonts: ReportLab's built-in Helvetica and Courier, in WinAnsi encoding, which covers
 French (é è à ç É « » …). A name or address with a character outside WinAnsi (Ł, ř, ğ,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import io
 import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -77,6 +79,9 @@ ADDRESS_SIZE = 11.0
 ADDRESS_LEADING = 13.5
 SMALLEST_SIZE = 7.0
 CODE_SIZE = 26.0
+# Smaller text sizes (in points) a language's longer wording may take to fit the page.
+SHRINK_STEPS = (0.0, 0.5, 1.0)
+LONG_DATE_FORMATS = {"de": "j. F Y", "en": "j F Y"}
 
 
 class LayoutError(Exception):
@@ -94,6 +99,7 @@ class LetterPage:
     code: str  # as printed: three groups of four
     expires_on: datetime.date  # the last day the code works
     for_minor: bool
+    language: str = "fr"  # the language its texts are printed in
 
 
 def y_from_top(distance: float) -> float:
@@ -104,6 +110,15 @@ def french_date(day: datetime.date) -> str:
     """« 1er mars 2027 », « 23 février 2027 »."""
     text = date_format(day, "j F Y")
     return "1er" + text[1:] if day.day == 1 else text
+
+
+def long_date(day: datetime.date) -> str:
+    """The date as a letter writes it in the active language: « 1er mars 2027 »,
+    « 1. März 2027 », « 1 March 2027 »."""
+    language = translation.get_language()
+    if language not in LONG_DATE_FORMATS:
+        return french_date(day)
+    return date_format(day, LONG_DATE_FORMATS[language])
 
 
 @functools.cache
@@ -161,21 +176,25 @@ class LetterCanvas:
         self.canvas.setTitle(_("Courriers d'activation eSanté"))
         self.canvas.setAuthor(AGENCY_NAME)
         self.issued_on = issued_on
-        self.forms: dict[bool, str] = {}
-        self.expiry_texts: dict[datetime.date, str] = {}
+        self.forms: dict[tuple[bool, str], str] = {}
+        self.expiry_texts: dict[tuple[datetime.date, str], str] = {}
 
-    def form_for(self, *, for_minor: bool) -> str:
-        if for_minor not in self.forms:
-            name = "letter_minor" if for_minor else "letter_adult"
+    def form_for(self, *, for_minor: bool, language: str) -> str:
+        key = (for_minor, language)
+        if key not in self.forms:
+            name = f"letter_{'minor' if for_minor else 'adult'}_{language}"
             self.canvas.beginForm(name)
-            draw_static_parts(self.canvas, issued_on=self.issued_on, for_minor=for_minor)
+            with translation.override(language):
+                draw_fitting_static_parts(
+                    self.canvas, issued_on=self.issued_on, for_minor=for_minor
+                )
             self.canvas.endForm()
-            self.forms[for_minor] = name
-        return self.forms[for_minor]
+            self.forms[key] = name
+        return self.forms[key]
 
     def draw_page(self, page: LetterPage) -> None:
         canvas = self.canvas
-        canvas.doForm(self.form_for(for_minor=page.for_minor))
+        canvas.doForm(self.form_for(for_minor=page.for_minor, language=page.language))
         text = canvas.beginText()
         fonts = FontSwitch(text)
 
@@ -198,7 +217,7 @@ class LetterCanvas:
             (
                 LEFT + 84 * mm,
                 CODE_BOX_TOP + 27.5 * mm,
-                self.valid_until(page.expires_on),
+                self.valid_until(page.expires_on, page.language),
                 FONT_BOLD,
                 10.0,
             ),
@@ -209,13 +228,15 @@ class LetterCanvas:
         canvas.drawText(text)
         canvas.showPage()
 
-    def valid_until(self, expires_on: datetime.date) -> str:
-        # Every letter of a run has the same expiry: format it once.
-        if expires_on not in self.expiry_texts:
-            self.expiry_texts[expires_on] = _("Valable jusqu'au %(date)s inclus") % {
-                "date": french_date(expires_on)
-            }
-        return self.expiry_texts[expires_on]
+    def valid_until(self, expires_on: datetime.date, language: str) -> str:
+        # Every letter of a run has the same expiry: format it once per language.
+        key = (expires_on, language)
+        if key not in self.expiry_texts:
+            with translation.override(language):
+                self.expiry_texts[key] = _("Valable jusqu'au %(date)s inclus") % {
+                    "date": long_date(expires_on)
+                }
+        return self.expiry_texts[key]
 
     def save(self) -> None:
         self.canvas.save()
@@ -288,10 +309,29 @@ def quoted(label: str) -> str:
     return f"«\u00a0<b>{escape(label)}</b>\u00a0»"
 
 
-def draw_static_parts(canvas: Canvas, *, issued_on: datetime.date, for_minor: bool) -> None:
+def draw_fitting_static_parts(canvas: Canvas, *, issued_on: datetime.date, for_minor: bool) -> None:
+    """`draw_static_parts` at the largest text size whose texts end above the footer: a
+    language with longer wording (German) may take up to SHRINK_STEPS' last point less.
+    Each size but the last is tried on a scratch canvas first (once per form)."""
+    for smaller in SHRINK_STEPS[:-1]:
+        try:
+            draw_static_parts(
+                Canvas(io.BytesIO()), issued_on=issued_on, for_minor=for_minor, smaller=smaller
+            )
+        except LayoutError:
+            continue
+        break
+    else:
+        smaller = SHRINK_STEPS[-1]
+    draw_static_parts(canvas, issued_on=issued_on, for_minor=for_minor, smaller=smaller)
+
+
+def draw_static_parts(
+    canvas: Canvas, *, issued_on: datetime.date, for_minor: bool, smaller: float = 0.0
+) -> None:
     draw_header(canvas, issued_on)
     draw_code_box_frame(canvas)
-    body = paragraph_style("body")
+    body = paragraph_style("body", 9.5 - smaller)
     top = 95 * mm
     canvas.setFont(FONT_BOLD, 12)
     canvas.setFillColor(BRAND)
@@ -317,7 +357,7 @@ def draw_static_parts(canvas: Canvas, *, issued_on: datetime.date, for_minor: bo
         )
     draw_paragraph(canvas, escape(intro), top=top + 2 * mm, style=body)
     top = CODE_BOX_TOP + CODE_BOX_HEIGHT + 5 * mm
-    top = draw_steps(canvas, top=top)
+    top = draw_steps(canvas, top=top, smaller=smaller)
     if for_minor:
         parents = _(
             "Pour accéder ensuite au DSP de votre enfant, utilisez ses identifiants (son "
@@ -347,7 +387,10 @@ def draw_static_parts(canvas: Canvas, *, issued_on: datetime.date, for_minor: bo
         attempts,
     ) % {"count": attempts}
     top = draw_paragraph(
-        canvas, f"<b>{escape(warning)}</b>", top=top + 2 * mm, style=paragraph_style("warn", 9)
+        canvas,
+        f"<b>{escape(warning)}</b>",
+        top=top + 2 * mm,
+        style=paragraph_style("warn", 9 - smaller),
     )
     if top > FOOTER_TOP - 2 * mm:
         raise LayoutError(f"the letter's texts end {top / mm:.0f} mm down, on the footer")
@@ -394,7 +437,7 @@ def draw_header(canvas: Canvas, issued_on: datetime.date) -> None:
     canvas.setFillColor(Color(0, 0, 0))
     canvas.setFont(FONT, 9)
     canvas.drawString(
-        LEFT, y_from_top(WINDOW_TOP + 2 * mm), _("Luxembourg, le %s") % french_date(issued_on)
+        LEFT, y_from_top(WINDOW_TOP + 2 * mm), _("Luxembourg, le %s") % long_date(issued_on)
     )
     canvas.drawString(LEFT, y_from_top(63 * mm), _("Réf. :"))
 
@@ -427,11 +470,11 @@ def draw_code_box_frame(canvas: Canvas) -> None:
     canvas.setFillColor(Color(0, 0, 0))
 
 
-def draw_steps(canvas: Canvas, *, top: float) -> float:
+def draw_steps(canvas: Canvas, *, top: float, smaller: float = 0.0) -> float:
     heading = ParagraphStyle("heading", fontName=FONT_BOLD, fontSize=11, leading=14)
     heading.textColor = BRAND
-    body = paragraph_style("steps", 9)
-    step = paragraph_style("step", 9, hanging=6 * mm, alignment=TA_LEFT)
+    body = paragraph_style("steps", 9 - smaller)
+    step = paragraph_style("step", 9 - smaller, hanging=6 * mm, alignment=TA_LEFT)
     top = draw_paragraph(
         canvas, escape(_("Activer le compte en cinq étapes")), top=top, style=heading
     )

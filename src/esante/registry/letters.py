@@ -52,6 +52,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -61,7 +62,7 @@ from esante.codes import keyed_hash, keyed_hashes
 from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
-from esante.registry.letter_pdf import LetterPage, french_date, render_letters
+from esante.registry.letter_pdf import LetterPage, long_date, render_letters
 from esante.registry.letter_render import PipelinedRenderer
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
@@ -568,11 +569,12 @@ def write_letters(
     )
 
     last_day = last_valid_day(expires_at)
+    languages = letter_languages(found)
     pages = [
-        letter_page(letter, code, expires_on=last_day)
+        letter_page(letter, code, expires_on=last_day, language=languages[letter.person_id])
         for letter, code in zip(letters, codes, strict=True)
     ]
-    outbox = LetterMessages(valid_until=french_date(last_day), now=now)
+    outbox = LetterMessages(valid_until=last_day, now=now)
     messages = OutboundMessage.objects.bulk_create(
         (outbox.message(letter, page) for letter, page in zip(letters, pages, strict=True)),
         batch_size=1000,
@@ -612,11 +614,23 @@ def void_unused_letters(
     )
 
 
-def letter_page(letter: ActivationLetter, code: str, *, expires_on: datetime.date) -> LetterPage:
+def letter_languages(persons: QuerySet[InsuredPerson]) -> dict[int, str]:
+    """The language of each person's letter (by id): their account's, or without an
+    account the one the registry feed gave (French unless it said otherwise)."""
+    if not apps.is_installed("esante.accounts"):  # see persons_needing_letters
+        return dict(persons.values_list("pk", "language"))
+    language = Coalesce("account__language", "language")
+    return dict(persons.annotate(letter_language=language).values_list("pk", "letter_language"))
+
+
+def letter_page(
+    letter: ActivationLetter, code: str, *, expires_on: datetime.date, language: str = "fr"
+) -> LetterPage:
     person = letter.person
     minor = person.is_minor
     if minor:
-        addressee = _("Aux parents de %(name)s") % {"name": person.full_name}
+        with translation.override(language):
+            addressee = _("Aux parents de %(name)s") % {"name": person.full_name}
     else:
         addressee = person.full_name
     return LetterPage(
@@ -627,6 +641,7 @@ def letter_page(letter: ActivationLetter, code: str, *, expires_on: datetime.dat
         code=format_code(code),
         expires_on=expires_on,
         for_minor=minor,
+        language=language,
     )
 
 
@@ -636,37 +651,48 @@ class LetterMessages:
     the masked text, as for e-mail and SMS; otherwise the body is masked from the start
     and there is nothing to redact.)"""
 
-    def __init__(self, *, valid_until: str, now: datetime.datetime) -> None:
-        self.subject = _("Courrier d'activation eSanté")
-        self.text = _(
-            "%(addressee)s\n\n"
-            "Titulaire du compte : %(name)s\n"
-            "Matricule : %(matricule)s\n"
-            "Code d'activation : %(code)s\n"
-            "Valable jusqu'au %(date)s inclus.\n\n"
-            "Activez le compte sur www.esante.lu : « PATIENTS », puis « ACTIVATION COMPTE "
-            "ESANTE ».\n"
-            "Réf. : %(reference)s"
-        )
+    def __init__(self, *, valid_until: datetime.date, now: datetime.datetime) -> None:
         self.valid_until = valid_until
         self.now = now
         self.demo = settings.ESANTE_DEMO
+        # Per language: the subject, the text and the expiry date, worded once.
+        self.wording: dict[str, tuple[str, str, str]] = {}
+
+    def _wording(self, language: str) -> tuple[str, str, str]:
+        if language not in self.wording:
+            with translation.override(language):
+                self.wording[language] = (
+                    _("Courrier d'activation eSanté"),
+                    _(
+                        "%(addressee)s\n\n"
+                        "Titulaire du compte : %(name)s\n"
+                        "Matricule : %(matricule)s\n"
+                        "Code d'activation : %(code)s\n"
+                        "Valable jusqu'au %(date)s inclus.\n\n"
+                        "Activez le compte sur www.esante.lu : « PATIENTS », puis « ACTIVATION "
+                        "COMPTE ESANTE ».\n"
+                        "Réf. : %(reference)s"
+                    ),
+                    long_date(self.valid_until),
+                )
+        return self.wording[language]
 
     def message(self, letter: ActivationLetter, page: LetterPage) -> OutboundMessage:
+        subject, text, valid_until = self._wording(page.language)
         values = {
             "addressee": "\n".join(page.address_lines),
             "name": page.holder_name,
             "matricule": page.matricule,
-            "date": self.valid_until,
+            "date": valid_until,
             "reference": page.reference,
         }
-        masked = self.text % {**values, "code": REDACTED}
+        masked = text % {**values, "code": REDACTED}
         return OutboundMessage(
             channel=Channel.LETTER,
             person_id=letter.person_id,
             recipient=", ".join(page.address_lines)[:500],
-            subject=self.subject,
-            body=self.text % {**values, "code": page.code} if self.demo else masked,
+            subject=subject,
+            body=text % {**values, "code": page.code} if self.demo else masked,
             redacted_body=masked if self.demo else "",
             created_at=self.now,
         )

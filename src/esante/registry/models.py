@@ -26,6 +26,21 @@ class Sex(models.TextChoices):
     OTHER = "X", _("Autre")
 
 
+class Language(models.TextChoices):
+    """The languages of the portal, and of a person's letters, e-mails and SMS."""
+
+    FRENCH = "fr", _("Français")
+    GERMAN = "de", _("Deutsch")
+    ENGLISH = "en", _("English")
+
+    @classmethod
+    def of(cls, code: str | None) -> Language:
+        """The language of a code such as Django's active language ("de", "en-us"):
+        French, the agency's language, for a code the portal does not speak."""
+        primary = (code or "").lower().split("-")[0]
+        return cls(primary) if primary in cls.values else cls.FRENCH
+
+
 class InsuredPerson(models.Model):
     """A person of the national insurance feed (FHIR: Patient, matricule as identifier)."""
 
@@ -43,6 +58,11 @@ class InsuredPerson(models.Model):
     locality = models.CharField(_("localité"), max_length=100)
     country = models.CharField(_("pays"), max_length=2, default="LU")
     date_of_death = models.DateField(_("date de décès"), null=True, blank=True)
+    # The language of the first activation letter, from the feed's optional column; once
+    # the person has an account, the account's language is the one used.
+    language = models.CharField(
+        _("langue"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

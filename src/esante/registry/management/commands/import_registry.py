@@ -34,6 +34,8 @@ Colonnes facultatives :
   address_line2   complément d'adresse, 200 caractères au plus
   country         code ISO de deux lettres ; vide : LU
   date_of_death   AAAA-MM-JJ ou vide ; ni avant la naissance, ni dans le futur
+  language        fr, de, en ou vide (fr) : la langue des courriers d'activation de la
+                  personne tant qu'elle n'a pas de compte
 Une colonne facultative absente de l'en-tête ne modifie pas les personnes déjà connues.
 Une ligne du fichier est une personne : une valeur ne peut pas contenir de saut de ligne,
 et un guillemet non refermé ne fait rejeter que sa propre ligne.
