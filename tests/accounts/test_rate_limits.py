@@ -166,7 +166,7 @@ PHONE = "+352621123456"
 
 
 @pytest.fixture
-def winter_noon() -> Iterator[time_machine.Coordinates]:
+def winter_noon() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(WINTER_NOON, tick=False) as traveller:
         yield traveller
 
@@ -180,7 +180,7 @@ def activate_on_the_family_phone(person: InsuredPerson) -> None:
 
 
 @pytest.fixture
-def family(winter_noon: time_machine.Coordinates) -> list[InsuredPerson]:
+def family(winter_noon: time_machine.Traveller) -> list[InsuredPerson]:
     """Bob and his children Léa and Hugo, whose codes all go by SMS to Bob's phone."""
     people = [
         make_person("Bob", "Martin", years_ago(44), sex="M"),
@@ -265,7 +265,7 @@ def test_the_sixteenth_code_an_hour_to_one_number_is_refused_with_the_numbers_pa
 
 
 def test_the_persons_page_is_the_same_for_a_matricule_without_an_account(
-    alice: InsuredPerson, winter_noon: time_machine.Coordinates
+    alice: InsuredPerson, winter_noon: time_machine.Traveller
 ) -> None:
     """*Mot de passe oublié*, the code sent on asking and four *Renvoyer le code* a minute
     apart: the fifth is refused with the same page, account or not."""
