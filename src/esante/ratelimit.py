@@ -1,7 +1,7 @@
 """Rate limits: one named table, each rule scoped per IP or per key (STYLE.md §6).
 
 A "destination" rule counts per phone number or e-mail address, whoever the messages are
-for, beside a "key" rule that names the person too (one-time codes: esante.accounts.verification).
+for; a "key" rule beside it may name the person as well (esante.accounts.verification).
 
 Counters live in Redis when `REDIS_URL` is set, so every app node counts together; in a
 table of the database otherwise (esante.counters.store). Either way each lasts exactly
