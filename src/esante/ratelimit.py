@@ -1,10 +1,14 @@
 """Rate limits: one named table, each rule scoped per IP or per key (STYLE.md §6).
 
+A "destination" rule counts per phone number or e-mail address, whoever the messages are
+for; a "key" rule beside it may name the person as well (esante.accounts.verification).
+
 Counters live in Redis when `REDIS_URL` is set, so every app node counts together; in a
 table of the database otherwise (esante.counters.store). Either way each lasts exactly
 its rule's window and counts atomically. Keys are hashed: no matricule or address
 appears in the store. A view that finds an action over its limit raises `RateLimited`,
-which the middleware turns into the "try later" page (HTTP 429).
+which the middleware turns into the "try later" page (HTTP 429) of the rule that refused:
+which limit, until when, what to do (esante.portal.limit_pages).
 
 An attempt whose outcome takes time to know (a password checked with Argon2) is counted
 *before* the work, with `reserve`, and given back with `Reservation.release` when it turns
@@ -32,8 +36,9 @@ from django.shortcuts import render
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.counters import store
+from esante.portal import limit_pages
 
-Scope = Literal["ip", "key"]
+Scope = Literal["ip", "key", "destination"]
 View = Callable[..., HttpResponse]
 
 # The prefix under which a per-IP rule counts IPv6 addresses together: a /64 is what one
@@ -58,8 +63,10 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "activation.code_failed": (Rule("ip", 30, HOUR), Rule("key", 10, DAY)),
     # Requests for a new letter by post ("Non" at step 1), per IP and per matricule.
     "activation.new_letter": (Rule("ip", 10, HOUR), Rule("key", 3, DAY)),
-    # One-time codes sent, per IP and per phone number or address: 5 an hour.
-    "otp.send": (Rule("ip", 20, HOUR), Rule("key", 5, HOUR)),
+    # One-time codes sent, per IP; per person and phone number or address, 5 an hour, so
+    # that a family sharing one phone each get their own; and 15 an hour per number or
+    # address whoever the codes are for, so that no number is flooded.
+    "otp.send": (Rule("ip", 20, HOUR), Rule("key", 5, HOUR), Rule("destination", 15, HOUR)),
     # Wrong one-time codes typed back, per IP and per person (each code dies after 5).
     "otp.failed": (Rule("ip", 50, HOUR), Rule("key", 20, HOUR)),
     # Wrong matricule/password pairs at login, per IP and per matricule (each account
@@ -97,9 +104,13 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
 
 
 class RateLimited(Exception):
-    def __init__(self, action: str, retry_after: int):
+    """`action` refused by `rule`, whose window ends at `window_end`."""
+
+    def __init__(self, action: str, rule: Rule, window_end: datetime.datetime, retry_after: int):
         super().__init__(action)
         self.action = action
+        self.rule = rule
+        self.window_end = window_end
         self.retry_after = retry_after
 
 
@@ -169,12 +180,14 @@ def _counter(action: str, rule: Rule, value: str, now: float) -> tuple[str, date
 
 
 def _counters(
-    action: str, request: HttpRequest, key: str, now: datetime.datetime
+    action: str, request: HttpRequest, key: str, destination: str, now: datetime.datetime
 ) -> list[tuple[Rule, str, datetime.datetime]]:
-    """Each rule of `action` that applies, with its counter's key and window end."""
+    """Each rule of `action` that applies (a key or destination given), with its counter's
+    key and window end."""
+    values = {"ip": address_block(client_ip(request)), "key": key, "destination": destination}
     counters = []
     for rule in RATE_LIMITS[action]:
-        value = address_block(client_ip(request)) if rule.scope == "ip" else key
+        value = values[rule.scope]
         if value:
             counters.append((rule, *_counter(action, rule, value, now.timestamp())))
     return counters
@@ -184,39 +197,44 @@ def _retry_after(window_end: datetime.datetime, now: datetime.datetime) -> int:
     return max(1, math.ceil((window_end - now).total_seconds()))
 
 
-def check(action: str, request: HttpRequest, key: str = "") -> None:
+def check(action: str, request: HttpRequest, key: str = "", *, destination: str = "") -> None:
     """Raise RateLimited when any rule of `action` is already at its limit. Followed by a
     hit() only after slow work, it lets requests sent at once all pass: use reserve()."""
     now = _now()
-    counters = _counters(action, request, key, now)
+    counters = _counters(action, request, key, destination, now)
     counts = store.read([counter_key for _rule, counter_key, _end in counters], now)
     for (rule, _key, window_end), count in zip(counters, counts, strict=True):
         if count >= rule.limit:
-            raise RateLimited(action, retry_after=_retry_after(window_end, now))
+            raise RateLimited(action, rule, window_end, _retry_after(window_end, now))
 
 
-def attempts(action: str, request: HttpRequest, key: str = "") -> int:
+def attempts(action: str, request: HttpRequest, key: str = "", *, destination: str = "") -> int:
     """The highest count of `action` among its rules (for "a captcha from 3 failures")."""
     now = _now()
-    counters = _counters(action, request, key, now)
+    counters = _counters(action, request, key, destination, now)
     return max(store.read([counter_key for _rule, counter_key, _end in counters], now), default=0)
 
 
-def hit(action: str, request: HttpRequest, key: str = "") -> None:
+def hit(action: str, request: HttpRequest, key: str = "", *, destination: str = "") -> None:
     """Count one occurrence of `action` against every rule."""
     now = _now()
     store.increment(
-        [(counter_key, end) for _rule, counter_key, end in _counters(action, request, key, now)],
+        [
+            (counter_key, end)
+            for _rule, counter_key, end in _counters(action, request, key, destination, now)
+        ],
         now,
     )
 
 
-def within_limit(action: str, request: HttpRequest, key: str = "") -> bool:
+def within_limit(
+    action: str, request: HttpRequest, key: str = "", *, destination: str = ""
+) -> bool:
     """Count one occurrence of `action` against every rule, and whether it stayed within
     all their limits — in one atomic step, so that occurrences at once cannot all pass.
     Counted either way: for a cap on what is recorded, where nothing is refused."""
     now = _now()
-    counters = _counters(action, request, key, now)
+    counters = _counters(action, request, key, destination, now)
     counts = store.increment([(counter_key, end) for _rule, counter_key, end in counters], now)
     return all(
         count <= rule.limit for (rule, _key, _end), count in zip(counters, counts, strict=True)
@@ -237,7 +255,9 @@ class Reservation:
         self.counters = []
 
 
-def reserve(action: str, request: HttpRequest, key: str = "") -> Reservation:
+def reserve(
+    action: str, request: HttpRequest, key: str = "", *, destination: str = ""
+) -> Reservation:
     """Count one occurrence of `action` now, before the work it limits, and raise
     RateLimited — with nothing counted — when that takes a rule past its limit.
 
@@ -246,19 +266,21 @@ def reserve(action: str, request: HttpRequest, key: str = "") -> Reservation:
     so no more than the limit get through. For an action limited by failures, release()
     the reservation when the attempt succeeds."""
     now = _now()
-    counters = _counters(action, request, key, now)
+    counters = _counters(action, request, key, destination, now)
     counts = store.increment([(counter_key, end) for _rule, counter_key, end in counters], now)
     reservation = Reservation([counter_key for _rule, counter_key, _end in counters])
     for (rule, _key, window_end), count in zip(counters, counts, strict=True):
         if count > rule.limit:
             reservation.release()
-            raise RateLimited(action, retry_after=_retry_after(window_end, now))
+            raise RateLimited(action, rule, window_end, _retry_after(window_end, now))
     return reservation
 
 
-def check_and_hit(action: str, request: HttpRequest, key: str = "") -> None:
+def check_and_hit(
+    action: str, request: HttpRequest, key: str = "", *, destination: str = ""
+) -> None:
     """For actions limited by count rather than by failure (sending a code)."""
-    reserve(action, request, key)
+    reserve(action, request, key, destination=destination)
 
 
 def _now() -> datetime.datetime:
@@ -281,7 +303,7 @@ def rate_limited(action: str) -> Callable[[View], View]:
 
 
 class RateLimitMiddleware:
-    """Turns RateLimited into the "try later" page."""
+    """Turns RateLimited into the "try later" page of the rule that refused."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -297,9 +319,10 @@ class RateLimitMiddleware:
             actor="anonymous",
             ip_address=client_ip(request) or None,
             action=exception.action,
+            scope=exception.rule.scope,
             path=request.path,
         )
-        minutes = max(1, math.ceil(exception.retry_after / 60))
-        response = render(request, "429.html", {"retry_minutes": minutes}, status=429)
+        page = limit_pages.context(exception.action, exception.rule, exception.window_end, _now())
+        response = render(request, "429.html", page, status=429)
         response["Retry-After"] = str(exception.retry_after)
         return response

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from esante import ratelimit
 from esante.accounts import recovery_views
 from esante.accounts.models import Account, CodeLock
 from esante.notifications import actions
@@ -316,7 +317,8 @@ def test_forgotten_password_resend_past_the_limit(
     matricules: dict[str, str], hour_start: datetime.datetime
 ) -> None:
     """The code sent on asking and four resends are five sends: the fifth resend is
-    refused (otp.send), with an account or not."""
+    refused (otp.send, per person and destination), with an account or not: the same page,
+    which says the limit, its end and what to do."""
 
     def lead_in(client: Client, number: str) -> None:
         with minutes_after(hour_start, 0):
@@ -352,3 +354,69 @@ def test_forgotten_password_a_wrong_code_after_a_resend(
             return type_code(client)
 
     assert_indistinguishable(matricules, submit, lead_in=lead_in, rounds=5)
+
+
+# Past a limit counted per matricule, the "try later" page (which limit, until when, what
+# to do) is the same whether the matricule exists or not, and as fast.
+
+
+def at_the_limit(action: str) -> Callable[[Client, str], None]:
+    """The typed matricule's count of `action` at its limit, from another address."""
+
+    def lead_in(client: Client, number: str) -> None:
+        request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.9")
+        rule = next(rule for rule in ratelimit.RATE_LIMITS[action] if rule.scope == "key")
+        for _hit in range(rule.limit):
+            ratelimit.hit(action, request, key=number)
+
+    return lead_in
+
+
+def refused(response: Response) -> Response:
+    assert response.status_code == 429, response.content.decode()
+    return response
+
+
+def activation_code(client: Client, number: str) -> Response:
+    """A wrong code that could be one (of the letters' alphabet), so that it counts."""
+    client.post(reverse("activation:start"), {"accept_cgu": "on"})
+    return client.post(
+        reverse("activation:code"), {"matricule": number, "code": "ACDE-FHJK-MNPQ", **CAPTCHA}
+    )
+
+
+def new_letter(client: Client, number: str) -> Response:
+    client.post(reverse("activation:start"), {"accept_cgu": "on"})
+    return client.post(
+        reverse("activation:new_letter"),
+        {"courrier-matricule": number, "courrier-captcha_0": "x", "courrier-captcha_1": "PASSED"},
+    )
+
+
+def login(client: Client, number: str) -> Response:
+    # From the 3rd failure the matricule asks for a captcha first.
+    data = {"matricule": number, "password": PASSWORD + "?", **CAPTCHA}
+    return client.post(reverse("patient:login"), data)
+
+
+def forgotten_password(client: Client, number: str) -> Response:
+    return client.post(reverse("patient:recovery"), {"matricule": number, **CAPTCHA})
+
+
+@pytest.mark.parametrize(
+    ("action", "submit"),
+    [
+        ("activation.code_failed", activation_code),
+        ("activation.new_letter", new_letter),
+        ("login.failed", login),
+        ("recovery.request", forgotten_password),
+    ],
+)
+def test_the_page_past_a_matricules_limit(
+    matricules: dict[str, str], action: str, submit: Callable[[Client, str], Response]
+) -> None:
+    assert_indistinguishable(
+        matricules,
+        lambda client, number: refused(submit(client, number)),
+        lead_in=at_the_limit(action),
+    )

@@ -248,7 +248,7 @@ def test_the_wait_before_resending_is_counted_out_of_the_live_region(
     assert button.parent is countdown.parent is ready.parent
 
 
-def test_at_most_five_codes_an_hour_go_to_one_destination(
+def test_at_most_five_codes_an_hour_go_to_one_person_at_one_destination(
     client: Client, alice: InsuredPerson
 ) -> None:
     # At the start of an hour, so that the hour's counter is the same all along.
@@ -265,7 +265,8 @@ def test_at_most_five_codes_an_hour_go_to_one_destination(
 
     assert response.status_code == 429
     assert response["Retry-After"]
-    assert "Trop de tentatives" in page_text(response)
+    assert "Trop de codes demandés pour vous à ce numéro ou à cette adresse" in page_text(response)
+    assert "Cette limite prend fin à 11 h 00 (heure de Luxembourg)." in page_text(response)
     assert OneTimeCode.objects.count() == 5
 
 

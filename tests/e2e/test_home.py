@@ -6,8 +6,10 @@ import re
 from typing import Any
 
 import pytest
+from django.test import RequestFactory
 from playwright.sync_api import Locator, Page, expect
 
+from esante import ratelimit
 from tests.e2e.harness import AssertAccessible, NewPage
 
 
@@ -161,4 +163,27 @@ def test_the_demo_banner_is_accessible(
     settings.ESANTE_DEMO = True
     page.goto("/")
     expect(page.get_by_role("link", name="boîte d’envoi de démonstration")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_rate_limits_page_is_accessible_and_fits_the_smallest_screen(
+    page: Page, assert_accessible: AssertAccessible
+) -> None:
+    """The "try later" page of one limit (here the audio captcha's, per IP): which limit,
+    until when, what to do."""
+    rule = next(iter(ratelimit.RATE_LIMITS["captcha.audio"]))
+    for address in ("127.0.0.1", "::1"):  # however the browser reaches localhost
+        request = RequestFactory().get("/", REMOTE_ADDR=address)
+        for _hit in range(rule.limit):
+            ratelimit.hit("captcha.audio", request)
+    page.set_viewport_size({"width": 320, "height": 640})
+
+    response = page.goto("/captcha/audio/" + "0" * 40 + ".wav")
+
+    assert response is not None and response.status == 429
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Trop d'écoutes de la vérification audio"
+    )
+    expect(page.get_by_role("heading", name="Que faire ?")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)

@@ -167,7 +167,7 @@ def test_a_refused_csrf_check_is_logged(caplog: pytest.LogCaptureFixture) -> Non
 
 def test_a_rate_limited_visitor_is_audited_with_the_action(account: Account, settings: Any) -> None:
     """V16.3.3, anti-automation: going over a limit writes security.rate_limited with the
-    rule and the path (and answers 429)."""
+    action, the rule's scope and the path (and answers 429)."""
     from esante import ratelimit
 
     rule = next(r for r in ratelimit.RATE_LIMITS["login.failed"] if r.scope == "key")
@@ -178,7 +178,11 @@ def test_a_rate_limited_visitor_is_audited_with_the_action(account: Account, set
 
     assert response.status_code == 429
     event = AuditEvent.objects.filter(event_type=EventType.RATE_LIMITED).latest("pk")
-    assert event.details == {"action": "login.failed", "path": reverse("patient:login")}
+    assert event.details == {
+        "action": "login.failed",
+        "scope": "key",  # the rule that refused: per matricule
+        "path": reverse("patient:login"),
+    }
 
 
 def security_lines(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:

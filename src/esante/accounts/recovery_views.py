@@ -47,6 +47,7 @@ from esante.accounts.verification import (
     Outcome,
     Verification,
     claim_code_try,
+    count_code_sent,
     give_back_code_try,
 )
 from esante.audit import security_log
@@ -202,9 +203,9 @@ def _resend(request: HttpRequest, state: FlowState, verification: CodeVerificati
 
 
 def _send_decoy(request: HttpRequest, state: FlowState) -> None:
-    """Count a send as CodeVerification.send does (per matricule: there is no
+    """Count a send as CodeVerification.send does (for the matricule, without a
     destination), and start a decoy code's clock and tries."""
-    ratelimit.check_and_hit("otp.send", request, key=state.data["matricule"])
+    count_code_sent(request, matricule=state.data["matricule"], destination="")
     state.data["decoy"] = {"sent_at": timezone.now().timestamp(), "failures": 0}
 
 

@@ -2,10 +2,11 @@
 
 A code is 6 digits, sent by SMS or e-mail, stored only as a keyed hash. Its
 `CodeVerification` knows the expiry (settings.ESANTE_OTP_MINUTES), the failed attempts
-(5, then a new code is needed), the sends (a new one after 60 s, at most 5 an hour per
-destination, through the rate-limit table) and whether the carrier took the message. A
-code is consumed by a conditional UPDATE, so it works exactly once even when two app
-nodes race. The activation wizard uses it now; login and recovery use it the same way.
+(5, then a new code is needed), the sends (a new one after 60 s; at most 5 an hour per
+person and destination, 15 per destination, through the rate-limit table) and whether the
+carrier took the message. A code is consumed by a conditional UPDATE, so it works exactly
+once even when two app nodes race. The activation wizard uses it now; login and recovery
+use it the same way.
 
 Beyond each code's 5 tries, wrong codes are counted per person and per flow across codes
 (`CodeLock`, in the database): from the 10th in a row, codes are refused for 1 minute,
@@ -226,6 +227,17 @@ def audit_code_lock(
     )
 
 
+def count_code_sent(request: HttpRequest, *, matricule: str, destination: str) -> None:
+    """One more code sent (otp.send), or RateLimited with nothing counted: per IP, per
+    person and destination (the person by matricule, so that a matricule without an
+    account — *Mot de passe oublié*'s decoy, which has no destination — counts alike; the
+    app's codes have none either), and per destination whoever the code is for (a family
+    sharing one phone)."""
+    ratelimit.check_and_hit(
+        "otp.send", request, key=f"{matricule}\0{destination}", destination=destination
+    )
+
+
 def _message_texts(code: str) -> tuple[str, str]:
     subject = _("Votre code à usage unique eSanté")
     body = _(
@@ -277,12 +289,12 @@ class CodeVerification:
         destination: str,
     ) -> CodeVerification:
         """Send a fresh code, replacing any earlier code of the same flow. Raises
-        RateLimited past 5 sends an hour to one destination (or too many from one IP).
+        RateLimited past the limits of `count_code_sent`.
 
         With the authenticator app nothing is sent: `destination` is the app's sealed
         secret, and the code is the one the app shows (esante.accounts.totp)."""
         app = channel == CodeChannel.TOTP
-        ratelimit.check_and_hit("otp.send", request, key=f"app:{person.pk}" if app else destination)
+        count_code_sent(request, matricule=person.matricule, destination="" if app else destination)
         now = timezone.now()
         earlier = OneTimeCode.objects.filter(
             flow_id=flow_id, purpose=purpose, consumed_at__isnull=True, superseded_at__isnull=True
