@@ -30,303 +30,372 @@ class LimitPage:
     advice: Promise  # what to do, with "until" (the window's end)
 
 
-def _page(title: str, rule: tuple[str, str], advice: str) -> LimitPage:
-    return LimitPage(gettext_lazy(title), ngettext_lazy(*rule, "count"), gettext_lazy(advice))
+def _page(title: Promise, rule: Promise, advice: Promise) -> LimitPage:
+    # Each sentence sits in its own gettext_lazy / ngettext_lazy call, where makemessages
+    # finds it.
+    return LimitPage(title, rule, advice)
 
 
-WAIT = "Attendez %(until)s avant de réessayer."
+WAIT = gettext_lazy("Attendez %(until)s avant de réessayer.")
 
 PAGES: dict[tuple[str, str], LimitPage] = {
     ("activation.code_failed", "ip"): _page(
-        "Trop de codes d'activation erronés depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de codes d'activation erronés depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s code d'activation erroné est accepté par heure depuis une même "
             "connexion Internet (adresse IP), pour tous les matricules ensemble.",
             "Au plus %(count)s codes d'activation erronés sont acceptés par heure depuis une "
             "même connexion Internet (adresse IP), pour tous les matricules ensemble.",
+            "count",
         ),
-        "Attendez %(until)s, puis saisissez le matricule et le code exactement comme ils "
-        "figurent sur votre courrier d'activation.",
+        gettext_lazy(
+            "Attendez %(until)s, puis saisissez le matricule et le code exactement comme ils "
+            "figurent sur votre courrier d'activation."
+        ),
     ),
     ("activation.code_failed", "key"): _page(
-        "Trop de codes d'activation erronés pour ce matricule",
-        (
+        gettext_lazy("Trop de codes d'activation erronés pour ce matricule"),
+        ngettext_lazy(
             "Au plus %(count)s code d'activation erroné est accepté par jour pour un même "
             "matricule.",
             "Au plus %(count)s codes d'activation erronés sont acceptés par jour pour un même "
             "matricule.",
+            "count",
         ),
-        "Attendez %(until)s, puis saisissez le code de votre courrier d'activation le plus "
-        "récent. Si vous ne l'avez plus, répondez « Non » à l'étape 1 pour en demander un "
-        "nouveau, ou contactez le helpdesk.",
+        gettext_lazy(
+            "Attendez %(until)s, puis saisissez le code de votre courrier d'activation le plus "
+            "récent. Si vous ne l'avez plus, répondez « Non » à l'étape 1 pour en demander un "
+            "nouveau, ou contactez le helpdesk."
+        ),
     ),
     ("activation.new_letter", "ip"): _page(
-        "Trop de demandes de courrier depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de demandes de courrier depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s nouveau courrier d'activation peut être demandé par heure depuis "
             "une même connexion Internet (adresse IP).",
             "Au plus %(count)s nouveaux courriers d'activation peuvent être demandés par heure "
             "depuis une même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk.",
+        gettext_lazy(
+            "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk."
+        ),
     ),
     ("activation.new_letter", "key"): _page(
-        "Trop de demandes de courrier pour ce matricule",
-        (
+        gettext_lazy("Trop de demandes de courrier pour ce matricule"),
+        ngettext_lazy(
             "Au plus %(count)s nouveau courrier d'activation peut être demandé par jour pour un "
             "même matricule.",
             "Au plus %(count)s nouveaux courriers d'activation peuvent être demandés par jour "
             "pour un même matricule.",
+            "count",
         ),
-        "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk.",
+        gettext_lazy(
+            "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk."
+        ),
     ),
     ("otp.send", "ip"): _page(
-        "Trop de codes demandés depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de codes demandés depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s code à usage unique est envoyé par heure pour une même connexion "
             "Internet (adresse IP), toutes personnes confondues.",
             "Au plus %(count)s codes à usage unique sont envoyés par heure pour une même "
             "connexion Internet (adresse IP), toutes personnes confondues.",
+            "count",
         ),
-        "Attendez %(until)s pour demander un nouveau code.",
+        gettext_lazy("Attendez %(until)s pour demander un nouveau code."),
     ),
     ("otp.send", "key"): _page(
-        "Trop de codes demandés pour vous à ce numéro ou à cette adresse",
-        (
+        gettext_lazy("Trop de codes demandés pour vous à ce numéro ou à cette adresse"),
+        ngettext_lazy(
             "Au plus %(count)s code à usage unique est envoyé par heure à une même personne au "
             "même numéro de téléphone ou à la même adresse e-mail. Les autres personnes qui "
             "utilisent ce numéro, votre famille par exemple, reçoivent toujours les leurs.",
             "Au plus %(count)s codes à usage unique sont envoyés par heure à une même personne "
             "au même numéro de téléphone ou à la même adresse e-mail. Les autres personnes qui "
             "utilisent ce numéro, votre famille par exemple, reçoivent toujours les leurs.",
+            "count",
         ),
-        "Attendez %(until)s ou utilisez votre adresse e-mail, là où vous pouvez choisir où "
-        "recevoir le code.",
+        gettext_lazy(
+            "Attendez %(until)s ou utilisez votre adresse e-mail, là où vous pouvez choisir où "
+            "recevoir le code."
+        ),
     ),
     ("otp.send", "destination"): _page(
-        "Ce numéro ou cette adresse e-mail a reçu beaucoup de codes",
-        (
+        gettext_lazy("Ce numéro ou cette adresse e-mail a reçu beaucoup de codes"),
+        ngettext_lazy(
             "Au plus %(count)s code à usage unique est envoyé par heure à un même numéro de "
             "téléphone ou à une même adresse e-mail, pour toutes les personnes qui l'utilisent "
             "ensemble (une famille qui partage un téléphone, par exemple).",
             "Au plus %(count)s codes à usage unique sont envoyés par heure à un même numéro de "
             "téléphone ou à une même adresse e-mail, pour toutes les personnes qui l'utilisent "
             "ensemble (une famille qui partage un téléphone, par exemple).",
+            "count",
         ),
-        "Attendez %(until)s ou utilisez votre propre adresse e-mail ou votre propre numéro, "
-        "là où vous pouvez choisir où recevoir le code.",
+        gettext_lazy(
+            "Attendez %(until)s ou utilisez votre propre adresse e-mail ou votre propre numéro, "
+            "là où vous pouvez choisir où recevoir le code."
+        ),
     ),
     ("otp.failed", "ip"): _page(
-        "Trop de codes erronés depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de codes erronés depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s code à usage unique erroné est accepté par heure depuis une même "
             "connexion Internet (adresse IP), toutes personnes confondues.",
             "Au plus %(count)s codes à usage unique erronés sont acceptés par heure depuis une "
             "même connexion Internet (adresse IP), toutes personnes confondues.",
+            "count",
         ),
-        "Attendez %(until)s, puis saisissez le dernier code reçu.",
+        gettext_lazy("Attendez %(until)s, puis saisissez le dernier code reçu."),
     ),
     ("otp.failed", "key"): _page(
-        "Trop de codes erronés pour cette personne",
-        (
+        gettext_lazy("Trop de codes erronés pour cette personne"),
+        ngettext_lazy(
             "Au plus %(count)s code à usage unique erroné est accepté par heure pour une même "
             "personne.",
             "Au plus %(count)s codes à usage unique erronés sont acceptés par heure pour une "
             "même personne.",
+            "count",
         ),
-        "Attendez %(until)s, puis saisissez le dernier code reçu, sans le confondre avec un "
-        "code plus ancien ni avec celui d'une autre personne.",
+        gettext_lazy(
+            "Attendez %(until)s, puis saisissez le dernier code reçu, sans le confondre avec un "
+            "code plus ancien ni avec celui d'une autre personne."
+        ),
     ),
     ("login.failed", "ip"): _page(
-        "Trop d'erreurs de connexion depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop d'erreurs de connexion depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s matricule ou mot de passe erroné est accepté par heure depuis "
             "une même connexion Internet (adresse IP), pour tous les matricules ensemble.",
             "Au plus %(count)s matricules ou mots de passe erronés sont acceptés par heure "
             "depuis une même connexion Internet (adresse IP), pour tous les matricules "
             "ensemble.",
+            "count",
         ),
-        "Attendez %(until)s avant de réessayer. Si vous avez oublié votre mot de passe, "
-        "choisissez « Mot de passe oublié ».",
+        gettext_lazy(
+            "Attendez %(until)s avant de réessayer. Si vous avez oublié votre mot de passe, "
+            "choisissez « Mot de passe oublié »."
+        ),
     ),
     ("login.failed", "key"): _page(
-        "Trop de mots de passe erronés pour ce matricule",
-        (
+        gettext_lazy("Trop de mots de passe erronés pour ce matricule"),
+        ngettext_lazy(
             "Au plus %(count)s mot de passe erroné est accepté par heure pour un même matricule.",
             "Au plus %(count)s mots de passe erronés sont acceptés par heure pour un même "
             "matricule.",
+            "count",
         ),
-        "Attendez %(until)s avant de réessayer. Si vous avez oublié votre mot de passe, "
-        "choisissez « Mot de passe oublié ».",
+        gettext_lazy(
+            "Attendez %(until)s avant de réessayer. Si vous avez oublié votre mot de passe, "
+            "choisissez « Mot de passe oublié »."
+        ),
     ),
     ("login.failed.device", "key"): _page(
-        "Trop de mots de passe erronés dans ce navigateur",
-        (
+        gettext_lazy("Trop de mots de passe erronés dans ce navigateur"),
+        ngettext_lazy(
             "Au plus %(count)s mot de passe erroné est accepté par heure dans un navigateur où "
             "ce compte s'est déjà connecté.",
             "Au plus %(count)s mots de passe erronés sont acceptés par heure dans un navigateur "
             "où ce compte s'est déjà connecté.",
+            "count",
         ),
-        "Attendez %(until)s avant de réessayer. Si vous avez oublié votre mot de passe, "
-        "choisissez « Mot de passe oublié ».",
+        gettext_lazy(
+            "Attendez %(until)s avant de réessayer. Si vous avez oublié votre mot de passe, "
+            "choisissez « Mot de passe oublié »."
+        ),
     ),
     ("letter.cancel", "ip"): _page(
-        "Trop de liens d'annulation non valables depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de liens d'annulation non valables depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s lien d'annulation inconnu ou déjà utilisé est accepté par heure "
             "depuis une même connexion Internet (adresse IP).",
             "Au plus %(count)s liens d'annulation inconnus ou déjà utilisés sont acceptés par "
             "heure depuis une même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s, puis ouvrez le lien du message le plus récent tel qu'il a été "
-        "reçu. Une fois connecté, vous pouvez aussi annuler le courrier depuis Mon compte, ou "
-        "contacter le helpdesk.",
+        gettext_lazy(
+            "Attendez %(until)s, puis ouvrez le lien du message le plus récent tel qu'il a été "
+            "reçu. Une fois connecté, vous pouvez aussi annuler le courrier depuis Mon compte, ou "
+            "contacter le helpdesk."
+        ),
     ),
     ("recovery.request", "ip"): _page(
-        "Trop de demandes « Mot de passe oublié » depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de demandes « Mot de passe oublié » depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s demande « Mot de passe oublié » est acceptée par heure depuis une "
             "même connexion Internet (adresse IP).",
             "Au plus %(count)s demandes « Mot de passe oublié » sont acceptées par heure depuis "
             "une même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s avant de faire une nouvelle demande.",
+        gettext_lazy("Attendez %(until)s avant de faire une nouvelle demande."),
     ),
     ("recovery.request", "key"): _page(
-        "Trop de demandes « Mot de passe oublié » pour ce matricule",
-        (
+        gettext_lazy("Trop de demandes « Mot de passe oublié » pour ce matricule"),
+        ngettext_lazy(
             "Au plus %(count)s demande « Mot de passe oublié » est acceptée par jour pour un "
             "même matricule.",
             "Au plus %(count)s demandes « Mot de passe oublié » sont acceptées par jour pour un "
             "même matricule.",
+            "count",
         ),
-        "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk.",
+        gettext_lazy(
+            "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk."
+        ),
     ),
     ("staff.login", "ip"): _page(
-        "Trop d'erreurs de connexion au helpdesk depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop d'erreurs de connexion au helpdesk depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s mot de passe ou code erroné est accepté par heure depuis une même "
             "connexion Internet (adresse IP), pour tous les membres du personnel ensemble.",
             "Au plus %(count)s mots de passe ou codes erronés sont acceptés par heure depuis une "
             "même connexion Internet (adresse IP), pour tous les membres du personnel ensemble.",
+            "count",
         ),
         WAIT,
     ),
     ("staff.login", "key"): _page(
-        "Trop d'erreurs de connexion au helpdesk pour cet identifiant",
-        (
+        gettext_lazy("Trop d'erreurs de connexion au helpdesk pour cet identifiant"),
+        ngettext_lazy(
             "Au plus %(count)s mot de passe ou code erroné est accepté par heure pour un même "
             "identifiant.",
             "Au plus %(count)s mots de passe ou codes erronés sont acceptés par heure pour un "
             "même identifiant.",
+            "count",
         ),
-        "Attendez %(until)s avant de réessayer. Si vous avez perdu votre mot de passe ou votre "
-        "application, un superviseur peut vous aider.",
+        gettext_lazy(
+            "Attendez %(until)s avant de réessayer. Si vous avez perdu votre mot de passe ou votre "
+            "application, un superviseur peut vous aider."
+        ),
     ),
     ("oidc.start", "ip"): _page(
-        "Trop de connexions par un fournisseur d'identité depuis cette connexion Internet",
-        (
+        gettext_lazy(
+            "Trop de connexions par un fournisseur d'identité depuis cette connexion Internet"
+        ),
+        ngettext_lazy(
             "Au plus %(count)s passage par un fournisseur d'identité est accepté par heure "
             "depuis une même connexion Internet (adresse IP).",
             "Au plus %(count)s passages par un fournisseur d'identité sont acceptés par heure "
             "depuis une même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s, ou connectez-vous avec votre matricule, votre mot de passe et "
-        "un code.",
+        gettext_lazy(
+            "Attendez %(until)s, ou connectez-vous avec votre matricule, votre mot de passe et "
+            "un code."
+        ),
     ),
     ("oidc.callback", "ip"): _page(
-        "Trop de retours d'un fournisseur d'identité depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de retours d'un fournisseur d'identité depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s retour d'un fournisseur d'identité est accepté par heure depuis "
             "une même connexion Internet (adresse IP).",
             "Au plus %(count)s retours d'un fournisseur d'identité sont acceptés par heure "
             "depuis une même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s, ou connectez-vous avec votre matricule, votre mot de passe et "
-        "un code.",
+        gettext_lazy(
+            "Attendez %(until)s, ou connectez-vous avec votre matricule, votre mot de passe et "
+            "un code."
+        ),
     ),
     ("passkey.login", "ip"): _page(
-        "Trop d'essais de clé d'accès depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop d'essais de clé d'accès depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s essai de clé d'accès est accepté par heure depuis une même "
             "connexion Internet (adresse IP).",
             "Au plus %(count)s essais de clé d'accès sont acceptés par heure depuis une même "
             "connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s, ou utilisez un autre moyen : votre mot de passe et un code, par "
-        "exemple.",
+        gettext_lazy(
+            "Attendez %(until)s, ou utilisez un autre moyen : votre mot de passe et un code, par "
+            "exemple."
+        ),
     ),
     ("assistant.search", "ip"): _page(
-        "Trop de recherches d'assistant depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de recherches d'assistant depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s recherche par numéro assuré est acceptée par heure depuis une "
             "même connexion Internet (adresse IP).",
             "Au plus %(count)s recherches par numéro assuré sont acceptées par heure depuis une "
             "même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s pour une nouvelle recherche, et vérifiez le numéro assuré avant "
-        "de le saisir.",
+        gettext_lazy(
+            "Attendez %(until)s pour une nouvelle recherche, et vérifiez le numéro assuré avant "
+            "de le saisir."
+        ),
     ),
     ("assistant.search", "key"): _page(
-        "Trop de recherches d'assistant pour ce compte",
-        (
+        gettext_lazy("Trop de recherches d'assistant pour ce compte"),
+        ngettext_lazy(
             "Au plus %(count)s recherche par numéro assuré est acceptée par jour pour un même "
             "compte.",
             "Au plus %(count)s recherches par numéro assuré sont acceptées par jour pour un même "
             "compte.",
+            "count",
         ),
-        "Attendez %(until)s pour une nouvelle recherche, et vérifiez le numéro assuré avant "
-        "de le saisir.",
+        gettext_lazy(
+            "Attendez %(until)s pour une nouvelle recherche, et vérifiez le numéro assuré avant "
+            "de le saisir."
+        ),
     ),
     ("document.upload", "ip"): _page(
-        "Trop de documents ajoutés depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de documents ajoutés depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s document peut être ajouté par heure depuis une même connexion "
             "Internet (adresse IP).",
             "Au plus %(count)s documents peuvent être ajoutés par heure depuis une même "
             "connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s pour ajouter d'autres documents.",
+        gettext_lazy("Attendez %(until)s pour ajouter d'autres documents."),
     ),
     ("document.upload", "key"): _page(
-        "Trop de documents ajoutés pour ce compte",
-        (
+        gettext_lazy("Trop de documents ajoutés pour ce compte"),
+        ngettext_lazy(
             "Au plus %(count)s document peut être ajouté par jour pour un même compte.",
             "Au plus %(count)s documents peuvent être ajoutés par jour pour un même compte.",
+            "count",
         ),
-        "Attendez %(until)s pour ajouter d'autres documents.",
+        gettext_lazy("Attendez %(until)s pour ajouter d'autres documents."),
     ),
     ("captcha.refresh", "ip"): _page(
-        "Trop de nouvelles images de vérification depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop de nouvelles images de vérification depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s nouvelle image de vérification est donnée par heure pour une "
             "même connexion Internet (adresse IP).",
             "Au plus %(count)s nouvelles images de vérification sont données par heure pour une "
             "même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s pour une nouvelle image, ou saisissez les caractères de l'image "
-        "affichée.",
+        gettext_lazy(
+            "Attendez %(until)s pour une nouvelle image, ou saisissez les caractères de l'image "
+            "affichée."
+        ),
     ),
     ("captcha.audio", "ip"): _page(
-        "Trop d'écoutes de la vérification audio depuis cette connexion Internet",
-        (
+        gettext_lazy("Trop d'écoutes de la vérification audio depuis cette connexion Internet"),
+        ngettext_lazy(
             "Au plus %(count)s écoute de la vérification audio est donnée par heure pour une "
             "même connexion Internet (adresse IP).",
             "Au plus %(count)s écoutes de la vérification audio sont données par heure pour une "
             "même connexion Internet (adresse IP).",
+            "count",
         ),
-        "Attendez %(until)s pour écouter à nouveau, ou contactez le helpdesk.",
+        gettext_lazy("Attendez %(until)s pour écouter à nouveau, ou contactez le helpdesk."),
     ),
 }
 
 # A rule without its own page (none refuses today: audit.access_denied never does).
 ANY_LIMIT = _page(
-    "Limite atteinte",
-    (
+    gettext_lazy("Limite atteinte"),
+    ngettext_lazy(
         "Pour la sécurité des comptes eSanté, cette action est limitée à %(count)s fois par "
         "période.",
         "Pour la sécurité des comptes eSanté, cette action est limitée à %(count)s fois par "
         "période.",
+        "count",
     ),
     WAIT,
 )
