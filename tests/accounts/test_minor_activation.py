@@ -77,7 +77,13 @@ def test_every_step_names_the_child_with_french_elision(
         title, heading = title_and_heading(page(response), raw)
         assert heading == "Activation du compte eSanté d'Emma", stage
         assert "· Activation du compte eSanté d'Emma ·" in title, stage
-        for wrong in ("de Emma", "Votre mot de passe", "à votre DSP", "Sécurisation de votre"):
+        for wrong in (
+            "de Emma",
+            "Votre mot de passe",
+            "à votre DSP",
+            "Sécurisation de votre",
+            "mieux votre compte",
+        ):
             assert wrong not in raw, (stage, wrong)
     text = {stage: page(response).text for stage, response in pages.items()}
     assert "Ce compte est celui d'Emma Martin." in text["code"]
@@ -95,6 +101,7 @@ def test_every_step_names_the_child_with_french_elision(
         (current,) = page(pages[stage]).find_all("li", **{"aria-current": "step"})
         assert current.text.startswith("3 Sécurisation du compte d'Emma")
     assert "recevoir le code à usage unique d'Emma" in text["contact"]
+    assert "LuxTrust protègent mieux le compte d'Emma." in text["contact"]
     assert "Afin de sécuriser le compte d'Emma" in text["otp"]
     assert "associer un produit LuxTrust au compte d'Emma." in text["authenticators"]
     assert "L'activation du compte d'Emma est terminée !" in text["done"]

@@ -215,13 +215,15 @@ def test_a_parent_activates_a_minors_account_with_the_keyboard_alone(
     ).to_be_visible()
     expect(page.get_by_text("Assistant DSP").first).to_be_visible()
     assert_accessible(page)
-    type_into(page, page.get_by_role("textbox", name="Votre mot de passe", exact=True), PASSWORD)
     type_into(
-        page, page.get_by_role("textbox", name="Confirmation de votre mot de passe"), PASSWORD
+        page, page.get_by_role("textbox", name="Le mot de passe de Léa", exact=True), PASSWORD
+    )
+    type_into(
+        page, page.get_by_role("textbox", name="Confirmation du mot de passe de Léa"), PASSWORD
     )
     press_button(page, page.get_by_role("button", name="Etape suivante"))
 
-    expect(current_step(page)).to_contain_text("Sécurisation de votre compte")
+    expect(current_step(page)).to_contain_text("Sécurisation du compte de Léa")
     expect(page.get_by_role("radio", name="Mobile")).to_be_checked()
     assert_accessible(page)
     type_into(page, page.get_by_role("textbox", name="Mobile"), "621 234 567")

@@ -107,6 +107,18 @@ SENTENCES = {
             "chaque connexion au compte d'%(name)s."
         ),
     ),
+    "channel_warning": NamedSentence(
+        _(
+            "Un code reçu par SMS ou par e-mail peut être détourné (carte SIM dupliquée, "
+            "messagerie piratée) : l'application d'authentification, une clé d'accès ou LuxTrust "
+            "protègent mieux le compte de %(name)s."
+        ),
+        _(
+            "Un code reçu par SMS ou par e-mail peut être détourné (carte SIM dupliquée, "
+            "messagerie piratée) : l'application d'authentification, une clé d'accès ou LuxTrust "
+            "protègent mieux le compte d'%(name)s."
+        ),
+    ),
     "otp": NamedSentence(
         _(
             "Afin de sécuriser le compte de %(name)s, veuillez saisir le code que vous venez "
