@@ -16,6 +16,7 @@ from captcha.fields import CaptchaTextInput
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template import Context, Template
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 import esante
@@ -187,6 +188,22 @@ def test_an_invalid_field_is_marked_and_its_error_linked_to_it() -> None:
     assert '<ul class="field-errors" id="id_role_error">' in role
     candidate = field_html(form["candidate"])
     assert '<fieldset aria-describedby="id_candidate_error">' in candidate
+
+
+@pytest.mark.parametrize(
+    ("language", "separator"), [("fr", "</a> : "), ("de", "</a>: "), ("en", "</a>: ")]
+)
+def test_the_error_summary_writes_each_languages_colon(language: str, separator: str) -> None:
+    """« Rôle : … » in French, "Rolle: …" in German and English: the separator is the
+    translators', not the French space before the colon."""
+    form = AssistantAddForm(data={"role": "x" * 51})
+    form.is_valid()
+    summary = Template('{% include "accounts/includes/form_errors.html" %}')
+    with translation.override(language):
+        html = summary.render(Context({"form": form}))
+    assert '<a href="#id_role">' in html
+    assert separator in html
+    assert "&lt;a" not in html  # the link is markup, the label and the error are text
 
 
 # ---- The tag's options: {% field f describedby="…" %} and {% field f required=True %} --
