@@ -67,6 +67,8 @@ def make_run(var_dir: Path) -> Iterator[tuple[str, Path]]:
         ESANTE_VAR_DIR=str(var_dir),
         WEB_CONCURRENCY="1",
         ESANTE_DEMO_OIDC_PORT=str(free_port()),
+        # As the README offers a newcomer: its start-up output is the fullest.
+        ESANTE_CAPTCHA_TEST_MODE="1",
     )
     log_path = var_dir.parent / f"make-run-{port}.log"
     with log_path.open("wb") as log:
@@ -135,7 +137,8 @@ def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path
 
         started = log_path.read_text()
         assert "1918090138700" in started  # the demo table printed at start-up
-        assert "gunicorn" in started.lower()
+        with urllib.request.urlopen(base_url + "/", timeout=10) as response:  # noqa: S310
+            assert response.headers["Server"].startswith("gunicorn")
         # The address printed is localhost's (browsers refuse passkeys at an IP address);
         # 127.0.0.1 keeps answering. No library's warning among the project's lines.
         localhost_url = base_url.replace("127.0.0.1", "localhost")
@@ -143,6 +146,13 @@ def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path
         assert f"Courriers, e-mails et SMS : {localhost_url}/dev/outbox/" in started
         assert fetch(localhost_url + "/")[0] == 200
         assert "Warning" not in started, started
+        # Nor a library's log line, nor one line per demo letter, nor gunicorn's own
+        # « Listening at: http://127.0.0.1:… » (passkeys are not offered there).
+        for noise in ("ERROR", "INFO", "Listening at"):
+            assert noise not in started, (noise, started)
+        before_requests = started.partition(f"Portail : {localhost_url}/")[0]
+        assert "127.0.0.1" not in before_requests, before_requests
+        assert "Captcha en mode test : la réponse PASSED est acceptée." in started
 
         # DEBUG is off (demo mode): the 404 is the portal's page, not Django's debug page
         # listing every route; static files and the icon are served all the same.

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import os
 import secrets
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -515,6 +516,13 @@ if CAPTCHA_TEST_MODE and not (DEBUG or ESANTE_DEMO):
         "ESANTE_CAPTCHA_TEST_MODE=1 lets any robot past the captcha: it is refused unless "
         "DEBUG=1 or ESANTE_DEMO=1."
     )
+if CAPTCHA_TEST_MODE and ESANTE_DEMO:
+    # django-simple-captcha warns (a log line and a RuntimeWarning, in every process) that
+    # its test mode is on without DEBUG; the guard above already keeps it to DEBUG or the
+    # demo, and `esante serve` says it in its own words.
+    warnings.filterwarnings(
+        "ignore", "CAPTCHA_TEST_MODE is enabled while Django DEBUG is False", RuntimeWarning
+    )
 
 # The portal's public address, for the links of e-mails and SMS (a new letter's cancel
 # link): scheme and host, without a trailing slash.
@@ -565,4 +573,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # django-simple-captcha's error line about its test mode (see CAPTCHA_TEST_MODE).
+    "loggers": (
+        {"captcha.conf.settings": {"level": "CRITICAL"}}
+        if CAPTCHA_TEST_MODE and ESANTE_DEMO
+        else {}
+    ),
 }

@@ -5,6 +5,7 @@ application's role (DATABASE_URL) its rights; gunicorn starts without the owner'
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -47,7 +48,10 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         portal = f"{portal_address(host, port)}/"
         if settings.ESANTE_DEMO:
-            call_command("load_demo", stdout=self.stdout)
+            # The demo's letters are audited and logged as any others, but a newcomer reads the
+            # start-up output: the table of people, not one log line per letter.
+            with logger_quieted("esante"):
+                call_command("load_demo", stdout=self.stdout)
             try:
                 if start_demo_provider() is not None:
                     issuer = settings.ESANTE_DEMO_OIDC_ISSUER
@@ -55,6 +59,8 @@ class Command(BaseCommand):
             except DemoProviderDidNotStart as error:
                 self.stderr.write(str(error))
             self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
+            if settings.CAPTCHA_TEST_MODE:
+                self.stdout.write("Captcha en mode test : la réponse PASSED est acceptée.")
         self.stdout.write(f"Portail : {portal}")
         self.stdout.flush()
         # The app servers never see the schema owner's URL.
@@ -66,8 +72,23 @@ class Command(BaseCommand):
             [
                 sys.executable,
                 *gunicorn_arguments(f"{host}:{port}", workers=options["workers"]),
+                # gunicorn's own start-up lines name the bound 127.0.0.1, where passkeys
+                # are not offered; the demo prints the address to open above.
+                *(["--log-level", "warning"] if settings.ESANTE_DEMO else []),
             ],
         )
+
+
+@contextmanager
+def logger_quieted(name: str) -> Iterator[None]:
+    """`name`'s INFO lines left out for the time of the block (its warnings kept)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def portal_address(host: str, port: int) -> str:
