@@ -46,7 +46,8 @@ ROUNDS = 15
 WARM_UP = 2
 TOLERANCE = 1.20
 CAPTCHA = {"captcha_0": "x", "captcha_1": "PASSED"}
-WRONG_LETTER_CODE = "AAAA-BBBB-CCCC"
+# Well formed (only letters codes use), so that the lookup and the refusal both run.
+WRONG_LETTER_CODE = "AAAA-CCCC-DDDD"
 
 NOISE = [
     (re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"'), 'name="csrfmiddlewaretoken"'),
