@@ -160,7 +160,7 @@ def test_an_adult_activates_her_account_from_the_home_page(
     assert_accessible(page)
     page.get_by_role("button", name="Etape suivante").click()
     expect(current_step(page)).to_contain_text("Confirmation")
-    expect(page.get_by_text("L'activation du compte de Léa est terminée !")).to_be_visible()
+    expect(page.get_by_text("Votre activation est terminée !")).to_be_visible()
     expect(page.get_by_text("Vous pouvez vous connecter à votre DSP.")).to_be_visible()
     assert_accessible(page)
     expect(page.get_by_role("main").get_by_role("link", name="Connexion")).to_be_visible()
