@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from esante.registry.models import InsuredPerson
 from tests.factories import make_person, years_ago
@@ -89,6 +90,14 @@ def _fresh_shared_cache(
     if not settings.REDIS_URL and marker is not None and marker.kwargs.get("transaction"):
         with django_db_blocker.unblock():
             cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_its_own() -> Iterator[None]:
+    """A request leaves its page's language active in the thread (LocaleMiddleware does not
+    undo it): the next test starts in the portal's French again, whatever ran before."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

@@ -300,6 +300,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("de", _("Deutsch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them in Luxembourg: English with the day first (esante.formats).
+FORMAT_MODULE_PATH = ["esante.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Luxembourg"
 USE_TZ = True

@@ -4,10 +4,13 @@ whatever the language of the page that causes it."""
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -205,3 +208,28 @@ def test_a_new_letter_to_an_account_holder_is_in_the_account_s_language(
     letter = OutboundMessage.objects.filter(person=alice, channel=Channel.LETTER).latest("pk")
     assert letter.subject == "eSanté activation letter"
     assert "Valid until" in letter.body
+
+
+def at_five_past_two(day: datetime.date) -> datetime.datetime:
+    """14:05 on `day`, Luxembourg time."""
+    return datetime.datetime.combine(
+        day, datetime.time(14, 5), tzinfo=zoneinfo.ZoneInfo("Europe/Luxembourg")
+    )
+
+
+def test_a_german_notice_writes_its_date_as_german_does(alice: InsuredPerson) -> None:
+    with time_machine.travel(at_five_past_two(datetime.date(2026, 12, 7)), tick=False):
+        activate(browser("de"), alice, EMAIL)
+        log_in(browser(), alice)  # a browser the account does not know
+
+    notice = last_message()
+    assert notice.subject == "Neue Anmeldung bei Ihrem eSanté-Konto"
+    assert "(07.12.2026 14:05)" in notice.body
+
+
+def test_an_english_notice_writes_the_day_first(alice: InsuredPerson) -> None:
+    with time_machine.travel(at_five_past_two(datetime.date(2026, 9, 18)), tick=False):
+        activate(browser("en"), alice, EMAIL)
+        log_in(browser(), alice)
+
+    assert "(18/09/2026 14:05)" in last_message().body

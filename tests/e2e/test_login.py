@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from captcha.conf import settings as captcha_settings
+from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -158,3 +159,30 @@ def test_the_wait_before_resending_is_counted_down_then_said_once(
     expect(countdown).to_be_hidden()
     expect(ready).to_have_text("Vous pouvez maintenant renvoyer le code.")
     assert_accessible(page)
+
+
+def test_a_fresh_browser_shows_the_account_s_language_once_logged_in(
+    page: Page, new_page: NewPage, assert_accessible: AssertAccessible
+) -> None:
+    """Alice activated her account in German; a browser that never chose a language (its
+    own is French) shows her German pages from the login on."""
+    alice = make_person("Alice", "Martin", years_ago(41), sex="F")
+    activating = Client()
+    activating.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    activate(activating, alice, "alice@example.lu")
+
+    page.goto("/connexion/patient/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.get_by_role("textbox", name="Matricule").fill(alice.matricule)
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Etape suivante").click()
+    page.get_by_role("textbox", name="Code reçu par SMS ou par E-mail").fill(
+        one_time_code(new_page, "alice@example.lu")
+    )
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Meine eSanté-Dienste")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    assert_accessible(page)
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")

@@ -118,7 +118,7 @@ def test_the_stacked_documents_read_in_german_and_english_down_to_320_px(
     download: str,
 ) -> None:
     marc = documents_holder()
-    client = logged_in(marc, "marc@example.lu")
+    client = logged_in(marc, "marc@example.lu", language=locale[:2])
     record = CareRecord.objects.get(person=marc)
 
     for width in (390, 320):

@@ -47,7 +47,10 @@ def test_the_guides_pages_fit_a_phone_in_german_and_english(
     record = CareRecord.objects.get(person=marc)
     anonymous = new_page(locale=locale, viewport={"width": 390, "height": PHONE_HEIGHT})
     patient = phone_page_of(
-        logged_in(marc, "marc@example.lu"), new_page, live_server, locale=locale
+        logged_in(marc, "marc@example.lu", language=locale[:2]),
+        new_page,
+        live_server,
+        locale=locale,
     )
     problems: list[str] = []
 

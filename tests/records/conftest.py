@@ -5,6 +5,7 @@ add him, charlie is an outsider."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -16,10 +17,16 @@ from tests.accounts.wizard import PASSWORD, activate, last_one_time_code
 __all__ = ["activation_settings", "logged_in"]
 
 
-def logged_in(person: InsuredPerson, email: str, *, declare: bool = True) -> Client:
-    """A client logged in as `person`, whose account is activated with `email`; an adult
-    has answered the organ-donation question (asked at the first access)."""
-    activate(Client(), person, email)
+def logged_in(
+    person: InsuredPerson, email: str, *, declare: bool = True, language: str = ""
+) -> Client:
+    """A client logged in as `person`, whose account is activated with `email` on pages in
+    `language` (none: French), which the login gives the client's pages; an adult has
+    answered the organ-donation question (asked at the first access)."""
+    activating = Client()
+    if language:
+        activating.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    activate(activating, person, email)
     client = Client()
     client.post(reverse("patient:login"), {"matricule": person.matricule, "password": PASSWORD})
     done = client.post(reverse("patient:login_code"), {"code": last_one_time_code(email)})

@@ -61,4 +61,6 @@ def test_the_majority_notices_go_in_each_person_s_language(alice: InsuredPerson)
     assert sent["lea@example.lu"] == "Ende der DSP-Assistentenrechte mit der Volljährigkeit"
     assert sent["alice@example.lu"] == "End of DSP assistant rights at coming of age"
     to_lea = OutboundMessage.objects.filter(recipient="lea@example.lu").latest("pk")
-    assert "20/12/2026" in to_lea.body and "18" in to_lea.body
+    assert "Am 20.12.2026 werden Sie 18" in to_lea.body  # the date as German writes it
+    to_alice = OutboundMessage.objects.filter(recipient="alice@example.lu").latest("pk")
+    assert "20/12/2026" in to_alice.body  # the day first in English too

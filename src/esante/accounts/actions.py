@@ -520,15 +520,16 @@ RECENT_ASSISTANTS_DAYS = 30
 
 def recent_assistants_sentence(account: Account) -> str:
     """For the notice of a new password (a reset, a re-activation): the assistants added
-    to the account's record in the last 30 days — "B Martin (…) le 01/12/2026, …" —, the
-    lasting access a stolen session may have left; empty when there are none."""
+    to the account's record in the last 30 days — "B Martin (…) le 01/12/2026, …" in the
+    active language's short date —, the lasting access a stolen session may have left;
+    empty when there are none."""
     since = timezone.now() - datetime.timedelta(days=RECENT_ASSISTANTS_DAYS)
     rows = Assistant.objects.filter(record__person=account.person_id, added_at__gte=since)
     recent = ", ".join(
         _("%(name)s le %(date)s")
         % {
             "name": row.person.public_label,
-            "date": timezone.localtime(row.added_at).strftime("%d/%m/%Y"),
+            "date": date_format(timezone.localtime(row.added_at), "SHORT_DATE_FORMAT"),
         }
         for row in rows.select_related("person")
     )

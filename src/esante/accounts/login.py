@@ -53,12 +53,13 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.actions import notify_owner
+from esante.accounts.actions import change_language, notify_owner
 from esante.accounts.models import Account, KnownDevice, PatientSession
 from esante.accounts.reauth import mark_second_factor
 from esante.audit.actions import record_event
@@ -67,6 +68,7 @@ from esante.codes import keyed_hash, keyed_hashes
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.ratelimit import client_ip
 from esante.registry import matricule as matricule_rules
+from esante.registry.models import Language
 
 LOCK_FROM_FAILURE = 5
 # NIST SP 800-63B: never more than 100 consecutive failures. Past them the password no
@@ -338,6 +340,29 @@ def log_in(
     return session
 
 
+def settle_language(request: HttpRequest, response: HttpResponse, account: Account) -> None:
+    """After a login (every way), the pages and the account agree on one language. A
+    language the visitor chose in the menu before logging in (its cookie) is the
+    account's from now on, as if chosen once logged in; a browser that chose none is
+    switched to the account's (a fresh browser of a German holder shows German)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in Language.values:
+        change_language(account, Language(chosen), ip_address=client_ip(request) or None)
+        return
+    translation.activate(account.language)
+    # As Django's set_language sets it (the language menu).
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        account.language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
+    )
+
+
 def reauthenticate(request: HttpRequest, account: Account, password: str) -> bool:
     """The password typed again inside a session (*Mon compte*), before a sensitive change.
     Right: a new session id, the old one ended (ASVS 5.0 7.2.4), the session's row
@@ -527,7 +552,7 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
                 "mot de passe et appelez le helpdesk au %(phone)s."
             )
             % {
-                "when": timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
+                "when": date_format(timezone.localtime(now), "SHORT_DATETIME_FORMAT"),
                 "phone": helpdesk_contacts().phone,
             },
         )

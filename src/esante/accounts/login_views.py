@@ -28,6 +28,7 @@ from esante.accounts.login import (
     log_in,
     log_out,
     remember_device,
+    settle_language,
 )
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, KnownDevice
@@ -196,6 +197,8 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     )
     response = redirect(next_url or "patient:services")
     remember_device(request, response, account)
+    # After the new-device notice, which goes in the language the holder had chosen.
+    settle_language(request, response, account)
     return response
 
 

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from esante import ratelimit
 from esante.accounts import oidc, stepup_views
 from esante.accounts.identity import LinkRefused, account_for, link_identity
-from esante.accounts.login import log_in, remember_device
+from esante.accounts.login import log_in, remember_device, settle_language
 from esante.accounts.models import Account
 from esante.accounts.reauth import second_factor_fresh, step_up_url
 from esante.accounts.views import ACTIVATION
@@ -222,6 +222,8 @@ def _log_in(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
     )
     response = redirect("patient:services")
     remember_device(request, response, account)
+    # After the new-device notice, which goes in the language the holder had chosen.
+    settle_language(request, response, account)
     return response
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from esante import ratelimit
 from esante.accounts import passkeys
-from esante.accounts.login import log_in, remember_device
+from esante.accounts.login import log_in, remember_device, settle_language
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
 from esante.accounts.reauth import second_factor_fresh, step_up_needed
@@ -98,6 +98,8 @@ def login(request: HttpRequest) -> HttpResponse:
     log_in(request, account, method="passkey")
     response = JsonResponse({"redirect": reverse("patient:services")})
     remember_device(request, response, account)
+    # After the new-device notice, which goes in the language the holder had chosen.
+    settle_language(request, response, account)
     return response
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -103,13 +104,16 @@ def _send_notice(row: Assistant) -> int:
                     "Le %(date)s, vous aurez 18 ans : les droits d'assistant DSP de "
                     "%(assistant)s sur votre dossier de soins partagé prendront fin ce "
                     "jour-là. À votre prochaine connexion, vous pourrez les garder ou non."
-                ) % {"date": day.strftime("%d/%m/%Y"), "assistant": row.person.public_label}
+                ) % {
+                    "date": date_format(day, "SHORT_DATE_FORMAT"),
+                    "assistant": row.person.public_label,
+                }
             else:
                 body = _(
                     "Le %(date)s, %(holder)s aura 18 ans : vos droits d'assistant DSP sur son "
                     "dossier de soins partagé prendront fin ce jour-là, sauf si %(holder)s "
                     "décide de les garder."
-                ) % {"date": day.strftime("%d/%m/%Y"), "holder": holder.public_label}
+                ) % {"date": date_format(day, "SHORT_DATE_FORMAT"), "holder": holder.public_label}
             notify_owner(account, _("Fin des droits d'assistant DSP à la majorité"), body)
     record_event(
         EventType.MAJORITY_NOTICE,
