@@ -8,6 +8,7 @@ is typed back; until then nothing is written but the counters of wrong codes.
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 from django.conf import settings
@@ -203,6 +204,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         return wizard(request, state, "code", context, status=_form_status(request))
 
     matricule = form.cleaned_data["matricule"]
+    checking_since = time.perf_counter()
     # Counted before the check, so that pairs sent at once see each other; given back
     # unless the pair was wrong.
     attempt = ratelimit.reserve("activation.code_failed", request, key=matricule)
@@ -236,6 +238,10 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         return ACTIVATION.advance(request, state, "password")
 
     if checked.wrong_pair:
+        # A wrong code for a letter still usable is counted against it (a write) where an
+        # unknown matricule, or an activated one, has nothing to count: the three answers
+        # are held to the recovery's floor, so that their time tells nothing either.
+        time.sleep(max(0.0, checking_since + recovery_views.ANSWER_SECONDS - time.perf_counter()))
         form.add_error(None, WRONG_PAIR)
     elif checked.outcome is CodeOutcome.USED:
         context["already_activated"] = True
