@@ -25,21 +25,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LimitPage:
+    """One rule's page; each sentence in its own gettext_lazy / ngettext_lazy call, where
+    makemessages finds it."""
+
     title: Promise  # which limit, as the page's heading
     rule: Promise  # the rule in a sentence: ngettext_lazy on "count", the rule's limit
     advice: Promise  # what to do, with "until" (the window's end)
 
 
-def _page(title: Promise, rule: Promise, advice: Promise) -> LimitPage:
-    # Each sentence sits in its own gettext_lazy / ngettext_lazy call, where makemessages
-    # finds it.
-    return LimitPage(title, rule, advice)
-
-
 WAIT = gettext_lazy("Attendez %(until)s avant de réessayer.")
 
 PAGES: dict[tuple[str, str], LimitPage] = {
-    ("activation.code_failed", "ip"): _page(
+    ("activation.code_failed", "ip"): LimitPage(
         gettext_lazy("Trop de codes d'activation erronés depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s code d'activation erroné est accepté par heure depuis une même "
@@ -53,7 +50,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "figurent sur votre courrier d'activation."
         ),
     ),
-    ("activation.code_failed", "key"): _page(
+    ("activation.code_failed", "key"): LimitPage(
         gettext_lazy("Trop de codes d'activation erronés pour ce matricule"),
         ngettext_lazy(
             "Au plus %(count)s code d'activation erroné est accepté par jour pour un même "
@@ -68,7 +65,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "nouveau, ou contactez le helpdesk."
         ),
     ),
-    ("activation.new_letter", "ip"): _page(
+    ("activation.new_letter", "ip"): LimitPage(
         gettext_lazy("Trop de demandes de courrier depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s nouveau courrier d'activation peut être demandé par heure depuis "
@@ -81,7 +78,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk."
         ),
     ),
-    ("activation.new_letter", "key"): _page(
+    ("activation.new_letter", "key"): LimitPage(
         gettext_lazy("Trop de demandes de courrier pour ce matricule"),
         ngettext_lazy(
             "Au plus %(count)s nouveau courrier d'activation peut être demandé par jour pour un "
@@ -94,7 +91,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk."
         ),
     ),
-    ("otp.send", "ip"): _page(
+    ("otp.send", "ip"): LimitPage(
         gettext_lazy("Trop de codes demandés depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s code à usage unique est envoyé par heure pour une même connexion "
@@ -105,7 +102,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         gettext_lazy("Attendez %(until)s pour demander un nouveau code."),
     ),
-    ("otp.send", "key"): _page(
+    ("otp.send", "key"): LimitPage(
         gettext_lazy("Trop de codes demandés pour vous à ce numéro ou à cette adresse"),
         ngettext_lazy(
             "Au plus %(count)s code à usage unique est envoyé par heure à une même personne au "
@@ -121,7 +118,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "recevoir le code."
         ),
     ),
-    ("otp.send", "destination"): _page(
+    ("otp.send", "destination"): LimitPage(
         gettext_lazy("Ce numéro ou cette adresse e-mail a reçu beaucoup de codes"),
         ngettext_lazy(
             "Au plus %(count)s code à usage unique est envoyé par heure à un même numéro de "
@@ -137,7 +134,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "là où vous pouvez choisir où recevoir le code."
         ),
     ),
-    ("otp.failed", "ip"): _page(
+    ("otp.failed", "ip"): LimitPage(
         gettext_lazy("Trop de codes erronés depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s code à usage unique erroné est accepté par heure depuis une même "
@@ -148,7 +145,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         gettext_lazy("Attendez %(until)s, puis saisissez le dernier code reçu."),
     ),
-    ("otp.failed", "key"): _page(
+    ("otp.failed", "key"): LimitPage(
         gettext_lazy("Trop de codes erronés pour cette personne"),
         ngettext_lazy(
             "Au plus %(count)s code à usage unique erroné est accepté par heure pour une même "
@@ -162,7 +159,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "code plus ancien ni avec celui d'une autre personne."
         ),
     ),
-    ("login.failed", "ip"): _page(
+    ("login.failed", "ip"): LimitPage(
         gettext_lazy("Trop d'erreurs de connexion depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s matricule ou mot de passe erroné est accepté par heure depuis "
@@ -177,7 +174,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "choisissez « Mot de passe oublié »."
         ),
     ),
-    ("login.failed", "key"): _page(
+    ("login.failed", "key"): LimitPage(
         gettext_lazy("Trop de mots de passe erronés pour ce matricule"),
         ngettext_lazy(
             "Au plus %(count)s mot de passe erroné est accepté par heure pour un même matricule.",
@@ -190,7 +187,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "choisissez « Mot de passe oublié »."
         ),
     ),
-    ("login.failed.device", "key"): _page(
+    ("login.failed.device", "key"): LimitPage(
         gettext_lazy("Trop de mots de passe erronés dans ce navigateur"),
         ngettext_lazy(
             "Au plus %(count)s mot de passe erroné est accepté par heure dans un navigateur où "
@@ -204,7 +201,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "choisissez « Mot de passe oublié »."
         ),
     ),
-    ("letter.cancel", "ip"): _page(
+    ("letter.cancel", "ip"): LimitPage(
         gettext_lazy("Trop de liens d'annulation non valables depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s lien d'annulation inconnu ou déjà utilisé est accepté par heure "
@@ -219,7 +216,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "contacter le helpdesk."
         ),
     ),
-    ("recovery.request", "ip"): _page(
+    ("recovery.request", "ip"): LimitPage(
         gettext_lazy("Trop de demandes « Mot de passe oublié » depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s demande « Mot de passe oublié » est acceptée par heure depuis une "
@@ -230,7 +227,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         gettext_lazy("Attendez %(until)s avant de faire une nouvelle demande."),
     ),
-    ("recovery.request", "key"): _page(
+    ("recovery.request", "key"): LimitPage(
         gettext_lazy("Trop de demandes « Mot de passe oublié » pour ce matricule"),
         ngettext_lazy(
             "Au plus %(count)s demande « Mot de passe oublié » est acceptée par jour pour un "
@@ -243,7 +240,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "Attendez %(until)s avant de faire une nouvelle demande, ou contactez le helpdesk."
         ),
     ),
-    ("staff.login", "ip"): _page(
+    ("staff.login", "ip"): LimitPage(
         gettext_lazy("Trop d'erreurs de connexion au helpdesk depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s mot de passe ou code erroné est accepté par heure depuis une même "
@@ -254,7 +251,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         WAIT,
     ),
-    ("staff.login", "key"): _page(
+    ("staff.login", "key"): LimitPage(
         gettext_lazy("Trop d'erreurs de connexion au helpdesk pour cet identifiant"),
         ngettext_lazy(
             "Au plus %(count)s mot de passe ou code erroné est accepté par heure pour un même "
@@ -268,7 +265,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "application, un superviseur peut vous aider."
         ),
     ),
-    ("oidc.start", "ip"): _page(
+    ("oidc.start", "ip"): LimitPage(
         gettext_lazy(
             "Trop de connexions par un fournisseur d'identité depuis cette connexion Internet"
         ),
@@ -284,7 +281,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "un code."
         ),
     ),
-    ("oidc.callback", "ip"): _page(
+    ("oidc.callback", "ip"): LimitPage(
         gettext_lazy("Trop de retours d'un fournisseur d'identité depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s retour d'un fournisseur d'identité est accepté par heure depuis "
@@ -298,7 +295,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "un code."
         ),
     ),
-    ("passkey.login", "ip"): _page(
+    ("passkey.login", "ip"): LimitPage(
         gettext_lazy("Trop d'essais de clé d'accès depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s essai de clé d'accès est accepté par heure depuis une même "
@@ -312,7 +309,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "exemple."
         ),
     ),
-    ("assistant.search", "ip"): _page(
+    ("assistant.search", "ip"): LimitPage(
         gettext_lazy("Trop de recherches d'assistant depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s recherche par numéro assuré est acceptée par heure depuis une "
@@ -326,7 +323,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "de le saisir."
         ),
     ),
-    ("assistant.search", "key"): _page(
+    ("assistant.search", "key"): LimitPage(
         gettext_lazy("Trop de recherches d'assistant pour ce compte"),
         ngettext_lazy(
             "Au plus %(count)s recherche par numéro assuré est acceptée par jour pour un même "
@@ -340,7 +337,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "de le saisir."
         ),
     ),
-    ("document.upload", "ip"): _page(
+    ("document.upload", "ip"): LimitPage(
         gettext_lazy("Trop de documents ajoutés depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s document peut être ajouté par heure depuis une même connexion "
@@ -351,7 +348,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         gettext_lazy("Attendez %(until)s pour ajouter d'autres documents."),
     ),
-    ("document.upload", "key"): _page(
+    ("document.upload", "key"): LimitPage(
         gettext_lazy("Trop de documents ajoutés pour ce compte"),
         ngettext_lazy(
             "Au plus %(count)s document peut être ajouté par jour pour un même compte.",
@@ -360,7 +357,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         gettext_lazy("Attendez %(until)s pour ajouter d'autres documents."),
     ),
-    ("captcha.refresh", "ip"): _page(
+    ("captcha.refresh", "ip"): LimitPage(
         gettext_lazy("Trop de nouvelles images de vérification depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s nouvelle image de vérification est donnée par heure pour une "
@@ -374,7 +371,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "affichée."
         ),
     ),
-    ("captcha.audio", "ip"): _page(
+    ("captcha.audio", "ip"): LimitPage(
         gettext_lazy("Trop d'écoutes de la vérification audio depuis cette connexion Internet"),
         ngettext_lazy(
             "Au plus %(count)s écoute de la vérification audio est donnée par heure pour une "
@@ -388,7 +385,7 @@ PAGES: dict[tuple[str, str], LimitPage] = {
 }
 
 # A rule without its own page (none refuses today: audit.access_denied never does).
-ANY_LIMIT = _page(
+ANY_LIMIT = LimitPage(
     gettext_lazy("Limite atteinte"),
     ngettext_lazy(
         "Pour la sécurité des comptes eSanté, cette action est limitée à %(count)s fois par "
