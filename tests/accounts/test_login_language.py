@@ -15,11 +15,11 @@ from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import InsuredPerson, Language
 from tests.accounts.softauthn import SoftAuthenticator
-from tests.accounts.test_login import EMAIL, log_in
+from tests.accounts.test_login import EMAIL, log_in, submit_credentials
 from tests.accounts.test_notice_language import browser
 from tests.accounts.test_oidc import at_provider
 from tests.accounts.test_passkeys import passkey_login, register
-from tests.accounts.wizard import activate
+from tests.accounts.wizard import activate, last_one_time_code
 from tests.portal.html import parse
 from tests.servers import OidcProvider, free_port
 
@@ -37,6 +37,14 @@ def page_language(client: Client) -> str:
     page = parse(client.get(reverse("patient:services")).content.decode())
     (html,) = page.find_all("html")
     return html.attrs["lang"]
+
+
+def chose_in_menu(language: str) -> Client:
+    """A visitor, not logged in, who picked `language` in the language menu."""
+    client = Client()
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == language
+    return client
 
 
 def language_changes() -> list[AuditEvent]:
@@ -58,7 +66,7 @@ def test_a_fresh_browser_shows_the_account_s_language_after_login(
 
 
 def test_a_language_chosen_before_login_becomes_the_account_s(german_account: Account) -> None:
-    client = browser("en")
+    client = chose_in_menu("en")
 
     log_in(client, german_account)
 
@@ -72,7 +80,7 @@ def test_a_language_chosen_before_login_becomes_the_account_s(german_account: Ac
 def test_the_new_device_notice_goes_in_the_language_the_holder_had(
     german_account: Account,
 ) -> None:
-    log_in(browser("en"), german_account)
+    log_in(chose_in_menu("en"), german_account)
 
     notice = OutboundMessage.objects.filter(recipient=EMAIL).latest("pk")
     assert notice.subject == "Neue Anmeldung bei Ihrem eSanté-Konto"
@@ -81,7 +89,7 @@ def test_the_new_device_notice_goes_in_the_language_the_holder_had(
 def test_the_account_s_own_language_chosen_before_login_records_nothing(
     german_account: Account,
 ) -> None:
-    client = browser("de")
+    client = chose_in_menu("de")
 
     log_in(client, german_account)
 
@@ -122,7 +130,7 @@ def test_a_passkey_login_shows_the_account_s_language(key: SoftAuthenticator) ->
 def test_a_passkey_login_keeps_the_language_chosen_before(
     german_account: Account, key: SoftAuthenticator
 ) -> None:
-    assert passkey_login(browser("fr"), key).status_code == 200
+    assert passkey_login(chose_in_menu("fr"), key).status_code == 200
 
     assert Account.objects.get(pk=german_account.pk).language == Language.FRENCH
     assert [event.details["language"] for event in language_changes()] == ["fr"]
@@ -154,9 +162,29 @@ def test_an_identity_provider_login_shows_the_account_s_language(
 def test_an_identity_provider_login_keeps_the_language_chosen_before(
     german_account: Account, linked: str, oidc_provider: OidcProvider
 ) -> None:
-    client = browser("en")
+    client = chose_in_menu("en")
 
     at_provider(client, oidc_provider, "login", linked)
 
     assert Account.objects.get(pk=german_account.pk).language == Language.ENGLISH
     assert page_language(client) == "en"
+
+
+def test_a_cookie_left_by_another_login_on_a_shared_browser_is_no_choice(
+    german_account: Account, bob: InsuredPerson
+) -> None:
+    """A family's browser: Alice's German login leaves the German cookie; Bob, whose
+    account is French, logs in next and keeps French pages and his French notices."""
+    activate(browser("fr"), bob, "bob@example.lu")
+    bobs = Account.objects.get(person=bob)
+    client = Client()
+    log_in(client, german_account)
+    client.post(reverse("patient:logout"))
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+
+    submit_credentials(client, bob.matricule)
+    client.post(reverse("patient:login_code"), {"code": last_one_time_code("bob@example.lu")})
+
+    assert Account.objects.get(pk=bobs.pk).language == Language.FRENCH
+    assert page_language(client) == "fr"
+    assert not language_changes()

@@ -31,7 +31,7 @@ from esante.accounts.forms import (
     ReauthenticationForm,
 )
 from esante.accounts.identity import unlink_identity
-from esante.accounts.login import reauthenticate
+from esante.accounts.login import LANGUAGE_CHOSEN, reauthenticate
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.reauth import (
@@ -437,4 +437,6 @@ def set_language(request: HttpRequest) -> HttpResponseBase:
         account = request.patient.account  # type: ignore[attr-defined]
         if account is not None:
             actions.change_language(account, Language(language), ip_address=_ip(request))
+        else:  # the account's once logged in (esante.accounts.login.settle_language)
+            request.session[LANGUAGE_CHOSEN] = language
     return response

@@ -340,12 +340,18 @@ def log_in(
     return session
 
 
+# The language chosen in the menu by a visitor not yet logged in, in their session (kept
+# by log_in's cycle_key): settle_language makes it the account's.
+LANGUAGE_CHOSEN = "language_chosen_before_login"
+
+
 def settle_language(request: HttpRequest, response: HttpResponse, account: Account) -> None:
     """After a login (every way), the pages and the account agree on one language. A
-    language the visitor chose in the menu before logging in (its cookie) is the
-    account's from now on, as if chosen once logged in; a browser that chose none is
-    switched to the account's (a fresh browser of a German holder shows German)."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    language the visitor chose in the menu before logging in, in this session, is the
+    account's from now on, as if chosen once logged in; otherwise the browser is switched
+    to the account's (a fresh browser of a German holder shows German). The language
+    cookie alone is no choice: on a browser a family shares, it is the last login's."""
+    chosen = request.session.pop(LANGUAGE_CHOSEN, "")
     if chosen in Language.values:
         change_language(account, Language(chosen), ip_address=client_ip(request) or None)
         return
