@@ -31,7 +31,7 @@ from esante.accounts.forms import (
     ReauthenticationForm,
 )
 from esante.accounts.identity import unlink_identity
-from esante.accounts.login import LANGUAGE_CHOSEN, reauthenticate
+from esante.accounts.login import reauthenticate, remember_language_chosen
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.reauth import (
@@ -438,5 +438,5 @@ def set_language(request: HttpRequest) -> HttpResponseBase:
         if account is not None:
             actions.change_language(account, Language(language), ip_address=_ip(request))
         else:  # the account's once logged in (esante.accounts.login.settle_language)
-            request.session[LANGUAGE_CHOSEN] = language
+            remember_language_chosen(response, language)
     return response

@@ -340,18 +340,33 @@ def log_in(
     return session
 
 
-# The language chosen in the menu by a visitor not yet logged in, in their session (kept
-# by log_in's cycle_key): settle_language makes it the account's.
-LANGUAGE_CHOSEN = "language_chosen_before_login"
+# The language chosen in the menu by a visitor not yet logged in: a signed cookie for the
+# browser's session (no server-side write for an anonymous visitor), which
+# settle_language makes the account's and deletes.
+LANGUAGE_CHOSEN = "esante_language_chosen"
+LANGUAGE_CHOSEN_SALT = "esante.accounts.login.language_chosen"
+
+
+def remember_language_chosen(response: HttpResponse, language: str) -> None:
+    response.set_signed_cookie(
+        LANGUAGE_CHOSEN,
+        language,
+        salt=LANGUAGE_CHOSEN_SALT,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def settle_language(request: HttpRequest, response: HttpResponse, account: Account) -> None:
     """After a login (every way), the pages and the account agree on one language. A
-    language the visitor chose in the menu before logging in, in this session, is the
-    account's from now on, as if chosen once logged in; otherwise the browser is switched
-    to the account's (a fresh browser of a German holder shows German). The language
-    cookie alone is no choice: on a browser a family shares, it is the last login's."""
-    chosen = request.session.pop(LANGUAGE_CHOSEN, "")
+    language the visitor chose in the menu before logging in, in this browser session, is
+    the account's from now on, as if chosen once logged in; otherwise the browser is
+    switched to the account's (a fresh browser of a German holder shows German). The
+    language cookie alone is no choice: on a browser a family shares, it is the last
+    login's."""
+    chosen = request.get_signed_cookie(LANGUAGE_CHOSEN, "", salt=LANGUAGE_CHOSEN_SALT)
+    response.delete_cookie(LANGUAGE_CHOSEN, samesite="Lax")
     if chosen in Language.values:
         change_language(account, Language(chosen), ip_address=client_ip(request) or None)
         return
