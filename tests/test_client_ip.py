@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.test import RequestFactory
 
 from esante import ratelimit
-from esante.ratelimit import client_ip
+from esante.client_address import resolve as client_ip
 
 BALANCERS = ["10.0.0.0/24", "2001:db8::1"]
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from esante import ratelimit
 from esante.audit.models import AuditEvent, EventType
-from esante.ratelimit import address_block, client_ip
+from esante.client_address import address_block
+from esante.client_address import resolve as client_ip
 
 ACTION = "activation.new_letter"  # 10 an hour per IP
 

@@ -22,28 +22,24 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
-import ipaddress
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from esante import client_address
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.client_address import address_block
 from esante.counters import store
 from esante.portal import limit_pages
 
 Scope = Literal["ip", "key", "destination"]
 View = Callable[..., HttpResponse]
-
-# The prefix under which a per-IP rule counts IPv6 addresses together: a /64 is what one
-# subscriber gets at the least (RFC 6177), and a host picks any address in it (RFC 8981).
-IPV6_BLOCK_PREFIX = 64
 
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)
@@ -114,60 +110,6 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or behind the proxies named in
-    ESANTE_TRUSTED_PROXIES, the right-most address of X-Forwarded-For that is not one of
-    them. The header is read only when the request comes from a trusted proxy, and only
-    the entries that trusted proxies appended count: whatever a client sends itself is
-    to their left (docs/operations.md)."""
-    remote = str(request.META.get("REMOTE_ADDR", ""))
-    proxies = _trusted_proxies(tuple(settings.ESANTE_TRUSTED_PROXIES))
-    if not proxies or not _is_trusted(remote, proxies):
-        return remote
-    hops = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
-    for hop in reversed([each.strip() for each in hops if each.strip()]):
-        try:
-            address = ipaddress.ip_address(hop)
-        except ValueError:
-            return remote  # not appended by a proxy of ours: stop at the last sure one
-        if not any(address in network for network in proxies):
-            return str(address)
-    return remote
-
-
-@functools.cache
-def _trusted_proxies(
-    networks: tuple[str, ...],
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(each, strict=False) for each in networks)
-
-
-def _is_trusted(
-    remote: str, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-) -> bool:
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    return any(address in network for network in proxies)
-
-
-def address_block(address: str) -> str:
-    """What a per-IP rule counts for `address`: an IPv6 address as its /64 (so that a
-    host cannot get a fresh budget from each of its addresses), an IPv4 address — or one
-    mapped into IPv6 — as itself; anything else as it comes. Only for counting: the logs
-    and the audit log keep the full address (client_ip)."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, IPV6_BLOCK_PREFIX), strict=False))
-    return str(parsed)
-
-
 def _counter(action: str, rule: Rule, value: str, now: float) -> tuple[str, datetime.datetime]:
     """The key of `rule`'s counter for `value` in the window holding `now`, and the end of
     that window. Windows are aligned on the epoch (an hour's on the hour, a day's at
@@ -184,7 +126,11 @@ def _counters(
 ) -> list[tuple[Rule, str, datetime.datetime]]:
     """Each rule of `action` that applies (a key or destination given), with its counter's
     key and window end."""
-    values = {"ip": address_block(client_ip(request)), "key": key, "destination": destination}
+    values = {
+        "ip": address_block(client_address.of(request) or ""),
+        "key": key,
+        "destination": destination,
+    }
     counters = []
     for rule in RATE_LIMITS[action]:
         value = values[rule.scope]
@@ -317,7 +263,7 @@ class RateLimitMiddleware:
         record_event(
             EventType.RATE_LIMITED,
             actor="anonymous",
-            ip_address=client_ip(request) or None,
+            ip_address=client_address.of(request),
             action=exception.action,
             scope=exception.rule.scope,
             path=request.path,

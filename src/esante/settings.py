@@ -151,6 +151,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "esante.observability.RequestIdMiddleware",
+    # request.client_ip, resolved once (ESANTE_TRUSTED_PROXIES): everything below reads it.
+    "esante.client_address.ClientAddressMiddleware",
     "esante.notifications.actions.DeliverAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

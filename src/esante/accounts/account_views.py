@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import actions, code_pages, oidc, totp
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
@@ -31,7 +31,7 @@ from esante.accounts.forms import (
     ReauthenticationForm,
 )
 from esante.accounts.identity import unlink_identity
-from esante.accounts.login import reauthenticate, remember_language_chosen
+from esante.accounts.login import PatientRequest, reauthenticate, remember_language_chosen
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
 from esante.accounts.reauth import (
@@ -74,20 +74,19 @@ SECURITY_EVENTS = (
 )
 
 
-def _account(request: HttpRequest) -> Account:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
-    return account
+def _account(request: PatientRequest) -> Account:
+    return request.patient.logged_in_account
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return ratelimit.client_ip(request) or None
+    return client_address.of(request)
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def my_account(request: HttpRequest) -> HttpResponse:
+def my_account(request: PatientRequest) -> HttpResponse:
     account = _account(request)
-    current = request.patient.session  # type: ignore[attr-defined]
+    current = request.patient.logged_in_session
     if request.method == "POST" and "new_recovery_codes" in request.POST:
         return _new_recovery_codes(request, account)
     if request.method == "POST" and request.POST.get("confirm_password") in REAUTH_PREFIXES:
@@ -152,7 +151,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _new_recovery_codes(request: HttpRequest, account: Account) -> HttpResponse:
+def _new_recovery_codes(request: PatientRequest, account: Account) -> HttpResponse:
     """Ten new recovery codes (the old ones stop working): a fresh proof of the app (not
     a recovery code), then the password again."""
     form = ReauthenticationForm(request.POST)
@@ -196,7 +195,7 @@ def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | Non
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def unlink(request: HttpRequest, slug: str) -> HttpResponse:
+def unlink(request: PatientRequest, slug: str) -> HttpResponse:
     """Unlink a provider: a fresh second factor, then the password again."""
     account = _account(request)
     provider = oidc.provider(slug)
@@ -264,7 +263,7 @@ CONTACT_CHANGE = Flow(
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def password(request: HttpRequest) -> HttpResponse:
+def password(request: PatientRequest) -> HttpResponse:
     account = _account(request)
     form = CurrentPasswordForm(
         request.POST if request.method == "POST" else None, person=account.person
@@ -285,7 +284,7 @@ def password(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def contact(request: HttpRequest) -> HttpResponse:
+def contact(request: PatientRequest) -> HttpResponse:
     account = _account(request)
     # Before any code goes to a new destination: a fresh proof of the current channel (or
     # app, passkey, provider), or a stolen session and the password move it to a thief.
@@ -335,7 +334,7 @@ def _send(
 
 
 def _code_step(
-    request: HttpRequest,
+    request: PatientRequest,
     flow: Flow,
     state: FlowState,
     *,
@@ -381,7 +380,7 @@ def _code_step(
 @patient_required
 @require_http_methods(["GET", "POST"])
 @stage_view(PASSWORD_CHANGE, "code")
-def password_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+def password_code(request: PatientRequest, state: FlowState) -> HttpResponse:
     def apply(account: Account, verification: CodeVerification) -> None:
         actions.change_password(account, state.data["password_hash"], ip_address=_ip(request))
         messages.success(
@@ -400,7 +399,7 @@ def password_code(request: HttpRequest, state: FlowState) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 @stage_view(CONTACT_CHANGE, "code")
-def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+def contact_code(request: PatientRequest, state: FlowState) -> HttpResponse:
     def apply(account: Account, verification: CodeVerification) -> None:
         channel = CodeChannel(state.data["channel"])
         recovery_codes = actions.change_contact(
@@ -428,13 +427,13 @@ def contact_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     )
 
 
-def set_language(request: HttpRequest) -> HttpResponseBase:
+def set_language(request: PatientRequest) -> HttpResponseBase:
     """The language menu of every page: Django's view (the cookie, the way back), and for a
     logged-in patient the account's language too, which their notices are written in."""
     response = i18n.set_language(request)  # a GET changes nothing, as in Django
     language = request.POST.get("language", "")
     if request.method == "POST" and language in Language.values:
-        account = request.patient.account  # type: ignore[attr-defined]
+        account = request.patient.account
         if account is not None:
             actions.change_language(account, Language(language), ip_address=_ip(request))
         else:  # the account's once logged in (esante.accounts.login.settle_language)

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -149,18 +149,20 @@ class Flow:
         return self.stages[state.reached]
 
 
-FlowView = Callable[[HttpRequest, FlowState], HttpResponse]
+Request = TypeVar("Request", bound=HttpRequest)
 
 
 def stage_view(
     flow: Flow, stage: str
-) -> Callable[[FlowView], Callable[[HttpRequest], HttpResponse]]:
+) -> Callable[[Callable[[Request, FlowState], HttpResponse]], Callable[[Request], HttpResponse]]:
     """Guard a step: without a flow, to the entry page; idled out, to the first stage of
     a fresh flow; ahead of the flow, to the stage it has reached."""
 
-    def decorator(view: FlowView) -> Callable[[HttpRequest], HttpResponse]:
+    def decorator(
+        view: Callable[[Request, FlowState], HttpResponse],
+    ) -> Callable[[Request], HttpResponse]:
         @wraps(view)
-        def wrapper(request: HttpRequest) -> HttpResponse:
+        def wrapper(request: Request) -> HttpResponse:
             state, expired = flow.load(request)
             if expired:
                 kept = request.session[flow.session_key]["data"]

@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import actions
+from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account
 from esante.registry.models import LetterRequest
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return ratelimit.client_ip(request) or None
+    return client_address.of(request)
 
 
 @never_cache
@@ -54,8 +54,8 @@ def cancel_by_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @patient_required
 @require_POST
-def cancel_mine(request: HttpRequest, request_id: int) -> HttpResponse:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
+def cancel_mine(request: PatientRequest, request_id: int) -> HttpResponse:
+    account = request.patient.logged_in_account
     if not LetterRequest.objects.filter(pk=request_id, person_id=account.person_id).exists():
         raise Http404
     if actions.cancel_letter_request(

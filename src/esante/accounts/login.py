@@ -50,6 +50,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -59,14 +60,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from esante import client_address
 from esante.accounts.actions import change_language, notify_owner
 from esante.accounts.models import Account, KnownDevice, PatientSession
 from esante.accounts.reauth import mark_second_factor
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.client_address import ClientRequest
 from esante.codes import keyed_hash, keyed_hashes
 from esante.portal.helpdesk import helpdesk_contacts
-from esante.ratelimit import client_ip
 from esante.registry import matricule as matricule_rules
 from esante.registry.models import Language
 
@@ -324,7 +326,7 @@ def log_in(
         session_key=request.session.session_key or "",
         started_at=now,
         last_seen_at=now,
-        ip_address=client_ip(request) or None,
+        ip_address=client_address.of(request),
         user_agent=request.headers.get("User-Agent", "")[:300],
     )
     request.session[SESSION_KEY] = session.pk
@@ -332,7 +334,7 @@ def log_in(
         EventType.LOGIN_SUCCEEDED,
         actor=f"person:{account.person_id}",
         person=account.person,
-        ip_address=client_ip(request) or None,
+        ip_address=client_address.of(request),
         session=session.pk,
         method=method,
         **details,
@@ -368,7 +370,7 @@ def settle_language(request: HttpRequest, response: HttpResponse, account: Accou
     chosen = request.get_signed_cookie(LANGUAGE_CHOSEN, "", salt=LANGUAGE_CHOSEN_SALT)
     response.delete_cookie(LANGUAGE_CHOSEN, samesite="Lax")
     if chosen in Language.values:
-        change_language(account, Language(chosen), ip_address=client_ip(request) or None)
+        change_language(account, Language(chosen), ip_address=client_address.of(request))
         return
     translation.activate(account.language)
     # As Django's set_language sets it (the language menu).
@@ -388,7 +390,7 @@ def reauthenticate(request: HttpRequest, account: Account, password: str) -> boo
     """The password typed again inside a session (*Mon compte*), before a sensitive change.
     Right: a new session id, the old one ended (ASVS 5.0 7.2.4), the session's row
     following it. Wrong: audited as a failed login (it does not count towards the lock)."""
-    ip_address = client_ip(request) or None
+    ip_address = client_address.of(request)
     if not check_password(password, account.password):
         record_event(
             EventType.LOGIN_FAILED,
@@ -419,7 +421,7 @@ def log_out(request: HttpRequest, *, reason: str = "logout") -> None:
             EventType.LOGGED_OUT,
             actor=f"person:{session.account.person_id}",
             person=session.account.person,
-            ip_address=client_ip(request) or None,
+            ip_address=client_address.of(request),
             session=session.pk,
             reason=reason,
         )
@@ -464,6 +466,26 @@ class Patient:
     @property
     def account(self) -> Account | None:
         return self.session.account if self.session else None
+
+    @property
+    def logged_in_session(self) -> PatientSession:
+        """The session, on a page behind patient_required, which sent every visitor
+        without one to the login page (a view without it gets a 403, not a crash)."""
+        if self.session is None:
+            raise PermissionDenied
+        return self.session
+
+    @property
+    def logged_in_account(self) -> Account:
+        """The account, on a page behind patient_required (see logged_in_session)."""
+        return self.logged_in_session.account
+
+
+class PatientRequest(ClientRequest):
+    """A request of the patient site: who is logged in is `request.patient` (PatientMiddleware,
+    on every request), whose `account` is None for a visitor."""
+
+    patient: Patient
 
 
 # Devices: a login from a browser never seen on the account is notified to its owner, and
@@ -561,7 +583,7 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
         EventType.NEW_DEVICE,
         actor=f"person:{account.person_id}",
         person=account.person,
-        ip_address=client_ip(request) or None,
+        ip_address=client_address.of(request),
     )
     with override(account.language):
         notify_owner(

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import code_pages
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import LoginForm, OneTimeCodeForm
 from esante.accounts.login import (
+    PatientRequest,
     check_credentials,
     known_device,
     log_in,
@@ -82,8 +83,8 @@ def _captcha_needed(
 
 
 @require_http_methods(["GET", "POST"])
-def login(request: HttpRequest) -> HttpResponse:
-    if request.patient.account is not None:  # type: ignore[attr-defined]
+def login(request: PatientRequest) -> HttpResponse:
+    if request.patient.account is not None:
         return redirect(_next_url(request) or "patient:services")
     typed_matricule = matricule_rules.normalize(request.POST.get("matricule", ""))
     device = known_device(request, typed_matricule) if typed_matricule else None
@@ -113,7 +114,7 @@ def login(request: HttpRequest) -> HttpResponse:
     account = check_credentials(
         matricule,
         form.cleaned_data["password"],
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         device=device,
     )
     if account is None:
@@ -177,7 +178,7 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     with transaction.atomic():
         result = verification.verify(
             form.cleaned_data["code"],
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             # Reset with a recovery code: the sheet has stood in for the password already.
             recovery_codes=not account.password_reset_by_recovery_code,
         )
@@ -210,8 +211,8 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
-def services(request: HttpRequest) -> HttpResponse:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
+def services(request: PatientRequest) -> HttpResponse:
+    account = request.patient.logged_in_account
     # A new letter its holder can still cancel: how an account whose only channel is the
     # app hears of it, at its next login.
     letter_request = pending_letter_request(account)

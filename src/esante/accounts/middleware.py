@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from esante.accounts.login import Patient
+from esante.accounts.login import Patient, PatientRequest
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -26,7 +26,7 @@ class PatientMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.patient = Patient(request)  # type: ignore[attr-defined]
+        cast(PatientRequest, request).patient = Patient(request)
         return self.get_response(request)
 
 
@@ -50,12 +50,12 @@ def patient_required(view: View) -> View:
     """Only for a logged-in patient; others go to the login page, then come back."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.patient.account is None:  # type: ignore[attr-defined]
+    def wrapper(request: PatientRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.patient.account is None:
             messages.info(request, LOGIN_REQUIRED)
             query = urlencode({"suivant": request.get_full_path()})
             return redirect(f"{reverse('patient:login')}?{query}")
-        account = request.patient.account  # type: ignore[attr-defined]
+        account = request.patient.account
         if account.majority_review_due:
             # Come of age: the holder makes the account their own before anything else —
             # the review, then the new code channel if they chose to replace the parent's.

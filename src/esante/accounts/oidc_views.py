@@ -21,16 +21,16 @@ security log line with the underlying error (16.3.4).
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import oidc, stepup_views
 from esante.accounts.identity import LinkRefused, account_for, link_identity
-from esante.accounts.login import log_in, remember_device, settle_language
+from esante.accounts.login import PatientRequest, log_in, remember_device, settle_language
 from esante.accounts.models import Account
 from esante.accounts.reauth import second_factor_fresh, step_up_url
 from esante.accounts.views import ACTIVATION
@@ -64,7 +64,7 @@ def _provider(slug: str) -> oidc.Provider:
 
 
 @require_POST
-def start(request: HttpRequest, slug: str) -> HttpResponse:
+def start(request: PatientRequest, slug: str) -> HttpResponse:
     provider = _provider(slug)
     purpose = request.POST.get("but", "")
     if purpose not in BACK:
@@ -83,9 +83,9 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(BACK[purpose])
 
 
-def _context_refusal(request: HttpRequest, purpose: str) -> HttpResponse | None:
+def _context_refusal(request: PatientRequest, purpose: str) -> HttpResponse | None:
     """Each purpose starts from its own place: a login to link, the wizard's step."""
-    logged_in = request.patient.account is not None  # type: ignore[attr-defined]
+    logged_in = request.patient.account is not None
     if purpose in LOGGED_IN_PURPOSES and not logged_in:
         messages.info(request, _("Connectez-vous pour accéder à cette page."))
         return redirect("patient:login")
@@ -105,7 +105,7 @@ def _context_refusal(request: HttpRequest, purpose: str) -> HttpResponse | None:
 
 
 @require_GET
-def callback(request: HttpRequest, slug: str) -> HttpResponse:
+def callback(request: PatientRequest, slug: str) -> HttpResponse:
     provider = _provider(slug)
     pending = request.session.pop(SESSION_KEY, None)
     if not pending or pending.get("provider") != provider.slug:
@@ -137,7 +137,7 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _record_failure(
-    request: HttpRequest, provider: oidc.Provider, purpose: str, error: oidc.ProviderError
+    request: PatientRequest, provider: oidc.Provider, purpose: str, error: oidc.ProviderError
 ) -> None:
     """A login at the provider that gave no usable identity: audited; and when the provider
     could not be reached or its answer verified (not when the person cancelled), a
@@ -156,7 +156,7 @@ def _record_failure(
 
 
 def _audit_refusal(
-    request: HttpRequest, provider: oidc.Provider, purpose: str, reason: str, **details: str
+    request: PatientRequest, provider: oidc.Provider, purpose: str, reason: str, **details: str
 ) -> None:
     account = _account_for_purpose(request, purpose)
     record_event(
@@ -167,7 +167,7 @@ def _audit_refusal(
             else "anonymous"
         ),
         person=account.person if account else None,
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         method=f"oidc:{provider.slug}",
         provider=provider.slug,
         purpose=purpose,
@@ -176,11 +176,11 @@ def _audit_refusal(
     )
 
 
-def _account_for_purpose(request: HttpRequest, purpose: str) -> Account | None:
+def _account_for_purpose(request: PatientRequest, purpose: str) -> Account | None:
     """The account a provider is linked to: the logged-in one from *Mon compte*, the one
     the activation wizard just created at step 4; none for a login or an activation."""
     if purpose in LOGGED_IN_PURPOSES:
-        account: Account | None = request.patient.account  # type: ignore[attr-defined]
+        account: Account | None = request.patient.account
         return account
     if purpose == "activation_link":
         state, _expired = ACTIVATION.load(request)
@@ -190,7 +190,7 @@ def _account_for_purpose(request: HttpRequest, purpose: str) -> Account | None:
     return None
 
 
-def _log_in(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
+def _log_in(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
     account = account_for(identity)
     if account is None:
         # The provider's subject only as a keyed hash: enough to follow it, nothing more.
@@ -227,10 +227,10 @@ def _log_in(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
     return response
 
 
-def _step_up(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
+def _step_up(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
     """*Confirmez votre identité* with a provider: only a subject linked to the account
     logged in proves its second factor."""
-    account: Account | None = request.patient.account  # type: ignore[attr-defined]
+    account: Account | None = request.patient.account
     if account is None:
         messages.info(request, _("Connectez-vous pour accéder à cette page."))
         return redirect("patient:login")
@@ -250,13 +250,13 @@ def _step_up(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
     return redirect(stepup_views.next_url(request))
 
 
-def _link(request: HttpRequest, identity: oidc.Identity, purpose: str) -> HttpResponse:
+def _link(request: PatientRequest, identity: oidc.Identity, purpose: str) -> HttpResponse:
     account = _account_for_purpose(request, purpose)
     if account is None:
         messages.info(request, ACTIVATION.entry_message)
         return redirect(BACK[purpose])
     try:
-        link_identity(account, identity, ip_address=ratelimit.client_ip(request) or None)
+        link_identity(account, identity, ip_address=client_address.of(request))
     except LinkRefused as refusal:
         messages.error(request, refusal.message)
     else:
@@ -268,7 +268,7 @@ def _link(request: HttpRequest, identity: oidc.Identity, purpose: str) -> HttpRe
     return redirect(BACK[purpose])
 
 
-def _activate(request: HttpRequest, identity: oidc.Identity) -> HttpResponse:
+def _activate(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
     """Activation without a letter: the provider's national identification number stands
     for the letter's matricule and code; steps 2 and 3 follow as usual."""
     state, _expired = ACTIVATION.load(request)

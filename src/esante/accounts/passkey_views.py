@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from esante import ratelimit
 from esante.accounts import passkeys
-from esante.accounts.login import log_in, remember_device, settle_language
+from esante.accounts.login import PatientRequest, log_in, remember_device, settle_language
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
 from esante.accounts.reauth import second_factor_fresh, step_up_needed
@@ -26,7 +26,7 @@ NOT_OPEN = gettext_lazy(
 )
 
 
-def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
+def _registering_account(request: PatientRequest) -> tuple[Account, str] | None:
     """Who registers, and where they go back: the account just created by the activation
     wizard at step 4 (even when someone — a parent — is logged in in the same browser), or
     the logged-in account (Mon compte)."""
@@ -36,7 +36,7 @@ def _registering_account(request: HttpRequest) -> tuple[Account, str] | None:
             return None
         found = Account.objects.select_related("person").filter(pk=state.data["account_id"])
         return (found.get(), reverse("activation:authenticators")) if found.exists() else None
-    account = request.patient.account  # type: ignore[attr-defined]
+    account = request.patient.account
     if account is None or not second_factor_fresh(request):
         return None
     return account, reverse("patient:account") + "#passkeys"
@@ -48,7 +48,7 @@ def _error(message: str, status: int = 400) -> JsonResponse:
 
 @require_POST
 @passkeys.reads_json
-def register_options(request: HttpRequest) -> HttpResponse:
+def register_options(request: PatientRequest) -> HttpResponse:
     registering = _registering_account(request)
     if registering is None:
         return _error(str(NOT_OPEN), status=403)
@@ -60,7 +60,7 @@ def register_options(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @passkeys.reads_json
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: PatientRequest) -> HttpResponse:
     registering = _registering_account(request)
     if registering is None:
         return _error(str(NOT_OPEN), status=403)
@@ -105,8 +105,8 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_POST
-def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
+def delete(request: PatientRequest, passkey_id: int) -> HttpResponse:
+    account = request.patient.logged_in_account
     passkey = get_object_or_404(account.passkeys, pk=passkey_id)
     if stepping_up := step_up_needed(request, reverse("patient:account") + "#passkeys"):
         return stepping_up

@@ -49,13 +49,13 @@ from webauthn.helpers.structs import (
 )
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
+from esante import client_address
 from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, Passkey
 from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts
-from esante.ratelimit import client_ip
 
 RP_NAME = "Agence eSanté"
 REGISTER_KEY = "esante.passkey.register"
@@ -406,7 +406,7 @@ def authenticate(request: HttpRequest, credential: dict[str, Any]) -> Account:
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return client_ip(request) or None
+    return client_address.of(request)
 
 
 def _expired_message() -> str:

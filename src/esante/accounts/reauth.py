@@ -17,6 +17,7 @@ Two measures, per session:
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -29,9 +30,12 @@ FRESH_FOR = datetime.timedelta(minutes=10)
 SESSION_KEY = "esante_reauthenticated_at"
 SECOND_FACTOR_KEY = "esante_second_factor_at"
 
+if TYPE_CHECKING:
+    from esante.accounts.login import PatientRequest
 
-def authenticated_recently(request: HttpRequest) -> bool:
-    session = request.patient.session  # type: ignore[attr-defined]
+
+def authenticated_recently(request: PatientRequest) -> bool:
+    session = request.patient.session
     if session is None:
         return False
     last: datetime.datetime = session.started_at
@@ -50,9 +54,9 @@ def mark_second_factor(request: HttpRequest) -> None:
     request.session[SECOND_FACTOR_KEY] = timezone.now().isoformat()
 
 
-def second_factor_fresh(request: HttpRequest) -> bool:
+def second_factor_fresh(request: PatientRequest) -> bool:
     proven = request.session.get(SECOND_FACTOR_KEY)
-    if not proven or request.patient.session is None:  # type: ignore[attr-defined]
+    if not proven or request.patient.session is None:
         return False
     return bool(timezone.now() - datetime.datetime.fromisoformat(proven) <= FRESH_FOR)
 
@@ -70,7 +74,7 @@ def step_up_url(next_url: str) -> str:
     return f"{reverse('patient:step_up')}?{urlencode({'suivant': next_url})}"
 
 
-def step_up_needed(request: HttpRequest, next_url: str) -> HttpResponse | None:
+def step_up_needed(request: PatientRequest, next_url: str) -> HttpResponse | None:
     """None when the second factor is fresh; otherwise the redirect to *Confirmez votre
     identité*, which comes back to `next_url` (a page of this site, read by GET)."""
     if second_factor_fresh(request):

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import actions
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
@@ -73,7 +73,7 @@ ANSWER_SECONDS = 0.25
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return ratelimit.client_ip(request) or None
+    return client_address.of(request)
 
 
 @require_http_methods(["GET", "POST"])

@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import code_pages, oidc, passkeys
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import OneTimeCodeForm
+from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, Passkey
 from esante.accounts.reauth import mark_second_factor, safe_next, second_factor_fresh
@@ -48,13 +49,12 @@ STEP_UP = Flow(
 )
 
 
-def _account(request: HttpRequest) -> Account:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
-    return account
+def _account(request: PatientRequest) -> Account:
+    return request.patient.logged_in_account
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return ratelimit.client_ip(request) or None
+    return client_address.of(request)
 
 
 def next_url(request: HttpRequest) -> str:
@@ -87,7 +87,7 @@ def refused(request: HttpRequest, account: Account, method: str, reason: str) ->
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def step_up(request: HttpRequest) -> HttpResponse:
+def step_up(request: PatientRequest) -> HttpResponse:
     account = _account(request)
     if request.method == "GET":
         request.session[NEXT_KEY] = safe_next(request, request.GET.get("suivant", ""))
@@ -123,7 +123,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 @stage_view(STEP_UP, "code")
-def step_up_code(request: HttpRequest, state: FlowState) -> HttpResponse:
+def step_up_code(request: PatientRequest, state: FlowState) -> HttpResponse:
     account = _account(request)
     verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
     # Only a code to where codes go now proves the current factor (not one sent before a
@@ -182,7 +182,7 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
 @patient_required
 @require_POST
 @passkeys.reads_json
-def passkey(request: HttpRequest) -> HttpResponse:
+def passkey(request: PatientRequest) -> HttpResponse:
     """A passkey of this account answered the challenge: the second factor is proven."""
     account = _account(request)
     credential = passkeys.json_body(request).get("credential")

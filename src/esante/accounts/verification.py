@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import contacts, totp
 from esante.accounts.models import Account, CodeChannel, CodeLock, CodePurpose, OneTimeCode
 from esante.audit.actions import record_event
@@ -346,7 +346,7 @@ class CodeVerification:
             EventType.OTP_SENT,
             actor=f"person:{person.pk}",
             person=person,
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             purpose=purpose,
             channel=channel,
             destination=contacts.mask(channel, destination),

@@ -23,7 +23,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import actions, cgu, code_pages, oidc, recovery_views
 from esante.accounts.child_wording import child_wording
 from esante.accounts.code_pages import refusal
@@ -212,7 +212,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         matricule,
         form.cleaned_data["code"],
         actor="anonymous",
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
     )
     if not checked.wrong_pair:
         attempt.release()
@@ -225,7 +225,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
             EventType.LETTER_CODE_ACCEPTED,
             actor="anonymous",
             person=person,
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             letter_id=checked.letter.pk,
         )
         ACTIVATION.set_subject(state, person.pk)
@@ -267,7 +267,7 @@ def _letter_waits(
         EventType.LETTER_REACTIVATION_WAITING,
         actor="anonymous",
         person=letter.person,
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         letter_id=letter.pk,
         allowed_from=allowed_from.isoformat(),
     )
@@ -324,7 +324,7 @@ def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
     # holder (a message queued), which an unknown matricule does not; the time must not say.
     with recovery_views.taking_at_least(recovery_views.ANSWER_SECONDS):
         ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
-        request_new_letter(matricule, ip_address=ratelimit.client_ip(request) or None)
+        request_new_letter(matricule, ip_address=client_address.of(request))
     return wizard(
         request,
         state,
@@ -452,7 +452,7 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
             typed_code=form.cleaned_data["code"],
             cgu_version=state.data["cgu_version"],
             cgu_accepted_at=datetime.datetime.fromisoformat(state.data["cgu_accepted_at"]),
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             language=get_language(),
         )
     except actions.LetterNoLongerUsable:

@@ -24,7 +24,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.registry.models import InsuredPerson
@@ -37,7 +37,7 @@ AUDITED_REFUSALS = "audit.access_denied"
 def warn(request: HttpRequest, event: str, **fields: Any) -> None:
     """One line: `event {"ip": …, "path": …, **fields}`. The fields are JSON-encoded, so
     nothing a visitor typed (a path with a line break) can forge another line."""
-    entry = {"ip": ratelimit.client_ip(request) or "-", "path": request.path, **fields}
+    entry = {"ip": client_address.of(request) or "-", "path": request.path, **fields}
     logger.warning("%s %s", event, json.dumps(entry, ensure_ascii=False, default=str))
 
 
@@ -53,7 +53,7 @@ def access_denied(
         EventType.ACCESS_DENIED,
         actor=actor,
         person=person,
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         path=request.path[:300],
         **details,
     )

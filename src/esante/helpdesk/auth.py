@@ -30,7 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import totp
 from esante.audit import security_log
 from esante.audit.actions import record_event
@@ -72,7 +72,7 @@ def check_password_step(
         record_event(
             EventType.STAFF_LOGIN_FAILED,
             actor="anonymous",
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             # As typed only when it is a staff member's: a password typed in the wrong box
             # must not reach the audit log.
             username=username[:150] if _is_a_username(username) else "(inconnu)",
@@ -104,7 +104,7 @@ def check_code(
         record_event(
             refusal_event,
             actor=f"staff:{user.pk}",
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             step="code",
         )
     return accepted
@@ -126,7 +126,7 @@ def record_failed_passkey(request: HttpRequest, reason: str, user: Any | None) -
     record_event(
         EventType.STAFF_LOGIN_FAILED,
         actor=f"staff:{user.pk}" if user is not None else "anonymous",
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         step="passkey",
         reason=reason[:200],
     )
@@ -141,7 +141,7 @@ def log_staff_in(request: HttpRequest, user: Any, *, method: str = "password+tot
     record_event(
         EventType.STAFF_LOGIN,
         actor=f"staff:{user.pk}",
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         method=method,
     )
 
@@ -152,7 +152,7 @@ def log_staff_out(request: HttpRequest, *, reason: str) -> None:
         record_event(
             EventType.STAFF_LOGOUT,
             actor=f"staff:{user.pk}",
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
             reason=reason,
         )
     logout(request)

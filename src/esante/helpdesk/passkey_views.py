@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from webauthn.helpers import bytes_to_base64url
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts import passkeys
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -86,7 +86,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     record_event(
         EventType.STEP_UP_SUCCEEDED,
         actor=f"staff:{staff.pk}",
-        ip_address=ratelimit.client_ip(request) or None,
+        ip_address=client_address.of(request),
         method="totp",
     )
     return redirect("helpdesk:passkeys")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
 from esante.accounts.actions import has_working_second_factor
 from esante.accounts.contacts import mask
 from esante.accounts.models import Account, CodeChannel
@@ -58,7 +58,7 @@ from esante.registry.models import InsuredPerson, LetterBatch
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return ratelimit.client_ip(request) or None
+    return client_address.of(request)
 
 
 def _next_url(request: HttpRequest) -> str:

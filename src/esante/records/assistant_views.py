@@ -18,13 +18,14 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from esante import ratelimit
+from esante import client_address, ratelimit
+from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.accounts.reauth import step_up_needed
 from esante.audit import security_log
@@ -64,7 +65,7 @@ def _adding(public_id: uuid.UUID) -> str:
 
 @require_POST
 @patient_required
-def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def search(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     """*Rechercher*: at most one person, and the same answer for an unknown matricule and
     for a person without an activated account."""
     visitor = visitor_of(request)
@@ -77,7 +78,7 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             request, care_record, capacity, status=400, adding=True, search_form=form
         )
     ratelimit.check_and_hit("assistant.search", request, key=f"person:{visitor.pk}")
-    ip_address = ratelimit.client_ip(request) or None
+    ip_address = client_address.of(request)
     candidate = find_assistant_candidate(
         care_record, form.cleaned_data["numero"], actor=visitor, ip_address=ip_address
     )
@@ -102,7 +103,7 @@ def search(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @patient_required
-def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def add(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     """✓: add the person found by the last search of this record's panel."""
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
@@ -141,7 +142,7 @@ def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             role=form.cleaned_data["role"],
             actor=visitor,
             capacity=capacity,
-            ip_address=ratelimit.client_ip(request) or None,
+            ip_address=client_address.of(request),
         )
     except AssistantRefused as refusal:
         # Told at the number searched, as a refused search is: another number can be tried.
@@ -164,7 +165,7 @@ def add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @patient_required
-def remove(request: HttpRequest, public_id: uuid.UUID, assistant_id: int) -> HttpResponse:
+def remove(request: PatientRequest, public_id: uuid.UUID, assistant_id: int) -> HttpResponse:
     """Takes effect at the removed assistant's very next request. An assistant may remove
     themself; they then leave the record."""
     visitor = visitor_of(request)
@@ -172,9 +173,7 @@ def remove(request: HttpRequest, public_id: uuid.UUID, assistant_id: int) -> Htt
     row = get_object_or_404(
         active_assistants(care_record).select_related("person"), pk=assistant_id
     )
-    remove_assistant(
-        row, actor=visitor, capacity=capacity, ip_address=ratelimit.client_ip(request) or None
-    )
+    remove_assistant(row, actor=visitor, capacity=capacity, ip_address=client_address.of(request))
     messages.success(
         request,
         _("%(name)s n'est plus assistant DSP de ce dossier.") % {"name": row.person.public_label},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from esante import ratelimit
+from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.audit import security_log
 from esante.records import documents
@@ -38,7 +39,7 @@ from esante.records.views import render_record, visitor_of
 @require_GET
 @patient_required
 def document_detail(
-    request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID
+    request: PatientRequest, public_id: uuid.UUID, document_id: uuid.UUID
 ) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
@@ -61,7 +62,7 @@ def document_detail(
 @require_GET
 @patient_required
 def document_file(
-    request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID
+    request: PatientRequest, public_id: uuid.UUID, document_id: uuid.UUID
 ) -> HttpResponseBase:
     """The file itself: shown in the browser, or downloaded with ?telecharger=1."""
     visitor = visitor_of(request)
@@ -99,7 +100,7 @@ def document_file(
 @csrf_exempt  # CSRF is checked below, once the size limit is in place (Django docs)
 @require_POST
 @patient_required
-def upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def upload(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     """Add a document to the Espace personnel (holder or assistant)."""
     limit = documents.SizeLimit(request, documents.max_bytes())
     request.upload_handlers = [limit, *request.upload_handlers]
@@ -107,7 +108,9 @@ def upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @csrf_protect
-def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLimit) -> HttpResponse:
+def _upload(
+    request: PatientRequest, public_id: uuid.UUID, limit: documents.SizeLimit
+) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     if care_record.closed_at is not None:
@@ -139,7 +142,7 @@ def _upload(request: HttpRequest, public_id: uuid.UUID, limit: documents.SizeLim
 
 @require_POST
 @patient_required
-def mask(request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
+def mask(request: PatientRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
     """Masks the document, or shows it again (POST masquer=0)."""
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
@@ -158,7 +161,7 @@ def mask(request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> 
 @require_POST
 @patient_required
 def confidentiality(
-    request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID
+    request: PatientRequest, public_id: uuid.UUID, document_id: uuid.UUID
 ) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
@@ -178,7 +181,7 @@ def confidentiality(
 
 @require_POST
 @patient_required
-def delete(request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
+def delete(request: PatientRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> HttpResponse:
     """Only documents of the Espace personnel can be deleted."""
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)

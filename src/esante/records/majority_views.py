@@ -10,19 +10,20 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from esante import ratelimit
+from esante import client_address
 from esante.accounts import oidc
 from esante.accounts.actions import change_password, end_sessions
 from esante.accounts.contacts import mask
 from esante.accounts.forms import PasswordForm
 from esante.accounts.identity import unlink_identity
+from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import MAJORITY_CHANNEL_PENDING, patient_required
 from esante.accounts.models import Account, IdentityLink
 from esante.accounts.passkeys import remove as remove_passkey
@@ -100,8 +101,8 @@ def _identity_links(account: Account) -> list[tuple[IdentityLink, str]]:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def majority(request: HttpRequest) -> HttpResponse:
-    account: Account = request.patient.account  # type: ignore[attr-defined]
+def majority(request: PatientRequest) -> HttpResponse:
+    account = request.patient.logged_in_account
     if not account.majority_review_due:
         return redirect("patient:services")
     if account.majority_channel_pending:
@@ -131,7 +132,7 @@ def majority(request: HttpRequest) -> HttpResponse:
             status=400 if request.method == "POST" else 200,
         )
     kept_ids = set(form.cleaned_data.get("kept", []))
-    ip_address = ratelimit.client_ip(request) or None
+    ip_address = client_address.of(request)
     with transaction.atomic():
         change_password(
             account, make_password(form.cleaned_data["password1"]), ip_address=ip_address
@@ -152,7 +153,7 @@ def majority(request: HttpRequest) -> HttpResponse:
             if str(link.pk) not in kept_links:
                 unlink_identity(link, ip_address=ip_address, provider_name=name)
         # Whoever else was logged in to this account (a parent) is logged out.
-        end_sessions(account, ip_address=ip_address, keep=request.patient.session.pk)  # type: ignore[attr-defined]
+        end_sessions(account, ip_address=ip_address, keep=request.patient.logged_in_session.pk)
         # Replacing the channel: the review stays due until the new one is confirmed
         # (esante.accounts.account_views.contact_code), and every page leads there.
         replacing = form.cleaned_data["channel"] == "replace"

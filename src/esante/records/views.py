@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.records.access import active_assistants, assisted_records, open_record, refusal
 from esante.records.actions import (
@@ -49,8 +50,8 @@ JOURNAL_PAGE_SIZE = 25
 ORGAN_LATER_KEY = "records_organ_later"  # the record whose holder chose « plus tard »
 
 
-def visitor_of(request: HttpRequest) -> InsuredPerson:
-    person: InsuredPerson = request.patient.account.person  # type: ignore[attr-defined]
+def visitor_of(request: PatientRequest) -> InsuredPerson:
+    person = request.patient.logged_in_account.person
     return person
 
 
@@ -136,7 +137,7 @@ def with_any_assistant() -> QuerySet[CareRecord]:
 
 @require_GET
 @patient_required
-def my_record(request: HttpRequest) -> HttpResponse:
+def my_record(request: PatientRequest) -> HttpResponse:
     """*Mon DSP*: the logged-in person's own record."""
     care_record, _created = CareRecord.objects.get_or_create(person=visitor_of(request))
     return redirect("records:record", public_id=care_record.public_id)
@@ -144,7 +145,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @patient_required
-def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def record(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(
         visitor, public_id, request=request, records=with_any_assistant()
@@ -166,7 +167,7 @@ def record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 @patient_required
-def other_records(request: HttpRequest) -> HttpResponse:
+def other_records(request: PatientRequest) -> HttpResponse:
     """*Accéder aux autres dossiers patient*: the records where the visitor is assistant."""
     visitor = visitor_of(request)
     own = CareRecord.objects.filter(person=visitor).first()
@@ -179,7 +180,7 @@ def other_records(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @patient_required
-def access_journal(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def access_journal(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_JOURNAL)
@@ -202,7 +203,7 @@ def _holder_only(request: HttpRequest, visitor: InsuredPerson, public_id: uuid.U
 
 @require_POST
 @patient_required
-def close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def close(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
     care_record = _holder_only(request, visitor, public_id)
     form = CloseForm(request.POST)
@@ -216,7 +217,7 @@ def close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @patient_required
-def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def reopen(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
     care_record = _holder_only(request, visitor, public_id)
     reopen_record(care_record, actor=visitor)
@@ -226,7 +227,7 @@ def reopen(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @patient_required
-def organ_donation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def organ_donation(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     """The holder's declaration: asked at the first access, changeable at any time.
     « Je déciderai plus tard » stores nothing: the session remembers it, so the record
     opens now and the question comes back at the next login."""
