@@ -84,6 +84,16 @@ def test_the_digits_come_in_order_and_overlap_at_most_a_fifth(language: str) -> 
 
 
 @pytest.mark.parametrize("language", sd.SPOKEN_LANGUAGES)
+def test_no_recording_is_rushed(language: str) -> None:
+    """Five quick French digits with short pauses would last 2.5 s: the pauses are
+    lengthened to SHORTEST_SECONDS, which the browser test's floor (3 s) relies on."""
+    for _, recording in recordings(language):
+        assert len(recording.samples) >= sd.SHORTEST_SECONDS * sd.SAMPLE_RATE
+        first, last = recording.digits[0], recording.digits[-1]
+        assert last.end - first.start < len(recording.samples)
+
+
+@pytest.mark.parametrize("language", sd.SPOKEN_LANGUAGES)
 def test_a_listener_who_knows_the_voice_finds_every_digit(language: str) -> None:
     """Each digit, disguised as it was, matches the recording far better than the others."""
     clips = sd.digit_clips(language)

@@ -71,6 +71,9 @@ GAP_SECONDS = (-0.08, 0.45)
 MAX_OVERLAP = 0.2
 OVERLAP_MARGIN_DB = 6.0  # an overlap must leave each digit this much above MIN_DIGIT_SNR_DB
 TAIL_SECONDS = (0.2, 0.4)
+# The shortest recording: one whose digits came out quick (French, short gaps) has the
+# missing time shared among its pauses, so that no challenge is heard rushed.
+SHORTEST_SECONDS = 3.2
 # The babble: fragments (FRAGMENT of a clip) of random digits of the same voice, reversed
 # or at another speed, one after another with overlaps, BABBLE_DB under the voice.
 FRAGMENT = (0.4, 0.8)
@@ -307,6 +310,20 @@ def clearing(background: Signal, digits: list[SpokenDigit]) -> Signal:
     return background * gains
 
 
+def spread_out(digits: list[SpokenDigit], tail: int) -> list[SpokenDigit]:
+    """`digits`, their pauses lengthened alike so that with `tail` the recording lasts
+    SHORTEST_SECONDS at least (a later start only widens a gap: every digit stays as clear).
+    A single digit is left as it is (its tail is the caller's)."""
+    missing = int(SHORTEST_SECONDS * SAMPLE_RATE) - (digits[-1].end + tail) if digits else 0
+    if missing <= 0 or len(digits) < 2:
+        return digits
+    pauses = len(digits) - 1
+    return [
+        dataclasses.replace(spoken, start=spoken.start + missing * index // pauses)
+        for index, spoken in enumerate(digits)
+    ]
+
+
 def spoken_recording(
     challenge: str, language: str | None, rng: np.random.Generator | None = None
 ) -> Recording:
@@ -325,7 +342,9 @@ def spoken_recording(
         if digits:
             start = next_start(digits[-1], spoken, rng)
         digits.append(dataclasses.replace(spoken, start=start))
-    length = digits[-1].end + int(rng.uniform(*TAIL_SECONDS) * SAMPLE_RATE) if digits else start
+    tail = int(rng.uniform(*TAIL_SECONDS) * SAMPLE_RATE)
+    digits = spread_out(digits, tail)
+    length = digits[-1].end + tail if digits else start
     voice_level = rms(np.concatenate([spoken.samples for spoken in digits] or [np.zeros(0)]))
     background = at_level(babble(clips, length, rng), voice_level * 10 ** (-BABBLE_DB / 20))
     background += at_level(coloured_noise(length, rng), voice_level * 10 ** (-NOISE_DB / 20))
