@@ -29,3 +29,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # whitenoise warns when STATIC_ROOT is missing; tests never collect into it.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# The demo app in every test, as demo mode has it (first: its `serve` takes the place of
+# the portal's); the tests turn demo mode itself on and off with the `settings` fixture.
+# tests/demo/test_app.py checks that production settings install none of it.
+if "esante.demo" not in INSTALLED_APPS:  # noqa: F405
+    INSTALLED_APPS.insert(0, "esante.demo")  # noqa: F405

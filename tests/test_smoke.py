@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from esante.registry.demo import PEOPLE
+from esante.demo.persons import PEOPLE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 120  # seconds: migrations on a cold SQLite file, a slow shared machine

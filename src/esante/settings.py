@@ -148,6 +148,10 @@ INSTALLED_APPS = [
     "csp",
     "captcha",
 ]
+if ESANTE_DEMO:
+    # The demo: its data, `load-demo`, the dev outbox pages. First, as its `serve` (the
+    # portal's, plus the demo's start-up) takes the place of the portal's.
+    INSTALLED_APPS.insert(0, "esante.demo")
 
 MIDDLEWARE = [
     "esante.observability.RequestIdMiddleware",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from captcha import views as captcha_views
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -29,7 +30,8 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("helpdesk/", include("esante.helpdesk.urls")),
-    path("dev/", include("esante.notifications.urls")),
+    # The dev outbox, where the demo app is installed (demo mode only).
+    *([path("dev/", include("esante.demo.urls"))] if apps.is_installed("esante.demo") else []),
     path("activation/", include("esante.accounts.urls")),
     path("", include("esante.accounts.login_urls")),
     path("", include("esante.records.urls")),

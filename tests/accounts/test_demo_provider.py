@@ -11,13 +11,13 @@ import pytest
 import requests
 from django.test import Client
 
-from esante.accounts.demo_provider import (
+from esante.accounts.models import IdentityLink
+from esante.demo.identity_provider import (
     DemoProviderDidNotStart,
     demo_subject,
     demo_users,
     start_demo_provider,
 )
-from esante.accounts.models import IdentityLink
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in
 from tests.accounts.test_oidc import at_provider

@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from esante.records.demo_documents import load_demo_documents
+from esante.demo.documents import load_demo_documents
 from esante.records.models import CareRecord
 from esante.registry.models import InsuredPerson
 from tests.accounts.conftest import activation_settings

@@ -134,7 +134,7 @@ def test_the_dev_outbox_is_not_reachable_by_a_staff_session_outside_demo_mode(
 ) -> None:
     settings.ESANTE_DEMO = False
 
-    for name in ("notifications:dev_outbox", "notifications:dev_outbox_json"):
+    for name in ("demo:outbox", "demo:outbox_json"):
         assert agent_client.get(reverse(name)).status_code == 404
 
 

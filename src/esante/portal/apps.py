@@ -7,6 +7,3 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "esante.portal"
     verbose_name = _("Portail")
-
-    def ready(self) -> None:
-        from esante.portal import checks  # noqa: F401  (registers the system checks)

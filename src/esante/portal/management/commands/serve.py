@@ -1,11 +1,11 @@
-"""`esante serve`: what `make run` does — migrate, demo data, static files, gunicorn.
+"""`esante serve`: what `make run` does — migrate, static files, gunicorn (in demo mode,
+the demo app's `serve` adds its data before gunicorn: esante.demo).
 
 With DATABASE_OWNER_URL, the schema is migrated by its owner, who then grants the
 application's role (DATABASE_URL) its rights; gunicorn starts without the owner's URL."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -18,7 +18,6 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from esante.accounts.demo_provider import DemoProviderDidNotStart, start_demo_provider
 from esante.audit.app_role import grant_app_role
 from esante.commands import BaseCommand, positive_int
 from esante.loopback import is_loopback
@@ -47,20 +46,7 @@ class Command(BaseCommand):
         prepare_database()
         call_command("collectstatic", interactive=False, verbosity=0)
         portal = f"{portal_address(host, port)}/"
-        if settings.ESANTE_DEMO:
-            # The demo's letters are audited and logged as any others, but a newcomer reads the
-            # start-up output: the table of people, not one log line per letter.
-            with logger_quieted("esante"):
-                call_command("load_demo", stdout=self.stdout)
-            try:
-                if start_demo_provider() is not None:
-                    issuer = settings.ESANTE_DEMO_OIDC_ISSUER
-                    self.stdout.write(f"LuxTrust (démo) : {issuer}/ (oidc-provider-mock)")
-            except DemoProviderDidNotStart as error:
-                self.stderr.write(str(error))
-            self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
-            if settings.CAPTCHA_TEST_MODE:
-                self.stdout.write("Captcha en mode test : la réponse PASSED est acceptée.")
+        self.before_serving(portal)
         self.stdout.write(f"Portail : {portal}")
         self.stdout.flush()
         # The app servers never see the schema owner's URL.
@@ -78,17 +64,9 @@ class Command(BaseCommand):
             ],
         )
 
-
-@contextmanager
-def logger_quieted(name: str) -> Iterator[None]:
-    """`name`'s INFO lines left out for the time of the block (its warnings kept)."""
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+    def before_serving(self, portal: str) -> None:
+        """Once the database and static files are ready, before gunicorn: nothing here; the
+        demo's `serve` (esante.demo, demo mode) loads its data and says where to try it."""
 
 
 def portal_address(host: str, port: int) -> str:

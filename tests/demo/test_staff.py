@@ -12,7 +12,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from esante.helpdesk.demo import DEMO_PASSWORD, DEMO_STAFF
+from esante.demo.staff import DEMO_PASSWORD, DEMO_STAFF
+from tests.accounts.conftest import activation_settings
+
+# Demo mode and the letters' folder, as the helpdesk tests have them.
+__all__ = ["activation_settings"]
 
 pytestmark = pytest.mark.django_db
 

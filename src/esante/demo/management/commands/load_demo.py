@@ -7,8 +7,8 @@ from django.core.management.base import CommandError
 from django.utils.translation import ngettext
 
 from esante.commands import BaseCommand
-from esante.helpdesk.demo import DEMO_PASSWORD, load_demo_staff
-from esante.registry.demo import load_demo
+from esante.demo.persons import load_demo
+from esante.demo.staff import DEMO_PASSWORD, load_demo_staff
 
 
 class Command(BaseCommand):

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from esante.records.demo_documents import DOCUMENTS, Grid, fill, load_demo_documents
+from esante.demo.document_pdf import Grid, fill
+from esante.demo.documents import DOCUMENTS, load_demo_documents
+from esante.demo.persons import load_demo, load_demo_people
 from esante.records.documents import storage
 from esante.records.models import CareRecord, Category, Confidentiality, Document
-from esante.registry.demo import load_demo, load_demo_people
 
 pytestmark = pytest.mark.django_db
 

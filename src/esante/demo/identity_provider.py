@@ -64,7 +64,7 @@ def start_demo_provider() -> subprocess.Popen[bytes] | None:
         sys.executable,
         "-m",
         # oidc_provider_mock, without its libraries' deprecation warnings.
-        "esante.accounts.run_demo_provider",
+        "esante.demo.run_identity_provider",
         "--port",
         str(port),
         "--require-nonce",

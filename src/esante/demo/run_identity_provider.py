@@ -1,6 +1,6 @@
-"""`python -m esante.accounts.run_demo_provider ARGS`: oidc-provider-mock, as `python -m
+"""`python -m esante.demo.run_identity_provider ARGS`: oidc-provider-mock, as `python -m
 oidc_provider_mock ARGS` runs it, for `make run`'s "LuxTrust (démo)"
-(esante.accounts.demo_provider), with only the start-up lines a newcomer needs.
+(esante.demo.identity_provider), with only the start-up lines a newcomer needs.
 
 Left out: the deprecation warnings of authlib's `jose` and `httpx` modules, which the mock
 imports (authlib turns its own warnings to "always" when imported, so a `-W` option

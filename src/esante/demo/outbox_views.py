@@ -1,4 +1,6 @@
-"""The dev outbox: in demo mode, every message the platform sent, newest first."""
+"""The dev outbox (/dev/outbox/): in demo mode, every message the platform sent, newest
+first. A page of the demo app, which production lacks; with the mode off (as a test may
+turn it) it answers 404 all the same."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def demo_only(view: View) -> View:
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     messages = OutboundMessage.objects.order_by("-created_at", "-pk")
     page = Paginator(messages, 50).get_page(request.GET.get("page"))
-    return render(request, "notifications/dev_outbox.html", {"page": page})
+    return render(request, "demo/outbox.html", {"page": page})
 
 
 @demo_only

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from esante.records.demo_documents import load_demo_documents
+from esante.demo.documents import load_demo_documents
 from esante.registry import matricule
 from esante.registry.actions import create_person
 from esante.registry.letters import issue_letters, persons_needing_letters
@@ -192,7 +192,7 @@ def load_demo() -> tuple[list[InsuredPerson], int]:
     """The demo people, and how many letters this run issued for those who had none.
 
     Several of them also get their DSP with documents from care providers (the missing
-    ones: esante.records.demo_documents)."""
+    ones: esante.demo.documents)."""
     people = load_demo_people()
     missing = persons_needing_letters().filter(pk__in=[person.pk for person in people])
     count = missing.count()

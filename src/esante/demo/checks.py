@@ -1,4 +1,4 @@
-"""System checks of the portal's configuration (`esante check --deploy`)."""
+"""The demo's system check (`esante check --deploy`): a deployment must not run it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from django.core.checks import CheckMessage, Error, Tags, register
 def demo_mode_is_off(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """Demo mode shows every code in clear at /dev/outbox/, serves plain HTTP and makes
     its own secrets: a deployment with it on fails, whatever else it sets (an Error, so
-    that even `check --deploy` without --fail-level stops)."""
+    that even `check --deploy` without --fail-level stops). The demo app is installed in
+    demo mode only; the flag is read all the same, as the test suite has the app with the
+    mode off."""
     if not settings.ESANTE_DEMO:
         return []
     return [

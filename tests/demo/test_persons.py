@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from esante.demo.persons import load_demo
 from esante.notifications.models import OutboundMessage
 from esante.registry import matricule
-from esante.registry.demo import load_demo
 from esante.registry.models import ActivationLetter, InsuredPerson
 
 pytestmark = pytest.mark.django_db
