@@ -327,14 +327,16 @@ def register(
 
 
 @transaction.atomic
-def remove(request: HttpRequest, passkey: Passkey) -> None:
+def remove_passkey(passkey: Passkey, *, ip_address: str | None) -> None:
+    """The holder removed a passkey (Mon compte, or the majority review): audited, and
+    the holder told on their channel."""
     account = passkey.account
     Passkey.objects.filter(pk=passkey.pk).delete()
     record_event(
         EventType.PASSKEY_REMOVED,
         actor=f"person:{account.person_id}",
         person=account.person,
-        ip_address=_ip(request),
+        ip_address=ip_address,
         passkey=passkey.pk,
     )
     with override(account.language):
