@@ -498,6 +498,34 @@ def confirm_majority_channel(account: Account) -> None:
     account.majority_review_due = False
 
 
+def record_step_up(
+    account: Account, *, method: str, ip_address: str | None, **details: str
+) -> None:
+    """*Confirmez votre identité*: a current second factor proven (esante.accounts
+    .stepup_views)."""
+    record_event(
+        EventType.STEP_UP_SUCCEEDED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+        method=method,
+        **details,
+    )
+
+
+def record_step_up_refusal(
+    account: Account, *, method: str, reason: str, ip_address: str | None
+) -> None:
+    record_event(
+        EventType.STEP_UP_FAILED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+        method=method,
+        reason=reason[:200],
+    )
+
+
 @transaction.atomic
 def end_sessions(
     account: Account, *, ip_address: str | None, only: int | None = None, keep: int | None = None

@@ -351,6 +351,12 @@ def remove_passkey(passkey: Passkey, *, ip_address: str | None) -> None:
         )
 
 
+def record_sign_count(passkey: Passkey, sign_count: int) -> None:
+    """A key of the account answered a step-up: its new signature counter, against which
+    the next answer is checked (a cloned key shows as a counter going back)."""
+    Passkey.objects.filter(pk=passkey.pk).update(sign_count=sign_count)
+
+
 def authentication_options(request: HttpRequest) -> str:
     return request_options(request, session_key=LOGIN_KEY)
 
