@@ -126,14 +126,8 @@ def activate_account(
 
 def record_letter_code_accepted(letter: ActivationLetter, *, ip_address: str | None) -> None:
     """Step 1 of the activation: the letter's matricule and code were right (the account
-    is made at step 3, esante.accounts.actions.activate_account)."""
-    record_event(
-        EventType.LETTER_CODE_ACCEPTED,
-        actor="anonymous",
-        person=letter.person,
-        ip_address=ip_address,
-        letter_id=letter.pk,
-    )
+    is made at step 3, activate_account)."""
+    _record_letter_code(EventType.LETTER_CODE_ACCEPTED, letter, ip_address=ip_address)
 
 
 def record_reactivation_waiting(
@@ -141,13 +135,24 @@ def record_reactivation_waiting(
 ) -> None:
     """The right code of a letter that reactivates an account, typed before the end of its
     wait (reactivation_allowed_from): refused, and audited with the day it will work."""
-    record_event(
+    _record_letter_code(
         EventType.LETTER_REACTIVATION_WAITING,
+        letter,
+        ip_address=ip_address,
+        allowed_from=allowed_from.isoformat(),
+    )
+
+
+def _record_letter_code(
+    event_type: EventType, letter: ActivationLetter, *, ip_address: str | None, **details: str
+) -> None:
+    record_event(
+        event_type,
         actor="anonymous",
         person=letter.person,
         ip_address=ip_address,
         letter_id=letter.pk,
-        allowed_from=allowed_from.isoformat(),
+        **details,
     )
 
 
@@ -499,30 +504,24 @@ def confirm_majority_channel(account: Account) -> None:
 
 
 def record_step_up(
-    account: Account, *, method: str, ip_address: str | None, **details: str
+    account: Account,
+    *,
+    method: str,
+    ip_address: str | None,
+    refusal: str | None = None,
+    **details: str,
 ) -> None:
-    """*Confirmez votre identité*: a current second factor proven (esante.accounts
-    .stepup_views)."""
+    """*Confirmez votre identité* (esante.accounts.stepup_views): a current second factor
+    proven, or refused (`refusal`: the reason)."""
+    if refusal is not None:
+        details["reason"] = refusal[:200]
     record_event(
-        EventType.STEP_UP_SUCCEEDED,
+        EventType.STEP_UP_SUCCEEDED if refusal is None else EventType.STEP_UP_FAILED,
         actor=f"person:{account.person_id}",
         person=account.person,
         ip_address=ip_address,
         method=method,
         **details,
-    )
-
-
-def record_step_up_refusal(
-    account: Account, *, method: str, reason: str, ip_address: str | None
-) -> None:
-    record_event(
-        EventType.STEP_UP_FAILED,
-        actor=f"person:{account.person_id}",
-        person=account.person,
-        ip_address=ip_address,
-        method=method,
-        reason=reason[:200],
     )
 
 

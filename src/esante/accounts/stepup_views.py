@@ -62,9 +62,7 @@ def proven(request: PatientRequest, account: Account, method: str, **details: st
 
 
 def refused(request: PatientRequest, account: Account, method: str, reason: str) -> None:
-    actions.record_step_up_refusal(
-        account, method=method, reason=reason, ip_address=request.client_ip
-    )
+    actions.record_step_up(account, method=method, ip_address=request.client_ip, refusal=reason)
 
 
 @patient_required
