@@ -287,10 +287,31 @@ def registration_options(request: HttpRequest, account: Account) -> str:
 def register(
     request: HttpRequest, account: Account, credential: dict[str, Any], name: str
 ) -> Passkey:
+    """The browser's answer to the registration challenge, checked (PasskeyError
+    otherwise), then its passkey added to the account (add_passkey)."""
     verified = verified_creation(
         request, f"account:{account.pk}", credential, session_key=REGISTER_KEY
     )
     transports = credential.get("response", {}).get("transports") or []
+    return add_passkey(
+        account,
+        verified,
+        name=name,
+        transports=[str(each) for each in transports][:10],
+        ip_address=_ip(request),
+    )
+
+
+def add_passkey(
+    account: Account,
+    verified: VerifiedRegistration,
+    *,
+    name: str,
+    transports: list[str],
+    ip_address: str | None,
+) -> Passkey:
+    """A checked passkey added to the account (PasskeyError for one already registered):
+    audited, and the holder told on their channel."""
     try:
         with transaction.atomic():
             passkey = Passkey.objects.create(
@@ -299,13 +320,13 @@ def register(
                 credential_id=bytes_to_base64url(verified.credential_id),
                 public_key=verified.credential_public_key,
                 sign_count=verified.sign_count,
-                transports=[str(each) for each in transports][:10],
+                transports=transports,
             )
             record_event(
                 EventType.PASSKEY_ADDED,
                 actor=f"person:{account.person_id}",
                 person=account.person,
-                ip_address=_ip(request),
+                ip_address=ip_address,
                 passkey=passkey.pk,
             )
             with override(account.language):
