@@ -284,6 +284,16 @@ def registration_options(request: HttpRequest, account: Account) -> str:
     return creation_options(request, user, session_key=REGISTER_KEY)
 
 
+def stored_credential(verified: VerifiedRegistration) -> dict[str, Any]:
+    """What is kept of a registered key, a patient's or a staff member's: its id, public
+    key and signature counter."""
+    return {
+        "credential_id": bytes_to_base64url(verified.credential_id),
+        "public_key": verified.credential_public_key,
+        "sign_count": verified.sign_count,
+    }
+
+
 def register(
     request: HttpRequest, account: Account, credential: dict[str, Any], name: str
 ) -> Passkey:
@@ -315,12 +325,7 @@ def add_passkey(
     try:
         with transaction.atomic():
             passkey = Passkey.objects.create(
-                account=account,
-                name=name,
-                credential_id=bytes_to_base64url(verified.credential_id),
-                public_key=verified.credential_public_key,
-                sign_count=verified.sign_count,
-                transports=transports,
+                account=account, name=name, transports=transports, **stored_credential(verified)
             )
             record_event(
                 EventType.PASSKEY_ADDED,

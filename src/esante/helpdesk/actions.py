@@ -13,7 +13,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from webauthn.helpers import bytes_to_base64url
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from esante.accounts.actions import (
@@ -23,6 +22,7 @@ from esante.accounts.actions import (
     remove_authenticators,
 )
 from esante.accounts.models import Account, CodeLock, CodePurpose, KnownDevice
+from esante.accounts.passkeys import stored_credential
 from esante.accounts.verification import LockKey
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -69,12 +69,7 @@ def add_staff_passkey(
     """A passkey the staff member registered from *Mes clés d'accès* (IntegrityError for
     one already registered), audited."""
     key = StaffPasskey.objects.create(
-        user=staff,
-        name=name,
-        credential_id=bytes_to_base64url(verified.credential_id),
-        public_key=verified.credential_public_key,
-        sign_count=verified.sign_count,
-        handle=handle,
+        user=staff, name=name, handle=handle, **stored_credential(verified)
     )
     staff_event("passkey_added", staff=staff, passkey=key.pk)
     return key
