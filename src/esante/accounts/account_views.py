@@ -20,7 +20,7 @@ from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
 from esante import client_address, ratelimit
-from esante.accounts import actions, code_pages, oidc, totp
+from esante.accounts import actions, code_pages, oidc
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
@@ -43,7 +43,6 @@ from esante.accounts.reauth import (
 )
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
-from esante.audit.actions import record_event
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.models import Language
 
@@ -101,14 +100,14 @@ def my_account(request: PatientRequest) -> HttpResponse:
                 session_id = int(request.POST["end_session"])
             except ValueError:
                 session_id = -1
-            ended = actions.end_sessions(account, ip_address=_ip(request), only=session_id)
+            ended = actions.end_sessions(account, ip_address=request.client_ip, only=session_id)
             if ended and session_id == current.pk:
                 request.session.flush()
                 return redirect("portal:home")
             if ended:
                 messages.success(request, _("La session a été déconnectée."))
         elif "end_others" in request.POST:
-            ended = actions.end_sessions(account, ip_address=_ip(request), keep=current.pk)
+            ended = actions.end_sessions(account, ip_address=request.client_ip, keep=current.pk)
             messages.success(
                 request,
                 _("Sessions déconnectées : %(count)d.") % {"count": ended},
@@ -162,12 +161,8 @@ def _new_recovery_codes(request: PatientRequest, account: Account) -> HttpRespon
     if not form.is_valid() or not _password_confirmed(request, account, form):
         messages.error(request, _("Le mot de passe actuel est incorrect."))
         return redirect(reverse("patient:account") + "#recovery-codes")
-    request.session[RECOVERY_CODES_KEY] = totp.new_recovery_codes(account)
-    record_event(
-        EventType.RECOVERY_CODES_RENEWED,
-        actor=f"person:{account.person_id}",
-        person=account.person,
-        ip_address=_ip(request),
+    request.session[RECOVERY_CODES_KEY] = actions.renew_recovery_codes(
+        account, ip_address=request.client_ip
     )
     return redirect(reverse("patient:account") + "#recovery-codes")
 
@@ -211,7 +206,7 @@ def unlink(request: PatientRequest, slug: str) -> HttpResponse:
         return render(request, "accounts/account/unlink.html", context, status=status)
     if not _password_confirmed(request, account, form):
         return render(request, "accounts/account/unlink.html", context, status=400)
-    unlink_identity(link, ip_address=_ip(request), provider_name=provider.name)
+    unlink_identity(link, ip_address=request.client_ip, provider_name=provider.name)
     messages.success(
         request, _("%(provider)s n'est plus associé à votre compte.") % {"provider": provider.name}
     )
@@ -410,7 +405,7 @@ def contact_code(request: PatientRequest, state: FlowState) -> HttpResponse:
             totp_step=verification.totp_step,
         )
         if account.majority_channel_pending:  # the last step of the majority review
-            Account.objects.filter(pk=account.pk).update(majority_review_due=False)
+            actions.confirm_majority_channel(account)
             messages.success(request, _("Votre compte eSanté est désormais le vôtre."))
         if channel == CodeChannel.TOTP:
             request.session[RECOVERY_CODES_KEY] = recovery_codes
@@ -435,7 +430,7 @@ def set_language(request: PatientRequest) -> HttpResponseBase:
     if request.method == "POST" and language in Language.values:
         account = request.patient.account
         if account is not None:
-            actions.change_language(account, Language(language), ip_address=_ip(request))
+            actions.change_language(account, Language(language), ip_address=request.client_ip)
         else:  # the account's once logged in (esante.accounts.login.settle_language)
             remember_language_chosen(response, language)
     return response

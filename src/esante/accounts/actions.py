@@ -124,6 +124,38 @@ def activate_account(
         return Activation(checked, account, recovery_codes)
 
 
+def record_letter_code_accepted(letter: ActivationLetter, *, ip_address: str | None) -> None:
+    """Step 1 of the activation: the letter's matricule and code were right (the account
+    is made at step 3, activate_account)."""
+    _record_letter_code(EventType.LETTER_CODE_ACCEPTED, letter, ip_address=ip_address)
+
+
+def record_reactivation_waiting(
+    letter: ActivationLetter, *, allowed_from: datetime.datetime, ip_address: str | None
+) -> None:
+    """The right code of a letter that reactivates an account, typed before the end of its
+    wait (reactivation_allowed_from): refused, and audited with the day it will work."""
+    _record_letter_code(
+        EventType.LETTER_REACTIVATION_WAITING,
+        letter,
+        ip_address=ip_address,
+        allowed_from=allowed_from.isoformat(),
+    )
+
+
+def _record_letter_code(
+    event_type: EventType, letter: ActivationLetter, *, ip_address: str | None, **details: str
+) -> None:
+    record_event(
+        event_type,
+        actor="anonymous",
+        person=letter.person,
+        ip_address=ip_address,
+        letter_id=letter.pk,
+        **details,
+    )
+
+
 def _letter_waits(letter_id: int) -> bool:
     letter = ActivationLetter.objects.filter(pk=letter_id).first()
     allowed_from = reactivation_allowed_from(letter) if letter is not None else None
@@ -448,6 +480,49 @@ def change_contact(
         return totp.new_recovery_codes(account)
     account.recovery_codes.all().delete()
     return []
+
+
+@transaction.atomic
+def renew_recovery_codes(account: Account, *, ip_address: str | None) -> list[str]:
+    """Ten new recovery codes for the authenticator app (the old ones stop working),
+    audited; the plain codes are returned to be shown once."""
+    codes = totp.new_recovery_codes(account)
+    record_event(
+        EventType.RECOVERY_CODES_RENEWED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+    )
+    return codes
+
+
+def confirm_majority_channel(account: Account) -> None:
+    """The last step of the majority review (esante.records.majority): the holder's own
+    code channel is confirmed, and the review is no longer due."""
+    Account.objects.filter(pk=account.pk).update(majority_review_due=False)
+    account.majority_review_due = False
+
+
+def record_step_up(
+    account: Account,
+    *,
+    method: str,
+    ip_address: str | None,
+    refusal: str | None = None,
+    **details: str,
+) -> None:
+    """*Confirmez votre identité* (esante.accounts.stepup_views): a current second factor
+    proven, or refused (`refusal`: the reason)."""
+    if refusal is not None:
+        details["reason"] = refusal[:200]
+    record_event(
+        EventType.STEP_UP_SUCCEEDED if refusal is None else EventType.STEP_UP_FAILED,
+        actor=f"person:{account.person_id}",
+        person=account.person,
+        ip_address=ip_address,
+        method=method,
+        **details,
+    )
 
 
 @transaction.atomic

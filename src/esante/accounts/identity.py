@@ -109,6 +109,37 @@ def _refused(account: Account, identity: Identity, reason: str, ip_address: str 
     )
 
 
+# How a provider's refused answer is audited, by purpose (otherwise
+# authenticator.identity_refused).
+REFUSAL_EVENTS = {"login": EventType.LOGIN_FAILED, "stepup": EventType.STEP_UP_FAILED}
+
+
+def record_provider_refusal(
+    provider: str,
+    *,
+    purpose: str,
+    reason: str,
+    account: Account | None,
+    by_account: bool,
+    ip_address: str | None,
+    **details: str,
+) -> None:
+    """A provider's answer that could not serve `purpose` (esante.accounts.oidc_views),
+    audited with the reason. `account`: the one concerned, if any (logged in, or just made
+    by the wizard); the actor too when `by_account` (a purpose done from its session)."""
+    record_event(
+        REFUSAL_EVENTS.get(purpose, EventType.IDENTITY_REFUSED),
+        actor=f"person:{account.person_id}" if by_account and account else "anonymous",
+        person=account.person if account else None,
+        ip_address=ip_address,
+        method=f"oidc:{provider}",
+        provider=provider,
+        purpose=purpose,
+        reason=reason,
+        **details,
+    )
+
+
 @transaction.atomic
 def unlink_identity(link: IdentityLink, *, ip_address: str | None, provider_name: str) -> None:
     account = link.account

@@ -5,26 +5,23 @@ services eSanté* and *Mon compte*. See esante.accounts.actions."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts import actions
 from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
+from esante.client_address import ClientRequest
 from esante.registry.models import LetterRequest
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return client_address.of(request)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def cancel_by_link(request: HttpRequest, token: str) -> HttpResponse:
+def cancel_by_link(request: ClientRequest, token: str) -> HttpResponse:
     # Counted before the lookup, given back for a link that works: unknown and spent
     # links are what a scan would send.
     attempt = ratelimit.reserve("letter.cancel", request)
@@ -44,7 +41,7 @@ def cancel_by_link(request: HttpRequest, token: str) -> HttpResponse:
     cancelled = actions.cancel_letter_request(
         letter_request.pk,
         actor=f"person:{letter_request.person_id}",
-        ip_address=_ip(request),
+        ip_address=request.client_ip,
         via="link",
     )
     if not cancelled:  # cancelled meanwhile, by the same link sent twice at once
@@ -59,7 +56,7 @@ def cancel_mine(request: PatientRequest, request_id: int) -> HttpResponse:
     if not LetterRequest.objects.filter(pk=request_id, person_id=account.person_id).exists():
         raise Http404
     if actions.cancel_letter_request(
-        request_id, actor=f"person:{account.person_id}", ip_address=_ip(request), via="account"
+        request_id, actor=f"person:{account.person_id}", ip_address=request.client_ip, via="account"
     ):
         messages.success(
             request,

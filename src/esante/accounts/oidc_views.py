@@ -27,16 +27,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts import oidc, stepup_views
-from esante.accounts.identity import LinkRefused, account_for, link_identity
+from esante.accounts.identity import (
+    LinkRefused,
+    account_for,
+    link_identity,
+    record_provider_refusal,
+)
 from esante.accounts.login import PatientRequest, log_in, remember_device, settle_language
 from esante.accounts.models import Account
 from esante.accounts.reauth import second_factor_fresh, step_up_url
 from esante.accounts.views import ACTIVATION
 from esante.audit import security_log
-from esante.audit.actions import record_event
-from esante.audit.models import EventType
 from esante.codes import keyed_hash
 from esante.registry.models import InsuredPerson
 
@@ -50,8 +53,6 @@ BACK = {
     "activation": "activation:code",
     "stepup": "patient:step_up",
 }
-# How a refusal is audited, by purpose (otherwise authenticator.identity_refused).
-REFUSAL_EVENTS = {"login": EventType.LOGIN_FAILED, "stepup": EventType.STEP_UP_FAILED}
 # The purposes done from within a patient's session, for the account logged in.
 LOGGED_IN_PURPOSES = ("link", "stepup")
 
@@ -158,20 +159,13 @@ def _record_failure(
 def _audit_refusal(
     request: PatientRequest, provider: oidc.Provider, purpose: str, reason: str, **details: str
 ) -> None:
-    account = _account_for_purpose(request, purpose)
-    record_event(
-        REFUSAL_EVENTS.get(purpose, EventType.IDENTITY_REFUSED),
-        actor=(
-            f"person:{account.person_id}"
-            if purpose in LOGGED_IN_PURPOSES and account
-            else "anonymous"
-        ),
-        person=account.person if account else None,
-        ip_address=client_address.of(request),
-        method=f"oidc:{provider.slug}",
-        provider=provider.slug,
+    record_provider_refusal(
+        provider.slug,
         purpose=purpose,
         reason=reason,
+        account=_account_for_purpose(request, purpose),
+        by_account=purpose in LOGGED_IN_PURPOSES,
+        ip_address=request.client_ip,
         **details,
     )
 
@@ -256,7 +250,7 @@ def _link(request: PatientRequest, identity: oidc.Identity, purpose: str) -> Htt
         messages.info(request, ACTIVATION.entry_message)
         return redirect(BACK[purpose])
     try:
-        link_identity(account, identity, ip_address=client_address.of(request))
+        link_identity(account, identity, ip_address=request.client_ip)
     except LinkRefused as refusal:
         messages.error(request, refusal.message)
     else:

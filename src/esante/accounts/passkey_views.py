@@ -110,7 +110,7 @@ def delete(request: PatientRequest, passkey_id: int) -> HttpResponse:
     passkey = get_object_or_404(account.passkeys, pk=passkey_id)
     if stepping_up := step_up_needed(request, reverse("patient:account") + "#passkeys"):
         return stepping_up
-    passkeys.remove(request, passkey)
+    passkeys.remove_passkey(passkey, ip_address=request.client_ip)
     messages.success(
         request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": passkey.name}
     )

@@ -284,28 +284,54 @@ def registration_options(request: HttpRequest, account: Account) -> str:
     return creation_options(request, user, session_key=REGISTER_KEY)
 
 
+def stored_credential(verified: VerifiedRegistration) -> dict[str, Any]:
+    """What is kept of a registered key, a patient's or a staff member's: its id, public
+    key and signature counter."""
+    return {
+        "credential_id": bytes_to_base64url(verified.credential_id),
+        "public_key": verified.credential_public_key,
+        "sign_count": verified.sign_count,
+    }
+
+
 def register(
     request: HttpRequest, account: Account, credential: dict[str, Any], name: str
 ) -> Passkey:
+    """The browser's answer to the registration challenge, checked (PasskeyError
+    otherwise), then its passkey added to the account (add_passkey)."""
     verified = verified_creation(
         request, f"account:{account.pk}", credential, session_key=REGISTER_KEY
     )
     transports = credential.get("response", {}).get("transports") or []
+    return add_passkey(
+        account,
+        verified,
+        name=name,
+        transports=[str(each) for each in transports][:10],
+        ip_address=_ip(request),
+    )
+
+
+def add_passkey(
+    account: Account,
+    verified: VerifiedRegistration,
+    *,
+    name: str,
+    transports: list[str],
+    ip_address: str | None,
+) -> Passkey:
+    """A checked passkey added to the account (PasskeyError for one already registered):
+    audited, and the holder told on their channel."""
     try:
         with transaction.atomic():
             passkey = Passkey.objects.create(
-                account=account,
-                name=name,
-                credential_id=bytes_to_base64url(verified.credential_id),
-                public_key=verified.credential_public_key,
-                sign_count=verified.sign_count,
-                transports=[str(each) for each in transports][:10],
+                account=account, name=name, transports=transports, **stored_credential(verified)
             )
             record_event(
                 EventType.PASSKEY_ADDED,
                 actor=f"person:{account.person_id}",
                 person=account.person,
-                ip_address=_ip(request),
+                ip_address=ip_address,
                 passkey=passkey.pk,
             )
             with override(account.language):
@@ -327,14 +353,16 @@ def register(
 
 
 @transaction.atomic
-def remove(request: HttpRequest, passkey: Passkey) -> None:
+def remove_passkey(passkey: Passkey, *, ip_address: str | None) -> None:
+    """The holder removed a passkey (Mon compte, or the majority review): audited, and
+    the holder told on their channel."""
     account = passkey.account
     Passkey.objects.filter(pk=passkey.pk).delete()
     record_event(
         EventType.PASSKEY_REMOVED,
         actor=f"person:{account.person_id}",
         person=account.person,
-        ip_address=_ip(request),
+        ip_address=ip_address,
         passkey=passkey.pk,
     )
     with override(account.language):
@@ -347,6 +375,12 @@ def remove(request: HttpRequest, passkey: Passkey) -> None:
             )
             % {"name": passkey.name, "phone": helpdesk_contacts().phone},
         )
+
+
+def record_sign_count(passkey: Passkey, sign_count: int) -> None:
+    """A key of the account answered a step-up: its new signature counter, against which
+    the next answer is checked (a cloned key shows as a counter going back)."""
+    Passkey.objects.filter(pk=passkey.pk).update(sign_count=sign_count)
 
 
 def authentication_options(request: HttpRequest) -> str:

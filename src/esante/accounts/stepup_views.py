@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import client_address, ratelimit
-from esante.accounts import code_pages, oidc, passkeys
+from esante import ratelimit
+from esante.accounts import actions, code_pages, oidc, passkeys
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
 from esante.accounts.flows import Flow, FlowState, stage_view
@@ -30,8 +30,6 @@ from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, Passkey
 from esante.accounts.reauth import mark_second_factor, safe_next, second_factor_fresh
 from esante.accounts.verification import CodeVerification
-from esante.audit.actions import record_event
-from esante.audit.models import EventType
 
 NEXT_KEY = "esante.step_up.next"
 PASSKEY_KEY = "esante.step_up.passkey"
@@ -53,36 +51,18 @@ def _account(request: PatientRequest) -> Account:
     return request.patient.logged_in_account
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return client_address.of(request)
-
-
 def next_url(request: HttpRequest) -> str:
     return safe_next(request, request.session.get(NEXT_KEY) or "")
 
 
-def proven(request: HttpRequest, account: Account, method: str, **details: str) -> None:
+def proven(request: PatientRequest, account: Account, method: str, **details: str) -> None:
     """The current second factor proven in this session: recorded, audited."""
     mark_second_factor(request)
-    record_event(
-        EventType.STEP_UP_SUCCEEDED,
-        actor=f"person:{account.person_id}",
-        person=account.person,
-        ip_address=_ip(request),
-        method=method,
-        **details,
-    )
+    actions.record_step_up(account, method=method, ip_address=request.client_ip, **details)
 
 
-def refused(request: HttpRequest, account: Account, method: str, reason: str) -> None:
-    record_event(
-        EventType.STEP_UP_FAILED,
-        actor=f"person:{account.person_id}",
-        person=account.person,
-        ip_address=_ip(request),
-        method=method,
-        reason=reason[:200],
-    )
+def refused(request: PatientRequest, account: Account, method: str, reason: str) -> None:
+    actions.record_step_up(account, method=method, ip_address=request.client_ip, refusal=reason)
 
 
 @patient_required
@@ -157,7 +137,7 @@ def step_up_code(request: PatientRequest, state: FlowState) -> HttpResponse:
         return render(request, "accounts/account/code.html", context)
     attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
     with transaction.atomic():
-        result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
+        result = verification.verify(form.cleaned_data["code"], ip_address=request.client_ip)
     if not result.ok:
         refused(request, account, "code", result.outcome.value)
         form.add_error("code", refusal(result, app=verification.is_app))
@@ -205,7 +185,7 @@ def passkey(request: PatientRequest) -> HttpResponse:
                 owner_handle=lambda _key: account.webauthn_handle,
                 unknown_message=_("Cette clé d'accès n'est pas une clé de votre compte eSanté."),
             )
-            Passkey.objects.filter(pk=key.pk).update(sign_count=sign_count)
+            passkeys.record_sign_count(key, sign_count)
     except passkeys.PasskeyError as error:
         refused(request, account, "passkey", error.reason)
         return JsonResponse({"error": error.message}, status=400)

@@ -39,8 +39,7 @@ from esante.accounts.forms import (
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, Passkey
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
-from esante.audit.actions import record_event
-from esante.audit.models import EventType
+from esante.client_address import ClientRequest
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
 from esante.registry.models import ActivationLetter, InsuredPerson
@@ -184,7 +183,7 @@ WRONG_PAIR = gettext_lazy(
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "code")
-def code(request: HttpRequest, state: FlowState) -> HttpResponse:
+def code(request: ClientRequest, state: FlowState) -> HttpResponse:
     verified = "letter_id" in state.data or "identity" in state.data
     if request.method == "POST" and "keep" in request.POST and verified:
         return ACTIVATION.advance(request, state, "password")
@@ -212,7 +211,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         matricule,
         form.cleaned_data["code"],
         actor="anonymous",
-        ip_address=client_address.of(request),
+        ip_address=request.client_ip,
     )
     if not checked.wrong_pair:
         attempt.release()
@@ -221,13 +220,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
         if allowed_from is not None and allowed_from > timezone.now():
             return _letter_waits(request, state, context, checked.letter, allowed_from)
         person = checked.letter.person
-        record_event(
-            EventType.LETTER_CODE_ACCEPTED,
-            actor="anonymous",
-            person=person,
-            ip_address=client_address.of(request),
-            letter_id=checked.letter.pk,
-        )
+        actions.record_letter_code_accepted(checked.letter, ip_address=request.client_ip)
         ACTIVATION.set_subject(state, person.pk)
         state.data.pop("identity", None)
         state.data.update(
@@ -254,7 +247,7 @@ def code(request: HttpRequest, state: FlowState) -> HttpResponse:
 
 
 def _letter_waits(
-    request: HttpRequest,
+    request: ClientRequest,
     state: FlowState,
     context: dict[str, Any],
     letter: ActivationLetter,
@@ -263,13 +256,8 @@ def _letter_waits(
     """The right code of a letter that would take over an account with a working second
     factor before the end of the wait: said to whoever typed it (nobody else learns
     anything: the code is the letter's), with the day it will work."""
-    record_event(
-        EventType.LETTER_REACTIVATION_WAITING,
-        actor="anonymous",
-        person=letter.person,
-        ip_address=client_address.of(request),
-        letter_id=letter.pk,
-        allowed_from=allowed_from.isoformat(),
+    actions.record_reactivation_waiting(
+        letter, allowed_from=allowed_from, ip_address=request.client_ip
     )
     local = timezone.localtime(allowed_from)
     context["form"].add_error(

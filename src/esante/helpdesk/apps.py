@@ -32,7 +32,7 @@ class HelpdeskConfig(AppConfig):
         from esante.helpdesk.auth import VERIFIED_KEY
 
         def has_permission(request: HttpRequest) -> bool:
-            user: Any = request.user
+            user = request.user
             return bool(user.is_active and user.is_superuser and request.session.get(VERIFIED_KEY))
 
         def login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:

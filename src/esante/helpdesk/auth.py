@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -35,6 +35,7 @@ from esante.accounts import totp
 from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.client_address import ClientRequest
 from esante.helpdesk.models import StaffDevice
 from esante.helpdesk.roles import is_print_operator, is_staff_member
 
@@ -49,9 +50,18 @@ PRINT = "helpdesk.print_letters"
 ANY_STAFF = None  # staff_required(ANY_STAFF): either side (one's own password, passkeys)
 
 
-def staff_of(request: HttpRequest) -> Any:
+class StaffRequest(ClientRequest):
+    """A request to a page behind `staff_required`: `request.user` is the logged-in staff
+    member (staff_of)."""
+
+    user: User
+
+
+def staff_of(request: HttpRequest) -> User | None:
     """The logged-in staff member (password and code) of either side, or None."""
-    user = getattr(request, "user", AnonymousUser())
+    user: User | AnonymousUser = getattr(request, "user", AnonymousUser())
+    if isinstance(user, AnonymousUser):
+        return None
     if user.is_authenticated and request.session.get(VERIFIED_KEY) and is_staff_member(user):
         return user
     return None
@@ -85,7 +95,7 @@ def check_password_step(
 
 def check_code(
     request: HttpRequest,
-    user: Any,
+    user: User,
     code: str,
     *,
     refusal_event: EventType = EventType.STAFF_LOGIN_FAILED,
@@ -120,7 +130,7 @@ def second_factor_fresh(request: HttpRequest) -> bool:
     return proven is not None and time.time() - float(proven) <= STEP_UP_FRESH_FOR
 
 
-def record_failed_passkey(request: HttpRequest, reason: str, user: Any | None) -> None:
+def record_failed_passkey(request: HttpRequest, reason: str, user: User | None) -> None:
     """A staff passkey login refused: a key that opens no access, one that failed the
     checks (`user` is then its owner), or one whose owner may not use the helpdesk."""
     record_event(
@@ -132,7 +142,7 @@ def record_failed_passkey(request: HttpRequest, reason: str, user: Any | None) -
     )
 
 
-def log_staff_in(request: HttpRequest, user: Any, *, method: str = "password+totp") -> None:
+def log_staff_in(request: HttpRequest, user: User, *, method: str = "password+totp") -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[VERIFIED_KEY] = True
     request.session[LOGGED_IN_KEY] = request.session[LAST_SEEN_KEY] = time.time()
@@ -161,7 +171,7 @@ def log_staff_out(request: HttpRequest, *, reason: str) -> None:
 View = Callable[..., HttpResponseBase]
 
 
-def may(staff: Any, permission: str | None) -> bool:
+def may(staff: User, permission: str | None) -> bool:
     """Whether a logged-in staff member may open a page needing `permission`. The print
     permission counts only for a print operator: Django grants every permission to a
     superuser, who is never one (esante.helpdesk.roles)."""

@@ -6,32 +6,29 @@ esante.accounts.passkeys). A password change removes them (esante.helpdesk.views
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from webauthn.helpers import bytes_to_base64url
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts import passkeys
-from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
     ANY_STAFF,
+    StaffRequest,
     check_code,
     log_staff_in,
     mark_second_factor,
     record_failed_passkey,
     second_factor_fresh,
-    staff_of,
     staff_required,
 )
 from esante.helpdesk.forms import StaffCodeForm
@@ -45,19 +42,19 @@ NOT_FRESH = gettext_lazy(
 )
 
 
-def _handle(user: Any) -> bytes:
+def _handle(user: User) -> bytes:
     existing = StaffPasskey.objects.filter(user=user).values_list("handle", flat=True).first()
     return bytes.fromhex(existing) if existing else secrets.token_bytes(32)
 
 
 @require_GET
 @staff_required(ANY_STAFF)
-def keys(request: HttpRequest) -> HttpResponse:
+def keys(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "helpdesk/passkeys.html",
         {
-            "passkeys": StaffPasskey.objects.filter(user=staff_of(request)),
+            "passkeys": StaffPasskey.objects.filter(user=request.user),
             "fresh": second_factor_fresh(request),
             "step_up_url": _step_up_url(),
         },
@@ -70,9 +67,9 @@ def _step_up_url() -> str:
 
 @require_http_methods(["GET", "POST"])
 @staff_required()
-def step_up(request: HttpRequest) -> HttpResponse:
+def step_up(request: StaffRequest) -> HttpResponse:
     """*Confirmez votre identité*: a new code of the app (never one already used)."""
-    staff = staff_of(request)
+    staff = request.user
     form = StaffCodeForm(request.POST if request.method == "POST" else None)
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
@@ -83,20 +80,15 @@ def step_up(request: HttpRequest) -> HttpResponse:
         form.add_error("code", _("Ce code est incorrect ou a déjà servi."))
         return render(request, "helpdesk/step_up.html", {"form": form}, status=400)
     mark_second_factor(request)
-    record_event(
-        EventType.STEP_UP_SUCCEEDED,
-        actor=f"staff:{staff.pk}",
-        ip_address=client_address.of(request),
-        method="totp",
-    )
+    actions.record_staff_step_up(staff, ip_address=request.client_ip)
     return redirect("helpdesk:passkeys")
 
 
 @require_POST
 @staff_required(ANY_STAFF)
 @passkeys.reads_json
-def register_options(request: HttpRequest) -> HttpResponse:
-    staff = staff_of(request)
+def register_options(request: StaffRequest) -> HttpResponse:
+    staff = request.user
     if not second_factor_fresh(request):
         return JsonResponse({"error": str(NOT_FRESH)}, status=403)
     handle = _handle(staff)
@@ -119,8 +111,8 @@ def register_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required(ANY_STAFF)
 @passkeys.reads_json
-def register(request: HttpRequest) -> HttpResponse:
-    staff = staff_of(request)
+def register(request: StaffRequest) -> HttpResponse:
+    staff = request.user
     if not second_factor_fresh(request):
         return JsonResponse({"error": str(NOT_FRESH)}, status=403)
     body = passkeys.json_body(request)
@@ -134,16 +126,12 @@ def register(request: HttpRequest) -> HttpResponse:
         verified = passkeys.verified_creation(
             request, f"staff:{staff.pk}", credential, session_key=REGISTER_KEY
         )
-        with transaction.atomic():
-            key = StaffPasskey.objects.create(
-                user=staff,
-                name=name,
-                credential_id=bytes_to_base64url(verified.credential_id),
-                public_key=verified.credential_public_key,
-                sign_count=verified.sign_count,
-                handle=request.session.pop("esante.staff.passkey.handle", ""),
-            )
-            actions.staff_event("passkey_added", staff=staff, passkey=key.pk)
+        actions.add_staff_passkey(
+            staff,
+            verified,
+            name=name,
+            handle=request.session.pop("esante.staff.passkey.handle", ""),
+        )
     except passkeys.PasskeyError as error:
         return JsonResponse({"error": error.message}, status=400)
     except IntegrityError:
@@ -154,14 +142,13 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(ANY_STAFF)
-def delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
-    staff = staff_of(request)
+def delete(request: StaffRequest, passkey_id: int) -> HttpResponse:
+    staff = request.user
     key = get_object_or_404(StaffPasskey, pk=passkey_id, user=staff)
     if not second_factor_fresh(request):
         messages.error(request, NOT_FRESH)
         return redirect(_step_up_url())
-    key.delete()
-    actions.staff_event("passkey_removed", staff=staff, passkey=passkey_id)
+    actions.remove_staff_passkey(key, staff=staff)
     messages.success(request, _("La clé d'accès « %(name)s » est supprimée.") % {"name": key.name})
     return redirect("helpdesk:passkeys")
 
@@ -202,9 +189,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 owner_handle=lambda key: key.handle,
                 unknown_message=_("Cette clé d'accès n'ouvre aucun accès au helpdesk."),
             )
-            StaffPasskey.objects.filter(pk=key.pk).update(
-                sign_count=sign_count, last_used_at=timezone.now()
-            )
+            actions.record_staff_passkey_use(key, sign_count)
     except passkeys.PasskeyError as error:
         # Written after the transaction: a refusal is recorded, whatever happens next.
         record_failed_passkey(request, error.reason, error.stored.user if error.stored else None)

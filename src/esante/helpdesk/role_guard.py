@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed, pre_save
 
@@ -24,7 +24,7 @@ class RoleConflict(ValidationError):
 
 
 def _refuse_if_conflicting(
-    user: Any,
+    user: User,
     *,
     more_groups: Iterable[int] = (),
     more_permissions: Iterable[int] = (),

@@ -14,9 +14,12 @@ a print operator even if it exists."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 AGENT, SUPERVISEUR, IMPRESSION = "agent", "superviseur", "impression"
 ROLES = {
@@ -70,7 +73,7 @@ def _ids_filter(lookup: str, ids: Iterable[int]) -> Any:
     return Q(**{lookup: ids}) if ids else Q(pk__in=[])
 
 
-def user_codenames(user: Any) -> set[str]:
+def user_codenames(user: User) -> set[str]:
     """The helpdesk permission codenames a saved user holds, through groups or directly."""
     return codenames_of(
         group_ids=user.groups.values_list("pk", flat=True),
@@ -78,7 +81,7 @@ def user_codenames(user: Any) -> set[str]:
     )
 
 
-def is_print_operator(user: Any) -> bool:
+def is_print_operator(user: User) -> bool:
     """Whether this (logged-in) user may handle the letter batches: the print permission
     and nothing of the helpdesk side, never a superuser (whom Django grants everything)."""
     return bool(
@@ -89,12 +92,12 @@ def is_print_operator(user: Any) -> bool:
     )
 
 
-def is_helpdesk_staff(user: Any) -> bool:
+def is_helpdesk_staff(user: User) -> bool:
     """Whether this user works on the side that talks to patients (lookup, actions)."""
     return bool(user.is_active and user.has_perm("helpdesk.use_helpdesk"))
 
 
-def is_staff_member(user: Any) -> bool:
+def is_staff_member(user: User) -> bool:
     """Whether this user may log in to the helpdesk at all: one side or the other."""
     return is_helpdesk_staff(user) or is_print_operator(user)
 

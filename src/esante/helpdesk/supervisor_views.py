@@ -11,8 +11,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -136,7 +137,7 @@ class AuditFilterForm(PeriodForm):
             raise forms.ValidationError(_("Aucune personne du registre ne porte ce numéro."))
         return person
 
-    def clean_membre(self) -> Any:
+    def clean_membre(self) -> User | None:
         username = self.cleaned_data["membre"].strip()
         if not username:
             return None
@@ -145,7 +146,7 @@ class AuditFilterForm(PeriodForm):
             raise forms.ValidationError(_("Aucun membre du personnel ne porte cet identifiant."))
         return member
 
-    def events(self) -> Any:
+    def events(self) -> QuerySet[AuditEvent]:
         """The events matching the (valid) filters, newest first."""
         events = AuditEvent.objects.select_related("person").order_by("-at", "-id")
         data = self.cleaned_data

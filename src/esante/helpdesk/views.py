@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.core.files.storage import storages
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -23,19 +22,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts.actions import has_working_second_factor
 from esante.accounts.contacts import mask
 from esante.accounts.models import Account, CodeChannel
 from esante.accounts.oidc import provider as oidc_provider
 from esante.audit import security_log
-from esante.audit.actions import record_event
-from esante.audit.models import EventType
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
     ANY_STAFF,
     PENDING_KEY,
     PRINT,
+    StaffRequest,
     check_code,
     check_password_step,
     log_staff_in,
@@ -55,10 +53,6 @@ from esante.helpdesk.models import CallNote
 from esante.helpdesk.roles import is_print_operator
 from esante.registry.letters import LetterRunInProgress
 from esante.registry.models import InsuredPerson, LetterBatch
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return client_address.of(request)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -126,7 +120,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required(ANY_STAFF)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     """Find a person: exact matricule or eSanté identifier, nothing approximate. The
     print side looks nobody up: its home is the letter batches."""
     if is_print_operator(request.user):
@@ -162,13 +156,13 @@ def _account_state(account: Account | None) -> dict[str, Any]:
 
 @require_GET
 @staff_required()
-def person(request: HttpRequest, esante_id: str) -> HttpResponse:
+def person(request: StaffRequest, esante_id: str) -> HttpResponse:
     """What the agent may know: registry data, the account's state, the channel masked,
     the authenticators' names, the letters and requests — never the DSP, passwords or
     codes."""
-    staff = staff_of(request)
+    staff = request.user
     target = _person(esante_id)
-    actions.record_lookup(target, staff=staff, ip_address=_ip(request))
+    actions.record_lookup(target, staff=staff, ip_address=request.client_ip)
     return _render_person(request, target)
 
 
@@ -221,8 +215,8 @@ ACTIONS = {
 
 @require_POST
 @staff_required()
-def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResponse:
-    staff = staff_of(request)
+def person_action(request: StaffRequest, esante_id: str, action: str) -> HttpResponse:
+    staff = request.user
     target = _person(esante_id)
     if action not in ACTIONS:
         raise Http404
@@ -286,19 +280,19 @@ def person_action(request: HttpRequest, esante_id: str, action: str) -> HttpResp
 
 @require_POST
 @staff_required()
-def person_note(request: HttpRequest, esante_id: str) -> HttpResponse:
+def person_note(request: StaffRequest, esante_id: str) -> HttpResponse:
     target = _person(esante_id)
     form = NoteForm(request.POST)
     if not form.is_valid():  # said on the field, what was typed kept
         return _render_person(request, target, note_form=form)
-    actions.add_note(target, form.cleaned_data["text"], staff=staff_of(request))
+    actions.add_note(target, form.cleaned_data["text"], staff=request.user)
     messages.success(request, _("La note est enregistrée."))
     return redirect("helpdesk:person", esante_id=esante_id)
 
 
 @require_GET
 @staff_required(PRINT)
-def batches(request: HttpRequest) -> HttpResponse:
+def batches(request: StaffRequest) -> HttpResponse:
     """The print side's page: how many letters wait, the batches, their files. No names:
     the print side needs none beyond the PDF's addresses."""
     return render(
@@ -314,9 +308,9 @@ def batches(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(PRINT)
-def batch_generate(request: HttpRequest) -> HttpResponse:
+def batch_generate(request: StaffRequest) -> HttpResponse:
     try:
-        batch = actions.generate_batch(staff=staff_of(request))
+        batch = actions.generate_batch(staff=request.user)
     except LetterRunInProgress as busy:  # another agent's click, or the nightly command
         messages.error(request, str(busy))
         return redirect("helpdesk:batches")
@@ -337,9 +331,9 @@ def batch_generate(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(PRINT)
-def batch_posted(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_posted(request: StaffRequest, batch_id: int) -> HttpResponse:
     batch = get_object_or_404(LetterBatch, pk=batch_id)
-    actions.mark_posted(batch, staff=staff_of(request))  # deletes its PDF
+    actions.mark_posted(batch, staff=request.user)  # deletes its PDF
     messages.success(
         request,
         _("Lot %(batch)s marqué comme posté ; son PDF est supprimé.") % {"batch": batch.pk},
@@ -349,7 +343,7 @@ def batch_posted(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @require_GET
 @staff_required(PRINT)
-def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
+def batch_pdf(request: StaffRequest, batch_id: int) -> HttpResponseBase:
     """The batch PDF holds codes in clear: downloaded by the print side only, audited."""
     batch = get_object_or_404(LetterBatch, pk=batch_id)
     storage = storages["letters"]
@@ -363,7 +357,7 @@ def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
             % {"batch": batch.pk, "days": settings.ESANTE_LETTER_BATCH_DAYS},
         )
         return redirect("helpdesk:batches")
-    actions.record_download(batch, staff=staff_of(request))
+    actions.record_download(batch, staff=request.user)
     response = FileResponse(
         storage.open(batch.pdf_name, "rb"),
         as_attachment=True,
@@ -376,26 +370,21 @@ def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponseBase:
 
 @require_http_methods(["GET", "POST"])
 @staff_required(ANY_STAFF)
-def password(request: HttpRequest) -> HttpResponse:
+def password(request: StaffRequest) -> HttpResponse:
     """*Mon mot de passe*: the current password, then a new one under the staff rules
     (AUTH_PASSWORD_VALIDATORS). The staff member's other sessions end with it (Django's
     session hash); this one gets a new id; and their passkeys are removed (they may have
     been planted by whoever knew the old password), to be registered again."""
-    user = request.user
-    form = StaffPasswordForm(user, request.POST if request.method == "POST" else None)
+    staff = request.user
+    form = StaffPasswordForm(staff, request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        attempt = ratelimit.reserve("staff.login", request, key=user.get_username().lower())
+        attempt = ratelimit.reserve("staff.login", request, key=staff.get_username().lower())
         if form.is_valid():
             attempt.release()
-            with transaction.atomic():
-                form.save()
-                record_event(
-                    EventType.STAFF_PASSWORD_CHANGED,
-                    actor=f"staff:{user.pk}",
-                    ip_address=_ip(request),
-                )
-                removed = actions.remove_staff_passkeys(user, cause="password_changed")
-            update_session_auth_hash(request, form.user)
+            removed = actions.change_staff_password(
+                staff, form.cleaned_data["new_password1"], ip_address=request.client_ip
+            )
+            update_session_auth_hash(request, staff)
             if removed:
                 messages.success(
                     request,

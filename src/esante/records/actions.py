@@ -44,6 +44,13 @@ def journal(
     )
 
 
+def ensure_care_record(person: InsuredPerson) -> CareRecord:
+    """The person's DSP, made with their account (esante.accounts.actions); made here for
+    an account that has none yet."""
+    record, _created = CareRecord.objects.get_or_create(person=person)
+    return record
+
+
 @transaction.atomic
 def close_record(record: CareRecord, *, actor: InsuredPerson) -> None:
     """The holder closes their DSP: nothing is shown or added until they reopen it."""

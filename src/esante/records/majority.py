@@ -18,8 +18,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.actions import notify_owner
-from esante.accounts.models import Account
+from esante.accounts.actions import change_password, end_sessions, notify_owner
+from esante.accounts.identity import unlink_identity
+from esante.accounts.models import Account, IdentityLink, Passkey, PatientSession
+from esante.accounts.passkeys import remove_passkey
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.records.actions import journal, notify_assistant_change
@@ -188,3 +190,36 @@ def keep_assistants(
             kept_at_majority=True,
         )
         notify_assistant_change(record, row.person, added=True)
+
+
+@transaction.atomic
+def complete_majority_review(
+    account: Account,
+    record: CareRecord,
+    *,
+    password_hash: str,
+    kept_assistants: list[Assistant],
+    removed_passkeys: list[Passkey],
+    unlinked: list[tuple[IdentityLink, str]],
+    replacing_channel: bool,
+    current_session: PatientSession,
+    ip_address: str | None,
+) -> None:
+    """The adult holder's review, in one transaction: their own password, the former
+    assistants they keep, the passkeys and identity providers (with their names) they
+    remove, and every other session of the account ended."""
+    holder = account.person
+    change_password(account, password_hash, ip_address=ip_address)
+    keep_assistants(record, kept_assistants, holder=holder, ip_address=ip_address)
+    for passkey in removed_passkeys:
+        remove_passkey(passkey, ip_address=ip_address)
+    # A LuxTrust a parent linked would log in without password nor code.
+    for link, provider_name in unlinked:
+        unlink_identity(link, ip_address=ip_address, provider_name=provider_name)
+    # Whoever else was logged in to this account (a parent) is logged out.
+    end_sessions(account, ip_address=ip_address, keep=current_session.pk)
+    # Replacing the channel: the review stays due until the new one is confirmed
+    # (esante.accounts.actions.confirm_majority_channel), and every page leads there.
+    Account.objects.filter(pk=account.pk).update(
+        majority_review_due=replacing_channel, majority_reviewed_at=timezone.now()
+    )

@@ -9,26 +9,20 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from esante import client_address
 from esante.accounts import oidc
-from esante.accounts.actions import change_password, end_sessions
 from esante.accounts.contacts import mask
 from esante.accounts.forms import PasswordForm
-from esante.accounts.identity import unlink_identity
 from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import MAJORITY_CHANNEL_PENDING, patient_required
 from esante.accounts.models import Account, IdentityLink
-from esante.accounts.passkeys import remove as remove_passkey
-from esante.records.majority import former_assistants, keep_assistants
-from esante.records.models import CareRecord
+from esante.records.actions import ensure_care_record
+from esante.records.majority import complete_majority_review, former_assistants
 
 
 class MajorityForm(PasswordForm):
@@ -108,7 +102,7 @@ def majority(request: PatientRequest) -> HttpResponse:
     if account.majority_channel_pending:
         return redirect("patient:contact")
     holder = account.person
-    care_record, _created = CareRecord.objects.get_or_create(person=holder)
+    care_record = ensure_care_record(holder)
     former = former_assistants(care_record)
     passkeys = list(account.passkeys.all())
     links = _identity_links(account)
@@ -132,34 +126,20 @@ def majority(request: PatientRequest) -> HttpResponse:
             status=400 if request.method == "POST" else 200,
         )
     kept_ids = set(form.cleaned_data.get("kept", []))
-    ip_address = client_address.of(request)
-    with transaction.atomic():
-        change_password(
-            account, make_password(form.cleaned_data["password1"]), ip_address=ip_address
-        )
-        keep_assistants(
-            care_record,
-            [row for row in former if str(row.pk) in kept_ids],
-            holder=holder,
-            ip_address=ip_address,
-        )
-        kept_keys = set(form.cleaned_data.get("passkeys_kept", []))
-        for key in passkeys:
-            if str(key.pk) not in kept_keys:
-                remove_passkey(request, key)
-        # A LuxTrust a parent linked would log in without password nor code.
-        kept_links = set(form.cleaned_data.get("links_kept", []))
-        for link, name in links:
-            if str(link.pk) not in kept_links:
-                unlink_identity(link, ip_address=ip_address, provider_name=name)
-        # Whoever else was logged in to this account (a parent) is logged out.
-        end_sessions(account, ip_address=ip_address, keep=request.patient.logged_in_session.pk)
-        # Replacing the channel: the review stays due until the new one is confirmed
-        # (esante.accounts.account_views.contact_code), and every page leads there.
-        replacing = form.cleaned_data["channel"] == "replace"
-        Account.objects.filter(pk=account.pk).update(
-            majority_review_due=replacing, majority_reviewed_at=timezone.now()
-        )
+    kept_keys = set(form.cleaned_data.get("passkeys_kept", []))
+    kept_links = set(form.cleaned_data.get("links_kept", []))
+    replacing = form.cleaned_data["channel"] == "replace"
+    complete_majority_review(
+        account,
+        care_record,
+        password_hash=make_password(form.cleaned_data["password1"]),
+        kept_assistants=[row for row in former if str(row.pk) in kept_ids],
+        removed_passkeys=[key for key in passkeys if str(key.pk) not in kept_keys],
+        unlinked=[(link, name) for link, name in links if str(link.pk) not in kept_links],
+        replacing_channel=replacing,
+        current_session=request.patient.logged_in_session,
+        ip_address=request.client_ip,
+    )
     if replacing:
         messages.info(request, MAJORITY_CHANNEL_PENDING)
         return redirect("patient:contact")

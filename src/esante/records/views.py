@@ -25,6 +25,7 @@ from esante.records.access import active_assistants, assisted_records, open_reco
 from esante.records.actions import (
     close_record,
     declare_organ_donation,
+    ensure_care_record,
     journal,
     reopen_record,
 )
@@ -139,7 +140,7 @@ def with_any_assistant() -> QuerySet[CareRecord]:
 @patient_required
 def my_record(request: PatientRequest) -> HttpResponse:
     """*Mon DSP*: the logged-in person's own record."""
-    care_record, _created = CareRecord.objects.get_or_create(person=visitor_of(request))
+    care_record = ensure_care_record(visitor_of(request))
     return redirect("records:record", public_id=care_record.public_id)
 
 
