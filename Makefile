@@ -33,11 +33,12 @@ $(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
 run: $(VENV)/.demo-installed
 	DEBUG=$${DEBUG:-0} ESANTE_DEMO=$${ESANTE_DEMO:-1} $(BIN)/esante serve
 
-## make test: lint, types and the whole test suite
+## make test: lint, types, the apps' floors (import contracts) and the whole test suite
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy src tests bench
+	$(BIN)/lint-imports
 	$(MAKE) --no-print-directory deploy-check
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -7,8 +7,8 @@ Counters live in Redis when `REDIS_URL` is set, so every app node counts togethe
 table of the database otherwise (esante.counters.store). Either way each lasts exactly
 its rule's window and counts atomically. Keys are hashed: no matricule or address
 appears in the store. A view that finds an action over its limit raises `RateLimited`,
-which the middleware turns into the "try later" page (HTTP 429) of the rule that refused:
-which limit, until when, what to do (esante.portal.limit_pages).
+which esante.portal.middleware.RateLimitMiddleware turns into the "try later" page (HTTP
+429) of the rule that refused: which limit, until when, what to do (esante.portal.limit_pages).
 
 An attempt whose outcome takes time to know (a password checked with Argon2) is counted
 *before* the work, with `reserve`, and given back with `Reservation.release` when it turns
@@ -29,14 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from esante import client_address
-from esante.audit.actions import record_event
-from esante.audit.models import EventType
 from esante.client_address import address_block
 from esante.counters import store
-from esante.portal import limit_pages
 
 Scope = Literal["ip", "key", "destination"]
 View = Callable[..., HttpResponse]
@@ -246,29 +242,3 @@ def rate_limited(action: str) -> Callable[[View], View]:
         return wrapper
 
     return decorator
-
-
-class RateLimitMiddleware:
-    """Turns RateLimited into the "try later" page of the rule that refused."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, RateLimited):
-            return None
-        record_event(
-            EventType.RATE_LIMITED,
-            actor="anonymous",
-            ip_address=client_address.of(request),
-            action=exception.action,
-            scope=exception.rule.scope,
-            path=request.path,
-        )
-        page = limit_pages.context(exception.action, exception.rule, exception.window_end, _now())
-        response = render(request, "429.html", page, status=429)
-        response["Retry-After"] = str(exception.retry_after)
-        return response

@@ -174,7 +174,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "esante.helpdesk.auth.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "esante.ratelimit.RateLimitMiddleware",
+    "esante.portal.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "esante.urls"

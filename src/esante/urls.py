@@ -6,9 +6,22 @@ from django.contrib import admin
 from django.urls import include, path
 
 from esante import observability
-from esante.accounts import account_views
+from esante.accounts import account_views, login_views
+from esante.accounts import views as activation_views
+from esante.portal import views as portal_views
 from esante.portal.captcha import captcha_audio
 from esante.ratelimit import rate_limited
+
+# The public pages (namespace "portal"): the portal's own, and where the accounts' journeys
+# start, the activation page (its CGU) and the login choice. Named here, above both apps.
+portal_pages = [
+    path("", portal_views.home, name="home"),
+    path("activation/", activation_views.activation_page, name="activation"),
+    path("services/", portal_views.services, name="services"),
+    path("teleconsultation/", portal_views.teleconsultation, name="teleconsultation"),
+    path("connexion/", login_views.login_choice, name="login_choice"),
+    path("favicon.ico", portal_views.favicon, name="favicon"),
+]
 
 urlpatterns = [
     path("healthz", observability.healthz, name="healthz"),
@@ -35,7 +48,7 @@ urlpatterns = [
     path("activation/", include("esante.accounts.urls")),
     path("", include("esante.accounts.login_urls")),
     path("", include("esante.records.urls")),
-    path("", include("esante.portal.urls")),
+    path("", include((portal_pages, "portal"))),
 ]
 
 handler500 = "esante.portal.errors.server_error"

@@ -11,7 +11,7 @@ from django.test import Client
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from esante.portal import views
+from esante.accounts import login_views
 from tests.accounts.wizard import page_text
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def failing_page(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> Any:
     def broken(*args: Any, **kwargs: Any) -> None:
         raise error
 
-    monkeypatch.setattr(views, "render", broken)
+    monkeypatch.setattr(login_views, "render", broken)
     return Client(raise_request_exception=False).get("/connexion/")
 
 

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts import totp
+from esante.accounts import signals, totp
 from esante.accounts.models import (
     Account,
     CodeChannel,
@@ -32,7 +32,6 @@ from esante.codes import keyed_hash, keyed_hashes
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
-from esante.records.models import Assistant, CareRecord
 from esante.registry.letters import consume_letter, void_unused_letters
 from esante.registry.models import (
     ActivationLetter,
@@ -228,7 +227,7 @@ def _create_account(
             reason="reactivation",
             keep_identity=(identity.provider, identity.subject) if identity else None,
         ).as_details()
-    CareRecord.objects.get_or_create(person=person, defaults={"created_at": now})
+    signals.account_activated.send(sender=Account, account=account, person=person, at=now)
     if identity is not None:
         link, _created = IdentityLink.objects.get_or_create(
             provider=identity.provider,
@@ -271,7 +270,7 @@ def _create_account(
             )
         body %= {"name": person.full_name, "phone": helpdesk_contacts().phone}
         if reactivated:  # a new password: as after a reset, the recent grants are told
-            body += recent_assistants_sentence(account)
+            body += new_password_notice_end(account)
         queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
             recipient=code.destination,
@@ -586,34 +585,15 @@ def reset_password(
             "passe oublié) et toutes les sessions ont été déconnectées. Si ce n'était pas "
             "vous, appelez sans attendre le helpdesk au %(phone)s."
         ) % {"phone": helpdesk_contacts().phone}
-        body += recent_assistants_sentence(account)
+        body += new_password_notice_end(account)
         notify_owner(account, _("Le mot de passe de votre compte eSanté a été changé"), body)
 
 
-RECENT_ASSISTANTS_DAYS = 30
-
-
-def recent_assistants_sentence(account: Account) -> str:
-    """For the notice of a new password (a reset, a re-activation): the assistants added
-    to the account's record in the last 30 days — "B Martin (…) le 01/12/2026, …" in the
-    active language's short date —, the lasting access a stolen session may have left;
-    empty when there are none."""
-    since = timezone.now() - datetime.timedelta(days=RECENT_ASSISTANTS_DAYS)
-    rows = Assistant.objects.filter(record__person=account.person_id, added_at__gte=since)
-    recent = ", ".join(
-        _("%(name)s le %(date)s")
-        % {
-            "name": row.person.public_label,
-            "date": date_format(timezone.localtime(row.added_at), "SHORT_DATE_FORMAT"),
-        }
-        for row in rows.select_related("person")
-    )
-    if not recent:
-        return ""
-    return " " + _(
-        "Assistants DSP ajoutés à votre dossier ces 30 derniers jours : %(assistants)s. Si "
-        "vous ne les connaissez pas, retirez-les dans votre DSP (panneau Assistants)."
-    ) % {"assistants": recent}
+def new_password_notice_end(account: Account) -> str:
+    """What the apps above add to the notice of a new password (esante.records: the
+    assistants added lately): the signal `new_password_notice`."""
+    answers = signals.new_password_notice.send(sender=Account, account=account)
+    return "".join(sentence or "" for _receiver, sentence in answers)
 
 
 # A new letter for an activated account. It would re-activate (take over) the account:

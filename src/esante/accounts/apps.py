@@ -9,4 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Comptes eSanté")
 
     def ready(self) -> None:
-        from esante.accounts import checks  # noqa: F401  (registers the system checks)
+        from esante.accounts import (
+            checks,  # noqa: F401  (registers the system checks)
+            receivers,  # noqa: F401  (connects the registry's signals)
+        )

@@ -1,5 +1,5 @@
-"""Login with matricule, password and code (the guide's pages 11 and 12), logout, and
-what a logged-in patient sees first: *Mes services eSanté*."""
+"""The login choice (*Connexion*), login with matricule, password and code (the guide's
+pages 11 and 12), logout, and what a logged-in patient sees first: *Mes services eSanté*."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import client_address, ratelimit
-from esante.accounts import code_pages
+from esante.accounts import code_pages, oidc
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.code_pages import refusal
 from esante.accounts.flows import Flow, FlowState, stage_view
@@ -56,6 +56,12 @@ WRONG_CREDENTIALS = gettext_lazy(
     "pour quelques minutes après plusieurs erreurs. Vérifiez votre saisie ou réessayez plus "
     "tard. Votre compte doit avoir été activé."
 )
+
+
+def login_choice(request: HttpRequest) -> HttpResponse:
+    """*Connexion* → *PATIENT*: the strong authenticator (each identity provider) or
+    *Matricule, mot de passe et code* (routed as portal:login_choice: esante/urls.py)."""
+    return render(request, "portal/login_choice.html", {"providers": oidc.providers()})
 
 
 def _next_url(request: HttpRequest) -> str:

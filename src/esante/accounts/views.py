@@ -133,6 +133,7 @@ def _person(state: FlowState) -> InsuredPerson | None:
 
 
 def activation_page(request: HttpRequest, form: CguForm | None = None) -> HttpResponse:
+    """PATIENTS → ACTIVATION COMPTE ESANTE: prerequisites, CGU, *Activer mon compte*."""
     return render(
         request,
         "portal/activation.html",

@@ -11,12 +11,16 @@ import json
 import logging
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from esante.audit.models import AuditEvent, EventType
-from esante.registry.models import InsuredPerson
+
+if TYPE_CHECKING:
+    # The type only: the audit sits below the registry (AuditEvent.person names the model
+    # by its label), which audits its own actions.
+    from esante.registry.models import InsuredPerson
 
 logger = logging.getLogger("esante.audit")
 

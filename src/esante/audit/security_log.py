@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.http import HttpRequest
@@ -27,7 +27,9 @@ from django.http import HttpRequest
 from esante import client_address, ratelimit
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.registry.models import InsuredPerson
+
+if TYPE_CHECKING:  # the type only: the audit sits below the registry (esante.audit.actions)
+    from esante.registry.models import InsuredPerson
 
 logger = logging.getLogger("esante.security")
 

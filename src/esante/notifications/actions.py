@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest
@@ -25,7 +26,11 @@ from django.utils import timezone
 
 from esante.notifications.backends import DeliveryError, send_email, sms_backend
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
-from esante.registry.models import InsuredPerson
+
+if TYPE_CHECKING:
+    # The type only: notifications sit below the registry (OutboundMessage.person names the
+    # model by its label), whose letters queue messages.
+    from esante.registry.models import InsuredPerson
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+
+from esante import client_address
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.portal import limit_pages
+from esante.ratelimit import RateLimited
 
 
 class PermissionsPolicyMiddleware:
@@ -39,4 +47,32 @@ class NeverCacheMiddleware:
         response = self.get_response(request)
         add_never_cache_headers(response)
         response.headers.setdefault("Pragma", "no-cache")
+        return response
+
+
+class RateLimitMiddleware:
+    """Turns esante.ratelimit.RateLimited into the "try later" page of the rule that refused."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RateLimited):
+            return None
+        record_event(
+            EventType.RATE_LIMITED,
+            actor="anonymous",
+            ip_address=client_address.of(request),
+            action=exception.action,
+            scope=exception.rule.scope,
+            path=request.path,
+        )
+        page = limit_pages.context(
+            exception.action, exception.rule, exception.window_end, timezone.now()
+        )
+        response = render(request, "429.html", page, status=429)
+        response["Retry-After"] = str(exception.retry_after)
         return response

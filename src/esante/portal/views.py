@@ -1,4 +1,8 @@
-"""The portal's public pages: what the eSanté account is and how to activate and use it."""
+"""The portal's public pages: what the eSanté account is and how to activate and use it.
+
+Two public pages, where an account's journeys start, are the accounts': the activation
+page (esante.accounts.views.activation_page) and the login choice
+(esante.accounts.login_views.login_choice). esante/urls.py names all of them "portal:…"."""
 
 from __future__ import annotations
 
@@ -8,18 +12,11 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
-from esante.accounts import oidc
-from esante.accounts.views import activation_page
 from esante.portal.services import other_services
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
-
-
-def activation(request: HttpRequest) -> HttpResponse:
-    """PATIENTS → ACTIVATION COMPTE ESANTE: prerequisites, CGU, *Activer mon compte*."""
-    return activation_page(request)
 
 
 def services(request: HttpRequest) -> HttpResponse:
@@ -36,10 +33,6 @@ def teleconsultation(request: HttpRequest) -> HttpResponse:
         "portal/teleconsultation.html",
         {"teleconsultation_url": settings.ESANTE_TELECONSULTATION_URL},
     )
-
-
-def login_choice(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/login_choice.html", {"providers": oidc.providers()})
 
 
 @require_safe

@@ -62,6 +62,7 @@ from esante.codes import keyed_hash, keyed_hashes
 from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
+from esante.registry import signals
 from esante.registry.letter_pdf import LetterPage, long_date, render_letters
 from esante.registry.letter_render import PipelinedRenderer
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
@@ -767,11 +768,8 @@ def attach_to_batch(
         letter_count=count,
         pdf_name=pdf_name,
     )
-    if apps.is_installed("esante.accounts"):
-        # A letter for an activated account would re-activate it: its holder is told.
-        from esante.accounts.actions import announce_issued_letters
-
-        announce_issued_letters(batch, actor=actor)
+    # A letter for an activated account would re-activate it: its holder is told.
+    signals.letters_issued.send(sender=LetterBatch, batch=batch, actor=actor)
     return batch
 
 
@@ -808,8 +806,8 @@ def request_new_letter(matricule: str, *, ip_address: str | None) -> LetterReque
     belongs to a deceased person or to an account already activated, or was asked for
     already. A real request is kept for the helpdesk and the next letter run, at most
     one per person per 30 days, and returned (None when nothing was recorded). The
-    holder of an activated account is told of it (esante.accounts.actions
-    .announce_letter_request).
+    holder of an activated account is told of it (the signal `letter_requested`:
+    esante.accounts.actions.announce_letter_request).
     """
     now = timezone.now()
     person = (
@@ -828,8 +826,7 @@ def request_new_letter(matricule: str, *, ip_address: str | None) -> LetterReque
     record_event(
         EventType.LETTER_REQUESTED, actor="anonymous", person=person, ip_address=ip_address
     )
-    if apps.is_installed("esante.accounts"):
-        from esante.accounts.actions import announce_letter_request
-
-        announce_letter_request(request, actor="anonymous", ip_address=ip_address)
+    signals.letter_requested.send(
+        sender=LetterRequest, request=request, actor="anonymous", ip_address=ip_address
+    )
     return request

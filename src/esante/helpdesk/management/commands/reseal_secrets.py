@@ -1,6 +1,9 @@
 """`esante reseal-secrets`: after a rotation of ESANTE_CODE_HMAC_KEY, seal every stored
 authenticator-app secret (patients' and staff's) under the new key, so that the old key
-can leave ESANTE_CODE_HMAC_KEY_FALLBACKS (docs/operations.md). Idempotent."""
+can leave ESANTE_CODE_HMAC_KEY_FALLBACKS (docs/operations.md). Idempotent.
+
+A command of the helpdesk's, whose staff devices sit above the patients' accounts: it
+knows both."""
 
 from __future__ import annotations
 

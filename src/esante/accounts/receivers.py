@@ -1,0 +1,31 @@
+"""What patient accounts do when a lower app tells them something: Django signals, whose
+receivers connect when AccountsConfig.ready imports this module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from esante.accounts.actions import announce_issued_letters, announce_letter_request
+from esante.registry import signals as registry
+from esante.registry.models import LetterBatch, LetterRequest
+
+
+@receiver(registry.letter_requested)
+def new_letter_requested(
+    sender: type[LetterRequest],
+    *,
+    request: LetterRequest,
+    actor: str,
+    ip_address: str | None,
+    **kwargs: Any,
+) -> None:
+    announce_letter_request(request, actor=actor, ip_address=ip_address)
+
+
+@receiver(registry.letters_issued)
+def letters_issued(
+    sender: type[LetterBatch], *, batch: LetterBatch, actor: str, **kwargs: Any
+) -> None:
+    announce_issued_letters(batch, actor=actor)
