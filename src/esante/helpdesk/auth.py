@@ -14,9 +14,11 @@ identité* (a new code) — so a session taken over cannot plant a lasting way i
 
 from __future__ import annotations
 
+import datetime
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,11 +37,11 @@ from esante.accounts import totp
 from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.flows import Flow
 from esante.helpdesk.models import StaffDevice
 from esante.helpdesk.roles import is_print_operator, is_staff_member
 
 VERIFIED_KEY = "esante.staff.verified"
-PENDING_KEY = "esante.staff.pending"
 LAST_SEEN_KEY = "esante.staff.last_seen"
 LOGGED_IN_KEY = "esante.staff.logged_in_at"
 SECOND_FACTOR_KEY = "esante.staff.second_factor_at"
@@ -47,6 +49,27 @@ STEP_UP_FRESH_FOR = 10 * 60  # seconds, as for patients (esante.accounts.reauth)
 USE = "helpdesk.use_helpdesk"
 PRINT = "helpdesk.print_letters"
 ANY_STAFF = None  # staff_required(ANY_STAFF): either side (one's own password, passkeys)
+
+
+@dataclass
+class StaffLoginData:
+    user_id: int  # whose password was right
+
+
+ENTER_PASSWORD_FIRST = _("Saisissez d'abord votre identifiant et votre mot de passe.")
+# The password step, then the app's code within 5 minutes of it (however active).
+STAFF_LOGIN = Flow(
+    name="staff_login",
+    data_type=StaffLoginData,
+    stages=("code",),
+    url_names={"code": "helpdesk:login_code"},
+    idle_timeout=datetime.timedelta(minutes=5),
+    max_age=datetime.timedelta(minutes=5),
+    entry_url="helpdesk:login",
+    entry_message=ENTER_PASSWORD_FIRST,
+    expired_message=ENTER_PASSWORD_FIRST,
+    restarts_on_expiry=False,
+)
 
 
 def staff_of(request: HttpRequest) -> Any:
