@@ -79,6 +79,39 @@ def test_a_code_never_serves_twice(agent: Any) -> None:
     assert second.post(reverse("helpdesk:login_code"), {"code": code}).status_code == 400
 
 
+def test_the_code_step_lasts_five_minutes_from_the_password_however_active(agent: Any) -> None:
+    client = Client()
+    started = time.time()
+    client.post(reverse("helpdesk:login"), {"username": agent.username, "password": STAFF_PASSWORD})
+    with time_machine.travel(started + 4 * 60):
+        assert client.get(reverse("helpdesk:login_code")).status_code == 200
+
+    with time_machine.travel(started + 5 * 60 + 5):
+        code = pyotp.TOTP(SECRETS[agent.username]).now()
+        late = client.post(reverse("helpdesk:login_code"), {"code": code}, follow=True)
+
+    assert late.redirect_chain[0][0] == reverse("helpdesk:login")
+    assert "Saisissez d'abord votre identifiant et votre mot de passe." in page_text(late)
+    assert client.get(reverse("helpdesk:home")).status_code == 302
+
+
+def test_a_staff_login_begun_before_the_deploy_starts_again(agent: Any) -> None:
+    """The password step as the earlier code kept it, or a state of another shape: the
+    code page sends back to the password, never an error."""
+    for key, old in [
+        ("esante.staff.pending", {"user": agent.pk, "at": time.time()}),
+        ("flow:staff_login", {"user": agent.pk, "at": time.time()}),
+    ]:
+        client = Client()
+        session = client.session
+        session[key] = old
+        session.save()
+
+        response = client.get(reverse("helpdesk:login_code"))
+
+        assert response["Location"] == reverse("helpdesk:login")
+
+
 def test_fifteen_idle_minutes_end_the_staff_session(agent_client: Client, agent: Any) -> None:
     assert agent_client.get(reverse("helpdesk:home")).status_code == 200
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -23,7 +24,6 @@ from esante import client_address, ratelimit
 from esante.accounts import actions, code_pages, oidc
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
-from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
     ContactChangeForm,
     CurrentPasswordForm,
@@ -44,6 +44,7 @@ from esante.accounts.reauth import (
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.audit.models import AuditEvent, EventType
+from esante.flows import Flow, FlowState, stage_view
 from esante.registry.models import Language
 
 RECOVERY_CODES_KEY = "esante.recovery_codes"
@@ -231,8 +232,22 @@ def _masked(account: Account) -> str:
 
 # Changing the password: the current one, a new one, then a fresh one-time code.
 
+
+@dataclass
+class AccountChangeData:
+    """A change in *Mon compte* waiting for its one-time code: the new password (as its
+    hash), or the new channel and destination."""
+
+    account_id: int | None = None
+    otp_id: int | None = None
+    password_hash: str = ""
+    channel: str = ""
+    destination: str = ""
+
+
 PASSWORD_CHANGE = Flow(
     name="password_change",
+    data_type=AccountChangeData,
     stages=("code",),
     url_names={"code": "patient:password_code"},
     idle_timeout=datetime.timedelta(minutes=15),
@@ -245,6 +260,7 @@ PASSWORD_CHANGE = Flow(
 
 CONTACT_CHANGE = Flow(
     name="contact_change",
+    data_type=AccountChangeData,
     stages=("code",),
     url_names={"code": "patient:contact_code"},
     idle_timeout=datetime.timedelta(minutes=15),
@@ -270,8 +286,9 @@ def password(request: PatientRequest) -> HttpResponse:
         return render(request, "accounts/account/password.html", {"form": form}, status=400)
     state = PASSWORD_CHANGE.start(
         request,
-        account_id=account.pk,
-        password_hash=make_password(form.cleaned_data["password1"]),
+        AccountChangeData(
+            account_id=account.pk, password_hash=make_password(form.cleaned_data["password1"])
+        ),
     )
     _send(request, PASSWORD_CHANGE, state, account, CodePurpose.PASSWORD_CHANGE)
     return PASSWORD_CHANGE.advance(request, state, "code")
@@ -300,7 +317,8 @@ def contact(request: PatientRequest) -> HttpResponse:
     channel = CodeChannel(form.cleaned_data["channel"])
     destination = form.cleaned_data["destination"]
     state = CONTACT_CHANGE.start(
-        request, account_id=account.pk, channel=channel, destination=destination
+        request,
+        AccountChangeData(account_id=account.pk, channel=channel, destination=destination),
     )
     # The code goes to the new number or address: that is what it verifies.
     _send(request, CONTACT_CHANGE, state, account, CodePurpose.CONTACT_CHANGE, channel, destination)
@@ -309,8 +327,8 @@ def contact(request: PatientRequest) -> HttpResponse:
 
 def _send(
     request: HttpRequest,
-    flow: Flow,
-    state: FlowState,
+    flow: Flow[AccountChangeData],
+    state: FlowState[AccountChangeData],
     account: Account,
     purpose: CodePurpose,
     channel: CodeChannel | None = None,
@@ -324,22 +342,22 @@ def _send(
         channel=channel or CodeChannel(account.code_channel),
         destination=destination or account.code_destination,
     )
-    state.data["otp_id"] = verification.code.pk
+    state.data.otp_id = verification.code.pk
     flow.save(request, state)
 
 
 def _code_step(
     request: PatientRequest,
-    flow: Flow,
-    state: FlowState,
+    flow: Flow[AccountChangeData],
+    state: FlowState[AccountChangeData],
     *,
     title: str,
     apply: Any,
 ) -> HttpResponse:
     """The one-time code page of a change: resend, check, then `apply(account)`."""
     account = _account(request)
-    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
-    if verification is None or state.data.get("account_id") != account.pk:
+    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
+    if verification is None or state.data.account_id != account.pk:
         flow.end(request)
         return redirect("patient:account")
     url_name = flow.url_names["code"]
@@ -375,9 +393,9 @@ def _code_step(
 @patient_required
 @require_http_methods(["GET", "POST"])
 @stage_view(PASSWORD_CHANGE, "code")
-def password_code(request: PatientRequest, state: FlowState) -> HttpResponse:
+def password_code(request: PatientRequest, state: FlowState[AccountChangeData]) -> HttpResponse:
     def apply(account: Account, verification: CodeVerification) -> None:
-        actions.change_password(account, state.data["password_hash"], ip_address=_ip(request))
+        actions.change_password(account, state.data.password_hash, ip_address=_ip(request))
         messages.success(
             request,
             _(
@@ -394,13 +412,13 @@ def password_code(request: PatientRequest, state: FlowState) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 @stage_view(CONTACT_CHANGE, "code")
-def contact_code(request: PatientRequest, state: FlowState) -> HttpResponse:
+def contact_code(request: PatientRequest, state: FlowState[AccountChangeData]) -> HttpResponse:
     def apply(account: Account, verification: CodeVerification) -> None:
-        channel = CodeChannel(state.data["channel"])
+        channel = CodeChannel(state.data.channel)
         recovery_codes = actions.change_contact(
             account,
             channel,
-            state.data["destination"],
+            state.data.destination,
             ip_address=_ip(request),
             totp_step=verification.totp_step,
         )

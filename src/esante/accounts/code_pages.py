@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from esante.accounts.flows import Flow, FlowState
 from esante.accounts.verification import CodeVerification, Outcome, ResendTooSoon, Verification
+from esante.flows import Flow, FlowState
 
 REFUSALS = {
     Outcome.MALFORMED: gettext_lazy("Le code reçu compte 6 chiffres : vérifiez votre saisie."),
@@ -88,8 +90,20 @@ def refusal(result: Verification, *, app: bool = False) -> str:
     return str(REFUSALS[result.outcome])
 
 
+class SendsCodes(Protocol):
+    """The data of a flow that sends one-time codes: the last code sent."""
+
+    otp_id: int | None
+
+
+CodeFlowData = TypeVar("CodeFlowData", bound=SendsCodes)
+
+
 def resend(
-    request: HttpRequest, flow: Flow, state: FlowState, verification: CodeVerification
+    request: HttpRequest,
+    flow: Flow[CodeFlowData],
+    state: FlowState[CodeFlowData],
+    verification: CodeVerification,
 ) -> None:
     """*Renvoyer le code*: a fresh code replaces the flow's, or a word on when it may."""
     try:
@@ -105,5 +119,5 @@ def resend(
             % {"seconds": too_soon.seconds},
         )
         return
-    state.data["otp_id"] = fresh.code.pk
+    state.data.otp_id = fresh.code.pk
     flow.save(request, state)

@@ -4,6 +4,7 @@ pages 11 and 12), logout, and what a logged-in patient sees first: *Mes services
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,6 @@ from esante import client_address, ratelimit
 from esante.accounts import code_pages, oidc
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.code_pages import refusal
-from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import LoginForm, OneTimeCodeForm
 from esante.accounts.login import (
     PatientRequest,
@@ -35,12 +35,22 @@ from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, KnownDevice
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
+from esante.flows import Flow, FlowState, stage_view
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.portal.services import other_services
 from esante.registry import matricule as matricule_rules
 
+
+@dataclass
+class LoginData:
+    account_id: int | None = None  # whose password was right
+    next: str = ""  # where the login goes once the code is right
+    otp_id: int | None = None
+
+
 LOGIN = Flow(
     name="login",
+    data_type=LoginData,
     stages=("code",),
     url_names={"code": "patient:login_code"},
     idle_timeout=datetime.timedelta(minutes=15),
@@ -139,12 +149,12 @@ def login(request: PatientRequest) -> HttpResponse:
         )
         return render(request, "accounts/login/credentials.html", context, status=400)
 
-    state = LOGIN.start(request, account_id=account.pk, next=_next_url(request))
+    state = LOGIN.start(request, LoginData(account_id=account.pk, next=_next_url(request)))
     _send_code(request, state, account)
     return LOGIN.advance(request, state, "code")
 
 
-def _send_code(request: HttpRequest, state: FlowState, account: Account) -> None:
+def _send_code(request: HttpRequest, state: FlowState[LoginData], account: Account) -> None:
     verification = CodeVerification.send(
         request,
         purpose=CodePurpose.LOGIN,
@@ -153,15 +163,15 @@ def _send_code(request: HttpRequest, state: FlowState, account: Account) -> None
         channel=CodeChannel(account.code_channel),
         destination=account.code_destination,
     )
-    state.data["otp_id"] = verification.code.pk
+    state.data.otp_id = verification.code.pk
     LOGIN.save(request, state)
 
 
 @require_http_methods(["GET", "POST"])
 @stage_view(LOGIN, "code")
-def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
-    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
-    if verification is None:
+def login_code(request: HttpRequest, state: FlowState[LoginData]) -> HttpResponse:
+    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
+    if verification is None or state.data.account_id is None:
         LOGIN.end(request)
         return redirect("patient:login")
     if request.method == "POST" and "resend" in request.POST:
@@ -179,7 +189,7 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
     if not form.is_valid():
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/login/code.html", context, status=status)
-    account = Account.objects.select_related("person").get(pk=state.data["account_id"])
+    account = Account.objects.select_related("person").get(pk=state.data.account_id)
     attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
     with transaction.atomic():
         result = verification.verify(
@@ -192,7 +202,7 @@ def login_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         form.add_error("code", refusal(result, app=verification.is_app))
         return render(request, "accounts/login/code.html", context, status=400)
     attempt.release()
-    next_url = state.data.get("next") or ""
+    next_url = state.data.next
     LOGIN.end(request)
     # A recovery code opens the session but is no fresh proof of the second factor:
     # changing a factor will ask for the app.

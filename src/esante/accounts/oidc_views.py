@@ -38,7 +38,7 @@ from esante.accounts.identity import (
 from esante.accounts.login import PatientRequest, log_in, remember_device, settle_language
 from esante.accounts.models import Account
 from esante.accounts.reauth import second_factor_fresh, step_up_url
-from esante.accounts.views import ACTIVATION
+from esante.accounts.views import ACTIVATION, ProviderIdentity
 from esante.audit import security_log
 from esante.codes import keyed_hash
 from esante.registry.models import InsuredPerson
@@ -178,8 +178,8 @@ def _account_for_purpose(request: PatientRequest, purpose: str) -> Account | Non
         return account
     if purpose == "activation_link":
         state, _expired = ACTIVATION.load(request)
-        account_id = state.data.get("account_id") if state else None
-        if isinstance(account_id, int):
+        account_id = state.data.account_id if state else None
+        if account_id is not None:
             return Account.objects.select_related("person").filter(pk=account_id).first()
     return None
 
@@ -289,16 +289,14 @@ def _activate(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
         )
         return redirect("activation:code")
     ACTIVATION.set_subject(state, person.pk)
-    state.data.pop("letter_id", None)
-    state.data.update(
-        matricule=person.matricule,
-        reactivation=Account.objects.filter(person=person).exists(),
-        identity={
-            "provider": identity.provider.slug,
-            "name": identity.provider.name,
-            "subject": identity.subject,
-            "acr": identity.acr,
-            "amr": identity.amr,
-        },
+    state.data.letter_id = None
+    state.data.matricule = person.matricule
+    state.data.reactivation = Account.objects.filter(person=person).exists()
+    state.data.identity = ProviderIdentity(
+        provider=identity.provider.slug,
+        name=identity.provider.name,
+        subject=identity.subject,
+        acr=identity.acr,
+        amr=list(identity.amr),
     )
     return ACTIVATION.advance(request, state, "password")

@@ -32,9 +32,13 @@ def _registering_account(request: PatientRequest) -> tuple[Account, str] | None:
     the logged-in account (Mon compte)."""
     if passkeys.json_body(request).get("purpose") == "activation":
         state, _expired = ACTIVATION.load(request)
-        if state is None or ACTIVATION.current_stage(state) != "authenticators":
+        if (
+            state is None
+            or ACTIVATION.current_stage(state) != "authenticators"
+            or state.data.account_id is None
+        ):
             return None
-        found = Account.objects.select_related("person").filter(pk=state.data["account_id"])
+        found = Account.objects.select_related("person").filter(pk=state.data.account_id)
         return (found.get(), reverse("activation:authenticators")) if found.exists() else None
     account = request.patient.account
     if account is None or not second_factor_fresh(request):

@@ -21,6 +21,7 @@ import datetime
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,7 +37,6 @@ from django.views.decorators.http import require_http_methods
 from esante import client_address, ratelimit
 from esante.accounts import actions
 from esante.accounts.code_pages import refusal
-from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import NewLetterForm, OneTimeCodeForm, PasswordForm
 from esante.accounts.models import Account, CodeChannel, CodePurpose
 from esante.accounts.verification import (
@@ -51,11 +51,31 @@ from esante.accounts.verification import (
     give_back_code_try,
 )
 from esante.audit import security_log
+from esante.flows import Flow, FlowState, stage_view
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry import matricule as matricule_rules
 
+
+@dataclass
+class DecoyCode:
+    """What a code would be, for a matricule without an account (below)."""
+
+    sent_at: float  # a timestamp
+    failures: int = 0
+
+
+@dataclass
+class RecoveryData:
+    matricule: str = ""
+    account_id: int | None = None  # None: no account, the decoy plays the code's part
+    otp_id: int | None = None
+    decoy: DecoyCode | None = None
+    by_recovery_code: bool = False  # the code typed was one of the recovery sheet's
+
+
 RECOVERY = Flow(
     name="recovery",
+    data_type=RecoveryData,
     stages=("code", "password"),
     url_names={"code": "patient:recovery_code", "password": "patient:recovery_password"},
     idle_timeout=datetime.timedelta(minutes=15),
@@ -102,7 +122,7 @@ def taking_at_least(seconds: float) -> Iterator[None]:
         time.sleep(max(0.0, deadline - time.perf_counter()))
 
 
-def _start(request: HttpRequest, matricule: str) -> FlowState:
+def _start(request: HttpRequest, matricule: str) -> FlowState[RecoveryData]:
     """The flow, and a code sent to the account's channel if the matricule has one (the
     decoy's otherwise)."""
     matricule = matricule_rules.normalize(matricule)
@@ -115,7 +135,9 @@ def _start(request: HttpRequest, matricule: str) -> FlowState:
         .exclude(majority_review_due=True, majority_reviewed_at__isnull=False)
         .first()
     )
-    state = RECOVERY.start(request, account_id=account.pk if account else None, matricule=matricule)
+    state = RECOVERY.start(
+        request, RecoveryData(matricule=matricule, account_id=account.pk if account else None)
+    )
     try:
         if account is None:
             _send_decoy(request, state)
@@ -128,7 +150,7 @@ def _start(request: HttpRequest, matricule: str) -> FlowState:
                 channel=CodeChannel(account.code_channel),
                 destination=account.code_destination,
             )
-            state.data["otp_id"] = verification.code.pk
+            state.data.otp_id = verification.code.pk
     except ratelimit.RateLimited:
         RECOVERY.end(request)  # nothing sent: no flow left either, account or not
         raise
@@ -137,13 +159,13 @@ def _start(request: HttpRequest, matricule: str) -> FlowState:
 
 @require_http_methods(["GET", "POST"])
 @stage_view(RECOVERY, "code")
-def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
-    if "matricule" not in state.data:
+def recovery_code(request: HttpRequest, state: FlowState[RecoveryData]) -> HttpResponse:
+    if not state.data.matricule:
         # Restarted after idling out, at this first stage: the procedure starts with the
         # matricule, with or without an account.
         RECOVERY.end(request)
         return redirect(RECOVERY.entry_url)
-    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
     if request.method == "POST" and "resend" in request.POST:
         with taking_at_least(ANSWER_SECONDS):
             _resend(request, state, verification)
@@ -161,20 +183,23 @@ def recovery_code(request: HttpRequest, state: FlowState) -> HttpResponse:
         form.add_error("code", refusal(result))
         return render(request, "accounts/recovery/code.html", context, status=400)
     # A recovery code stood in for the app: the password set next is the sheet's alone.
-    state.data["by_recovery_code"] = bool(verification and verification.used_recovery_code)
+    state.data.by_recovery_code = bool(verification and verification.used_recovery_code)
     return RECOVERY.advance(request, state, "password")
 
 
 def _verify(
-    request: HttpRequest, state: FlowState, verification: CodeVerification | None, typed: str
+    request: HttpRequest,
+    state: FlowState[RecoveryData],
+    verification: CodeVerification | None,
+    typed: str,
 ) -> Verification:
     """The typed code checked against the account's (or the decoy's), wrong ones counted
     per matricule: the matricules without an account must not share one count. The
     consecutive wrong codes lock the matricule's recovery codes alike, account or not (and
     never the login's)."""
     # Counted before the check, so that codes sent at once see each other.
-    attempt = ratelimit.reserve("otp.failed", request, key=state.data["matricule"])
-    lock = LockKey.for_matricule(CodePurpose.RECOVERY, state.data["matricule"])
+    attempt = ratelimit.reserve("otp.failed", request, key=state.data.matricule)
+    lock = LockKey.for_matricule(CodePurpose.RECOVERY, state.data.matricule)
     if verification is None:
         result = _verify_decoy(request, state, lock)
     else:
@@ -185,7 +210,9 @@ def _verify(
     return result
 
 
-def _resend(request: HttpRequest, state: FlowState, verification: CodeVerification | None) -> None:
+def _resend(
+    request: HttpRequest, state: FlowState[RecoveryData], verification: CodeVerification | None
+) -> None:
     """*Renvoyer le code*: once 60 s have passed since the last send, a fresh code (or the
     decoy's); before, nothing, and the page says nothing either."""
     if verification is None:
@@ -195,52 +222,57 @@ def _resend(request: HttpRequest, state: FlowState, verification: CodeVerificati
     else:
         if verification.resend_wait:
             return
-        state.data["otp_id"] = verification.resend(request).code.pk
+        state.data.otp_id = verification.resend(request).code.pk
     RECOVERY.save(request, state)
 
 
 # The decoy: what CodeVerification shows of a code, for a matricule without an account.
 
 
-def _send_decoy(request: HttpRequest, state: FlowState) -> None:
+def _send_decoy(request: HttpRequest, state: FlowState[RecoveryData]) -> None:
     """Count a send as CodeVerification.send does (for the matricule, without a
     destination), and start a decoy code's clock and tries."""
-    count_code_sent(request, matricule=state.data["matricule"], destination="")
-    state.data["decoy"] = {"sent_at": timezone.now().timestamp(), "failures": 0}
+    count_code_sent(request, matricule=state.data.matricule, destination="")
+    state.data.decoy = DecoyCode(sent_at=timezone.now().timestamp())
 
 
-def _decoy_resend_wait(state: FlowState) -> float:
-    sent_at: float = (state.data.get("decoy") or {"sent_at": 0.0})["sent_at"]
+def _decoy_resend_wait(state: FlowState[RecoveryData]) -> float:
+    sent_at = state.data.decoy.sent_at if state.data.decoy else 0.0
     return max(0.0, sent_at + RESEND_AFTER.total_seconds() - timezone.now().timestamp())
 
 
-def _verify_decoy(request: HttpRequest, state: FlowState, lock: LockKey) -> Verification:
+def _verify_decoy(
+    request: HttpRequest, state: FlowState[RecoveryData], lock: LockKey
+) -> Verification:
     """What CodeVerification.verify answers a wrong code, in its order: locked (the same
     lock, in the database), exhausted, expired, or one try less."""
     claimed = claim_code_try(lock, timezone.now())
     if isinstance(claimed, int):
         return Verification(Outcome.LOCKED, retry_after=claimed)
-    decoy = state.data.get("decoy") or {"sent_at": 0.0, "failures": 0}
-    expires_at = decoy["sent_at"] + settings.ESANTE_OTP_MINUTES * 60
-    if decoy["failures"] >= MAX_FAILED_ATTEMPTS or expires_at <= timezone.now().timestamp():
+    decoy = state.data.decoy or DecoyCode(sent_at=0.0)
+    expires_at = decoy.sent_at + settings.ESANTE_OTP_MINUTES * 60
+    if decoy.failures >= MAX_FAILED_ATTEMPTS or expires_at <= timezone.now().timestamp():
         give_back_code_try(claimed)  # a used-up code is no guess
-        if decoy["failures"] >= MAX_FAILED_ATTEMPTS:
+        if decoy.failures >= MAX_FAILED_ATTEMPTS:
             return Verification(Outcome.EXHAUSTED)
         return Verification(Outcome.EXPIRED)
-    decoy["failures"] += 1
-    state.data["decoy"] = decoy
+    decoy.failures += 1
+    state.data.decoy = decoy
     # A wrong code is no activity: a real code's count is kept in its row, and the flow
     # idles out alike.
     RECOVERY.save(request, state, activity=False)
-    if decoy["failures"] >= MAX_FAILED_ATTEMPTS:
+    if decoy.failures >= MAX_FAILED_ATTEMPTS:
         return Verification(Outcome.EXHAUSTED)
-    return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - decoy["failures"])
+    return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - decoy.failures)
 
 
 @require_http_methods(["GET", "POST"])
 @stage_view(RECOVERY, "password")
-def recovery_password(request: HttpRequest, state: FlowState) -> HttpResponse:
-    account = Account.objects.select_related("person").get(pk=state.data["account_id"])
+def recovery_password(request: HttpRequest, state: FlowState[RecoveryData]) -> HttpResponse:
+    if state.data.account_id is None:  # the decoy's code is never right: not reached
+        RECOVERY.end(request)
+        return redirect(RECOVERY.entry_url)
+    account = Account.objects.select_related("person").get(pk=state.data.account_id)
     form = PasswordForm(
         request.POST if request.method == "POST" else None,
         person=account.person,
@@ -253,7 +285,7 @@ def recovery_password(request: HttpRequest, state: FlowState) -> HttpResponse:
         account,
         make_password(form.cleaned_data["password1"]),
         ip_address=_ip(request),
-        by_recovery_code=bool(state.data.get("by_recovery_code")),
+        by_recovery_code=state.data.by_recovery_code,
     )
     RECOVERY.end(request)
     messages.success(

@@ -10,6 +10,7 @@ asked (a local `suivant`); every refusal is audited too."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -23,19 +24,27 @@ from esante import ratelimit
 from esante.accounts import actions, code_pages, oidc, passkeys
 from esante.accounts.code_pages import refusal
 from esante.accounts.contacts import mask
-from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import OneTimeCodeForm
 from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, Passkey
 from esante.accounts.reauth import mark_second_factor, safe_next, second_factor_fresh
 from esante.accounts.verification import CodeVerification
+from esante.flows import Flow, FlowState, stage_view
 
 NEXT_KEY = "esante.step_up.next"
 PASSKEY_KEY = "esante.step_up.passkey"
 
+
+@dataclass
+class StepUpData:
+    account_id: int | None = None
+    otp_id: int | None = None
+
+
 STEP_UP = Flow(
     name="step_up",
+    data_type=StepUpData,
     stages=("code",),
     url_names={"code": "patient:step_up_code"},
     idle_timeout=datetime.timedelta(minutes=15),
@@ -74,7 +83,7 @@ def step_up(request: PatientRequest) -> HttpResponse:
         if second_factor_fresh(request):
             return redirect(next_url(request))
     elif "send" in request.POST and account.code_channel:
-        state = STEP_UP.start(request, account_id=account.pk)
+        state = STEP_UP.start(request, StepUpData(account_id=account.pk))
         verification = CodeVerification.send(
             request,
             purpose=CodePurpose.STEP_UP,
@@ -83,7 +92,7 @@ def step_up(request: PatientRequest) -> HttpResponse:
             channel=CodeChannel(account.code_channel),
             destination=account.code_destination,
         )
-        state.data["otp_id"] = verification.code.pk
+        state.data.otp_id = verification.code.pk
         return STEP_UP.advance(request, state, "code")
     linked = {link.provider for link in account.identity_links.all()}
     return render(
@@ -103,14 +112,14 @@ def step_up(request: PatientRequest) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 @stage_view(STEP_UP, "code")
-def step_up_code(request: PatientRequest, state: FlowState) -> HttpResponse:
+def step_up_code(request: PatientRequest, state: FlowState[StepUpData]) -> HttpResponse:
     account = _account(request)
-    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
     # Only a code to where codes go now proves the current factor (not one sent before a
     # change of channel made elsewhere).
     if (
         verification is None
-        or state.data.get("account_id") != account.pk
+        or state.data.account_id != account.pk
         or verification.code.destination != account.code_destination
     ):
         STEP_UP.end(request)

@@ -1,6 +1,6 @@
 """The activation wizard, as the guide's pages 3 to 10: parse → one action → respond.
 
-Stages (esante.accounts.flows): code (step 1), password (2), contact and otp (3),
+Stages (esante.flows): code (step 1), password (2), contact and otp (3),
 authenticators (4), done (5). The account is created when the one-time code of step 3
 is typed back; until then nothing is written but the counters of wrong codes.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,6 @@ from esante import client_address, ratelimit
 from esante.accounts import actions, cgu, code_pages, oidc, recovery_views
 from esante.accounts.child_wording import child_wording
 from esante.accounts.code_pages import refusal
-from esante.accounts.flows import Flow, FlowState, stage_view
 from esante.accounts.forms import (
     ActivationCodeForm,
     CguForm,
@@ -40,12 +40,51 @@ from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLi
 from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.client_address import ClientRequest
+from esante.flows import Flow, FlowState, stage_view
 from esante.portal.captcha import typed_values, wants_new_captcha
 from esante.registry.letters import CodeOutcome, check_letter_code, request_new_letter
 from esante.registry.models import ActivationLetter, InsuredPerson
 
+
+@dataclass
+class ProviderIdentity:
+    """Activation without a letter: who the identity provider said the person is."""
+
+    provider: str  # its slug
+    name: str
+    subject: str
+    acr: str
+    amr: list[str]
+
+
+@dataclass
+class ActivationData:
+    cgu_version: str = ""
+    cgu_accepted_at: str = ""  # ISO 8601
+    # Step 1: whom the activation is for, and how that was shown (a letter or a provider).
+    person_id: int | None = None
+    matricule: str = ""
+    letter_id: int | None = None
+    identity: ProviderIdentity | None = None
+    reactivation: bool = False
+    # Steps 2 and 3; the password only as its hash (Argon2id).
+    password_hash: str = ""
+    channel: str = CodeChannel.SMS
+    destination: str = ""
+    otp_id: int | None = None
+    # From the account's creation on.
+    account_id: int | None = None
+    recovery_codes: list[str] = field(default_factory=list)  # shown once at step 4
+
+    @property
+    def verified(self) -> bool:
+        """Step 1 done: a letter's code, or a provider, named the person."""
+        return self.letter_id is not None or self.identity is not None
+
+
 ACTIVATION = Flow(
     name="activation",
+    data_type=ActivationData,
     stages=("code", "password", "contact", "otp", "authenticators", "done"),
     url_names={
         "code": "activation:code",
@@ -87,7 +126,7 @@ STEP_OF_STAGE = {"code": 1, "password": 2, "contact": 3, "otp": 3, "authenticato
 
 def wizard(
     request: HttpRequest,
-    state: FlowState,
+    state: FlowState[ActivationData],
     stage: str,
     context: dict[str, Any],
     *,
@@ -98,7 +137,7 @@ def wizard(
     person = _person(state)
     # A parent activating a minor's account: the pages name the child, not « votre compte ».
     child = (
-        child_wording(person, matricule=state.data.get("matricule", ""))
+        child_wording(person, matricule=state.data.matricule)
         if person is not None and person.is_minor
         else None
     )
@@ -116,7 +155,7 @@ def wizard(
             "person": person,
             "is_minor": child is not None,
             "child": child,
-            "reactivation": state.data.get("reactivation", False),
+            "reactivation": state.data.reactivation,
             "otp_minutes": settings.ESANTE_OTP_MINUTES,
             **context,
         },
@@ -124,8 +163,8 @@ def wizard(
     )
 
 
-def _person(state: FlowState) -> InsuredPerson | None:
-    person_id = state.data.get("person_id")
+def _person(state: FlowState[ActivationData]) -> InsuredPerson | None:
+    person_id = state.data.person_id
     return InsuredPerson.objects.filter(pk=person_id).first() if person_id else None
 
 
@@ -148,7 +187,8 @@ def start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return activation_page(request, form)
     ACTIVATION.start(
-        request, cgu_version=cgu.CGU_VERSION, cgu_accepted_at=timezone.now().isoformat()
+        request,
+        ActivationData(cgu_version=cgu.CGU_VERSION, cgu_accepted_at=timezone.now().isoformat()),
     )
     return redirect("activation:code")
 
@@ -184,8 +224,8 @@ WRONG_PAIR = gettext_lazy(
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "code")
-def code(request: ClientRequest, state: FlowState) -> HttpResponse:
-    verified = "letter_id" in state.data or "identity" in state.data
+def code(request: ClientRequest, state: FlowState[ActivationData]) -> HttpResponse:
+    verified = state.data.verified
     if request.method == "POST" and "keep" in request.POST and verified:
         return ACTIVATION.advance(request, state, "password")
     form = ActivationCodeForm(request.POST if request.method == "POST" else None)
@@ -194,8 +234,8 @@ def code(request: ClientRequest, state: FlowState) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "new_letter_form": NewLetterForm(prefix=NEW_LETTER_PREFIX),
-        "verified_matricule": state.data.get("matricule") if verified else None,
-        "verified_by": (state.data.get("identity") or {}).get("name", ""),
+        "verified_matricule": state.data.matricule if verified else None,
+        "verified_by": state.data.identity.name if state.data.identity else "",
         "received": request.GET.get("recu", "oui") != "non",
         "providers": [each for each in oidc.providers() if each.national_id_claim],
     }
@@ -223,12 +263,10 @@ def code(request: ClientRequest, state: FlowState) -> HttpResponse:
         person = checked.letter.person
         actions.record_letter_code_accepted(checked.letter, ip_address=request.client_ip)
         ACTIVATION.set_subject(state, person.pk)
-        state.data.pop("identity", None)
-        state.data.update(
-            letter_id=checked.letter.pk,
-            matricule=matricule,
-            reactivation=_has_account(person),
-        )
+        state.data.identity = None
+        state.data.letter_id = checked.letter.pk
+        state.data.matricule = matricule
+        state.data.reactivation = _has_account(person)
         return ACTIVATION.advance(request, state, "password")
 
     if checked.wrong_pair:
@@ -249,7 +287,7 @@ def code(request: ClientRequest, state: FlowState) -> HttpResponse:
 
 def _letter_waits(
     request: ClientRequest,
-    state: FlowState,
+    state: FlowState[ActivationData],
     context: dict[str, Any],
     letter: ActivationLetter,
     allowed_from: datetime.datetime,
@@ -292,7 +330,7 @@ NEW_LETTER_PREFIX = "courrier"  # the two forms of step 1 share a page: distinct
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "code")
-def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
+def new_letter(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
     """Step 1, answer "Non": a new letter by post. The answer never says whether the
     matricule exists, has an account or was asked for already."""
     form = NewLetterForm(
@@ -328,13 +366,13 @@ def new_letter(request: HttpRequest, state: FlowState) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "password")
-def password(request: HttpRequest, state: FlowState) -> HttpResponse:
+def password(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
     if request.method == "POST" and "back" in request.POST:
         return ACTIVATION.go_back(request, state, "code")
     person = _person(state)
     if person is None:
         return ACTIVATION.go_back(request, state, "code")
-    has_password = "password_hash" in state.data
+    has_password = bool(state.data.password_hash)
     form = PasswordForm(
         request.POST if request.method == "POST" else None,
         person=person,
@@ -351,7 +389,7 @@ def password(request: HttpRequest, state: FlowState) -> HttpResponse:
         )
     if not form.keeps_password:
         # Hashed now (Argon2id): the plain password never reaches the session store.
-        state.data["password_hash"] = make_password(form.cleaned_data["password1"])
+        state.data.password_hash = make_password(form.cleaned_data["password1"])
     return ACTIVATION.advance(request, state, "contact")
 
 
@@ -360,11 +398,11 @@ def password(request: HttpRequest, state: FlowState) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "contact")
-def contact(request: HttpRequest, state: FlowState) -> HttpResponse:
+def contact(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
     if request.method == "POST" and "back" in request.POST:
         return ACTIVATION.go_back(request, state, "password")
-    channel = state.data.get("channel", CodeChannel.SMS)
-    destination = state.data.get("destination", "")
+    channel = state.data.channel
+    destination = state.data.destination
     initial = {"channel": channel}
     if channel != CodeChannel.TOTP:
         initial["mobile" if channel == CodeChannel.SMS else "email"] = destination
@@ -393,18 +431,16 @@ def contact(request: HttpRequest, state: FlowState) -> HttpResponse:
         channel=CodeChannel(form.cleaned_data["channel"]),
         destination=form.cleaned_data["destination"],
     )
-    state.data.update(
-        channel=form.cleaned_data["channel"],
-        destination=form.cleaned_data["destination"],
-        otp_id=verification.code.pk,
-    )
+    state.data.channel = form.cleaned_data["channel"]
+    state.data.destination = form.cleaned_data["destination"]
+    state.data.otp_id = verification.code.pk
     return ACTIVATION.advance(request, state, "otp")
 
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "otp")
-def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
-    verification = CodeVerification.find(state.data.get("otp_id"), state.flow_id)
+def otp(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
+    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
     if verification is None:
         return ACTIVATION.go_back(request, state, "contact")
     if request.method == "POST" and "back" in request.POST:
@@ -420,34 +456,33 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return wizard(request, state, "otp", context, status=_form_status(request))
     # Its own count: wrong codes at activation never use up the login's (per person).
-    attempt = ratelimit.reserve("otp.failed", request, key=f"activation:{state.data['person_id']}")
+    attempt = ratelimit.reserve("otp.failed", request, key=f"activation:{state.data.person_id}")
     try:
-        identity = state.data.get("identity")
+        identity = state.data.identity
         activation = actions.activate_account(
-            letter_id=state.data.get("letter_id"),
-            person_id=state.data["person_id"],
+            letter_id=state.data.letter_id,
+            person_id=state.data.person_id,
             identity=(
                 actions.VerifiedIdentity(
-                    provider=identity["provider"],
-                    subject=identity["subject"],
-                    acr=identity["acr"],
-                    amr=tuple(identity["amr"]),
+                    provider=identity.provider,
+                    subject=identity.subject,
+                    acr=identity.acr,
+                    amr=tuple(identity.amr),
                 )
                 if identity
                 else None
             ),
-            password_hash=state.data["password_hash"],
+            password_hash=state.data.password_hash,
             verification=verification,
             typed_code=form.cleaned_data["code"],
-            cgu_version=state.data["cgu_version"],
-            cgu_accepted_at=datetime.datetime.fromisoformat(state.data["cgu_accepted_at"]),
+            cgu_version=state.data.cgu_version,
+            cgu_accepted_at=datetime.datetime.fromisoformat(state.data.cgu_accepted_at),
             ip_address=client_address.of(request),
             language=get_language(),
         )
     except actions.LetterNoLongerUsable:
         attempt.release()
-        for key in ("letter_id", "otp_id"):
-            state.data.pop(key, None)
+        state.data.letter_id = state.data.otp_id = None
         messages.error(
             request,
             _(
@@ -462,10 +497,9 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
         form.add_error("code", refusal(result, app=verification.is_app))
         return wizard(request, state, "otp", context, status=400)
     attempt.release()
-    state.data["account_id"] = activation.account.pk
-    state.data.pop("password_hash", None)  # no longer needed anywhere
-    if activation.recovery_codes:
-        state.data["recovery_codes"] = list(activation.recovery_codes)
+    state.data.account_id = activation.account.pk
+    state.data.password_hash = ""  # no longer needed anywhere
+    state.data.recovery_codes = list(activation.recovery_codes)
     return ACTIVATION.advance(request, state, "authenticators")
 
 
@@ -474,18 +508,20 @@ def otp(request: HttpRequest, state: FlowState) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "authenticators")
-def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
+def authenticators(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
     """Step 4: optionally link a provider (its *Connexion* posts to the provider's start,
     esante.accounts.oidc_views); *Etape suivante* goes on."""
     if request.method == "POST":
         return ACTIVATION.advance(request, state, "done")
+    if state.data.account_id is None:  # not created yet: step 3 first
+        return ACTIVATION.go_back(request, state, "otp")
     linked = set(
-        IdentityLink.objects.filter(account_id=state.data["account_id"]).values_list(
+        IdentityLink.objects.filter(account_id=state.data.account_id).values_list(
             "provider", flat=True
         )
     )
     # The authenticator app's recovery codes: shown here once, then forgotten.
-    recovery_codes = state.data.pop("recovery_codes", None)
+    recovery_codes, state.data.recovery_codes = state.data.recovery_codes, []
     ACTIVATION.save(request, state)
     return wizard(
         request,
@@ -493,7 +529,7 @@ def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
         "authenticators",
         {
             "providers": [(each, each.slug in linked) for each in oidc.providers()],
-            "passkeys": Passkey.objects.filter(account_id=state.data["account_id"]),
+            "passkeys": Passkey.objects.filter(account_id=state.data.account_id),
             "recovery_codes": recovery_codes,
         },
     )
@@ -501,5 +537,5 @@ def authenticators(request: HttpRequest, state: FlowState) -> HttpResponse:
 
 @require_GET
 @stage_view(ACTIVATION, "done")
-def done(request: HttpRequest, state: FlowState) -> HttpResponse:
+def done(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
     return wizard(request, state, "done", {})

@@ -17,8 +17,6 @@ the log line is written every time, so the count stays complete.
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -27,20 +25,12 @@ from django.http import HttpRequest
 from esante import client_address, ratelimit
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.security_logger import warn as warn  # its callers write security_log.warn
 
 if TYPE_CHECKING:  # the type only: the audit sits below the registry (esante.audit.actions)
     from esante.registry.models import InsuredPerson
 
-logger = logging.getLogger("esante.security")
-
 AUDITED_REFUSALS = "audit.access_denied"
-
-
-def warn(request: HttpRequest, event: str, **fields: Any) -> None:
-    """One line: `event {"ip": …, "path": …, **fields}`. The fields are JSON-encoded, so
-    nothing a visitor typed (a path with a line break) can forge another line."""
-    entry = {"ip": client_address.of(request) or "-", "path": request.path, **fields}
-    logger.warning("%s %s", event, json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def access_denied(

@@ -14,9 +14,11 @@ identité* (a new code) — so a session taken over cannot plant a lasting way i
 
 from __future__ import annotations
 
+import datetime
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,11 +38,11 @@ from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.client_address import ClientRequest
+from esante.flows import Flow
 from esante.helpdesk.models import StaffDevice
 from esante.helpdesk.roles import is_print_operator, is_staff_member
 
 VERIFIED_KEY = "esante.staff.verified"
-PENDING_KEY = "esante.staff.pending"
 LAST_SEEN_KEY = "esante.staff.last_seen"
 LOGGED_IN_KEY = "esante.staff.logged_in_at"
 SECOND_FACTOR_KEY = "esante.staff.second_factor_at"
@@ -55,6 +57,27 @@ class StaffRequest(ClientRequest):
     member (staff_of)."""
 
     user: User
+
+
+@dataclass
+class StaffLoginData:
+    user_id: int  # whose password was right
+
+
+ENTER_PASSWORD_FIRST = _("Saisissez d'abord votre identifiant et votre mot de passe.")
+# The password step, then the app's code within 5 minutes of it (however active).
+STAFF_LOGIN = Flow(
+    name="staff_login",
+    data_type=StaffLoginData,
+    stages=("code",),
+    url_names={"code": "helpdesk:login_code"},
+    idle_timeout=datetime.timedelta(minutes=5),
+    max_age=datetime.timedelta(minutes=5),
+    entry_url="helpdesk:login",
+    entry_message=ENTER_PASSWORD_FIRST,
+    expired_message=ENTER_PASSWORD_FIRST,
+    restarts_on_expiry=False,
+)
 
 
 def staff_of(request: HttpRequest) -> User | None:

@@ -28,11 +28,13 @@ from esante.accounts.contacts import mask
 from esante.accounts.models import Account, CodeChannel
 from esante.accounts.oidc import provider as oidc_provider
 from esante.audit import security_log
+from esante.flows import FlowState, stage_view
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (
     ANY_STAFF,
-    PENDING_KEY,
     PRINT,
+    STAFF_LOGIN,
+    StaffLoginData,
     StaffRequest,
     check_code,
     check_password_step,
@@ -80,23 +82,14 @@ def login(request: HttpRequest) -> HttpResponse:
         context["error"] = _("L'identifiant ou le mot de passe est incorrect.")
         return render(request, "helpdesk/login.html", context, status=400)
     request.session.cycle_key()
-    request.session[PENDING_KEY] = {"user": user.pk, "at": timezone.now().timestamp()}
+    STAFF_LOGIN.start(request, StaffLoginData(user_id=user.pk))
     return redirect(f"{reverse('helpdesk:login_code')}?{urlencode({'suivant': context['next']})}")
 
 
 @require_http_methods(["GET", "POST"])
-def login_code(request: HttpRequest) -> HttpResponse:
-    pending = request.session.get(PENDING_KEY)
-    if not pending and request.method == "POST":
-        # A code posted without a password step before it: a bypass attempt, logged.
-        security_log.warn(
-            request, "flow.out_of_order", flow="staff_login", stage="code", reason="no_flow"
-        )
-    if not pending or timezone.now().timestamp() - pending["at"] > 300:
-        request.session.pop(PENDING_KEY, None)
-        messages.info(request, _("Saisissez d'abord votre identifiant et votre mot de passe."))
-        return redirect("helpdesk:login")
-    user = get_user_model().objects.get(pk=pending["user"])
+@stage_view(STAFF_LOGIN, "code")
+def login_code(request: HttpRequest, state: FlowState[StaffLoginData]) -> HttpResponse:
+    user = get_user_model().objects.get(pk=state.data.user_id)
     form = StaffCodeForm(request.POST if request.method == "POST" else None)
     next_url = _next_url(request)
     context = {"form": form, "next": next_url}
@@ -106,7 +99,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if not check_code(request, user, form.cleaned_data["code"]):  # limited there
         form.add_error("code", _("Ce code est incorrect ou a déjà servi."))
         return render(request, "helpdesk/login_code.html", context, status=400)
-    request.session.pop(PENDING_KEY, None)
+    STAFF_LOGIN.end(request)
     log_staff_in(request, user)
     return redirect(next_url)
 
