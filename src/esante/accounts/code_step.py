@@ -69,13 +69,12 @@ def flow_decoy(state: FlowState) -> DecoyVerification:
 def keep_code(state: FlowState, verification: FlowCode) -> bool:
     """`verification` becomes the flow's code; whether that changed the flow's state (a
     decoy's tries are kept there, a code's in its row). The caller saves the state."""
-    key, value = (
-        ("decoy", verification.as_data())
-        if isinstance(verification, DecoyVerification)
-        else ("otp_id", verification.code.pk)
-    )
-    changed = state.data.get(key) != value
-    state.data[key] = value
+    if isinstance(verification, DecoyVerification):
+        changed = state.data.get("decoy") != verification.as_data()
+        state.data["decoy"] = verification.as_data()
+    else:
+        changed = state.data.get("otp_id") != verification.code.pk
+        state.data["otp_id"] = verification.code.pk
     return changed
 
 
