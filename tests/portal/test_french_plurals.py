@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from esante.accounts.code_pages import refusal
+from esante.accounts.code_step import refusal
 from esante.accounts.verification import Outcome, Verification
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "esante"

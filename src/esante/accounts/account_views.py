@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,14 +18,13 @@ from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
-from esante import client_address, ratelimit
-from esante.accounts import actions, code_pages, oidc
-from esante.accounts.code_pages import refusal
+from esante import ratelimit
+from esante.accounts import actions, oidc
+from esante.accounts.code_step import code_page, code_step, flow_code, send_code, send_code_to
 from esante.accounts.contacts import mask
 from esante.accounts.forms import (
     ContactChangeForm,
     CurrentPasswordForm,
-    OneTimeCodeForm,
     ReauthenticationForm,
 )
 from esante.accounts.identity import unlink_identity
@@ -76,10 +73,6 @@ SECURITY_EVENTS = (
 
 def _account(request: PatientRequest) -> Account:
     return request.patient.logged_in_account
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return client_address.of(request)
 
 
 @patient_required
@@ -290,7 +283,7 @@ def password(request: PatientRequest) -> HttpResponse:
             account_id=account.pk, password_hash=make_password(form.cleaned_data["password1"])
         ),
     )
-    _send(request, PASSWORD_CHANGE, state, account, CodePurpose.PASSWORD_CHANGE)
+    send_code_to(request, state, CodePurpose.PASSWORD_CHANGE, account)
     return PASSWORD_CHANGE.advance(request, state, "code")
 
 
@@ -321,29 +314,15 @@ def contact(request: PatientRequest) -> HttpResponse:
         AccountChangeData(account_id=account.pk, channel=channel, destination=destination),
     )
     # The code goes to the new number or address: that is what it verifies.
-    _send(request, CONTACT_CHANGE, state, account, CodePurpose.CONTACT_CHANGE, channel, destination)
-    return CONTACT_CHANGE.advance(request, state, "code")
-
-
-def _send(
-    request: HttpRequest,
-    flow: Flow[AccountChangeData],
-    state: FlowState[AccountChangeData],
-    account: Account,
-    purpose: CodePurpose,
-    channel: CodeChannel | None = None,
-    destination: str = "",
-) -> None:
-    verification = CodeVerification.send(
+    send_code(
         request,
-        purpose=purpose,
-        flow_id=state.flow_id,
+        state,
+        CodePurpose.CONTACT_CHANGE,
         person=account.person,
-        channel=channel or CodeChannel(account.code_channel),
-        destination=destination or account.code_destination,
+        channel=channel,
+        destination=destination,
     )
-    state.data.otp_id = verification.code.pk
-    flow.save(request, state)
+    return CONTACT_CHANGE.advance(request, state, "code")
 
 
 def _code_step(
@@ -352,42 +331,29 @@ def _code_step(
     state: FlowState[AccountChangeData],
     *,
     title: str,
-    apply: Any,
+    apply: Callable[[Account, CodeVerification], None],
 ) -> HttpResponse:
-    """The one-time code page of a change: resend, check, then `apply(account)`."""
+    """The one-time code page of a change: the code step, then `apply(account, verification)`."""
     account = _account(request)
-    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
+    verification = flow_code(state)
     if verification is None or state.data.account_id != account.pk:
         flow.end(request)
         return redirect("patient:account")
-    url_name = flow.url_names["code"]
-    if request.method == "POST" and "resend" in request.POST:
-        code_pages.resend(request, flow, state, verification)
-        return redirect(url_name)
-    form = OneTimeCodeForm(
-        request.POST if request.method == "POST" else None, channel=verification.channel
+
+    def applied() -> HttpResponse:
+        apply(account, verification)
+        flow.end(request)
+        return redirect("patient:account")
+
+    return code_step(
+        request,
+        flow,
+        state,
+        verification,
+        page=code_page(request, "accounts/account/code.html", title=title),
+        failures_key=str(account.person_id),
+        succeeded=applied,
     )
-    context = {
-        "form": form,
-        "verification": verification,
-        "otp_minutes": settings.ESANTE_OTP_MINUTES,
-        "title": title,
-        "action": url_name,
-    }
-    if not form.is_valid():
-        status = 400 if request.method == "POST" else 200
-        return render(request, "accounts/account/code.html", context, status=status)
-    attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
-    with transaction.atomic():
-        result = verification.verify(form.cleaned_data["code"], ip_address=_ip(request))
-        if result.ok:
-            apply(account, verification)
-    if not result.ok:
-        form.add_error("code", refusal(result, app=verification.is_app))
-        return render(request, "accounts/account/code.html", context, status=400)
-    attempt.release()
-    flow.end(request)
-    return redirect("patient:account")
 
 
 @patient_required
@@ -395,7 +361,7 @@ def _code_step(
 @stage_view(PASSWORD_CHANGE, "code")
 def password_code(request: PatientRequest, state: FlowState[AccountChangeData]) -> HttpResponse:
     def apply(account: Account, verification: CodeVerification) -> None:
-        actions.change_password(account, state.data.password_hash, ip_address=_ip(request))
+        actions.change_password(account, state.data.password_hash, ip_address=request.client_ip)
         messages.success(
             request,
             _(
@@ -419,7 +385,7 @@ def contact_code(request: PatientRequest, state: FlowState[AccountChangeData]) -
             account,
             channel,
             state.data.destination,
-            ip_address=_ip(request),
+            ip_address=request.client_ip,
             totp_step=verification.totp_step,
         )
         if account.majority_channel_pending:  # the last step of the majority review

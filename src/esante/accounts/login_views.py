@@ -7,9 +7,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,10 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import client_address, ratelimit
-from esante.accounts import code_pages, oidc
+from esante.accounts import oidc
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
-from esante.accounts.code_pages import refusal
-from esante.accounts.forms import LoginForm, OneTimeCodeForm
+from esante.accounts.code_step import code_page, code_step, flow_code, send_code_to
+from esante.accounts.forms import LoginForm
 from esante.accounts.login import (
     PatientRequest,
     check_credentials,
@@ -32,8 +30,7 @@ from esante.accounts.login import (
     settle_language,
 )
 from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account, CodeChannel, CodePurpose, KnownDevice
-from esante.accounts.verification import CodeVerification
+from esante.accounts.models import Account, CodePurpose, KnownDevice
 from esante.audit import security_log
 from esante.flows import Flow, FlowState, stage_view
 from esante.portal.captcha import typed_values, wants_new_captcha
@@ -150,73 +147,51 @@ def login(request: PatientRequest) -> HttpResponse:
         return render(request, "accounts/login/credentials.html", context, status=400)
 
     state = LOGIN.start(request, LoginData(account_id=account.pk, next=_next_url(request)))
-    _send_code(request, state, account)
+    send_code_to(request, state, CodePurpose.LOGIN, account)
     return LOGIN.advance(request, state, "code")
-
-
-def _send_code(request: HttpRequest, state: FlowState[LoginData], account: Account) -> None:
-    verification = CodeVerification.send(
-        request,
-        purpose=CodePurpose.LOGIN,
-        flow_id=state.flow_id,
-        person=account.person,
-        channel=CodeChannel(account.code_channel),
-        destination=account.code_destination,
-    )
-    state.data.otp_id = verification.code.pk
-    LOGIN.save(request, state)
 
 
 @require_http_methods(["GET", "POST"])
 @stage_view(LOGIN, "code")
-def login_code(request: HttpRequest, state: FlowState[LoginData]) -> HttpResponse:
-    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
+def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResponse:
+    verification = flow_code(state)
     if verification is None or state.data.account_id is None:
         LOGIN.end(request)
         return redirect("patient:login")
-    if request.method == "POST" and "resend" in request.POST:
-        code_pages.resend(request, LOGIN, state, verification)
-        return redirect("patient:login_code")
-
-    form = OneTimeCodeForm(
-        request.POST if request.method == "POST" else None, channel=verification.channel
-    )
-    context = {
-        "form": form,
-        "verification": verification,
-        "otp_minutes": settings.ESANTE_OTP_MINUTES,
-    }
-    if not form.is_valid():
-        status = 400 if request.method == "POST" else 200
-        return render(request, "accounts/login/code.html", context, status=status)
     account = Account.objects.select_related("person").get(pk=state.data.account_id)
-    attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
-    with transaction.atomic():
-        result = verification.verify(
-            form.cleaned_data["code"],
-            ip_address=client_address.of(request),
+
+    def logged_in() -> HttpResponse:
+        next_url = state.data.next
+        LOGIN.end(request)
+        # A recovery code opens the session but is no fresh proof of the second factor:
+        # changing a factor will ask for the app.
+        log_in(
+            request,
+            account,
+            app_code=verification.is_app and not verification.used_recovery_code,
+            second_factor=not verification.used_recovery_code,
+        )
+        response = redirect(next_url or "patient:services")
+        remember_device(request, response, account)
+        # After the new-device notice, which goes in the language the holder had chosen.
+        settle_language(request, response, account)
+        return response
+
+    return code_step(
+        request,
+        LOGIN,
+        state,
+        verification,
+        page=code_page(request, "accounts/login/code.html"),
+        failures_key=str(account.person_id),
+        verify=lambda typed: verification.verify(
+            typed,
+            ip_address=request.client_ip,
             # Reset with a recovery code: the sheet has stood in for the password already.
             recovery_codes=not account.password_reset_by_recovery_code,
-        )
-    if not result.ok:
-        form.add_error("code", refusal(result, app=verification.is_app))
-        return render(request, "accounts/login/code.html", context, status=400)
-    attempt.release()
-    next_url = state.data.next
-    LOGIN.end(request)
-    # A recovery code opens the session but is no fresh proof of the second factor:
-    # changing a factor will ask for the app.
-    log_in(
-        request,
-        account,
-        app_code=verification.is_app and not verification.used_recovery_code,
-        second_factor=not verification.used_recovery_code,
+        ),
+        succeeded=logged_in,
     )
-    response = redirect(next_url or "patient:services")
-    remember_device(request, response, account)
-    # After the new-device notice, which goes in the language the holder had chosen.
-    settle_language(request, response, account)
-    return response
 
 
 @require_POST

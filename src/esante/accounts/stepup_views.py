@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -21,15 +20,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import ratelimit
-from esante.accounts import actions, code_pages, oidc, passkeys
-from esante.accounts.code_pages import refusal
+from esante.accounts import actions, oidc, passkeys
+from esante.accounts.code_step import code_page, code_step, flow_code, send_code_to
 from esante.accounts.contacts import mask
-from esante.accounts.forms import OneTimeCodeForm
 from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, Passkey
 from esante.accounts.reauth import mark_second_factor, safe_next, second_factor_fresh
-from esante.accounts.verification import CodeVerification
 from esante.flows import Flow, FlowState, stage_view
 
 NEXT_KEY = "esante.step_up.next"
@@ -84,15 +81,7 @@ def step_up(request: PatientRequest) -> HttpResponse:
             return redirect(next_url(request))
     elif "send" in request.POST and account.code_channel:
         state = STEP_UP.start(request, StepUpData(account_id=account.pk))
-        verification = CodeVerification.send(
-            request,
-            purpose=CodePurpose.STEP_UP,
-            flow_id=state.flow_id,
-            person=account.person,
-            channel=CodeChannel(account.code_channel),
-            destination=account.code_destination,
-        )
-        state.data.otp_id = verification.code.pk
+        send_code_to(request, state, CodePurpose.STEP_UP, account)
         return STEP_UP.advance(request, state, "code")
     linked = {link.provider for link in account.identity_links.all()}
     return render(
@@ -114,7 +103,7 @@ def step_up(request: PatientRequest) -> HttpResponse:
 @stage_view(STEP_UP, "code")
 def step_up_code(request: PatientRequest, state: FlowState[StepUpData]) -> HttpResponse:
     account = _account(request)
-    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
+    verification = flow_code(state)
     # Only a code to where codes go now proves the current factor (not one sent before a
     # change of channel made elsewhere).
     if (
@@ -124,37 +113,23 @@ def step_up_code(request: PatientRequest, state: FlowState[StepUpData]) -> HttpR
     ):
         STEP_UP.end(request)
         return redirect("patient:step_up")
-    if request.method == "POST" and "resend" in request.POST:
-        code_pages.resend(request, STEP_UP, state, verification)
-        return redirect("patient:step_up_code")
-    form = OneTimeCodeForm(
-        request.POST if request.method == "POST" else None,
-        channel=verification.channel,
+
+    def confirmed() -> HttpResponse:
+        STEP_UP.end(request)
+        proven(request, account, "code", channel=verification.channel)
+        return redirect(next_url(request))
+
+    return code_step(
+        request,
+        STEP_UP,
+        state,
+        verification,
+        page=code_page(request, "accounts/account/code.html", title=_("Confirmez votre identité")),
+        failures_key=str(account.person_id),
+        succeeded=confirmed,
+        refused=lambda reason: refused(request, account, "code", reason),
         allow_recovery=False,
     )
-    context = {
-        "form": form,
-        "verification": verification,
-        "otp_minutes": settings.ESANTE_OTP_MINUTES,
-        "title": _("Confirmez votre identité"),
-        "action": "patient:step_up_code",
-    }
-    if not form.is_valid():
-        if request.method == "POST":
-            refused(request, account, "code", "malformed")
-            return render(request, "accounts/account/code.html", context, status=400)
-        return render(request, "accounts/account/code.html", context)
-    attempt = ratelimit.reserve("otp.failed", request, key=str(account.person_id))
-    with transaction.atomic():
-        result = verification.verify(form.cleaned_data["code"], ip_address=request.client_ip)
-    if not result.ok:
-        refused(request, account, "code", result.outcome.value)
-        form.add_error("code", refusal(result, app=verification.is_app))
-        return render(request, "accounts/account/code.html", context, status=400)
-    attempt.release()
-    STEP_UP.end(request)
-    proven(request, account, "code", channel=verification.channel)
-    return redirect(next_url(request))
 
 
 @patient_required

@@ -15,10 +15,15 @@ So the hourly budget of wrong codes (otp.failed) cannot be spent in one burst, a
 flows never lock each other: wrong codes in *Mot de passe oublié* (which anyone may start)
 or in activation never lock the login's code step. Each try is claimed on the lock before
 the code is compared, as each code's tries are, so tries sent at once see each other.
+
+*Mot de passe oublié* answers alike with or without an account: for a matricule without
+one, `DecoyVerification` plays out a code that was never sent, with the same interface
+(`BaseVerification`): every code typed is wrong, in the same order of answers.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime
 import enum
 import secrets
@@ -257,16 +262,106 @@ def _code_language(purpose: CodePurpose, person: InsuredPerson) -> str:
     return Language.of(get_language())
 
 
-class CodeVerification:
-    """One code of one flow: send it, resend it, check what is typed back."""
+def _seconds_until(moment: datetime.datetime) -> int:
+    """Whole seconds from now until `moment`, rounded up; 0 once it has passed."""
+    return max(0, int((moment - timezone.now()).total_seconds() + 0.999))
 
-    def __init__(self, one_time_code: OneTimeCode):
-        self.code = one_time_code
+
+class BaseVerification(abc.ABC):
+    """A code of one flow, as the code step uses it: resend it, check what is typed back.
+
+    Every code typed is checked in the same order: its shape (a typo is never counted),
+    then a try claimed on the flow's lock (`LockKey`: LOCKED while it holds), then the
+    code's own check (`_check`); the try stays counted for a wrong code, is given back
+    for a used-up one (no guess), and a right code resets the lock."""
+
+    def __init__(self) -> None:
         # The app's time step that a successful verify() accepted (authenticator app).
         self.totp_step: int | None = None
         # Whether a successful verify() took one of the account's recovery codes.
         self.used_recovery_code = False
+        self._counted = False  # whether _check counted a wrong code (not a used-up code)
+
+    @property
+    @abc.abstractmethod
+    def channel(self) -> str:
+        """How the code was sent (a CodeChannel)."""
+
+    @property
+    def is_app(self) -> bool:
+        return self.channel == CodeChannel.TOTP
+
+    @property
+    @abc.abstractmethod
+    def resend_wait(self) -> int:
+        """Seconds before *Renvoyer le code* may be used; 0 when it may."""
+
+    @abc.abstractmethod
+    def resend(self, request: HttpRequest) -> BaseVerification:
+        """A fresh code in this one's place, or ResendTooSoon (RateLimited past the
+        limits of `count_code_sent`)."""
+
+    @abc.abstractmethod
+    def _default_lock(self) -> LockKey:
+        """Where wrong codes count when `verify` is given no lock."""
+
+    @abc.abstractmethod
+    def _lock_holder(self) -> InsuredPerson | None:
+        """Whose lock it is, for the audit of a lock (none for a decoy)."""
+
+    @abc.abstractmethod
+    def _check(
+        self, code: str | None, recovery: str | None, now: datetime.datetime, ip_address: str | None
+    ) -> Verification:
+        """The code's own check of a well-formed code (6 digits, or a recovery code);
+        sets `_counted` when it counted a wrong code."""
+
+    def verify(
+        self,
+        typed: str,
+        *,
+        ip_address: str | None = None,
+        lock: LockKey | None = None,
+        recovery_codes: bool = True,
+    ) -> Verification:
+        """Check a typed code; on success it is consumed, atomically, and never works
+        again. Call it inside the transaction of what the code authorizes, so that a
+        failure after it gives the code back.
+
+        Wrong codes count on the flow's lock, `lock` (by default the code's person in the
+        flow of its purpose). `recovery_codes=False`: a recovery code is refused unseen
+        (the password was reset with one)."""
+        code = normalize_code(typed)
+        # A recovery code's shape is well formed whatever the channel, and wrong for a code
+        # sent by SMS or e-mail: the recovery page (which takes both, never saying which
+        # the account uses) answers it as a wrong code, as it does without an account.
+        recovery = totp.normalize_recovery(typed) if code is None else None
+        if code is None and recovery is None:
+            return Verification(Outcome.MALFORMED)
+        if recovery is not None and not recovery_codes and self.is_app:
+            return Verification(Outcome.RECOVERY_CODE_REFUSED)
+        now = timezone.now()
+        key = lock or self._default_lock()
+        claimed_try = claim_code_try(key, now)
+        if isinstance(claimed_try, int):
+            return Verification(Outcome.LOCKED, retry_after=claimed_try)
         self._counted = False
+        result = self._check(code, recovery, now, ip_address)
+        if result.ok:
+            reset_code_lock(key)
+        elif self._counted:
+            audit_code_lock(claimed_try, person=self._lock_holder(), ip_address=ip_address)
+        else:
+            give_back_code_try(claimed_try)
+        return result
+
+
+class CodeVerification(BaseVerification):
+    """One code of one flow: send it, resend it, check what is typed back."""
+
+    def __init__(self, one_time_code: OneTimeCode):
+        super().__init__()
+        self.code = one_time_code
 
     @classmethod
     def find(cls, code_id: int | None, flow_id: str) -> CodeVerification | None:
@@ -362,10 +457,6 @@ class CodeVerification:
         return contacts.mask(self.channel, self.code.destination)
 
     @property
-    def is_app(self) -> bool:
-        return self.channel == CodeChannel.TOTP
-
-    @property
     def app_in_setup(self) -> bool:
         """The app's secret is new (activation, change of channel): show its QR code."""
         if not self.is_app:
@@ -401,8 +492,7 @@ class CodeVerification:
         last message could not be sent)."""
         if self.delivery_failed:
             return 0
-        ready_at = self.code.last_sent_at + RESEND_AFTER
-        return max(0, int((ready_at - timezone.now()).total_seconds() + 0.999))
+        return _seconds_until(self.code.last_sent_at + RESEND_AFTER)
 
     def resend(self, request: HttpRequest) -> CodeVerification:
         wait = self.resend_wait
@@ -417,48 +507,15 @@ class CodeVerification:
             destination=self.code.destination,
         )
 
-    def verify(
-        self,
-        typed: str,
-        *,
-        ip_address: str | None = None,
-        lock: LockKey | None = None,
-        recovery_codes: bool = True,
-    ) -> Verification:
-        """Check a typed code; on success it is consumed, atomically, and never works
-        again. Call it inside the transaction of what the code authorizes, so that a
-        failure after it gives the code back.
+    def _default_lock(self) -> LockKey:
+        return LockKey.for_person(self.code.purpose, self.code.person_id)
 
-        Wrong codes count on the flow's lock, `lock` (by default the code's person in the
-        flow of its purpose). `recovery_codes=False`: a recovery code is refused unseen
-        (the password was reset with one)."""
-        code = normalize_code(typed)
-        # A recovery code's shape is well formed whatever the channel, and wrong for a code
-        # sent by SMS or e-mail: the recovery page (which takes both, never saying which
-        # the account uses) answers it as a wrong code, as it does without an account.
-        recovery = totp.normalize_recovery(typed) if code is None else None
-        if code is None and recovery is None:
-            return Verification(Outcome.MALFORMED)
-        if recovery is not None and not recovery_codes and self.is_app:
-            return Verification(Outcome.RECOVERY_CODE_REFUSED)
-        now = timezone.now()
-        key = lock or LockKey.for_person(self.code.purpose, self.code.person_id)
-        claimed_try = claim_code_try(key, now)
-        if isinstance(claimed_try, int):
-            return Verification(Outcome.LOCKED, retry_after=claimed_try)
-        result = self._verify(code, recovery, now, ip_address)
-        if result.ok:
-            reset_code_lock(key)
-        elif self._counted:
-            audit_code_lock(claimed_try, person=self.code.person, ip_address=ip_address)
-        else:
-            give_back_code_try(claimed_try)
-        return result
+    def _lock_holder(self) -> InsuredPerson | None:
+        return self.code.person
 
-    def _verify(
+    def _check(
         self, code: str | None, recovery: str | None, now: datetime.datetime, ip_address: str | None
     ) -> Verification:
-        self._counted = False  # whether a wrong code was counted (not a used-up code)
         # A try is taken before the comparison, in one conditional UPDATE: guesses sent at
         # once each take one of the five, and none is compared once they are gone.
         claimed = OneTimeCode.objects.filter(
@@ -520,7 +577,7 @@ class CodeVerification:
         return None
 
     def _count_failure(self, ip_address: str | None) -> Verification:
-        """The try taken by `verify` stays taken: audited, with the count so far."""
+        """The try taken by `_check` stays taken: audited, with the count so far."""
         self._counted = True
         with transaction.atomic():
             failed = OneTimeCode.objects.values_list("failed_attempts", flat=True).get(
@@ -537,3 +594,84 @@ class CodeVerification:
         if failed >= MAX_FAILED_ATTEMPTS:
             return Verification(Outcome.EXHAUSTED)
         return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - failed)
+
+
+@dataclass
+class DecoyCode:
+    """What the flow's state keeps of a decoy (DecoyVerification): when its code would
+    have been sent, and the wrong codes typed since."""
+
+    sent_at: float  # a timestamp
+    failures: int = 0
+
+
+class DecoyVerification(BaseVerification):
+    """*Mot de passe oublié* for a matricule without an account: what CodeVerification
+    shows of a code, for a code that was never sent. Each send counts against the same
+    limit (otp.send, for the matricule, without a destination); the tries, the expiry and
+    the wait before *Renvoyer le code* are a code's; wrong codes lock the matricule's
+    recovery codes (CodeLock) as an account's would; no code typed is ever right.
+
+    It is kept in the flow's state (`as_data`), not in the database."""
+
+    def __init__(self, matricule: str, *, sent_at: float, failures: int = 0):
+        super().__init__()
+        self.matricule = matricule
+        self.sent_at = sent_at  # a timestamp, as the flow's state keeps it
+        self.failures = failures
+
+    @classmethod
+    def send(cls, request: HttpRequest, *, matricule: str) -> DecoyVerification:
+        count_code_sent(request, matricule=matricule, destination="")
+        return cls(matricule, sent_at=timezone.now().timestamp())
+
+    @classmethod
+    def from_data(cls, matricule: str, data: DecoyCode | None) -> DecoyVerification:
+        """The decoy kept in a flow's state; none there: one sent long ago (expired)."""
+        data = data or DecoyCode(sent_at=0.0)
+        return cls(matricule, sent_at=data.sent_at, failures=data.failures)
+
+    def as_data(self) -> DecoyCode:
+        return DecoyCode(sent_at=self.sent_at, failures=self.failures)
+
+    @property
+    def channel(self) -> str:
+        """A decoy went nowhere: its page names no channel (OneTimeCodeForm's "any"), as
+        it names none for an account."""
+        return "any"
+
+    @property
+    def _sent(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self.sent_at, tz=datetime.UTC)
+
+    @property
+    def resend_wait(self) -> int:
+        return _seconds_until(self._sent + RESEND_AFTER)
+
+    def resend(self, request: HttpRequest) -> DecoyVerification:
+        wait = self.resend_wait
+        if wait:
+            raise ResendTooSoon(wait)
+        return self.send(request, matricule=self.matricule)
+
+    def _default_lock(self) -> LockKey:
+        return LockKey.for_matricule(CodePurpose.RECOVERY, self.matricule)
+
+    def _lock_holder(self) -> InsuredPerson | None:
+        return None
+
+    def _check(
+        self, code: str | None, recovery: str | None, now: datetime.datetime, ip_address: str | None
+    ) -> Verification:
+        """A code's answers to a wrong code, in CodeVerification's order: exhausted or
+        expired (no guess: not counted), or one try less."""
+        if self.failures >= MAX_FAILED_ATTEMPTS:
+            return Verification(Outcome.EXHAUSTED)
+        expires_at = self._sent + datetime.timedelta(minutes=settings.ESANTE_OTP_MINUTES)
+        if expires_at <= now:
+            return Verification(Outcome.EXPIRED)
+        self.failures += 1
+        self._counted = True
+        if self.failures >= MAX_FAILED_ATTEMPTS:
+            return Verification(Outcome.EXHAUSTED)
+        return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - self.failures)

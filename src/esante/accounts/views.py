@@ -25,19 +25,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import client_address, ratelimit
-from esante.accounts import actions, cgu, code_pages, oidc, recovery_views
+from esante.accounts import actions, cgu, oidc, recovery_views
 from esante.accounts.child_wording import child_wording
-from esante.accounts.code_pages import refusal
+from esante.accounts.code_step import code_step, flow_code, forget_code, send_code, taking_at_least
 from esante.accounts.forms import (
     ActivationCodeForm,
     CguForm,
     ContactForm,
     NewLetterForm,
-    OneTimeCodeForm,
     PasswordForm,
 )
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, Passkey
-from esante.accounts.verification import CodeVerification
+from esante.accounts.verification import Verification
 from esante.audit import security_log
 from esante.client_address import ClientRequest
 from esante.flows import Flow, FlowState, stage_view
@@ -349,7 +348,7 @@ def new_letter(request: HttpRequest, state: FlowState[ActivationData]) -> HttpRe
     matricule = form.cleaned_data["matricule"]
     # Held to the recovery's floor: a request for an activated account also tells its
     # holder (a message queued), which an unknown matricule does not; the time must not say.
-    with recovery_views.taking_at_least(recovery_views.ANSWER_SECONDS):
+    with taking_at_least(recovery_views.ANSWER_SECONDS):
         ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
         request_new_letter(matricule, ip_address=client_address.of(request))
     return wizard(
@@ -423,84 +422,80 @@ def contact(request: HttpRequest, state: FlowState[ActivationData]) -> HttpRespo
     person = _person(state)
     if person is None:
         return ACTIVATION.go_back(request, state, "code")
-    verification = CodeVerification.send(
+    send_code(
         request,
-        purpose=CodePurpose.ACTIVATION,
-        flow_id=state.flow_id,
+        state,
+        CodePurpose.ACTIVATION,
         person=person,
         channel=CodeChannel(form.cleaned_data["channel"]),
         destination=form.cleaned_data["destination"],
     )
     state.data.channel = form.cleaned_data["channel"]
     state.data.destination = form.cleaned_data["destination"]
-    state.data.otp_id = verification.code.pk
     return ACTIVATION.advance(request, state, "otp")
 
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "otp")
-def otp(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
-    verification = CodeVerification.find(state.data.otp_id, state.flow_id)
-    if verification is None:
+def otp(request: ClientRequest, state: FlowState[ActivationData]) -> HttpResponse:
+    verification = flow_code(state)
+    if verification is None or (request.method == "POST" and "back" in request.POST):
         return ACTIVATION.go_back(request, state, "contact")
-    if request.method == "POST" and "back" in request.POST:
-        return ACTIVATION.go_back(request, state, "contact")
-    if request.method == "POST" and "resend" in request.POST:
-        code_pages.resend(request, ACTIVATION, state, verification)
-        return redirect("activation:otp")
 
-    form = OneTimeCodeForm(
-        request.POST if request.method == "POST" else None, channel=verification.channel
-    )
-    context = {"form": form, "verification": verification}
-    if request.method == "GET" or not form.is_valid():
-        return wizard(request, state, "otp", context, status=_form_status(request))
-    # Its own count: wrong codes at activation never use up the login's (per person).
-    attempt = ratelimit.reserve("otp.failed", request, key=f"activation:{state.data.person_id}")
-    try:
+    def activate(typed_code: str) -> Verification | HttpResponse:
         identity = state.data.identity
-        activation = actions.activate_account(
-            letter_id=state.data.letter_id,
-            person_id=state.data.person_id,
-            identity=(
-                actions.VerifiedIdentity(
-                    provider=identity.provider,
-                    subject=identity.subject,
-                    acr=identity.acr,
-                    amr=tuple(identity.amr),
-                )
-                if identity
-                else None
-            ),
-            password_hash=state.data.password_hash,
-            verification=verification,
-            typed_code=form.cleaned_data["code"],
-            cgu_version=state.data.cgu_version,
-            cgu_accepted_at=datetime.datetime.fromisoformat(state.data.cgu_accepted_at),
-            ip_address=client_address.of(request),
-            language=get_language(),
-        )
-    except actions.LetterNoLongerUsable:
-        attempt.release()
-        state.data.letter_id = state.data.otp_id = None
-        messages.error(
-            request,
-            _(
-                "Votre code d'activation n'est plus valable : il vient de servir à activer ce "
-                "compte, ou un courrier plus récent l'a remplacé. Si le compte est activé, "
-                "connectez-vous ; sinon, saisissez le code du dernier courrier."
-            ),
-        )
-        return ACTIVATION.go_back(request, state, "code")
-    if activation.account is None:
-        result = activation.verification
-        form.add_error("code", refusal(result, app=verification.is_app))
-        return wizard(request, state, "otp", context, status=400)
-    attempt.release()
-    state.data.account_id = activation.account.pk
-    state.data.password_hash = ""  # no longer needed anywhere
-    state.data.recovery_codes = list(activation.recovery_codes)
-    return ACTIVATION.advance(request, state, "authenticators")
+        try:
+            activation = actions.activate_account(
+                letter_id=state.data.letter_id,
+                person_id=state.data.person_id,
+                identity=(
+                    actions.VerifiedIdentity(
+                        provider=identity.provider,
+                        subject=identity.subject,
+                        acr=identity.acr,
+                        amr=tuple(identity.amr),
+                    )
+                    if identity
+                    else None
+                ),
+                password_hash=state.data.password_hash,
+                verification=verification,
+                typed_code=typed_code,
+                cgu_version=state.data.cgu_version,
+                cgu_accepted_at=datetime.datetime.fromisoformat(state.data.cgu_accepted_at),
+                ip_address=request.client_ip,
+                language=get_language(),
+            )
+        except actions.LetterNoLongerUsable:
+            state.data.letter_id = None
+            forget_code(state)
+            messages.error(
+                request,
+                _(
+                    "Votre code d'activation n'est plus valable : il vient de servir à activer "
+                    "ce compte, ou un courrier plus récent l'a remplacé. Si le compte est "
+                    "activé, connectez-vous ; sinon, saisissez le code du dernier courrier."
+                ),
+            )
+            return ACTIVATION.go_back(request, state, "code")
+        if activation.account is not None:
+            state.data.account_id = activation.account.pk
+            state.data.password_hash = ""  # no longer needed anywhere
+            if activation.recovery_codes:
+                state.data.recovery_codes = list(activation.recovery_codes)
+        return activation.verification
+
+    return code_step(
+        request,
+        ACTIVATION,
+        state,
+        verification,
+        page=lambda context, status: wizard(request, state, "otp", context, status=status),
+        # Its own count: wrong codes at activation never use up the login's (per person).
+        failures_key=f"activation:{state.data.person_id}",
+        verify=activate,
+        succeeded=lambda: ACTIVATION.advance(request, state, "authenticators"),
+    )
 
 
 # Steps 4 and 5.
