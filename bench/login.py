@@ -44,7 +44,7 @@ from bench.httpclient import Session, loopback_address
 LOGIN = "/connexion/patient/"
 LOGIN_CODE = "/connexion/patient/code/"
 SERVICES = "/mes-services/"
-DEVICE_COOKIE = "esante_appareil"  # esante.accounts.login.DEVICE_COOKIE
+DEVICE_COOKIE = "esante_appareil"  # esante.accounts.patient_sessions.DEVICE_COOKIE
 ONE_TIME_CODE = re.compile(r"\b\d{6}\b")
 WARM_UP_LOGINS = 16
 

@@ -4,7 +4,7 @@ on PostgreSQL and Redis, beside a trivial logged-in page measured the same way.
     .venv/bin/python bench/record_page.py --sessions 64 --seconds 20
 
 Each of the 64 sessions is a distinct patient, logged in (a session in Redis and its
-PatientSession row, as esante.accounts.login.log_in leaves them), connecting from a
+PatientSession row, as esante.accounts.patient_sessions.log_in leaves them), connecting from a
 loopback address of their own over one keep-alive connection. The record page is the
 holder's own DSP (6 documents, the organ-donation answer given), its access-journal line
 written on every request; the trivial page (bench/urls.py, only in bench/settings.py) is
@@ -69,13 +69,13 @@ class Run:
 
 
 def log_in_sessions(patients: list[webserver.Patient]) -> list[dict[str, str]]:
-    """Each patient's cookies, logged in as esante.accounts.login.log_in does it."""
+    """Each patient's cookies, logged in as esante.accounts.patient_sessions.log_in does it."""
     from django.conf import settings
     from django.contrib.sessions.backends.cache import SessionStore
     from django.utils import timezone
 
-    from esante.accounts.login import DEVICE_COOKIE, SESSION_KEY
     from esante.accounts.models import Account, PatientSession
+    from esante.accounts.patient_sessions import DEVICE_COOKIE, SESSION_KEY
 
     accounts = dict(
         Account.objects.filter(person_id__in=[p.person_id for p in patients]).values_list(

@@ -117,10 +117,10 @@ def seed_patients(count: int) -> list[Patient]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from esante.accounts.cgu import CGU_VERSION
-    from esante.accounts.login import DEVICE_HASH_KIND
+    from esante.accounts.activation.cgu import CGU_VERSION
     from esante.accounts.models import Account, CodeChannel, KnownDevice
-    from esante.codes import keyed_hash
+    from esante.accounts.patient_sessions import DEVICE_HASH_KIND
+    from esante.keyed_hash import keyed_hash
     from esante.records.models import CareRecord, Category, Document, OrganDonationDeclaration
     from esante.registry import matricule
     from esante.registry.identifiers import new_esante_id

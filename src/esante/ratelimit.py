@@ -1,7 +1,8 @@
 """Rate limits: one named table, each rule scoped per IP or per key (STYLE.md §6).
 
 A "destination" rule counts per phone number or e-mail address, whoever the messages are
-for; a "key" rule beside it may name the person as well (esante.accounts.verification).
+for; a "key" rule beside it may name the person as well
+(esante.accounts.authenticators.one_time_codes).
 
 Counters live in Redis when `REDIS_URL` is set, so every app node counts together; in a
 table of the database otherwise (esante.counters.store). Either way each lasts exactly
@@ -62,7 +63,7 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Wrong one-time codes typed back, per IP and per person (each code dies after 5).
     "otp.failed": (Rule("ip", 50, HOUR), Rule("key", 20, HOUR)),
     # Wrong matricule/password pairs at login, per IP and per matricule (each account
-    # also locks for a growing while: esante.accounts.login). From 3, a captcha is asked.
+    # also locks for a growing while: esante.accounts.patient_sessions). From 3, a captcha is asked.
     "login.failed": (Rule("ip", 50, HOUR), Rule("key", 30, HOUR)),
     # Links that cancel a new letter (esante.accounts.actions), unknown or spent ones per IP:
     # their tokens cannot be guessed; this keeps a scan from costing the database.
@@ -90,7 +91,7 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "captcha.audio": (Rule("ip", 120, HOUR),),
     # Wrong passwords typed in a browser the account knows (its device cookie), per
     # browser: in place of login.failed, whose per-IP and per-matricule counts others can
-    # use up (esante.accounts.login, device cookies). From 3, a captcha is asked.
+    # use up (esante.accounts.patient_sessions, device cookies). From 3, a captcha is asked.
     "login.failed.device": (Rule("key", 30, HOUR),),
 }
 

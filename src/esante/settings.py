@@ -157,13 +157,13 @@ MIDDLEWARE = [
     "esante.observability.RequestIdMiddleware",
     # request.client_ip, resolved once (ESANTE_TRUSTED_PROXIES): everything below reads it.
     "esante.client_address.ClientAddressMiddleware",
-    "esante.notifications.actions.DeliverAfterResponseMiddleware",
+    "esante.notifications.middleware.DeliverAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: every answer but a static file is marked never to be cached.
     "esante.portal.middleware.NeverCacheMiddleware",
     "csp.middleware.CSPMiddleware",
-    "esante.accounts.oidc.ProviderFormActionMiddleware",
+    "esante.accounts.middleware.ProviderFormActionMiddleware",
     "esante.portal.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -172,7 +172,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "esante.accounts.middleware.PatientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "esante.helpdesk.auth.StaffIdleTimeoutMiddleware",
+    "esante.helpdesk.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "esante.portal.middleware.RateLimitMiddleware",
 ]
@@ -290,8 +290,8 @@ else:
 PASSWORD_HASHERS = ["esante.accounts.hashers.Argon2idHasher"]
 # Staff passwords (esante create-staff, Django's admin and changepassword): at least 15
 # characters, not a common password, not like the username, names or e-mail (ASVS 5.0
-# 6.2.1, 6.2.4). Patients' passwords follow esante.accounts.passwords, which does not read
-# this setting.
+# 6.2.1, 6.2.4). Patients' passwords follow esante.accounts.authenticators.passwords, which
+# does not read this setting.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -299,7 +299,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 15},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "esante.accounts.passwords.ContextWordsValidator"},
+    {"NAME": "esante.accounts.authenticators.passwords.ContextWordsValidator"},
 ]
 
 # Internationalisation: French is the source language, as in the guide.

@@ -6,8 +6,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from esante import observability
-from esante.accounts import account_views, login_views
-from esante.accounts import views as activation_views
+from esante.accounts.activation import views as activation_views
+from esante.accounts.login import views as login_views
+from esante.accounts.my_account import views as account_views
 from esante.portal import views as portal_views
 from esante.portal.captcha import captcha_audio
 from esante.ratelimit import rate_limited
@@ -45,8 +46,8 @@ urlpatterns = [
     path("helpdesk/", include("esante.helpdesk.urls")),
     # The dev outbox, where the demo app is installed (demo mode only).
     *([path("dev/", include("esante.demo.urls"))] if apps.is_installed("esante.demo") else []),
-    path("activation/", include("esante.accounts.urls")),
-    path("", include("esante.accounts.login_urls")),
+    path("activation/", include("esante.accounts.activation.urls")),
+    path("", include("esante.accounts.urls")),
     path("", include("esante.records.urls")),
     path("", include((portal_pages, "portal"))),
 ]

@@ -13,9 +13,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.accounts.models import Account, CodeChannel, OneTimeCode, RecoveryCode
-from esante.codes import keyed_hash
+from esante.keyed_hash import keyed_hash
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in, submit_credentials

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.accounts.models import Account
 from esante.registry.models import InsuredPerson
 from tests.accounts.wizard import activate, issue_letter, start, submit_code

@@ -1,5 +1,6 @@
 """A one-time code allows five guesses, even when they are sent at once: each takes its
-try before it is compared (esante.accounts.verification.CodeVerification.verify)."""
+try before it is compared
+(esante.accounts.authenticators.one_time_codes.CodeVerification.verify)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from esante.accounts import verification as verification_module
+from esante.accounts.authenticators import one_time_codes as verification_module
+from esante.accounts.authenticators.one_time_codes import CodeVerification, Outcome
 from esante.accounts.models import CodeChannel, CodePurpose, OneTimeCode
-from esante.accounts.verification import CodeVerification, Outcome
-from esante.codes import hash_matches
+from esante.keyed_hash import hash_matches
 from esante.registry.models import InsuredPerson
 from tests.accounts.wizard import last_one_time_code
 

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante import ratelimit
-from esante.accounts import recovery_views
+from esante.accounts.login import recovery_views
 from esante.accounts.models import Account, CodeLock
 from esante.notifications import actions
 from esante.registry import matricule
@@ -209,7 +209,7 @@ def test_forgotten_password_and_its_code_page(
 ) -> None:
     """The code goes out after the response (DeliverAfterResponseMiddleware), which the
     test client waits for: that time is not the answer's, and is taken off."""
-    monkeypatch.setattr(actions, "_deliver_all", timed(actions._deliver_all))
+    monkeypatch.setattr(actions, "deliver_all", timed(actions.deliver_all))
 
     def submit(client: Client, number: str) -> Response:
         asked = client.post(reverse("patient:recovery"), {"matricule": number, **CAPTCHA})
@@ -248,7 +248,7 @@ def resend(client: Client) -> Response:
 
 @pytest.fixture
 def deliveries_untimed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(actions, "_deliver_all", timed(actions._deliver_all))
+    monkeypatch.setattr(actions, "deliver_all", timed(actions.deliver_all))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import check_password
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts.cgu import CGU_VERSION
+from esante.accounts.activation.cgu import CGU_VERSION
 from esante.accounts.models import Account
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante import ratelimit
-from esante.accounts import login as login_rules
+from esante.accounts import patient_sessions as login_rules
 from esante.accounts.models import Account, PatientSession
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
@@ -147,7 +147,7 @@ def test_an_unknown_matricule_costs_a_password_check_too(
         checked.append(encoded)
         return check_password(password, encoded)
 
-    monkeypatch.setattr("esante.accounts.login.check_password", spy)
+    monkeypatch.setattr("esante.accounts.patient_sessions.check_password", spy)
 
     submit_credentials(client, matricule.make(datetime.date(1970, 5, 5), 7), PASSWORD)
 

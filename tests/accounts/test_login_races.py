@@ -2,7 +2,7 @@
 lock and the rate limits allow, however they interleave.
 
 A password check (Argon2) is slow; before it, each attempt claims its place atomically
-(esante.accounts.login.claim_attempt, esante.ratelimit.reserve), so that attempts in
+(esante.accounts.patient_sessions.claim_attempt, esante.ratelimit.reserve), so that attempts in
 flight together see each other. The deterministic tests make every attempt arrive while
 the previous one is hashing (the worst interleaving); the PostgreSQL tests run real
 threads, each with its own connection, as app servers would.
@@ -20,9 +20,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from esante import ratelimit
-from esante.accounts import login as login_rules
+from esante.accounts import patient_sessions as login_rules
+from esante.accounts.authenticators.one_time_codes import CodeVerification
 from esante.accounts.models import Account
-from esante.accounts.verification import CodeVerification
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry import matricule as matricule_rules

@@ -15,7 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from esante.accounts import oidc, reauth
+from esante.accounts import reauth
+from esante.accounts.authenticators import identity_providers
 from esante.accounts.models import Account, IdentityLink
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
@@ -447,10 +448,12 @@ def test_a_weak_or_stale_provider_login_opens_nothing(
 
 def test_a_provider_that_says_no_auth_time_counts_as_too_old(demanding: OidcProvider) -> None:
     """The mock provider always sends `auth_time`; a real one might not."""
-    provider = oidc.provider("luxtrust")
+    provider = identity_providers.provider("luxtrust")
     assert provider is not None
-    identity = oidc.Identity(provider=provider, subject="x", acr="urn:luxtrust:loa:high")
+    identity = identity_providers.Identity(
+        provider=provider, subject="x", acr="urn:luxtrust:loa:high"
+    )
 
-    with pytest.raises(oidc.ProviderError) as refused:
-        oidc._check_strength(identity)
+    with pytest.raises(identity_providers.ProviderError) as refused:
+        identity_providers._check_strength(identity)
     assert refused.value.reason == "auth_time_too_old"

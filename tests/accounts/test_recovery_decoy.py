@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from esante.accounts import recovery_views
+from esante.accounts.login import recovery_views
 from esante.registry import matricule
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_authenticator_app import activate_with_app

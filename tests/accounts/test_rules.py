@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from esante.accounts import contacts
-from esante.accounts.passwords import validate_password
-from esante.accounts.verification import normalize_code
+from esante.accounts.authenticators import contacts
+from esante.accounts.authenticators.one_time_codes import normalize_code
+from esante.accounts.authenticators.passwords import validate_password
 from esante.registry.models import InsuredPerson
 
 

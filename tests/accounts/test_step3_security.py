@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from esante.accounts.models import Account, OneTimeCode
 from esante.audit.models import AuditEvent, EventType
-from esante.codes import keyed_hash
+from esante.keyed_hash import keyed_hash
 from esante.notifications.models import DeliveryState, OutboundMessage
 from esante.registry.models import ActivationLetter, InsuredPerson
 from tests.accounts.wizard import (

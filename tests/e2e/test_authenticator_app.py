@@ -23,9 +23,9 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
+from esante.accounts.authenticators.one_time_codes import MAX_FAILED_ATTEMPTS
 from esante.accounts.models import Account, CodeChannel, OneTimeCode, RecoveryCode
-from esante.accounts.verification import MAX_FAILED_ATTEMPTS
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from esante.accounts.hashers import Argon2idHasher
-from esante.accounts.login import dummy_hash
+from esante.accounts.patient_sessions import dummy_hash
 from tests.accounts.conftest import activation_settings  # noqa: F401
 
 

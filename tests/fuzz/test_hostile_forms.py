@@ -9,7 +9,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from esante.accounts.views import NEW_LETTER_PREFIX
+from esante.accounts.activation.views import NEW_LETTER_PREFIX
 from tests.fuzz.hostile import (
     EXAMPLES,
     TOTAL_EXAMPLES,

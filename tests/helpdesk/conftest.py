@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.helpdesk.models import StaffDevice
 from tests.accounts.conftest import activation_settings
 

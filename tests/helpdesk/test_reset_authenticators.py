@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.accounts.models import Account, IdentityLink, KnownDevice, Passkey, RecoveryCode
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage

@@ -21,10 +21,10 @@ from esante.notifications import actions
 from esante.notifications.actions import (
     MAX_ATTEMPTS,
     REDACTED,
-    DeliverAfterResponseMiddleware,
     deliver_pending,
     queue_message,
 )
+from esante.notifications.middleware import DeliverAfterResponseMiddleware
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry.models import InsuredPerson
 from tests.servers import SmsGateway, SmtpServer

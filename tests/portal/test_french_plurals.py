@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from esante.accounts.authenticators.one_time_codes import Outcome, Verification
 from esante.accounts.code_step import refusal
-from esante.accounts.verification import Outcome, Verification
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "esante"
 BRACKETED_PLURAL = re.compile(r"\w\(s\)")

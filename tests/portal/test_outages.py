@@ -11,7 +11,7 @@ from django.test import Client
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from esante.accounts import login_views
+from esante.accounts.login import views as login_views
 from tests.accounts.wizard import page_text
 
 pytestmark = pytest.mark.django_db

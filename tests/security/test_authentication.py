@@ -21,10 +21,10 @@ from django.utils import timezone
 from joserfc import jwk
 
 from esante import ratelimit
-from esante.accounts import oidc, totp
+from esante.accounts.authenticators import identity_providers, totp
+from esante.accounts.authenticators.one_time_codes import CodeVerification, Outcome
+from esante.accounts.authenticators.passwords import validate_password
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, OneTimeCode
-from esante.accounts.passwords import validate_password
-from esante.accounts.verification import CodeVerification, Outcome
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry.models import InsuredPerson
@@ -192,8 +192,12 @@ def test_codes_come_from_the_operating_systems_csprng(
 ) -> None:
     """V6.5.3: one-time codes and recovery codes are drawn with `secrets` (CSPRNG): with
     its functions replaced, the codes are exactly what they return."""
-    monkeypatch.setattr("esante.accounts.verification.secrets.randbelow", lambda _n: 424242)
-    monkeypatch.setattr("esante.accounts.totp.secrets.choice", lambda alphabet: alphabet[0])
+    monkeypatch.setattr(
+        "esante.accounts.authenticators.one_time_codes.secrets.randbelow", lambda _n: 424242
+    )
+    monkeypatch.setattr(
+        "esante.accounts.authenticators.totp.secrets.choice", lambda alphabet: alphabet[0]
+    )
 
     CodeVerification.send(
         _request(),
@@ -313,7 +317,7 @@ def test_an_id_token_whose_signature_does_not_verify_is_refused(
 ) -> None:
     """V6.8.2: the ID token's signature is checked against the provider's keys; the same
     login with other keys in their place opens no session."""
-    monkeypatch.setattr(oidc, "_clients", {})
+    monkeypatch.setattr(identity_providers, "_clients", {})
     subject = f"alice-{account.pk}-signature"
     oidc_provider.add_user(subject, matricule=account.person.matricule)
     owner = Client()
@@ -327,9 +331,9 @@ def test_an_id_token_whose_signature_does_not_verify_is_refused(
 
     client = Client()
     back = _through_provider(client, oidc_provider, "luxtrust", "login", subject)
-    provider = oidc.provider("luxtrust")
+    provider = identity_providers.provider("luxtrust")
     assert provider is not None
-    registered = oidc._client(provider)
+    registered = identity_providers._client(provider)
     registered.server_metadata["jwks"] = _keys_like(registered.fetch_jwk_set())
     refused = client.get(back)
 
@@ -375,7 +379,7 @@ def test_a_staff_password_needs_15_characters_and_is_neither_common_nor_personal
 
 def test_the_staff_password_rules_leave_the_patients_rules_alone(alice: InsuredPerson) -> None:
     """The staff validators are Django's setting; the patients' rules are
-    esante.accounts.passwords, which does not read it: 10 characters still do for a
+    esante.accounts.authenticators.passwords, which does not read it: 10 characters still do for a
     patient (the guide's minimum is 8)."""
     validate_password("Vrgt8kpq2x", alice)
     with pytest.raises(DjangoValidationError):

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from esante.accounts import login as login_rules
+from esante.accounts import patient_sessions as login_rules
 from esante.accounts.models import Account, RecoveryCode
 from esante.audit.models import AuditEvent, EventType
 from esante.registry.models import InsuredPerson

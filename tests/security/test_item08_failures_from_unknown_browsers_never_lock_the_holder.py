@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante import ratelimit
-from esante.accounts import login as login_rules
+from esante.accounts import patient_sessions as login_rules
 from esante.accounts.models import Account, KnownDevice
 from esante.registry.models import InsuredPerson
 from tests.accounts.test_login import EMAIL, log_in, submit_credentials

@@ -16,7 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from esante.accounts import recovery_views, verification
+from esante.accounts.authenticators import one_time_codes
+from esante.accounts.login import recovery_views
 from esante.accounts.models import Account, CodeLock
 from esante.audit.models import AuditEvent, EventType
 from esante.registry import matricule
@@ -76,8 +77,8 @@ def resend_login_code(client: Client) -> str:
 
 
 def test_the_lock_grows_from_the_tenth_wrong_code_to_at_most_an_hour() -> None:
-    assert verification.code_lock_duration(9) is None
-    minutes = [verification.code_lock_duration(failures) for failures in range(10, 18)]
+    assert one_time_codes.code_lock_duration(9) is None
+    minutes = [one_time_codes.code_lock_duration(failures) for failures in range(10, 18)]
     assert minutes == [datetime.timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60)]
 
 

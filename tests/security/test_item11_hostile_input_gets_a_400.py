@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from esante.accounts import passkeys
+from esante.accounts.authenticators import passkeys
 from esante.accounts.models import Account
 from esante.records import documents
 from esante.records.models import CareRecord, Document

@@ -15,13 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from esante import observability, ratelimit
-from esante.accounts import login
+from esante.accounts import patient_sessions
 from esante.accounts.models import Account, Passkey
 from esante.audit.actions import record_event
 from esante.audit.models import AppendOnlyError, AuditEvent, EventType
 from esante.audit.security_log import AUDITED_REFUSALS
-from esante.codes import keyed_hash
 from esante.helpdesk.models import StaffPasskey
+from esante.keyed_hash import keyed_hash
 from esante.notifications.models import OutboundMessage
 from esante.records.models import Assistant, CareRecord
 from esante.registry import matricule
@@ -206,7 +206,7 @@ def test_every_refused_password_login_is_audited_without_telling_who_exists(
 ) -> None:
     """V16.3.1 for the password step: a matricule unknown to the registry, one with a
     letter but no account, a wrong password, the right password of a locked account —
-    four answers the visitor cannot tell apart, four `login.failed` rows with their
+    four answers the visitor cannot tell apart, four `patient_sessions.failed` rows with their
     reason. The two without an account are the same row but for a keyed hash of the
     matricule: the log neither keeps a matricule nor says which ones exist."""
     issue_letter(bob)
@@ -235,9 +235,11 @@ def test_every_refused_password_login_is_audited_without_telling_who_exists(
     unknown_row, without_account_row = failed[0], failed[1]
     assert unknown_row.person is None and without_account_row.person is None
     assert unknown_row.details.keys() == without_account_row.details.keys()
-    assert unknown_row.details["matricule_hash"] == keyed_hash(login.MATRICULE_HASH_KIND, unknown)
+    assert unknown_row.details["matricule_hash"] == keyed_hash(
+        patient_sessions.MATRICULE_HASH_KIND, unknown
+    )
     assert without_account_row.details["matricule_hash"] == keyed_hash(
-        login.MATRICULE_HASH_KIND, bob.matricule
+        patient_sessions.MATRICULE_HASH_KIND, bob.matricule
     )
     assert failed[2].person == failed[3].person == account.person
     rows = json.dumps([event.details for event in failed])
@@ -247,7 +249,7 @@ def test_every_refused_password_login_is_audited_without_telling_who_exists(
 
 def test_a_password_typed_again_wrong_inside_a_session_is_audited(account: Account) -> None:
     """V16.3.1 for re-authentication (Mon compte asks the password again before a
-    sensitive change): a wrong one is a `login.failed` row of the logged-in person."""
+    sensitive change): a wrong one is a `patient_sessions.failed` row of the logged-in person."""
     client = Client()
     log_in(client, account)
 
@@ -266,7 +268,7 @@ def test_a_password_typed_again_wrong_inside_a_session_is_audited(account: Accou
 
 def test_a_passkey_that_opens_no_account_is_audited(account: Account) -> None:
     """V16.3.1 for passkeys: a key unknown here (deleted, or never registered) and a
-    login without its challenge are `login.failed` rows (a known key that fails the
+    login without its challenge are `patient_sessions.failed` rows (a known key that fails the
     checks was already `authenticator.passkey_refused`)."""
     client = Client()
     log_in(client, account)
@@ -335,7 +337,7 @@ def test_a_provider_failing_tls_is_logged_with_the_error(
 ) -> None:
     """V16.3.4: the provider answers plain HTTP where TLS is expected — the handshake
     fails. The person reads the usual message; the log says which provider, what for and
-    the TLS error; the audit log has the failed login."""
+    the TLS error; the audit log has the failed patient_sessions."""
     caplog.set_level(logging.WARNING, logger="esante.security")
     https = oidc_process.url.replace("http://", "https://")
     settings.ESANTE_OIDC_PROVIDERS = [oidc_process.provider_setting(issuer=https)]
@@ -493,7 +495,7 @@ def test_a_wrong_captcha_is_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_a_flow_step_taken_out_of_order_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     """V16.3.3, business logic: posting to activation step 2 before step 1, or to the
-    login's code page without a login, is redirected as before and logged."""
+    login's code page without a patient_sessions, is redirected as before and logged."""
     caplog.set_level(logging.WARNING, logger="esante.security")
     client = Client()
     start(client)

@@ -15,7 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts import signals, totp
+from esante.accounts import signals
+from esante.accounts.authenticators import totp
+from esante.accounts.authenticators.one_time_codes import CodeVerification, Verification
 from esante.accounts.models import (
     Account,
     CodeChannel,
@@ -25,10 +27,10 @@ from esante.accounts.models import (
     PatientSession,
     RecoveryCode,
 )
-from esante.accounts.verification import CodeVerification, Verification
+from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.codes import keyed_hash, keyed_hashes
+from esante.keyed_hash import keyed_hash, keyed_hashes
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
 from esante.portal.helpdesk import helpdesk_contacts
@@ -373,26 +375,6 @@ def remove_authenticators(
 # Mon compte.
 
 
-def notify_owner(account: Account, subject: str, body: str, *, secret: str = "") -> None:
-    """A security notice to the account's registered channel (lock, new browser, changes).
-    An account whose only channel is an authenticator app has no address to write to: its
-    security events are in Mon compte. `secret`: what the body carries that must not
-    outlive its delivery (a link's token), as for a code."""
-    if not account.code_channel:
-        return  # reset by the helpdesk: the only address it had is the lost one
-    channel = CodeChannel(account.code_channel)
-    if channel == CodeChannel.TOTP:
-        return
-    queue_message(
-        Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
-        recipient=account.code_destination,
-        subject=subject,
-        body=body,
-        person=account.person,
-        secret=secret,
-    )
-
-
 @transaction.atomic
 def change_password(account: Account, password_hash: str, *, ip_address: str | None) -> None:
     # Chosen inside a session, which a recovery code alone cannot open: the app's holder's.
@@ -510,8 +492,8 @@ def record_step_up(
     refusal: str | None = None,
     **details: str,
 ) -> None:
-    """*Confirmez votre identité* (esante.accounts.stepup_views): a current second factor
-    proven, or refused (`refusal`: the reason)."""
+    """*Confirmez votre identité* (esante.accounts.my_account.step_up_views): a current
+    second factor proven, or refused (`refusal`: the reason)."""
     if refusal is not None:
         details["reason"] = refusal[:200]
     record_event(
@@ -604,7 +586,7 @@ def new_password_notice_end(account: Account) -> str:
 # after the first notice. After the helpdesk's reset of the channel the account has none
 # (the reset is the remedy to a lost one): no notice can reach the holder, no wait.
 
-CANCEL_LINK_KIND = "letter-cancel"  # in the hashed message: see esante.codes
+CANCEL_LINK_KIND = "letter-cancel"  # in the hashed message: see esante.keyed_hash
 
 
 def has_working_second_factor(account: Account) -> bool:

@@ -33,9 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from esante import ratelimit
-from esante.accounts.forms import OneTimeCodeForm
-from esante.accounts.models import Account, CodeChannel, CodePurpose
-from esante.accounts.verification import (
+from esante.accounts.authenticators.one_time_codes import (
     CodeVerification,
     DecoyCode,
     DecoyVerification,
@@ -43,6 +41,8 @@ from esante.accounts.verification import (
     ResendTooSoon,
     Verification,
 )
+from esante.accounts.forms import OneTimeCodeForm
+from esante.accounts.models import Account, CodeChannel, CodePurpose
 from esante.client_address import ClientRequest
 from esante.flows import Flow, FlowState
 from esante.registry.models import InsuredPerson

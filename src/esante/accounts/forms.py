@@ -10,16 +10,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from esante.accounts import contacts, totp
-from esante.accounts.child_wording import child_wording
-from esante.accounts.models import CodeChannel
-from esante.accounts.passwords import MAX_LENGTH, validate_password
-from esante.accounts.verification import (
+from esante.accounts.authenticators import contacts, totp
+from esante.accounts.authenticators.one_time_codes import (
     CODE_DIGITS,
     foreign_characters,
     normalize_code,
     typed_characters,
 )
+from esante.accounts.authenticators.passwords import MAX_LENGTH, validate_password
+from esante.accounts.child_wording import child_wording
+from esante.accounts.models import CodeChannel
 from esante.portal.captcha import CaptchaField
 from esante.registry import letters
 from esante.registry import matricule as matricule_rules

@@ -1,4 +1,5 @@
-"""request.patient: who is logged in, for every view and template."""
+"""The patients' middleware: request.patient (who is logged in, for every view and
+template), and the identity providers' origins in every page's CSP form-action."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from esante.accounts.login import Patient, PatientRequest
+from esante.accounts.authenticators import identity_providers
+from esante.accounts.patient_sessions import Patient, PatientRequest
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -70,3 +72,20 @@ def patient_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return cast(View, wrapper)
+
+
+class ProviderFormActionMiddleware:
+    """Adds the providers' origins to the CSP `form-action` of every page (django-csp reads
+    `_csp_update` on the response)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origins = identity_providers.form_action_origins()
+        if origins and response.get("Content-Type", "").startswith("text/html"):
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [*update.get("form-action", []), *origins]
+            response._csp_update = update  # type: ignore[attr-defined]
+        return response

@@ -40,7 +40,7 @@ class Account(models.Model):
     cgu_version = models.CharField(max_length=20)
     cgu_accepted_at = models.DateTimeField()
     # Login failures since the last success, and the temporary lock they brought
-    # (esante.accounts.login: growing locks, never permanent).
+    # (esante.accounts.patient_sessions: growing locks, never permanent).
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     # Set at the holder's majority when the account was activated by a parent: at the next
@@ -49,15 +49,16 @@ class Account(models.Model):
     # chose to replace the parent's code channel and has not done it yet.
     majority_review_due = models.BooleanField(default=False)
     majority_reviewed_at = models.DateTimeField(null=True, blank=True)
-    # The authenticator app's secret, sealed (esante.accounts.totp), and the last time step
-    # whose code was accepted: a code never works twice, whatever node checks it.
+    # The authenticator app's secret, sealed (esante.accounts.authenticators.totp), and the
+    # last time step whose code was accepted: a code never works twice, whatever node
+    # checks it.
     totp_secret = models.TextField(blank=True)
     totp_last_step = models.BigIntegerField(default=0)
     # The WebAuthn user handle of the account's passkeys: random, never the matricule.
     webauthn_handle = models.CharField(max_length=64, blank=True)
     # The password was last set by *Mot de passe oublié* with a recovery code in place of
     # the app: the sheet alone set it, so a recovery code may not stand in for the app at
-    # login as well, until a login with the app's own code (esante.accounts.login_views).
+    # login as well, until a login with the app's own code (esante.accounts.login.views).
     password_reset_by_recovery_code = models.BooleanField(default=False)
     # The holder's language: set at activation from the page's, changed by the language
     # menu while logged in; every e-mail, SMS and letter to the holder is written in it.
@@ -126,9 +127,10 @@ class OneTimeCode(models.Model):
 class CodeLock(models.Model):
     """Consecutive wrong one-time codes of one person in one flow (login, Mon compte,
     recovery, activation), across codes, and the lock they brought: from the 10th, codes
-    are refused for 1 minute, then 2, 4 … at most 60 (esante.accounts.verification). A
-    right code resets it. `subject` is "person:<id>", or for *Mot de passe oublié* a keyed
-    hash of the matricule (so that a matricule without an account locks alike)."""
+    are refused for 1 minute, then 2, 4 … at most 60
+    (esante.accounts.authenticators.one_time_codes). A right code resets it. `subject` is
+    "person:<id>", or for *Mot de passe oublié* a keyed hash of the matricule (so that a
+    matricule without an account locks alike)."""
 
     flow = models.CharField(max_length=20)
     subject = models.CharField(max_length=80)
@@ -170,7 +172,7 @@ class KnownDevice(models.Model):
     token; only the token's keyed hash is here). A login from any other browser is
     notified. Its wrong passwords are counted here, apart from the account's: failures
     from other browsers never lock it, and its own never lock the others (device cookies,
-    esante.accounts.login)."""
+    esante.accounts.patient_sessions)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="devices")
     token_hash = models.CharField(max_length=64, unique=True)

@@ -6,12 +6,12 @@ Two measures, per session:
   ("sudo mode"). Enough to end sessions from *Mon compte*.
 - `second_factor_fresh`: the account's *current* second factor proven within FRESH_FOR —
   at login (password and code, a passkey, an identity provider) or by the step-up page
-  *Confirmez votre identité* (esante.accounts.stepup_views). Needed to change or remove any
-  factor (code channel, authenticator app, passkey, linked provider, recovery codes) and
-  to grant someone rights on a record (a DSP assistant): a stolen session, even with the
-  password, cannot move the second factor to the thief nor give them lasting access. A
-  recovery code proves nothing here: it stands in for a lost app, it is no fresh proof
-  of holding it.
+  *Confirmez votre identité* (esante.accounts.my_account.step_up_views). Needed to change
+  or remove any factor (code channel, authenticator app, passkey, linked provider,
+  recovery codes) and to grant someone rights on a record (a DSP assistant): a stolen
+  session, even with the password, cannot move the second factor to the thief nor give
+  them lasting access. A recovery code proves nothing here: it stands in for a lost app,
+  it is no fresh proof of holding it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SESSION_KEY = "esante_reauthenticated_at"
 SECOND_FACTOR_KEY = "esante_second_factor_at"
 
 if TYPE_CHECKING:
-    from esante.accounts.login import PatientRequest
+    from esante.accounts.patient_sessions import PatientRequest
 
 
 def authenticated_recently(request: PatientRequest) -> bool:

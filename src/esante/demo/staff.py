@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.helpdesk.models import StaffDevice
 
 DEMO_PASSWORD = "Guichet demo 2026"  # noqa: S105 - demo mode only, printed at start-up

@@ -21,9 +21,9 @@ from esante.accounts.actions import (
     forget_cancel_links,
     remove_authenticators,
 )
+from esante.accounts.authenticators.one_time_codes import LockKey
+from esante.accounts.authenticators.passkeys import stored_credential
 from esante.accounts.models import Account, CodeLock, CodePurpose, KnownDevice
-from esante.accounts.passkeys import stored_credential
-from esante.accounts.verification import LockKey
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.helpdesk.models import CallNote, StaffPasskey

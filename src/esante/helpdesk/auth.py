@@ -1,12 +1,12 @@
 """Staff login for the helpdesk: a password, then the code of the staff member's
-authenticator app (esante.accounts.totp: never the same code twice), then a session that
-ends after ESANTE_STAFF_IDLE_MINUTES without activity, and ESANTE_STAFF_MAX_HOURS after the
-login however active. Patients never log in here, and staff never use the patients' login.
-A page beyond the staff member's role answers 403, logged and audited
-(esante.audit.security_log). Two sides log in here and share nothing but the login and
-their own password and passkeys: the helpdesk (agents, superviseurs: people, actions,
-audit) and the print side (print operators: the letter batches only) — see
-esante.helpdesk.roles.
+authenticator app (esante.accounts.authenticators.totp: never the same code twice), then a
+session that ends after ESANTE_STAFF_IDLE_MINUTES without activity, and
+ESANTE_STAFF_MAX_HOURS after the login however active (helpdesk/middleware.py). Patients
+never log in here, and staff never use the patients' login. A page beyond the staff
+member's role answers 403, logged and audited (esante.audit.security_log). Two sides log
+in here and share nothing but the login and their own password and passkeys: the helpdesk
+(agents, superviseurs: people, actions, audit) and the print side (print operators: the
+letter batches only) — see esante.helpdesk.roles.
 
 Registering or removing a staff passkey needs a fresh second factor: the app's code typed
 within STEP_UP_FRESH_FOR — at the login (password and code) or at *Confirmez votre
@@ -22,18 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from esante import client_address, ratelimit
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -230,32 +228,6 @@ def staff_required(permission: str | None = USE) -> Callable[[View], View]:
         return wrapper
 
     return decorator
-
-
-class StaffIdleTimeoutMiddleware:
-    """Ends a staff session after ESANTE_STAFF_IDLE_MINUTES without a request, or
-    ESANTE_STAFF_MAX_HOURS after its login (ASVS 5.0 7.3.2). A session without its login
-    time (opened before the limit existed) ends too."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        last_seen = request.session.get(LAST_SEEN_KEY) if hasattr(request, "session") else None
-        if last_seen is not None:
-            now = time.time()
-            logged_in = float(request.session.get(LOGGED_IN_KEY) or 0)
-            if now - float(last_seen) > settings.ESANTE_STAFF_IDLE_MINUTES * 60:
-                log_staff_out(request, reason="idle")
-                messages.info(
-                    request, IDLE_MESSAGE % {"minutes": settings.ESANTE_STAFF_IDLE_MINUTES}
-                )
-            elif now - logged_in > settings.ESANTE_STAFF_MAX_HOURS * 3600:
-                log_staff_out(request, reason="expired")
-                messages.info(request, EXPIRED_MESSAGE % {"hours": settings.ESANTE_STAFF_MAX_HOURS})
-            else:
-                request.session[LAST_SEEN_KEY] = now
-        return self.get_response(request)
 
 
 IDLE_MESSAGE = _(

@@ -8,8 +8,8 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from esante.accounts.authenticators.one_time_codes import normalize_code
 from esante.accounts.forms import one_time_code_error
-from esante.accounts.verification import normalize_code
 
 
 class StaffLoginForm(forms.Form):

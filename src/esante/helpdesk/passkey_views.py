@@ -1,7 +1,7 @@
 """Staff passkeys: registered from *Mes clés d'accès* with a fresh second factor (the
 app's code within 10 minutes: at the login or at *Confirmez votre identité*), then a
 complete login at /helpdesk/ (the same WebAuthn checks as the patients':
-esante.accounts.passkeys). A password change removes them (esante.helpdesk.views)."""
+esante.accounts.authenticators.passkeys). A password change removes them (esante.helpdesk.views)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import ratelimit
-from esante.accounts import passkeys
+from esante.accounts.authenticators import passkeys
 from esante.audit.models import EventType
 from esante.helpdesk import actions
 from esante.helpdesk.auth import (

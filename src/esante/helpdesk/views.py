@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from esante import ratelimit
 from esante.accounts.actions import has_working_second_factor
-from esante.accounts.contacts import mask
+from esante.accounts.authenticators.contacts import mask
+from esante.accounts.authenticators.identity_providers import provider as oidc_provider
 from esante.accounts.models import Account, CodeChannel
-from esante.accounts.oidc import provider as oidc_provider
 from esante.audit import security_log
 from esante.flows import FlowState, stage_view
 from esante.helpdesk import actions

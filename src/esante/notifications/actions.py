@@ -5,7 +5,7 @@ handed to its carrier only after that transaction commits: a rolled-back change 
 nothing, and a message whose carrier fails stays pending for `deliver_pending`.
 
 Within a request, the carrier is called once the response has gone out
-(DeliverAfterResponseMiddleware): nobody waits for an SMTP server or an SMS gateway,
+(notifications/middleware.py): nobody waits for an SMTP server or an SMS gateway,
 and how long a page takes does not tell whether a code was sent (the recovery form
 answers the same with and without an account).
 """
@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable
 from contextvars import ContextVar
-from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import InterfaceError, OperationalError, transaction
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from esante.notifications.backends import DeliveryError, send_email, sms_backend
@@ -66,44 +62,23 @@ def queue_message(
 
 # The messages to deliver once the current request's response has gone out; None
 # outside a request (a command, a shell): they are delivered at once.
-_after_response: ContextVar[list[int] | None] = ContextVar("outbox_after_response", default=None)
+after_response: ContextVar[list[int] | None] = ContextVar("outboxafter_response", default=None)
 
 
 def _deliver_soon(message_id: int) -> None:
-    waiting = _after_response.get()
+    waiting = after_response.get()
     if waiting is None:
         deliver_or_back_off(message_id)
     else:
         waiting.append(message_id)
 
 
-def _deliver_all(message_ids: list[int]) -> None:
+def deliver_all(message_ids: list[int]) -> None:
     for message_id in message_ids:
         try:
             deliver_or_back_off(message_id)
         except Exception:  # the database's (raised): the response is gone, the outbox retries
             logger.exception("outbox: message %s not delivered after the response", message_id)
-
-
-class DeliverAfterResponseMiddleware:
-    """Collects the messages a request commits, and delivers them when the server closes
-    the response, after its last byte was sent."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        waiting: list[int] = []
-        token = _after_response.set(waiting)
-        try:
-            response = self.get_response(request)
-        finally:
-            _after_response.reset(token)
-        if waiting:
-            # What close() runs (Django closes files and streams this way); the WSGI
-            # server calls close() once the response is sent.
-            response._resource_closers.append(partial(_deliver_all, waiting))  # type: ignore[attr-defined]
-        return response
 
 
 def deliver(message_id: int) -> bool:

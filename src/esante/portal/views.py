@@ -1,8 +1,8 @@
 """The portal's public pages: what the eSanté account is and how to activate and use it.
 
 Two public pages, where an account's journeys start, are the accounts': the activation
-page (esante.accounts.views.activation_page) and the login choice
-(esante.accounts.login_views.login_choice). esante/urls.py names all of them "portal:…"."""
+page (esante.accounts.activation.views.activation_page) and the login choice
+(esante.accounts.login.views.login_choice). esante/urls.py names all of them "portal:…"."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account
+from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts

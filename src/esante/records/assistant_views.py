@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from esante import client_address, ratelimit
-from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
+from esante.accounts.patient_sessions import PatientRequest
 from esante.accounts.reauth import step_up_needed
 from esante.audit import security_log
 from esante.records.access import active_assistants, open_record

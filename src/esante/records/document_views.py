@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from esante import ratelimit
-from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
+from esante.accounts.patient_sessions import PatientRequest
 from esante.audit import security_log
 from esante.records import documents
 from esante.records.access import open_document, open_record

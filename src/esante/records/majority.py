@@ -18,10 +18,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.actions import change_password, end_sessions, notify_owner
-from esante.accounts.identity import unlink_identity
+from esante.accounts.actions import change_password, end_sessions
+from esante.accounts.authenticators.identity_links import unlink_identity
+from esante.accounts.authenticators.passkeys import remove_passkey
 from esante.accounts.models import Account, IdentityLink, Passkey, PatientSession
-from esante.accounts.passkeys import remove_passkey
+from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.records.actions import journal, notify_assistant_change

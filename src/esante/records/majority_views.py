@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from esante.accounts import oidc
-from esante.accounts.contacts import mask
+from esante.accounts.authenticators import identity_providers
+from esante.accounts.authenticators.contacts import mask
 from esante.accounts.forms import PasswordForm
-from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import MAJORITY_CHANNEL_PENDING, patient_required
 from esante.accounts.models import Account, IdentityLink
+from esante.accounts.patient_sessions import PatientRequest
 from esante.records.actions import ensure_care_record
 from esante.records.majority import complete_majority_review, former_assistants
 
@@ -88,7 +88,12 @@ def _identity_links(account: Account) -> list[tuple[IdentityLink, str]]:
     """The account's identity links, each with its provider's name (its slug when the
     provider is no longer configured)."""
     return [
-        (link, provider.name if (provider := oidc.provider(link.provider)) else link.provider)
+        (
+            link,
+            provider.name
+            if (provider := identity_providers.provider(link.provider))
+            else link.provider,
+        )
         for link in account.identity_links.order_by("linked_at")
     ]
 

@@ -19,8 +19,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
+from esante.accounts.patient_sessions import PatientRequest
 from esante.records.access import active_assistants, assisted_records, open_record, refusal
 from esante.records.actions import (
     close_record,

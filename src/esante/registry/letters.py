@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 
 from esante.audit.actions import record_event, record_events
 from esante.audit.models import AuditEvent, EventType
-from esante.codes import keyed_hash, keyed_hashes
+from esante.keyed_hash import keyed_hash, keyed_hashes
 from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
@@ -70,7 +70,7 @@ from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch,
 logger = logging.getLogger(__name__)
 
 CODE_ALPHABET = "3479ACDEFHJKMNPQRTUVWXY"
-CODE_KIND = "activation-letter"  # in the hashed message: see esante.codes
+CODE_KIND = "activation-letter"  # in the hashed message: see esante.keyed_hash
 CODE_LENGTH = 12
 CODE_GROUP = 4
 # From this many letters in a run, pages are drawn in a second process meanwhile.
@@ -135,7 +135,7 @@ def hash_code(code: str) -> str:
 
 def hash_codes(code: str) -> list[str]:
     """What a stored letter code's hash may be: under the current key, then each fallback
-    of a rotation (esante.codes)."""
+    of a rotation (esante.keyed_hash)."""
     return keyed_hashes(CODE_KIND, code)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from esante.accounts.user_agents import describe
+from esante.accounts.my_account.user_agents import describe
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.http import HttpRequest
 
-from esante.accounts import passkeys
+from esante.accounts.authenticators import passkeys
 
 register = template.Library()
 

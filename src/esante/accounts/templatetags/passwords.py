@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from esante.accounts.passwords import rule_text
+from esante.accounts.authenticators.passwords import rule_text
 
 register = template.Library()
 

@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.commands import BaseCommand

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import ngettext
 
-from esante.accounts import totp
+from esante.accounts.authenticators import totp
 from esante.accounts.models import Account
 from esante.commands import BaseCommand
 from esante.helpdesk.models import StaffDevice

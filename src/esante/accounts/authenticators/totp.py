@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from esante.accounts.models import Account, RecoveryCode
-from esante.codes import hash_matches
+from esante.keyed_hash import hash_matches
 
 PERIOD = 30
 DIGITS = 6

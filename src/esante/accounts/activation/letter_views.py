@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import ratelimit
 from esante.accounts import actions
-from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
+from esante.accounts.patient_sessions import PatientRequest
 from esante.client_address import ClientRequest
 from esante.registry.models import LetterRequest
 

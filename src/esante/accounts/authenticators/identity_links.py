@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante.accounts.actions import notify_owner
+from esante.accounts.authenticators.identity_providers import Identity
 from esante.accounts.models import Account, IdentityLink
-from esante.accounts.oidc import Identity
+from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts
@@ -124,7 +124,7 @@ def record_provider_refusal(
     ip_address: str | None,
     **details: str,
 ) -> None:
-    """A provider's answer that could not serve `purpose` (esante.accounts.oidc_views),
+    """A provider's answer that could not serve `purpose` (esante.accounts.login.provider_views),
     audited with the reason. `account`: the one concerned, if any (logged in, or just made
     by the wizard); the actor too when `by_account` (a purpose done from its session)."""
     record_event(

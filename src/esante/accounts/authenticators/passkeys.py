@@ -50,8 +50,8 @@ from webauthn.helpers.structs import (
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from esante import client_address
-from esante.accounts.actions import notify_owner
 from esante.accounts.models import Account, Passkey
+from esante.accounts.notices import notify_owner
 from esante.audit import security_log
 from esante.audit.actions import record_event
 from esante.audit.models import EventType

@@ -1,14 +1,14 @@
 """Login, linking and activation through an external identity provider (LuxTrust…).
 
 A POST to `start` names the provider and the purpose; the browser goes to the provider and
-comes back to `callback`, which checks everything (esante.accounts.oidc) and then does
-what the purpose says:
+comes back to `callback`, which checks everything
+(esante.accounts.authenticators.identity_providers) and then does what the purpose says:
 - login: a complete login when the subject opens an account (no extra one-time code);
 - link: from *Mon compte*, link the provider to the logged-in account;
 - activation_link: the guide's step 4 (*Associer un produit LuxTrust*, *Connexion*);
 - activation: activation without a letter, when the provider gives the national
   identification number (then steps 2 and 3 as usual);
-- stepup: *Confirmez votre identité* (esante.accounts.stepup_views), with a provider
+- stepup: *Confirmez votre identité* (esante.accounts.my_account.step_up_views), with a provider
   already linked to the logged-in account, before a factor changes.
 Provider down, user cancelling, unknown subject: a clear message and back to where the
 person came from. Each failure is audited (`login.failed` for a login,
@@ -28,19 +28,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from esante import ratelimit
-from esante.accounts import oidc, stepup_views
-from esante.accounts.identity import (
+from esante.accounts.activation.views import ACTIVATION, ProviderIdentity
+from esante.accounts.authenticators import identity_providers
+from esante.accounts.authenticators.identity_links import (
     LinkRefused,
     account_for,
     link_identity,
     record_provider_refusal,
 )
-from esante.accounts.login import PatientRequest, log_in, remember_device, settle_language
 from esante.accounts.models import Account
+from esante.accounts.my_account import step_up_views
+from esante.accounts.patient_sessions import (
+    PatientRequest,
+    log_in,
+    remember_device,
+    settle_language,
+)
 from esante.accounts.reauth import second_factor_fresh, step_up_url
-from esante.accounts.views import ACTIVATION, ProviderIdentity
 from esante.audit import security_log
-from esante.codes import keyed_hash
+from esante.keyed_hash import keyed_hash
 from esante.registry.models import InsuredPerson
 
 SESSION_KEY = "esante.oidc"
@@ -57,8 +63,8 @@ BACK = {
 LOGGED_IN_PURPOSES = ("link", "stepup")
 
 
-def _provider(slug: str) -> oidc.Provider:
-    provider = oidc.provider(slug)
+def _provider(slug: str) -> identity_providers.Provider:
+    provider = identity_providers.provider(slug)
     if provider is None:
         raise Http404
     return provider
@@ -77,8 +83,8 @@ def start(request: PatientRequest, slug: str) -> HttpResponse:
     request.session[SESSION_KEY] = {"purpose": purpose, "provider": provider.slug}
     callback_url = request.build_absolute_uri(reverse("patient:oidc_callback", args=[slug]))
     try:
-        return oidc.redirect_to_provider(request, provider, callback_url)
-    except oidc.ProviderError as error:
+        return identity_providers.redirect_to_provider(request, provider, callback_url)
+    except identity_providers.ProviderError as error:
         _record_failure(request, provider, purpose, error)
         messages.error(request, error.message)
         return redirect(BACK[purpose])
@@ -123,8 +129,8 @@ def callback(request: PatientRequest, slug: str) -> HttpResponse:
     purpose = pending["purpose"]
     ratelimit.check_and_hit("oidc.callback", request)
     try:
-        identity = oidc.identity_from_callback(request, provider)
-    except oidc.ProviderError as error:
+        identity = identity_providers.identity_from_callback(request, provider)
+    except identity_providers.ProviderError as error:
         _record_failure(request, provider, purpose, error)
         messages.error(request, error.message)
         return redirect(BACK[purpose])
@@ -138,7 +144,10 @@ def callback(request: PatientRequest, slug: str) -> HttpResponse:
 
 
 def _record_failure(
-    request: PatientRequest, provider: oidc.Provider, purpose: str, error: oidc.ProviderError
+    request: PatientRequest,
+    provider: identity_providers.Provider,
+    purpose: str,
+    error: identity_providers.ProviderError,
 ) -> None:
     """A login at the provider that gave no usable identity: audited; and when the provider
     could not be reached or its answer verified (not when the person cancelled), a
@@ -157,7 +166,11 @@ def _record_failure(
 
 
 def _audit_refusal(
-    request: PatientRequest, provider: oidc.Provider, purpose: str, reason: str, **details: str
+    request: PatientRequest,
+    provider: identity_providers.Provider,
+    purpose: str,
+    reason: str,
+    **details: str,
 ) -> None:
     record_provider_refusal(
         provider.slug,
@@ -184,7 +197,7 @@ def _account_for_purpose(request: PatientRequest, purpose: str) -> Account | Non
     return None
 
 
-def _log_in(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
+def _log_in(request: PatientRequest, identity: identity_providers.Identity) -> HttpResponse:
     account = account_for(identity)
     if account is None:
         # The provider's subject only as a keyed hash: enough to follow it, nothing more.
@@ -221,7 +234,7 @@ def _log_in(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
     return response
 
 
-def _step_up(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
+def _step_up(request: PatientRequest, identity: identity_providers.Identity) -> HttpResponse:
     """*Confirmez votre identité* with a provider: only a subject linked to the account
     logged in proves its second factor."""
     account: Account | None = request.patient.account
@@ -230,7 +243,7 @@ def _step_up(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
         return redirect("patient:login")
     provider = identity.provider
     if not account.identity_links.filter(provider=provider.slug, subject=identity.subject).exists():
-        stepup_views.refused(request, account, f"oidc:{provider.slug}", "other_subject")
+        step_up_views.refused(request, account, f"oidc:{provider.slug}", "other_subject")
         messages.error(
             request,
             _(
@@ -240,11 +253,13 @@ def _step_up(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
             % {"provider": provider.name},
         )
         return redirect("patient:step_up")
-    stepup_views.proven(request, account, f"oidc:{provider.slug}", acr=identity.acr)
-    return redirect(stepup_views.next_url(request))
+    step_up_views.proven(request, account, f"oidc:{provider.slug}", acr=identity.acr)
+    return redirect(step_up_views.next_url(request))
 
 
-def _link(request: PatientRequest, identity: oidc.Identity, purpose: str) -> HttpResponse:
+def _link(
+    request: PatientRequest, identity: identity_providers.Identity, purpose: str
+) -> HttpResponse:
     account = _account_for_purpose(request, purpose)
     if account is None:
         messages.info(request, ACTIVATION.entry_message)
@@ -262,7 +277,7 @@ def _link(request: PatientRequest, identity: oidc.Identity, purpose: str) -> Htt
     return redirect(BACK[purpose])
 
 
-def _activate(request: PatientRequest, identity: oidc.Identity) -> HttpResponse:
+def _activate(request: PatientRequest, identity: identity_providers.Identity) -> HttpResponse:
     """Activation without a letter: the provider's national identification number stands
     for the letter's matricule and code; steps 2 and 3 follow as usual."""
     state, _expired = ACTIVATION.load(request)

@@ -39,11 +39,11 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from esante import client_address, ratelimit
-from esante.accounts import contacts, totp
+from esante.accounts.authenticators import contacts, totp
 from esante.accounts.models import Account, CodeChannel, CodeLock, CodePurpose, OneTimeCode
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.codes import hash_matches, keyed_hash
+from esante.keyed_hash import hash_matches, keyed_hash
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry.models import InsuredPerson, Language
@@ -387,7 +387,7 @@ class CodeVerification(BaseVerification):
         RateLimited past the limits of `count_code_sent`.
 
         With the authenticator app nothing is sent: `destination` is the app's sealed
-        secret, and the code is the one the app shows (esante.accounts.totp)."""
+        secret, and the code is the one the app shows (esante.accounts.authenticators.totp)."""
         app = channel == CodeChannel.TOTP
         count_code_sent(request, matricule=person.matricule, destination="" if app else destination)
         now = timezone.now()

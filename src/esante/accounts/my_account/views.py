@@ -19,18 +19,24 @@ from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
-from esante.accounts import actions, oidc
+from esante.accounts import actions
+from esante.accounts.authenticators import identity_providers
+from esante.accounts.authenticators.contacts import mask
+from esante.accounts.authenticators.identity_links import unlink_identity
+from esante.accounts.authenticators.one_time_codes import CodeVerification
 from esante.accounts.code_step import code_page, code_step, flow_code, send_code, send_code_to
-from esante.accounts.contacts import mask
 from esante.accounts.forms import (
     ContactChangeForm,
     CurrentPasswordForm,
     ReauthenticationForm,
 )
-from esante.accounts.identity import unlink_identity
-from esante.accounts.login import PatientRequest, reauthenticate, remember_language_chosen
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink
+from esante.accounts.patient_sessions import (
+    PatientRequest,
+    reauthenticate,
+    remember_language_chosen,
+)
 from esante.accounts.reauth import (
     authenticated_recently,
     mark_reauthenticated,
@@ -38,7 +44,6 @@ from esante.accounts.reauth import (
     step_up_needed,
     step_up_url,
 )
-from esante.accounts.verification import CodeVerification
 from esante.audit import security_log
 from esante.audit.models import AuditEvent, EventType
 from esante.flows import Flow, FlowState, stage_view
@@ -177,9 +182,9 @@ def _confirm_password(request: HttpRequest, account: Account, section: str) -> H
     return redirect(reverse("patient:account") + f"#{section}")
 
 
-def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | None]]:
+def _providers(account: Account) -> list[tuple[identity_providers.Provider, IdentityLink | None]]:
     links = {link.provider: link for link in account.identity_links.all()}
-    return [(provider, links.get(provider.slug)) for provider in oidc.providers()]
+    return [(provider, links.get(provider.slug)) for provider in identity_providers.providers()]
 
 
 @patient_required
@@ -187,7 +192,7 @@ def _providers(account: Account) -> list[tuple[oidc.Provider, IdentityLink | Non
 def unlink(request: PatientRequest, slug: str) -> HttpResponse:
     """Unlink a provider: a fresh second factor, then the password again."""
     account = _account(request)
-    provider = oidc.provider(slug)
+    provider = identity_providers.provider(slug)
     link = account.identity_links.filter(provider=slug).first()
     if provider is None or link is None:
         raise Http404
@@ -415,6 +420,6 @@ def set_language(request: PatientRequest) -> HttpResponseBase:
         account = request.patient.account
         if account is not None:
             actions.change_language(account, Language(language), ip_address=request.client_ip)
-        else:  # the account's once logged in (esante.accounts.login.settle_language)
+        else:  # the account's once logged in (esante.accounts.patient_sessions.settle_language)
             remember_language_chosen(response, language)
     return response

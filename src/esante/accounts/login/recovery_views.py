@@ -2,7 +2,7 @@
 password under the rules of activation step 2.
 
 Every answer reads the same whether or not the matricule has an account. Without one,
-no code is sent, but a decoy in the flow's state (esante.accounts.verification
+no code is sent, but a decoy in the flow's state (esante.accounts.authenticators.one_time_codes
 .DecoyVerification) plays out all that a visitor can see of one, on the same code step
 (esante.accounts.code_step, `discreet`): the code page refuses whatever is typed as it
 refuses a wrong code (the same messages, the same count of tries, the same expiry),
@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods
 
 from esante import ratelimit
 from esante.accounts import actions
+from esante.accounts.authenticators.one_time_codes import DecoyCode, LockKey
 from esante.accounts.code_step import (
     code_page,
     code_step,
@@ -43,7 +44,6 @@ from esante.accounts.code_step import (
 )
 from esante.accounts.forms import NewLetterForm, PasswordForm
 from esante.accounts.models import Account, CodePurpose
-from esante.accounts.verification import DecoyCode, LockKey
 from esante.audit import security_log
 from esante.client_address import ClientRequest
 from esante.flows import Flow, FlowState, stage_view

@@ -16,11 +16,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import client_address, ratelimit
-from esante.accounts import oidc
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
+from esante.accounts.authenticators import identity_providers
 from esante.accounts.code_step import code_page, code_step, flow_code, send_code_to
 from esante.accounts.forms import LoginForm
-from esante.accounts.login import (
+from esante.accounts.middleware import patient_required
+from esante.accounts.models import Account, CodePurpose, KnownDevice
+from esante.accounts.patient_sessions import (
     PatientRequest,
     check_credentials,
     known_device,
@@ -29,8 +31,6 @@ from esante.accounts.login import (
     remember_device,
     settle_language,
 )
-from esante.accounts.middleware import patient_required
-from esante.accounts.models import Account, CodePurpose, KnownDevice
 from esante.audit import security_log
 from esante.flows import Flow, FlowState, stage_view
 from esante.portal.captcha import typed_values, wants_new_captcha
@@ -68,7 +68,9 @@ WRONG_CREDENTIALS = gettext_lazy(
 def login_choice(request: HttpRequest) -> HttpResponse:
     """*Connexion* → *PATIENT*: the strong authenticator (each identity provider) or
     *Matricule, mot de passe et code* (routed as portal:login_choice: esante/urls.py)."""
-    return render(request, "portal/login_choice.html", {"providers": oidc.providers()})
+    return render(
+        request, "portal/login_choice.html", {"providers": identity_providers.providers()}
+    )
 
 
 def _next_url(request: HttpRequest) -> str:

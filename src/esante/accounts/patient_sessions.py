@@ -61,13 +61,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from esante import client_address
-from esante.accounts.actions import change_language, notify_owner
+from esante.accounts.actions import change_language
 from esante.accounts.models import Account, KnownDevice, PatientSession
+from esante.accounts.notices import notify_owner
 from esante.accounts.reauth import mark_second_factor
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.client_address import ClientRequest
-from esante.codes import keyed_hash, keyed_hashes
+from esante.keyed_hash import keyed_hash, keyed_hashes
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.registry import matricule as matricule_rules
 from esante.registry.models import Language
@@ -346,7 +347,7 @@ def log_in(
 # browser's session (no server-side write for an anonymous visitor), which
 # settle_language makes the account's and deletes.
 LANGUAGE_CHOSEN = "esante_language_chosen"
-LANGUAGE_CHOSEN_SALT = "esante.accounts.login.language_chosen"
+LANGUAGE_CHOSEN_SALT = "esante.accounts.patient_sessions.language_chosen"
 
 
 def remember_language_chosen(response: HttpResponse, language: str) -> None:

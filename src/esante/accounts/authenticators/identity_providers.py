@@ -9,7 +9,6 @@ settings.ESANTE_OIDC_PROVIDERS; each one is discovered from its issuer URL.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,23 +119,6 @@ def form_action_origins() -> list[str]:
         if client is not None:
             origins.add(_origin(str(client.server_metadata.get("authorization_endpoint", ""))))
     return sorted(origin for origin in origins if origin)
-
-
-class ProviderFormActionMiddleware:
-    """Adds the providers' origins to the CSP `form-action` of every page (django-csp reads
-    `_csp_update` on the response)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        origins = form_action_origins()
-        if origins and response.get("Content-Type", "").startswith("text/html"):
-            update = dict(getattr(response, "_csp_update", None) or {})
-            update["form-action"] = [*update.get("form-action", []), *origins]
-            response._csp_update = update  # type: ignore[attr-defined]
-        return response
 
 
 def redirect_to_provider(

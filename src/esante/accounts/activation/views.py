@@ -25,7 +25,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante import client_address, ratelimit
-from esante.accounts import actions, cgu, oidc, recovery_views
+from esante.accounts import actions
+from esante.accounts.activation import cgu
+from esante.accounts.authenticators import identity_providers
+from esante.accounts.authenticators.one_time_codes import Verification
 from esante.accounts.child_wording import child_wording
 from esante.accounts.code_step import code_step, flow_code, forget_code, send_code, taking_at_least
 from esante.accounts.forms import (
@@ -35,8 +38,8 @@ from esante.accounts.forms import (
     NewLetterForm,
     PasswordForm,
 )
+from esante.accounts.login import recovery_views
 from esante.accounts.models import Account, CodeChannel, CodePurpose, IdentityLink, Passkey
-from esante.accounts.verification import Verification
 from esante.audit import security_log
 from esante.client_address import ClientRequest
 from esante.flows import Flow, FlowState, stage_view
@@ -236,7 +239,7 @@ def code(request: ClientRequest, state: FlowState[ActivationData]) -> HttpRespon
         "verified_matricule": state.data.matricule if verified else None,
         "verified_by": state.data.identity.name if state.data.identity else "",
         "received": request.GET.get("recu", "oui") != "non",
-        "providers": [each for each in oidc.providers() if each.national_id_claim],
+        "providers": [each for each in identity_providers.providers() if each.national_id_claim],
     }
     if not form.is_valid():  # an unbound form (a GET, a new captcha) is not valid either
         security_log.form_refused(request, form)
@@ -505,7 +508,7 @@ def otp(request: ClientRequest, state: FlowState[ActivationData]) -> HttpRespons
 @stage_view(ACTIVATION, "authenticators")
 def authenticators(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
     """Step 4: optionally link a provider (its *Connexion* posts to the provider's start,
-    esante.accounts.oidc_views); *Etape suivante* goes on."""
+    esante.accounts.login.provider_views); *Etape suivante* goes on."""
     if request.method == "POST":
         return ACTIVATION.advance(request, state, "done")
     if state.data.account_id is None:  # not created yet: step 3 first
@@ -523,7 +526,7 @@ def authenticators(request: HttpRequest, state: FlowState[ActivationData]) -> Ht
         state,
         "authenticators",
         {
-            "providers": [(each, each.slug in linked) for each in oidc.providers()],
+            "providers": [(each, each.slug in linked) for each in identity_providers.providers()],
             "passkeys": Passkey.objects.filter(account_id=state.data.account_id),
             "recovery_codes": recovery_codes,
         },

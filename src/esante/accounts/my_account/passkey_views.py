@@ -13,12 +13,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from esante import ratelimit
-from esante.accounts import passkeys
-from esante.accounts.login import PatientRequest, log_in, remember_device, settle_language
+from esante.accounts.activation.views import ACTIVATION
+from esante.accounts.authenticators import passkeys
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
+from esante.accounts.patient_sessions import (
+    PatientRequest,
+    log_in,
+    remember_device,
+    settle_language,
+)
 from esante.accounts.reauth import second_factor_fresh, step_up_needed
-from esante.accounts.views import ACTIVATION
 
 NAME_MAX = 60
 NOT_OPEN = gettext_lazy(

@@ -20,12 +20,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from esante import ratelimit
-from esante.accounts import actions, oidc, passkeys
+from esante.accounts import actions
+from esante.accounts.authenticators import identity_providers, passkeys
+from esante.accounts.authenticators.contacts import mask
 from esante.accounts.code_step import code_page, code_step, flow_code, send_code_to
-from esante.accounts.contacts import mask
-from esante.accounts.login import PatientRequest
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account, CodeChannel, CodePurpose, Passkey
+from esante.accounts.patient_sessions import PatientRequest
 from esante.accounts.reauth import mark_second_factor, safe_next, second_factor_fresh
 from esante.flows import Flow, FlowState, stage_view
 
@@ -92,7 +93,7 @@ def step_up(request: PatientRequest) -> HttpResponse:
             "app": account.code_channel == CodeChannel.TOTP,
             "destination": mask(account.code_channel, account.code_destination),
             "has_passkeys": account.passkeys.exists(),
-            "providers": [each for each in oidc.providers() if each.slug in linked],
+            "providers": [each for each in identity_providers.providers() if each.slug in linked],
             "next": next_url(request),
         },
     )
