@@ -47,8 +47,17 @@ def loopback_address(number: int) -> str:
 class Session:
     """One browser: its cookies, its source address, one keep-alive connection."""
 
-    def __init__(self, port: int, source_address: str, cookies: dict[str, str] | None = None):
+    def __init__(
+        self,
+        port: int,
+        source_address: str,
+        cookies: dict[str, str] | None = None,
+        *,
+        https: bool = True,
+    ):
         self.port = port
+        # Behind the TLS proxy (production's settings), or plain HTTP (demo mode's).
+        self.scheme = "https" if https else "http"
         self.source_address = source_address
         self.cookies = dict(cookies or {})
         self.host = f"127.0.0.1:{port}"
@@ -65,7 +74,7 @@ class Session:
         head = [
             f"{method} {path} HTTP/1.1",
             f"Host: {self.host}",
-            "X-Forwarded-Proto: https",
+            *(["X-Forwarded-Proto: https"] if self.scheme == "https" else []),
             "User-Agent: esante-bench",
             "Accept-Language: fr",
         ]
@@ -73,7 +82,7 @@ class Session:
             head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         if body is not None:
             head += [
-                f"Origin: https://{self.host}",
+                f"Origin: {self.scheme}://{self.host}",
                 "Content-Type: application/x-www-form-urlencoded",
                 f"Content-Length: {len(body)}",
             ]

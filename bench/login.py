@@ -17,8 +17,9 @@ server CPU per login ≤ 1.5 × (a).
 
 The server runs in demo mode (ESANTE_DEMO=1) for one reason: outside demo mode the
 outbox masks the code in a message's body once the message is delivered, so nothing
-could read it. Demo mode changes nothing else on the login's path but a banner; see
-docs/benchmarks.md. The database (`bench_login_<pid>`) is created on the PostgreSQL
+could read it. Demo mode changes nothing else on the login's path but a banner and plain
+HTTP (no TLS proxy is claimed: the client sends no X-Forwarded-Proto, and its Origin is
+http://); see docs/benchmarks.md. The database (`bench_login_<pid>`) is created on the PostgreSQL
 server of DATABASE_URL (default: local) and dropped at the end.
 """
 
@@ -77,7 +78,12 @@ async def read_code(outbox: object, person_id: int) -> str:
 
 async def log_in(port: int, patient: webserver.Patient, outbox: object) -> None:
     """One complete login, as a browser does it; raises if any step answers otherwise."""
-    browser = Session(port, loopback_address(patient.number), {DEVICE_COOKIE: patient.device_token})
+    browser = Session(
+        port,
+        loopback_address(patient.number),
+        {DEVICE_COOKIE: patient.device_token},
+        https=False,  # demo mode serves plain HTTP, as `make run` does
+    )
     try:
         page = await browser.get(LOGIN)
         credentials = {"matricule": patient.matricule, "password": webserver.PASSWORD}
