@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
 from esante.accounts.reauth import step_up_needed
@@ -78,7 +78,7 @@ def search(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
             request, care_record, capacity, status=400, adding=True, search_form=form
         )
     ratelimit.check_and_hit("assistant.search", request, key=f"person:{visitor.pk}")
-    ip_address = client_address.of(request)
+    ip_address = request.client_ip
     candidate = find_assistant_candidate(
         care_record, form.cleaned_data["numero"], actor=visitor, ip_address=ip_address
     )
@@ -142,7 +142,7 @@ def add(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
             role=form.cleaned_data["role"],
             actor=visitor,
             capacity=capacity,
-            ip_address=client_address.of(request),
+            ip_address=request.client_ip,
         )
     except AssistantRefused as refusal:
         # Told at the number searched, as a refused search is: another number can be tried.
@@ -173,7 +173,7 @@ def remove(request: PatientRequest, public_id: uuid.UUID, assistant_id: int) -> 
     row = get_object_or_404(
         active_assistants(care_record).select_related("person"), pk=assistant_id
     )
-    remove_assistant(row, actor=visitor, capacity=capacity, ip_address=client_address.of(request))
+    remove_assistant(row, actor=visitor, capacity=capacity, ip_address=request.client_ip)
     messages.success(
         request,
         _("%(name)s n'est plus assistant DSP de ce dossier.") % {"name": row.person.public_label},

@@ -24,7 +24,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts import actions
 from esante.accounts.activation import cgu
 from esante.accounts.authenticators import identity_providers
@@ -332,7 +332,7 @@ NEW_LETTER_PREFIX = "courrier"  # the two forms of step 1 share a page: distinct
 
 @require_http_methods(["GET", "POST"])
 @stage_view(ACTIVATION, "code")
-def new_letter(request: HttpRequest, state: FlowState[ActivationData]) -> HttpResponse:
+def new_letter(request: ClientRequest, state: FlowState[ActivationData]) -> HttpResponse:
     """Step 1, answer "Non": a new letter by post. The answer never says whether the
     matricule exists, has an account or was asked for already."""
     form = NewLetterForm(
@@ -353,7 +353,7 @@ def new_letter(request: HttpRequest, state: FlowState[ActivationData]) -> HttpRe
     # holder (a message queued), which an unknown matricule does not; the time must not say.
     with taking_at_least(recovery_views.ANSWER_SECONDS):
         ratelimit.check_and_hit("activation.new_letter", request, key=matricule)
-        request_new_letter(matricule, ip_address=client_address.of(request))
+        request_new_letter(matricule, ip_address=request.client_ip)
     return wizard(
         request,
         state,

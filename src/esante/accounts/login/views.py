@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import client_address, ratelimit
+from esante import ratelimit
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.authenticators import identity_providers
 from esante.accounts.code_step import code_page, code_step, flow_code, send_code_to
@@ -129,7 +129,7 @@ def login(request: PatientRequest) -> HttpResponse:
     account = check_credentials(
         matricule,
         form.cleaned_data["password"],
-        ip_address=client_address.of(request),
+        ip_address=request.client_ip,
         device=device,
     )
     if account is None:
