@@ -106,7 +106,7 @@ class Patient:
     person_id: int
     matricule: str
     email: str
-    device_token: str  # the cookie of a browser the account knows (no "new device" mail)
+    device_cookie: str  # the device cookie of a browser the account knows (no notice)
 
 
 def seed_patients(count: int) -> list[Patient]:
@@ -115,11 +115,17 @@ def seed_patients(count: int) -> list[Patient]:
     browser. Argon2id runs once here: every account stores that one real hash (the
     production hasher's parameters), so that each login verifies a real hash."""
     from django.contrib.auth.hashers import make_password
+    from django.core import signing
     from django.utils import timezone
 
     from esante.accounts.activation.cgu import CGU_VERSION
     from esante.accounts.models import Account, CodeChannel, KnownDevice
-    from esante.accounts.patient_sessions import DEVICE_HASH_KIND
+    from esante.accounts.patient_sessions import (
+        DEVICE_COOKIE,
+        DEVICE_COOKIE_SALT,
+        DEVICE_HASH_KIND,
+        account_keys,
+    )
     from esante.keyed_hash import keyed_hash
     from esante.records.models import CareRecord, Category, Document, OrganDonationDeclaration
     from esante.registry import matricule
@@ -178,8 +184,18 @@ def seed_patients(count: int) -> list[Patient]:
         KnownDevice(account=account, token_hash=keyed_hash(DEVICE_HASH_KIND, token))
         for account, token in zip(accounts, tokens, strict=True)
     )
+    # As remember_device signs it (HttpResponse.set_signed_cookie): the account's key, a
+    # dot, the token. Until issue 16 the benchmark sent the bare token, which no longer
+    # passed the signature: every login was then a new browser's, with its notice.
+    signer = signing.get_cookie_signer(salt=DEVICE_COOKIE + DEVICE_COOKIE_SALT)
     return [
-        Patient(n, person.pk, person.matricule, f"patient{n}@bench.example", token)
+        Patient(
+            n,
+            person.pk,
+            person.matricule,
+            f"patient{n}@bench.example",
+            signer.sign(f"{account_keys(person.matricule)[0]}.{token}"),
+        )
         for n, (person, token) in enumerate(zip(persons, tokens, strict=True))
     ]
 
@@ -195,35 +211,86 @@ def forget_redis_keys(environment: dict[str, str]) -> None:
 
 
 @dataclass(frozen=True)
+class ProcessTimes:
+    command: str
+    parent: int
+    own: int  # utime + stime, in clock ticks
+    reaped: int  # cutime + cstime: the children it has waited for
+
+
+def process_table() -> dict[int, ProcessTimes]:
+    """Every process's CPU times from /proc, read at one moment."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a process that has just exited
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()  # fields[0] is the state (field 3)
+        table[int(entry.name)] = ProcessTimes(
+            command,
+            int(fields[1]),
+            int(fields[11]) + int(fields[12]),  # utime, stime (fields 14, 15)
+            int(fields[13]) + int(fields[14]),  # cutime, cstime (fields 16, 17)
+        )
+    return table
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds of what serves a run: gunicorn (master and workers), PostgreSQL (the
+    whole cluster: its postmaster, the backends alive and those it has reaped, the
+    writers) and the Redis server. The database and Redis run on this machine, so the
+    machine must be quiet: any other client of them is counted too."""
+
+    gunicorn: float
+    postgres: float
+    redis: float
+
+    @property
+    def total(self) -> float:
+        return self.gunicorn + self.postgres + self.redis
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.gunicorn - other.gunicorn,
+            self.postgres - other.postgres,
+            self.redis - other.redis,
+        )
+
+
+@dataclass(frozen=True)
 class Server:
     port: int
     pid: int
 
-    def cpu_seconds(self) -> float:
-        """utime + stime of the gunicorn master and all its workers so far."""
-        ticks = 0
-        for pid in [self.pid, *self._children()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue  # a worker that has just exited
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-        return ticks / CLOCK_TICKS
+    def cpu(self, *, not_counted: frozenset[int] = frozenset()) -> Cpu:
+        """The CPU seconds so far of gunicorn, PostgreSQL and Redis; `not_counted` are
+        the PostgreSQL backends of the load generator's own connections."""
+        table = process_table()
+        gunicorn = sum(
+            times.own + (times.reaped if pid == self.pid else 0)
+            for pid, times in table.items()
+            if pid == self.pid or times.parent == self.pid
+        )
+        postgres = sum(
+            times.own
+            + (times.reaped if table.get(times.parent, times).command != "postgres" else 0)
+            for pid, times in table.items()
+            if times.command == "postgres" and pid not in not_counted
+        )
+        redis = sum(times.own for times in table.values() if times.command == "redis-server")
+        return Cpu(gunicorn / CLOCK_TICKS, postgres / CLOCK_TICKS, redis / CLOCK_TICKS)
 
-    def _children(self) -> list[int]:
-        children = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except (FileNotFoundError, ProcessLookupError):
-                    continue
-                if int(stat[1]) == self.pid:
-                    children.append(int(entry.name))
-        return children
+    def cpu_seconds(self) -> float:
+        """The old counting (until issue 16): the gunicorn master and workers only."""
+        return self.cpu().gunicorn
 
     def worker_pids(self) -> list[int]:
-        return self._children()
+        return [pid for pid, times in process_table().items() if times.parent == self.pid]
 
 
 @contextmanager

@@ -514,7 +514,7 @@ def _device_entries(request: HttpRequest) -> dict[str, str]:
     return entries
 
 
-def _account_keys(matricule: str) -> list[str]:
+def account_keys(matricule: str) -> list[str]:
     """How the cookie names the account of `matricule`: a keyed hash (under the current
     key, then each fallback), never the matricule."""
     return [
@@ -524,7 +524,7 @@ def _account_keys(matricule: str) -> list[str]:
 
 
 def _device_token(entries: dict[str, str], matricule: str) -> str | None:
-    return next((entries[key] for key in _account_keys(matricule) if key in entries), None)
+    return next((entries[key] for key in account_keys(matricule) if key in entries), None)
 
 
 def known_device(request: HttpRequest, matricule: str) -> KnownDevice | None:
@@ -566,9 +566,9 @@ def remember_device(request: HttpRequest, response: HttpResponse, account: Accou
         first_seen_at=now,
         last_seen_at=now,
     )
-    for key in _account_keys(matricule):
+    for key in account_keys(matricule):
         entries.pop(key, None)
-    entries[_account_keys(matricule)[0]] = token  # the newest last; the oldest dropped
+    entries[account_keys(matricule)[0]] = token  # the newest last; the oldest dropped
     kept = list(entries.items())[-DEVICE_COOKIE_ACCOUNTS:]
     response.set_signed_cookie(
         DEVICE_COOKIE,
