@@ -341,7 +341,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "esante.portal.staticfiles.StaticFilesStorage"
         )
     },
 }

@@ -1,7 +1,8 @@
 """The production static storage (whitenoise, hashed and compressed) accepts our assets.
 
 The test settings serve static files from the finders (see tests/settings.py); this test
-runs what deployment runs, `collectstatic` with CompressedManifestStaticFilesStorage, so
+runs what deployment runs, `collectstatic` with production's storage (whitenoise's
+CompressedManifestStaticFilesStorage, each URL remembered: esante.portal.staticfiles), so
 a reference to a missing file (in a template or a CSS url()) still fails the suite.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from django.core.management import call_command
 from django.test import Client
 
-PRODUCTION_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+PRODUCTION_STORAGE = "esante.portal.staticfiles.StaticFilesStorage"
 
 
 def test_pages_render_with_the_production_static_storage(
@@ -52,3 +53,28 @@ def test_favicon_ico_leads_to_the_portal_icon(
     assert re.fullmatch(r"/static/esante/img/favicon\.[0-9a-f]{12}\.svg", icon), icon
     assert f'<link rel="icon" href="{icon}"' in client.get("/").content.decode()
     assert (tmp_path / icon.removeprefix("/static/")).read_bytes().startswith(b"<svg")
+
+
+def test_a_url_is_remembered_until_the_next_collectstatic(settings: Any, tmp_path: Path) -> None:
+    """Each URL is worked out once; a new collectstatic (new hashes) forgets them."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STORAGE}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+    first = staticfiles_storage.url("esante/css/portal.css")
+    assert staticfiles_storage.url("esante/css/portal.css") is first  # the same object: kept
+
+    stylesheet = tmp_path / "esante" / "css" / "portal.css"
+    source = Path(__file__).resolve().parents[2] / "src/esante/portal/static/esante/css"
+    changed = tmp_path.parent / "changed-static"
+    (changed / "esante" / "css").mkdir(parents=True)
+    (changed / "esante" / "css" / "portal.css").write_text(
+        (source / "portal.css").read_text() + "\n/* changed */\n"
+    )
+    settings.STATICFILES_DIRS = [str(changed)]
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    second = staticfiles_storage.url("esante/css/portal.css")
+    assert second != first, "a new collectstatic gives the changed file a new hash"
+    assert stylesheet.exists()
