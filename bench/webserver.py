@@ -31,7 +31,9 @@ PASSWORD = "Soleil d'hiver 2024"  # noqa: S105 - every seeded account's, a bench
 # gunicorn as `esante serve` runs it: threads overlap the waits on PostgreSQL and Redis;
 # two processes, one per core, run Python in parallel despite the GIL.
 WORKERS = 2
-THREADS = 4
+# Another number of threads, to compare (BENCH_GUNICORN_THREADS=1: one request at a time
+# per worker); the figures to report are serve's.
+THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -341,26 +343,17 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(environment: dict[str, str], workdir: Path) -> Iterator[Server]:
-    """gunicorn on 127.0.0.1 as `esante serve` starts it (gthread), its access log and
-    JSON application log in `workdir`; stopped at the end."""
+    """gunicorn on 127.0.0.1 with the arguments `esante serve` gives it (gthread, its
+    access log format on stdout), its access log and JSON application log in
+    `workdir`/gunicorn.log; stopped at the end."""
+    from esante.portal.management.commands.serve import gunicorn_arguments
+
     port = free_port()
     log = (workdir / "gunicorn.log").open("ab")
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "gunicorn",
-            "esante.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(THREADS),
-            "--access-logfile",
-            str(workdir / "access.log"),
+            *gunicorn_arguments(f"127.0.0.1:{port}", workers=WORKERS, threads=THREADS),
         ],
         env=environment,
         stdout=log,
