@@ -3,9 +3,10 @@
     make bench                     # PostgreSQL at 127.0.0.1:5432 (the figures in README)
     BENCH_DATABASE_URL=sqlite make bench   # the same on SQLite
 
-login.py and record_page.py need PostgreSQL and Redis (database 9): they are skipped on
-SQLite. Each benchmark prints its own figures, with a baseline measured in the same run (the
-machine is shared and noisy: compare the ratios, not the seconds).
+login.py, record_page.py and budget.py need PostgreSQL and Redis (database 9): they are
+skipped on SQLite, and so is peer.py, django-allauth's login measured beside ours. Each
+benchmark prints its own figures, with a baseline measured in the same run (the machine
+is shared and noisy: compare the ratios, not the seconds).
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ BENCHMARKS = [
     ["import_registry.py", "--rows", "1000000"],
     ["issue_letters.py", "--letters", "100000"],
     ["login.py", "--clients", "4", "16"],
+    # Right after ours, within the hour, as issue 16 asks: django-allauth's login.
+    ["peer.py"],
     ["record_page.py", "--sessions", "64"],
+    ["budget.py", "--logins", "200", "--pages", "400"],
 ]
 
-WEB_BENCHMARKS = {"login.py", "record_page.py"}  # gunicorn on PostgreSQL and Redis
+# gunicorn on PostgreSQL and Redis (the peer's own benchmark beside the login's)
+WEB_BENCHMARKS = {"login.py", "peer.py", "record_page.py", "budget.py"}
 
 
 def main() -> None:
