@@ -110,9 +110,14 @@ def send_code(
     person: InsuredPerson,
     channel: CodeChannel,
     destination: str,
+    language: str | None = None,
+    new_flow: bool = False,
 ) -> None:
     """A fresh code for the flow, replacing any earlier one. Raises RateLimited past the
-    limits of sending (verification.count_code_sent). The caller saves the state."""
+    limits of sending (verification.count_code_sent). The caller saves the state.
+
+    `language`: the account's, when the caller holds it. `new_flow`: the caller started
+    the flow in this request (`Flow.start`): it has no earlier code to replace."""
     keep_code(
         state,
         CodeVerification.send(
@@ -122,14 +127,21 @@ def send_code(
             person=person,
             channel=channel,
             destination=destination,
+            language=language,
+            new_flow=new_flow,
         ),
     )
 
 
 def send_code_to(
-    request: HttpRequest, state: FlowState[Data], purpose: CodePurpose, account: Account
+    request: HttpRequest,
+    state: FlowState[Data],
+    purpose: CodePurpose,
+    account: Account,
+    *,
+    new_flow: bool = False,
 ) -> None:
-    """A fresh code to where the account's codes go (see send_code)."""
+    """A fresh code to where the account's codes go, in its language (see send_code)."""
     send_code(
         request,
         state,
@@ -137,6 +149,8 @@ def send_code_to(
         person=account.person,
         channel=CodeChannel(account.code_channel),
         destination=account.code_destination,
+        language=account.language,
+        new_flow=new_flow,
     )
 
 

@@ -28,11 +28,11 @@ import datetime
 import enum
 import secrets
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import F, Field, Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import get_language, override
@@ -156,39 +156,61 @@ def code_lock_duration(failures: int) -> datetime.timedelta | None:
 
 
 def claim_code_try(key: LockKey, now: datetime.datetime) -> CodeTry | int:
-    """Count one more wrong code on `key` — with the lock it brings — in one conditional
-    UPDATE (or the row's INSERT), unless codes are locked there: then the seconds left of
-    the lock. Only people with wrong codes outstanding have a row: a right code deletes it."""
+    """Count one more wrong code on `key` — with the lock it brings — unless codes are
+    locked there: then the seconds left of the lock. Only people with wrong codes
+    outstanding have a row: a right code deletes it.
+
+    One statement claims the try, whether the row is there or not (`_count_code_try`); a
+    second reads the lock only when codes are locked."""
     rows = CodeLock.objects.filter(flow=key.flow, subject=key.subject)
-    lock = Case(
-        When(failures__lt=LOCK_FROM_WRONG_CODES - 1, then=F("locked_until")),
-        *[
-            When(failures=failures - 1, then=Value(now + duration))
-            for failures, duration in _growing_code_locks()
-        ],
-        default=Value(now + LONGEST_CODE_LOCK),
-        output_field=DateTimeField(),
+    for _attempt in range(2):  # a second time only if the lock ended (or went) meanwhile
+        failures = _count_code_try(key, now)
+        if failures is not None:
+            duration = code_lock_duration(failures)
+            return CodeTry(key=key, failures=failures, lock=now + duration if duration else None)
+        locked_until = rows.values_list("locked_until", flat=True).first()
+        if locked_until is not None and locked_until > now:
+            return max(1, int((locked_until - now).total_seconds() + 0.999))
+    return 1  # pragma: no cover (locked, then unlocked, then locked again at once): refused
+
+
+def _count_code_try(key: LockKey, now: datetime.datetime) -> int | None:
+    """The row made at 1 wrong code, or its count raised by one with the lock it brings
+    (`code_lock_duration`), in one INSERT … ON CONFLICT DO UPDATE … RETURNING (SQLite ≥
+    3.35, PostgreSQL): tries sent at once each count, the row's first ones included. The
+    wrong codes with this one, or None while codes are locked (then nothing changes)."""
+    table, flow, subject, failures, locked_until = _sql_names(
+        CodeLock, "flow", "subject", "failures", "locked_until"
     )
-    for _attempt in range(2):  # a second time only if another request made the row first
-        with transaction.atomic():
-            claimed = rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).update(
-                failures=F("failures") + 1, locked_until=lock
-            )
-            current = rows.values_list("failures", "locked_until").first()
-        if claimed and current is not None:
-            failures, locked_until = current
-            brings_lock = code_lock_duration(failures) is not None
-            return CodeTry(key=key, failures=failures, lock=locked_until if brings_lock else None)
-        if current is not None:
-            left = (current[1] - now).total_seconds() if current[1] else 0
-            return max(1, int(left + 0.999))
-        try:
-            with transaction.atomic():
-                CodeLock.objects.create(flow=key.flow, subject=key.subject, failures=1)
-        except IntegrityError:
-            continue
-        return CodeTry(key=key, failures=1, lock=None)
-    return CodeTry(key=key, failures=1, lock=None)  # pragma: no cover (made and gone at once)
+    adapt = connection.ops.adapt_datetimefield_value
+    # The CASE reads the row's count before this try: up to the 9th wrong code the lock
+    # stays as it was (ended, or none); the 10th brings 1 minute, the 11th 2 … at most 60.
+    growing = _growing_code_locks()
+    locks = " ".join(f"WHEN {table}.{failures} = %s THEN %s" for _failures in growing)
+    lock_values: list[Any] = []
+    for each, duration in growing:
+        lock_values += [each - 1, adapt(now + duration)]
+    sql = (
+        f"INSERT INTO {table} ({flow}, {subject}, {failures}, {locked_until}) "  # noqa: S608
+        f"VALUES (%s, %s, 1, NULL) "
+        f"ON CONFLICT ({flow}, {subject}) DO UPDATE SET {failures} = {table}.{failures} + 1, "
+        f"{locked_until} = CASE WHEN {table}.{failures} < %s THEN {table}.{locked_until} "
+        f"{locks} ELSE %s END "
+        f"WHERE {table}.{locked_until} IS NULL OR {table}.{locked_until} <= %s "
+        f"RETURNING {failures}"
+    )
+    parameters = [
+        key.flow,
+        key.subject,
+        LOCK_FROM_WRONG_CODES - 1,
+        *lock_values,
+        adapt(now + LONGEST_CODE_LOCK),
+        adapt(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 def _growing_code_locks() -> list[tuple[int, datetime.timedelta]]:
@@ -252,14 +274,55 @@ def _message_texts(code: str) -> tuple[str, str]:
     return subject, body
 
 
-def _code_language(purpose: CodePurpose, person: InsuredPerson) -> str:
-    """A code goes out in its holder's language; at activation, which makes the account
-    (or a new one over it), in the language of the page the person fills in."""
+def _code_language(
+    purpose: CodePurpose, person: InsuredPerson, account_language: str | None
+) -> str:
+    """A code goes out in its holder's language (`account_language` when the caller holds
+    the account, else read); at activation, which makes the account (or a new one over
+    it), in the language of the page the person fills in."""
     if purpose != CodePurpose.ACTIVATION:
-        language = Account.objects.filter(person=person).values_list("language", flat=True)
-        if stored := language.first():
-            return stored
+        if account_language is None:
+            language = Account.objects.filter(person=person).values_list("language", flat=True)
+            account_language = language.first()
+        if account_language:
+            return account_language
     return Language.of(get_language())
+
+
+def _supersede_codes(flow_id: str, purpose: CodePurpose, now: datetime.datetime) -> None:
+    """The flow's earlier codes of `purpose` no longer work (one UPDATE … RETURNING their
+    messages, SQLite ≥ 3.35, PostgreSQL); a message of theirs still waiting for its
+    carrier must not deliver a code that no longer works: it is closed, and its body
+    masked (a second UPDATE, only when there is one)."""
+    table, flow, purpose_column, consumed, superseded, message = _sql_names(
+        OneTimeCode, "flow_id", "purpose", "consumed_at", "superseded_at", "message"
+    )
+    sql = (
+        f"UPDATE {table} SET {superseded} = %s "  # noqa: S608
+        f"WHERE {flow} = %s AND {purpose_column} = %s AND {consumed} IS NULL "
+        f"AND {superseded} IS NULL RETURNING {message}"
+    )
+    parameters = [connection.ops.adapt_datetimefield_value(now), flow_id, str(purpose)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        messages = [row[0] for row in cursor.fetchall() if row[0] is not None]
+    if messages:
+        OutboundMessage.objects.filter(pk__in=messages, state=DeliveryState.PENDING).mark_failed(
+            "superseded by a newer code"
+        )
+
+
+def _sql_names(model: type[Model], *fields: str) -> list[str]:
+    """The quoted names of `model`'s table and of its `fields`' columns, for the few
+    statements the ORM cannot write (… RETURNING)."""
+    columns = [cast("Field[Any, Any]", model._meta.get_field(name)).column for name in fields]
+    return [connection.ops.quote_name(name) for name in (model._meta.db_table, *columns)]
+
+
+def _carrier_refused(state: str | None, last_error: str | None) -> bool:
+    """Whether the carrier refused a code's message, from the message's state and last
+    error (both None: the code has no message, the app's)."""
+    return state == DeliveryState.FAILED or bool(last_error)
 
 
 def _seconds_until(moment: datetime.datetime) -> int:
@@ -359,17 +422,30 @@ class BaseVerification(abc.ABC):
 class CodeVerification(BaseVerification):
     """One code of one flow: send it, resend it, check what is typed back."""
 
-    def __init__(self, one_time_code: OneTimeCode):
+    def __init__(self, one_time_code: OneTimeCode, *, delivery_failed: bool | None = None):
         super().__init__()
         self.code = one_time_code
+        self._delivery_failed = delivery_failed  # None: not read yet
 
     @classmethod
     def find(cls, code_id: int | None, flow_id: str) -> CodeVerification | None:
-        """The flow's code, never another flow's (a code typed in another browser)."""
+        """The flow's code, never another flow's (a code typed in another browser), read
+        with its message's state (`delivery_failed`) in one query."""
         if code_id is None:
             return None
-        code = OneTimeCode.objects.filter(pk=code_id, flow_id=flow_id).first()
-        return cls(code) if code is not None else None
+        found = (
+            OneTimeCode.objects.filter(pk=code_id, flow_id=flow_id)
+            .annotate(message_state=F("message__state"), message_error=F("message__last_error"))
+            .first()
+        )
+        if found is None:
+            return None
+        return cls(
+            found,
+            delivery_failed=_carrier_refused(
+                getattr(found, "message_state", None), getattr(found, "message_error", None)
+            ),
+        )
 
     @classmethod
     @transaction.atomic
@@ -382,24 +458,23 @@ class CodeVerification(BaseVerification):
         person: InsuredPerson,
         channel: CodeChannel,
         destination: str,
+        language: str | None = None,
+        new_flow: bool = False,
     ) -> CodeVerification:
         """Send a fresh code, replacing any earlier code of the same flow. Raises
         RateLimited past the limits of `count_code_sent`.
 
         With the authenticator app nothing is sent: `destination` is the app's sealed
-        secret, and the code is the one the app shows (esante.accounts.authenticators.totp)."""
+        secret, and the code is the one the app shows (esante.accounts.authenticators.totp).
+
+        `language`: the account's, when the caller holds it (else it is read; see
+        `_code_language`). `new_flow`: the flow was started by this very request, so no
+        earlier code of it can exist to replace."""
         app = channel == CodeChannel.TOTP
         count_code_sent(request, matricule=person.matricule, destination="" if app else destination)
         now = timezone.now()
-        earlier = OneTimeCode.objects.filter(
-            flow_id=flow_id, purpose=purpose, consumed_at__isnull=True, superseded_at__isnull=True
-        )
-        # A message still waiting for its carrier must not deliver a code that no longer
-        # works: it is closed, and its body masked.
-        OutboundMessage.objects.filter(
-            pk__in=earlier.values("message_id"), state=DeliveryState.PENDING
-        ).mark_failed("superseded by a newer code")
-        earlier.update(superseded_at=now)
+        if not new_flow:
+            _supersede_codes(flow_id, purpose, now)
         if app:
             return cls(
                 OneTimeCode.objects.create(
@@ -415,7 +490,7 @@ class CodeVerification(BaseVerification):
                 )
             )
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        with override(_code_language(purpose, person)):
+        with override(_code_language(purpose, person, language)):
             subject, body = _message_texts(code)
         message = queue_message(
             Channel.SMS if channel == CodeChannel.SMS else Channel.EMAIL,
@@ -474,17 +549,20 @@ class CodeVerification(BaseVerification):
             "uri": uri,
         }
 
-    @cached_property
+    @property
     def delivery_failed(self) -> bool:
         """The carrier refused the message (it stays in the outbox to be retried). Read
-        once per request: a code page asks it two to four times (the notice, the resend
-        button's wait)."""
-        if self.code.message_id is None:
-            return False
-        state, last_error = OutboundMessage.objects.values_list("state", "last_error").get(
-            pk=self.code.message_id
-        )
-        return state == DeliveryState.FAILED or bool(last_error)
+        once per request (with the code, by `find`): a code page asks it two to four times
+        (the notice, the resend button's wait)."""
+        if self._delivery_failed is None:
+            if self.code.message_id is None:
+                self._delivery_failed = False
+            else:
+                state, last_error = OutboundMessage.objects.values_list("state", "last_error").get(
+                    pk=self.code.message_id
+                )
+                self._delivery_failed = _carrier_refused(state, last_error)
+        return self._delivery_failed
 
     @property
     def resend_wait(self) -> int:
@@ -518,26 +596,20 @@ class CodeVerification(BaseVerification):
     ) -> Verification:
         # A try is taken before the comparison, in one conditional UPDATE: guesses sent at
         # once each take one of the five, and none is compared once they are gone.
-        claimed = OneTimeCode.objects.filter(
-            pk=self.code.pk,
-            consumed_at__isnull=True,
-            superseded_at__isnull=True,
-            failed_attempts__lt=MAX_FAILED_ATTEMPTS,
-            expires_at__gt=now,
-        ).update(failed_attempts=F("failed_attempts") + 1)
-        self.code.refresh_from_db()
-        if not claimed:
+        failed = self._take_try(now)
+        if failed is None:
+            self.code.refresh_from_db()
             if self.code.consumed_at or self.code.superseded_at:
                 return Verification(Outcome.USED)
             if self.code.failed_attempts >= MAX_FAILED_ATTEMPTS:
                 return Verification(Outcome.EXHAUSTED)
             return Verification(Outcome.EXPIRED)
         if self.is_app:
-            refused = self._check_app(code, recovery, ip_address)
+            refused = self._check_app(code, recovery, failed, ip_address)
             if refused is not None:
                 return refused
         elif code is None or not hash_matches(self.code.code_hash, HASH_KIND, code):
-            return self._count_failure(ip_address)
+            return self._count_failure(failed, ip_address)
         # The right code: consumed, and its try given back (it was not a failure).
         consumed = OneTimeCode.objects.filter(
             pk=self.code.pk,
@@ -545,7 +617,36 @@ class CodeVerification(BaseVerification):
             superseded_at__isnull=True,
             expires_at__gt=now,
         ).update(consumed_at=now, failed_attempts=F("failed_attempts") - 1)
-        return Verification(Outcome.OK if consumed == 1 else Outcome.USED)
+        if not consumed:
+            return Verification(Outcome.USED)
+        self.code.consumed_at = now
+        self.code.failed_attempts = failed - 1
+        return Verification(Outcome.OK)
+
+    def _take_try(self, now: datetime.datetime) -> int | None:
+        """One of the code's tries taken, while it works (neither used, replaced, expired
+        nor out of tries): the tries taken with this one, or None. One UPDATE … RETURNING
+        (SQLite ≥ 3.35, PostgreSQL): the count is this try's, whatever others do since."""
+        table, pk, failed, consumed, superseded, expires = _sql_names(
+            OneTimeCode, "id", "failed_attempts", "consumed_at", "superseded_at", "expires_at"
+        )
+        sql = (
+            f"UPDATE {table} SET {failed} = {failed} + 1 "  # noqa: S608
+            f"WHERE {pk} = %s AND {consumed} IS NULL AND {superseded} IS NULL "
+            f"AND {failed} < %s AND {expires} > %s RETURNING {failed}"
+        )
+        parameters = [
+            self.code.pk,
+            MAX_FAILED_ATTEMPTS,
+            connection.ops.adapt_datetimefield_value(now),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, parameters)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        self.code.failed_attempts = int(row[0])
+        return self.code.failed_attempts
 
     def _give_back_try(self) -> None:
         OneTimeCode.objects.filter(pk=self.code.pk, failed_attempts__gt=0).update(
@@ -553,7 +654,7 @@ class CodeVerification(BaseVerification):
         )
 
     def _check_app(
-        self, code: str | None, recovery: str | None, ip_address: str | None
+        self, code: str | None, recovery: str | None, failed: int, ip_address: str | None
     ) -> Verification | None:
         """The app's code (its step newer than the last accepted one, when the app is the
         account's already), or one of the account's recovery codes; None when accepted."""
@@ -565,32 +666,29 @@ class CodeVerification(BaseVerification):
         if code is not None:
             step = totp.matching_step(self.code.destination, code)
             if step is None:
-                return self._count_failure(ip_address)
+                return self._count_failure(failed, ip_address)
             if account is not None and not totp.claim_step(account.pk, step):
                 self._give_back_try()  # a replay, not a guess
                 return Verification(Outcome.USED)  # this code already served
             self.totp_step = step
             return None
         if account is None or recovery is None or not totp.use_recovery_code(account.pk, recovery):
-            return self._count_failure(ip_address)
+            return self._count_failure(failed, ip_address)
         self.used_recovery_code = True
         return None
 
-    def _count_failure(self, ip_address: str | None) -> Verification:
-        """The try taken by `_check` stays taken: audited, with the count so far."""
+    def _count_failure(self, failed: int, ip_address: str | None) -> Verification:
+        """The try taken by `_check` stays taken: audited, with the `failed` tries taken
+        with it."""
         self._counted = True
-        with transaction.atomic():
-            failed = OneTimeCode.objects.values_list("failed_attempts", flat=True).get(
-                pk=self.code.pk
-            )
-            record_event(
-                EventType.OTP_FAILED,
-                actor=f"person:{self.code.person_id}",
-                person=self.code.person,
-                ip_address=ip_address,
-                purpose=self.code.purpose,
-                failed_attempts=failed,
-            )
+        record_event(
+            EventType.OTP_FAILED,
+            actor=f"person:{self.code.person_id}",
+            person=self.code.person,
+            ip_address=ip_address,
+            purpose=self.code.purpose,
+            failed_attempts=failed,
+        )
         if failed >= MAX_FAILED_ATTEMPTS:
             return Verification(Outcome.EXHAUSTED)
         return Verification(Outcome.WRONG, remaining_attempts=MAX_FAILED_ATTEMPTS - failed)
