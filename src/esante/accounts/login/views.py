@@ -4,6 +4,7 @@ pages 11 and 12), logout, and what a logged-in patient sees first: *Mes services
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,12 +158,18 @@ def login(request: PatientRequest) -> HttpResponse:
 @stage_view(LOGIN, "code")
 def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResponse:
     verification = flow_code(state)
-    if verification is None or state.data.account_id is None:
+    account_id = state.data.account_id
+    if verification is None or account_id is None:
         LOGIN.end(request)
         return redirect("patient:login")
-    account = Account.objects.select_related("person").get(pk=state.data.account_id)
+
+    # Read when a code is checked, not for the page nor *Renvoyer le code*.
+    @functools.cache
+    def holder() -> Account:
+        return Account.objects.select_related("person").get(pk=account_id)
 
     def logged_in() -> HttpResponse:
+        account = holder()
         next_url = state.data.next
         LOGIN.end(request)
         # A recovery code opens the session but is no fresh proof of the second factor:
@@ -185,12 +192,13 @@ def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResp
         state,
         verification,
         page=code_page(request, "accounts/login/code.html"),
-        failures_key=str(account.person_id),
+        # The account's person, to whom the flow's code was sent (send_code_to).
+        failures_key=str(verification.code.person_id),
         verify=lambda typed: verification.verify(
             typed,
             ip_address=request.client_ip,
             # Reset with a recovery code: the sheet has stood in for the password already.
-            recovery_codes=not account.password_reset_by_recovery_code,
+            recovery_codes=not holder().password_reset_by_recovery_code,
         ),
         succeeded=logged_in,
     )
