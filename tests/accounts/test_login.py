@@ -10,7 +10,7 @@ import time_machine
 from django.contrib.auth.hashers import check_password
 from django.db import connection
 from django.db.models import F
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -395,6 +395,7 @@ def test_a_login_writes_no_reset_when_there_is_none_to_write(
     """The account read without failures nor lock: nothing to reset. A failure counted
     since that read (a wrong password elsewhere, in flight together) stays counted: the
     login came first."""
+
     def failure_elsewhere_meanwhile(*args: Any, **kwargs: Any) -> Any:
         Account.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
         return login_rules.log_in(*args, **kwargs)
@@ -425,3 +426,35 @@ def test_a_login_that_fails_midway_gives_the_code_back(
     assert not AuditEvent.objects.filter(event_type=EventType.LOGIN_SUCCEEDED).exists()
     code = OneTimeCode.objects.get(person=account.person, purpose="login")
     assert code.consumed_at is None and code.failed_attempts == 0
+
+
+def test_from_the_third_failure_a_try_without_captcha_counts_nothing(
+    client: Client, account: Account
+) -> None:
+    """The count is read as the try is counted (one step): at 3, nothing is counted, valid
+    form or not, and the captcha is asked."""
+    number = account.person.matricule
+    for _failure in range(3):
+        submit_credentials(client, number, "wrong password 1")
+    address = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
+
+    valid = submit_credentials(client, number)
+    invalid = submit_credentials(client, number, "")
+
+    for answer in (valid, invalid):
+        assert answer.status_code == 400
+        assert "recopiez aussi le captcha" in page_text(answer)
+    assert ratelimit.attempts("login.failed", address, key=number) == 3
+
+
+def test_below_the_third_failure_a_refused_form_says_why(client: Client, account: Account) -> None:
+    number = account.person.matricule
+    submit_credentials(client, number, "wrong password 1")
+
+    answer = submit_credentials(client, number, "")
+
+    assert answer.status_code == 400
+    assert "recopiez aussi le captcha" not in page_text(answer)
+    assert "Saisissez votre mot de passe." in page_text(answer)
+    address = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
+    assert ratelimit.attempts("login.failed", address, key=number) == 1

@@ -94,8 +94,19 @@ def _failure_count(device: KnownDevice | None, matricule: str) -> tuple[str, str
 def _captcha_needed(
     request: HttpRequest, matricule: str = "", device: KnownDevice | None = None
 ) -> bool:
-    action, key = _failure_count(device, matricule)
+    return _count_asks_captcha(request, _failure_count(device, matricule))
+
+
+def _count_asks_captcha(request: HttpRequest, count: tuple[str, str]) -> bool:
+    action, key = count
     return ratelimit.attempts(action, request, key=key) >= CAPTCHA_FROM_FAILURES
+
+
+def _captcha_first(request: HttpRequest, context: dict[str, Any], form: LoginForm) -> HttpResponse:
+    """The matricule typed has had failures: its captcha comes first, nothing counted."""
+    context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
+    context["captcha_notice"] = True
+    return render(request, "accounts/login/credentials.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -104,19 +115,27 @@ def login(request: PatientRequest) -> HttpResponse:
         return redirect(_next_url(request) or "patient:services")
     typed_matricule = matricule_rules.normalize(request.POST.get("matricule", ""))
     device = known_device(request, typed_matricule) if typed_matricule else None
-    with_captcha = _captcha_needed(request, typed_matricule, device)
+    typed_count = _failure_count(device, typed_matricule)
+    # A submission without a captcha: whether it needed one is read as it is counted
+    # (reserve_below, one round trip), or when its form is refused.
+    no_captcha_sent = (
+        request.method == "POST"
+        and "captcha_1" not in request.POST
+        and not wants_new_captcha(request)
+    )
+    with_captcha = not no_captcha_sent and _count_asks_captcha(request, typed_count)
     bound = request.POST if request.method == "POST" else None
     form = LoginForm(bound, with_captcha=with_captcha)
     context: dict[str, Any] = {"form": form, "next": _next_url(request)}
     if wants_new_captcha(request):
         context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
         return render(request, "accounts/login/credentials.html", context)
+    valid = form.is_valid() if no_captcha_sent else False
+    if no_captcha_sent and not valid:
+        with_captcha = _count_asks_captcha(request, typed_count)
     if request.method == "POST" and with_captcha and "captcha_1" not in request.POST:
-        # The matricule typed has had failures: its captcha comes first, nothing counted.
-        context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
-        context["captcha_notice"] = True
-        return render(request, "accounts/login/credentials.html", context, status=400)
-    if not form.is_valid():
+        return _captcha_first(request, context, form)
+    if not (valid or form.is_valid()):
         security_log.form_refused(request, form)
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/login/credentials.html", context, status=status)
@@ -126,7 +145,17 @@ def login(request: PatientRequest) -> HttpResponse:
         device = None
     # Counted as a failure before the slow check, so that tries sent at once see each other.
     action, key = _failure_count(device, matricule)
-    attempt = ratelimit.reserve(action, request, key=key)
+    if not no_captcha_sent:
+        attempt: ratelimit.Reservation | None = ratelimit.reserve(action, request, key=key)
+    elif (action, key) == typed_count:
+        # The count read and the try counted in one step, unless a captcha comes first.
+        attempt = ratelimit.reserve_below(action, request, key=key, ceiling=CAPTCHA_FROM_FAILURES)
+    elif _count_asks_captcha(request, typed_count):
+        attempt = None
+    else:
+        attempt = ratelimit.reserve(action, request, key=key)
+    if attempt is None:
+        return _captcha_first(request, context, form)
     account = check_credentials(
         matricule,
         form.cleaned_data["password"],
