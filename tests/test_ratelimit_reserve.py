@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.http import HttpRequest
 from django.test import RequestFactory
 
@@ -127,3 +128,58 @@ def test_reservations_sent_at_once_never_pass_the_limit() -> None:
 
     assert sorted(results) == [False] * (20 - left) + [True] * left
     assert count() == limit("key")
+
+
+# reserve_below: the count read and the attempt counted in one step (a login's captcha).
+
+
+def test_reserve_below_counts_nothing_from_its_ceiling() -> None:
+    prefill(2)
+
+    assert ratelimit.reserve_below(ACTION, request_from(), key=KEY, ceiling=3) is not None
+    assert count() == 3
+    assert ratelimit.reserve_below(ACTION, request_from(), key=KEY, ceiling=3) is None
+    assert count() == 3
+
+
+def test_reserve_below_reads_every_rule() -> None:
+    """The address's count asks for the ceiling too, whatever the key's."""
+    prefill(3, key="someone else", ip="198.51.100.7")
+
+    assert ratelimit.reserve_below(ACTION, request_from(), key=KEY, ceiling=3) is None
+    assert count(key=KEY) == 3  # the address's count: nothing added to it
+
+
+def test_reserve_below_refuses_past_a_limit_with_nothing_counted() -> None:
+    prefill(limit("key"))
+
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.reserve_below(ACTION, request_from(), key=KEY, ceiling=limit("key") + 5)
+
+    assert count() == limit("key")
+
+
+def test_reserve_below_gives_its_place_back() -> None:
+    prefill(1)
+
+    reservation = ratelimit.reserve_below(ACTION, request_from(), key=KEY, ceiling=3)
+    assert reservation is not None and count() == 2
+    reservation.release()
+
+    assert count() == 1
+
+
+@pytest.mark.postgres
+@needs_postgresql
+@pytest.mark.skipif(not settings.REDIS_URL, reason="one step on Redis; read then count without")
+@pytest.mark.django_db(transaction=True)
+def test_reservations_below_a_ceiling_sent_at_once_stop_at_it() -> None:
+    prefill(1)
+
+    def attempt() -> bool:
+        return ratelimit.reserve_below(ACTION, request_from(), key=KEY, ceiling=3) is not None
+
+    results = in_threads(20, attempt)
+
+    assert sorted(results) == [False] * 18 + [True] * 2
+    assert count() == 3

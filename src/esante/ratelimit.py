@@ -219,6 +219,27 @@ def reserve(
     return reservation
 
 
+def reserve_below(
+    action: str, request: HttpRequest, key: str = "", *, ceiling: int, destination: str = ""
+) -> Reservation | None:
+    """`reserve`, unless `attempts` is already `ceiling` or more: None then, with nothing
+    counted (a login's failures asking for a captcha first). attempts() then reserve() in
+    one step and one round trip to the store (Redis: atomic)."""
+    now = _now()
+    counters = _counters(action, request, key, destination, now)
+    counts = store.increment_below(
+        [(counter_key, end) for _rule, counter_key, end in counters], ceiling, now
+    )
+    if counts is None:
+        return None
+    reservation = Reservation([counter_key for _rule, counter_key, _end in counters])
+    for (rule, _key, window_end), count in zip(counters, counts, strict=True):
+        if count > rule.limit:
+            reservation.release()
+            raise RateLimited(action, rule, window_end, _retry_after(window_end, now))
+    return reservation
+
+
 def check_and_hit(
     action: str, request: HttpRequest, key: str = "", *, destination: str = ""
 ) -> None:

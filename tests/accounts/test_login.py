@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
 from django.contrib.auth.hashers import check_password
-from django.test import Client
+from django.db import connection
+from django.db.models import F
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from esante import ratelimit
 from esante.accounts import patient_sessions as login_rules
-from esante.accounts.models import Account, PatientSession
+from esante.accounts.login import views
+from esante.accounts.models import Account, OneTimeCode, PatientSession
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry import matricule
@@ -372,3 +376,85 @@ def test_the_footer_offers_mes_services_not_connexion_once_logged_in(
     assert reverse("portal:login_choice") in before and reverse("portal:activation") in before
     assert reverse("portal:login_choice") not in after and reverse("portal:activation") not in after
     assert reverse("patient:services") in after
+
+
+def test_the_code_page_does_not_read_the_account(client: Client, account: Account) -> None:
+    """Only a code checked needs the account (its recovery-code mark, the login)."""
+    submit_credentials(client, account.person.matricule)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("patient:login_code"))
+
+    assert page.status_code == 200
+    assert not [q for q in queries if Account._meta.db_table in q["sql"]]
+
+
+def test_a_login_writes_no_reset_when_there_is_none_to_write(
+    client: Client, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account read without failures nor lock: nothing to reset. A failure counted
+    since that read (a wrong password elsewhere, in flight together) stays counted: the
+    login came first."""
+
+    def failure_elsewhere_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        Account.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
+        return login_rules.log_in(*args, **kwargs)
+
+    monkeypatch.setattr(views, "log_in", failure_elsewhere_meanwhile)
+
+    log_in(client, account)
+
+    account.refresh_from_db()
+    assert account.failed_logins == 1
+
+
+def test_a_login_that_fails_midway_gives_the_code_back(
+    client: Client, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """log_in takes no savepoint of its own: its error rolls back the code step's
+    transaction whole — the code stays unused, no session, no event."""
+    submit_credentials(client, account.person.matricule)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(login_rules, "record_event", broken)
+    with pytest.raises(RuntimeError):
+        client.post(reverse("patient:login_code"), {"code": last_one_time_code(EMAIL)})
+
+    assert not PatientSession.objects.exists()
+    assert not AuditEvent.objects.filter(event_type=EventType.LOGIN_SUCCEEDED).exists()
+    code = OneTimeCode.objects.get(person=account.person, purpose="login")
+    assert code.consumed_at is None and code.failed_attempts == 0
+
+
+def test_from_the_third_failure_a_try_without_captcha_counts_nothing(
+    client: Client, account: Account
+) -> None:
+    """The count is read as the try is counted (one step): at 3, nothing is counted, valid
+    form or not, and the captcha is asked."""
+    number = account.person.matricule
+    for _failure in range(3):
+        submit_credentials(client, number, "wrong password 1")
+    address = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
+
+    valid = submit_credentials(client, number)
+    invalid = submit_credentials(client, number, "")
+
+    for answer in (valid, invalid):
+        assert answer.status_code == 400
+        assert "recopiez aussi le captcha" in page_text(answer)
+    assert ratelimit.attempts("login.failed", address, key=number) == 3
+
+
+def test_below_the_third_failure_a_refused_form_says_why(client: Client, account: Account) -> None:
+    number = account.person.matricule
+    submit_credentials(client, number, "wrong password 1")
+
+    answer = submit_credentials(client, number, "")
+
+    assert answer.status_code == 400
+    assert "recopiez aussi le captcha" not in page_text(answer)
+    assert "Saisissez votre mot de passe." in page_text(answer)
+    address = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
+    assert ratelimit.attempts("login.failed", address, key=number) == 1

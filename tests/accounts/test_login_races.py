@@ -18,11 +18,12 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from esante import ratelimit
 from esante.accounts import patient_sessions as login_rules
 from esante.accounts.authenticators.one_time_codes import CodeVerification
-from esante.accounts.models import Account
+from esante.accounts.models import Account, KnownDevice
 from esante.audit.models import AuditEvent, EventType
 from esante.notifications.models import OutboundMessage
 from esante.registry import matricule as matricule_rules
@@ -292,3 +293,65 @@ def test_wrong_passwords_sent_at_once_stay_within_the_matricules_rate_limit() ->
     answers = in_threads(AT_ONCE, lambda: submit(unknown).status_code)
 
     assert sorted(answers) == [400] * left + [429] * (AT_ONCE - left)
+
+
+# The claim: one UPDATE … RETURNING, whose lock is the one it wrote.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failures", [0, 3, 4, 5, 8, 12, 99])
+def test_a_claim_returns_the_count_and_the_lock_it_wrote(
+    alice: InsuredPerson, failures: int
+) -> None:
+    account = make_account(alice)
+    Account.objects.filter(pk=account.pk).update(failed_logins=failures, locked_until=None)
+    account.refresh_from_db()
+    now = timezone.now()
+
+    claim = login_rules.claim_attempt(account, now)
+
+    assert claim is not None
+    account.refresh_from_db()
+    assert claim.failures == account.failed_logins == failures + 1
+    duration = login_rules.lock_duration(failures + 1)
+    assert claim.lock == (now + duration if duration else None)
+    assert account.locked_until == claim.lock
+    assert claim.previous_lock is None
+
+
+@pytest.mark.django_db
+def test_a_claim_on_a_known_browser_counts_on_the_browser_alone(alice: InsuredPerson) -> None:
+    account = make_account(alice)
+    device = KnownDevice.objects.create(
+        account=account,
+        token_hash="x" * 64,
+        first_seen_at=timezone.now(),
+        last_seen_at=timezone.now(),
+        failed_logins=login_rules.LOCK_FROM_FAILURE - 1,
+    )
+    now = timezone.now()
+
+    claim = login_rules.claim_attempt(device, now)
+
+    assert claim is not None and claim.failures == login_rules.LOCK_FROM_FAILURE
+    device.refresh_from_db()
+    account.refresh_from_db()
+    assert device.locked_until == claim.lock == now + login_rules.FIRST_LOCK
+    assert account.failed_logins == 0 and account.locked_until is None
+
+
+@pytest.mark.django_db
+def test_no_claim_while_locked_nor_after_100_failures(alice: InsuredPerson) -> None:
+    account = make_account(alice)
+    now = timezone.now()
+    later = now + datetime.timedelta(seconds=1)
+    Account.objects.filter(pk=account.pk).update(failed_logins=6, locked_until=later)
+    assert login_rules.claim_attempt(account, now) is None
+    # The lock ends at `later`: from then on, a claim.
+    assert login_rules.claim_attempt(account, later) is not None
+    Account.objects.filter(pk=account.pk).update(
+        failed_logins=login_rules.MAX_CONSECUTIVE_FAILURES, locked_until=None
+    )
+    assert login_rules.claim_attempt(account, later) is None
+    account.refresh_from_db()
+    assert account.failed_logins == login_rules.MAX_CONSECUTIVE_FAILURES

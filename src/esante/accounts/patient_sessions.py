@@ -45,14 +45,15 @@ from __future__ import annotations
 import datetime
 import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -159,33 +160,60 @@ def claim_attempt(account: Account | KnownDevice, now: datetime.datetime) -> Cla
     """Count one more failure on `account` (or a known browser of it) — and put in place
     the lock it brings — in one conditional UPDATE, unless it is locked (None then).
     Checks in flight together each claim their own place, so the lock stops them as it
-    would stop them one by one."""
-    lock = Case(
-        When(failed_logins__lt=LOCK_FROM_FAILURE - 1, then=F("locked_until")),
-        *[
-            When(failed_logins=failures - 1, then=Value(now + duration))
-            for failures, duration in _growing_locks()
-        ],
-        default=Value(now + LONGEST_LOCK),
-        output_field=DateTimeField(),
-    )
-    with transaction.atomic():
-        claimed = (
-            _rows(account)
-            .filter(failed_logins__lt=MAX_CONSECUTIVE_FAILURES)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-            .update(failed_logins=F("failed_logins") + 1, locked_until=lock)
-        )
-        if not claimed:
-            return None
-        # Our row lock is held until the commit: this is our own count, nobody else's.
-        failures, locked_until = _rows(account).values_list("failed_logins", "locked_until").get()
-    brings_lock = lock_duration(failures) is not None
+    would stop them one by one.
+
+    One statement, no transaction: the UPDATE returns the count it wrote (RETURNING,
+    PostgreSQL and SQLite ≥ 3.35), our own whatever others write after it; the lock it
+    wrote is `now` plus the lock of that count, computed here as the CASE computed it."""
+    sql, lock_params = _claim_sql(type(account))
+    params = [
+        *lock_params(now),
+        account.pk,
+        MAX_CONSECUTIVE_FAILURES,
+        connection.ops.adapt_datetimefield_value(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    failures = int(row[0])
+    duration = lock_duration(failures)
     return Claim(
         failures=failures,
-        lock=locked_until if brings_lock else None,
+        lock=now + duration if duration is not None else None,
         previous_lock=account.locked_until,
     )
+
+
+@functools.cache
+def _claim_sql(
+    model: type[Account | KnownDevice],
+) -> tuple[str, Callable[[datetime.datetime], list[Any]]]:
+    """claim_attempt's UPDATE on `model`'s table, and the parameters of its lock (the
+    CASE: the lock stays below LOCK_FROM_FAILURE failures, then grows to LONGEST_LOCK).
+    In SET, the columns are read as they were before the UPDATE (SQL, both databases)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = quote(model._meta.pk.column)
+    failed, locked = quote("failed_logins"), quote("locked_until")
+    growing = _growing_locks()
+    whens = " ".join(f"WHEN {failed} = %s THEN %s" for _lock in growing)
+    sql = (
+        f"UPDATE {table} SET {failed} = {failed} + 1, "  # noqa: S608 - our names, quoted
+        f"{locked} = CASE WHEN {failed} < %s THEN {locked} {whens} ELSE %s END "
+        f"WHERE {pk} = %s AND {failed} < %s AND ({locked} IS NULL OR {locked} <= %s) "
+        f"RETURNING {failed}"
+    )
+
+    def lock_params(now: datetime.datetime) -> list[Any]:
+        adapt = connection.ops.adapt_datetimefield_value
+        params: list[Any] = [LOCK_FROM_FAILURE - 1]
+        for failures, duration in growing:
+            params += [failures - 1, adapt(now + duration)]
+        return [*params, adapt(now + LONGEST_LOCK)]
+
+    return sql, lock_params
 
 
 def _growing_locks() -> list[tuple[int, datetime.timedelta]]:
@@ -297,7 +325,9 @@ def _notify_lock(account: Account) -> None:
         )
 
 
-@transaction.atomic
+# No savepoint: inside a transaction (the code step's), an error here rolls the whole of
+# it back (the code is given back), as it should; outside one, this is the transaction.
+@transaction.atomic(savepoint=False)
 def log_in(
     request: HttpRequest,
     account: Account,
@@ -313,15 +343,23 @@ def log_in(
     False (a recovery code instead of the app's code).
     `app_code`: the password came with the app's own code (not a recovery code), which
     lifts the mark of a reset by recovery code (Account.password_reset_by_recovery_code):
-    whoever set the password holds the app."""
+    whoever set the password holds the app.
+
+    The reset is written only when `account` (read in this request) shows something to
+    reset: a failure counted since that read is then kept, as if the login had come
+    first — the order of a failure and a success in flight together is either one, and
+    this one only ever keeps a lock that the unconditional reset would have lifted."""
     request.session.cycle_key()
     if second_factor:
         mark_second_factor(request)
     now = timezone.now()
-    cleared: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-    if app_code:
+    cleared: dict[str, Any] = {}
+    if account.failed_logins or account.locked_until is not None:
+        cleared.update(failed_logins=0, locked_until=None)
+    if app_code and account.password_reset_by_recovery_code:
         cleared["password_reset_by_recovery_code"] = False
-    Account.objects.filter(pk=account.pk).update(**cleared)
+    if cleared:
+        Account.objects.filter(pk=account.pk).update(**cleared)
     session = PatientSession.objects.create(
         account=account,
         session_key=request.session.session_key or "",

@@ -49,6 +49,20 @@ end
 return counts
 """
 
+# KEYS: the counters; ARGV: each one's lifetime in seconds, then the ceiling. Nothing
+# (nil) when a counter already counts the ceiling; else as _INCREMENT.
+_INCREMENT_BELOW = (
+    """
+local ceiling = tonumber(ARGV[#KEYS + 1])
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= ceiling then
+    return false
+  end
+end
+"""
+    + _INCREMENT
+)
+
 # KEYS: the counters. One less on each that still exists (an ended window stays ended).
 _DECREMENT = """
 for _, key in ipairs(KEYS) do
@@ -76,6 +90,26 @@ def increment(
     if 1 in counts.values() and secrets.randbelow(PURGE_ONE_IN) == 0:
         purge(now, batch=PURGE_BATCH)
     return [counts[key] for key, _end in counters]
+
+
+def increment_below(
+    counters: Sequence[tuple[str, datetime.datetime]], ceiling: int, now: datetime.datetime
+) -> list[int] | None:
+    """increment(), unless a counter already counts `ceiling` or more: None then, and
+    nothing added. On Redis in one step (one script: what it read is what it adds to);
+    on the database, read() then increment(), as two calls would."""
+    if not counters:
+        return []
+    if _in_redis():
+        client = _redis()
+        keys = [_cache().make_key(key) for key, _end in counters]
+        lifetimes = [max(1, int((end - now).total_seconds())) for _key, end in counters]
+        script = client.register_script(_INCREMENT_BELOW)
+        counts = script(keys=keys, args=[*lifetimes, ceiling], client=client)
+        return None if counts is None else [int(count) for count in counts]
+    if max(read([key for key, _end in counters], now)) >= ceiling:
+        return None
+    return increment(counters, now)
 
 
 def decrement(keys: Sequence[str], now: datetime.datetime) -> None:

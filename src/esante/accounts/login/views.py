@@ -4,6 +4,7 @@ pages 11 and 12), logout, and what a logged-in patient sees first: *Mes services
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,8 +94,19 @@ def _failure_count(device: KnownDevice | None, matricule: str) -> tuple[str, str
 def _captcha_needed(
     request: HttpRequest, matricule: str = "", device: KnownDevice | None = None
 ) -> bool:
-    action, key = _failure_count(device, matricule)
+    return _count_asks_captcha(request, _failure_count(device, matricule))
+
+
+def _count_asks_captcha(request: HttpRequest, count: tuple[str, str]) -> bool:
+    action, key = count
     return ratelimit.attempts(action, request, key=key) >= CAPTCHA_FROM_FAILURES
+
+
+def _captcha_first(request: HttpRequest, context: dict[str, Any], form: LoginForm) -> HttpResponse:
+    """The matricule typed has had failures: its captcha comes first, nothing counted."""
+    context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
+    context["captcha_notice"] = True
+    return render(request, "accounts/login/credentials.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -103,19 +115,27 @@ def login(request: PatientRequest) -> HttpResponse:
         return redirect(_next_url(request) or "patient:services")
     typed_matricule = matricule_rules.normalize(request.POST.get("matricule", ""))
     device = known_device(request, typed_matricule) if typed_matricule else None
-    with_captcha = _captcha_needed(request, typed_matricule, device)
+    typed_count = _failure_count(device, typed_matricule)
+    # A submission without a captcha: whether it needed one is read as it is counted
+    # (reserve_below, one round trip), or when its form is refused.
+    no_captcha_sent = (
+        request.method == "POST"
+        and "captcha_1" not in request.POST
+        and not wants_new_captcha(request)
+    )
+    with_captcha = not no_captcha_sent and _count_asks_captcha(request, typed_count)
     bound = request.POST if request.method == "POST" else None
     form = LoginForm(bound, with_captcha=with_captcha)
     context: dict[str, Any] = {"form": form, "next": _next_url(request)}
     if wants_new_captcha(request):
         context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
         return render(request, "accounts/login/credentials.html", context)
+    valid = form.is_valid() if no_captcha_sent else False
+    if no_captcha_sent and not valid:
+        with_captcha = _count_asks_captcha(request, typed_count)
     if request.method == "POST" and with_captcha and "captcha_1" not in request.POST:
-        # The matricule typed has had failures: its captcha comes first, nothing counted.
-        context["form"] = LoginForm(initial=typed_values(form), with_captcha=True)
-        context["captcha_notice"] = True
-        return render(request, "accounts/login/credentials.html", context, status=400)
-    if not form.is_valid():
+        return _captcha_first(request, context, form)
+    if not (valid or form.is_valid()):
         security_log.form_refused(request, form)
         status = 400 if request.method == "POST" else 200
         return render(request, "accounts/login/credentials.html", context, status=status)
@@ -125,7 +145,17 @@ def login(request: PatientRequest) -> HttpResponse:
         device = None
     # Counted as a failure before the slow check, so that tries sent at once see each other.
     action, key = _failure_count(device, matricule)
-    attempt = ratelimit.reserve(action, request, key=key)
+    if not no_captcha_sent:
+        attempt: ratelimit.Reservation | None = ratelimit.reserve(action, request, key=key)
+    elif (action, key) == typed_count:
+        # The count read and the try counted in one step, unless a captcha comes first.
+        attempt = ratelimit.reserve_below(action, request, key=key, ceiling=CAPTCHA_FROM_FAILURES)
+    elif _count_asks_captcha(request, typed_count):
+        attempt = None
+    else:
+        attempt = ratelimit.reserve(action, request, key=key)
+    if attempt is None:
+        return _captcha_first(request, context, form)
     account = check_credentials(
         matricule,
         form.cleaned_data["password"],
@@ -157,12 +187,18 @@ def login(request: PatientRequest) -> HttpResponse:
 @stage_view(LOGIN, "code")
 def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResponse:
     verification = flow_code(state)
-    if verification is None or state.data.account_id is None:
+    account_id = state.data.account_id
+    if verification is None or account_id is None:
         LOGIN.end(request)
         return redirect("patient:login")
-    account = Account.objects.select_related("person").get(pk=state.data.account_id)
+
+    # Read when a code is checked, not for the page nor *Renvoyer le code*.
+    @functools.cache
+    def holder() -> Account:
+        return Account.objects.select_related("person").get(pk=account_id)
 
     def logged_in() -> HttpResponse:
+        account = holder()
         next_url = state.data.next
         LOGIN.end(request)
         # A recovery code opens the session but is no fresh proof of the second factor:
@@ -185,12 +221,13 @@ def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResp
         state,
         verification,
         page=code_page(request, "accounts/login/code.html"),
-        failures_key=str(account.person_id),
+        # The account's person, to whom the flow's code was sent (send_code_to).
+        failures_key=str(verification.code.person_id),
         verify=lambda typed: verification.verify(
             typed,
             ip_address=request.client_ip,
             # Reset with a recovery code: the sheet has stood in for the password already.
-            recovery_codes=not account.password_reset_by_recovery_code,
+            recovery_codes=not holder().password_reset_by_recovery_code,
         ),
         succeeded=logged_in,
     )
