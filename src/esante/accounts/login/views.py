@@ -179,7 +179,8 @@ def login(request: PatientRequest) -> HttpResponse:
         return render(request, "accounts/login/credentials.html", context, status=400)
 
     state = LOGIN.start(request, LoginData(account_id=account.pk, next=_next_url(request)))
-    send_code_to(request, state, CodePurpose.LOGIN, account)
+    # A flow started just now: no earlier code of it to supersede.
+    send_code_to(request, state, CodePurpose.LOGIN, account, new_flow=True)
     return LOGIN.advance(request, state, "code")
 
 
