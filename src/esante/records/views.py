@@ -4,17 +4,21 @@ patient*). Documents: document_views; the Assistants panel: assistant_views."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, DateTimeField, Field, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,7 +47,9 @@ from esante.records.models import (
     Capacity,
     CareRecord,
     Category,
+    Confidentiality,
     Document,
+    OrganDonationDeclaration,
 )
 from esante.registry.models import InsuredPerson
 
@@ -56,29 +62,65 @@ def visitor_of(request: PatientRequest) -> InsuredPerson:
     return person
 
 
+# Where each document's two links are put: `reverse` once per page, not once per document.
+_DOCUMENT_SLOT = uuid.UUID(int=0)
+
+
 @dataclass(frozen=True)
 class DocumentRow:
-    """A line of the documents table. Its category's label and its two links are made
-    here: `get_category_display` translates every category at each call, and a {% url %}
-    costs more than `reverse`."""
+    """A line of the documents table, read as values (no model instance) and made ready
+    here: the date formatted as the `date` filter would, the category and the
+    confidentiality level by their labels (`get_…_display` translates every choice at
+    each call), the two links from one `reverse` each for the whole table."""
 
-    document: Document
-    category: str | Promise  # the label, translated when printed
+    date: str
+    category: str | Promise  # the labels, translated when printed
+    confidentiality: str | Promise  # empty for the normal level, which shows no tag
+    title: str
+    author: str
+    masked: bool
     url: str
     file_url: str
 
 
-def document_rows(care_record: CareRecord, documents: Iterable[Document]) -> list[DocumentRow]:
-    labels: dict[str, str | Promise] = dict(Category.choices)
+DOCUMENT_COLUMNS = (
+    "public_id",
+    "document_date",
+    "category",
+    "confidentiality",
+    "title",
+    "author",
+    "masked_at",
+)
+
+
+def document_rows(care_record: CareRecord, category: str = "") -> list[DocumentRow]:
+    """The record's documents (or those of one category), newest first."""
+    documents = Document.objects.filter(record_id=care_record.pk)
+    if category:
+        documents = documents.filter(category=category)
+    values = documents.values_list(*DOCUMENT_COLUMNS)
+    categories: dict[str, str | Promise] = dict(Category.choices)
+    levels: dict[str, str | Promise] = dict(Confidentiality.choices)
+    levels[Confidentiality.NORMAL] = ""
+    date_format = get_format("SHORT_DATE_FORMAT")
+    ids = [care_record.public_id, _DOCUMENT_SLOT]
+    url = reverse("records:document", args=ids)
+    file_url = reverse("records:document_file", args=ids)
+    slot = str(_DOCUMENT_SLOT)
     rows = []
-    for document in documents:
-        ids = [care_record.public_id, document.public_id]
+    for public_id, date, kind, level, title, author, masked_at in values:
+        document_id = str(public_id)
         rows.append(
             DocumentRow(
-                document=document,
-                category=labels.get(document.category, document.category),
-                url=reverse("records:document", args=ids),
-                file_url=reverse("records:document_file", args=ids),
+                date=dateformat.format(date, date_format),
+                category=categories.get(kind, kind),
+                confidentiality=levels.get(level, level),
+                title=title,
+                author=author,
+                masked=masked_at is not None,
+                url=url.replace(slot, document_id),
+                file_url=file_url.replace(slot, document_id),
             )
         )
     return rows
@@ -97,15 +139,12 @@ def render_record(
     has read the declaration or the assistants already passes them."""
     filter_form = CategoryFilterForm(request.GET)
     category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
-    rows: list[DocumentRow] = []
-    if care_record.closed_at is None:  # a closed record shows no document
-        documents = care_record.documents.all()  # the page shows no uploader: no join
-        if category:
-            documents = documents.filter(category=category)
-        rows = document_rows(care_record, documents)
+    # A closed record shows no document.
+    rows = document_rows(care_record, category) if care_record.closed_at is None else []
     context.setdefault("upload_form", UploadForm())
     context.setdefault("adding", "ajouter" in request.GET)
-    context.setdefault("search_form", AssistantSearchForm())
+    if "search_form" not in context:  # printed only in the new assistant's row
+        context["search_form"] = AssistantSearchForm() if context["adding"] else None
     if "declaration" not in context:  # shown to the holder only
         owner = capacity is Capacity.OWNER
         context["declaration"] = care_record.organ_declarations.first() if owner else None
@@ -128,12 +167,70 @@ def render_record(
     )
 
 
-def with_any_assistant() -> QuerySet[CareRecord]:
-    """Records read with `any_assistant`: whether any of their assistant rows is not
-    ended. Most records have none, and then the Assistants panel needs no query of its
-    own; otherwise the panel reads its exact list (`active_assistants`)."""
-    not_ended = Assistant.objects.filter(record=OuterRef("pk"), ended_at__isnull=True)
-    return CareRecord.objects.annotate(any_assistant=Exists(not_ended))
+# What the record page reads beside the record, as columns of the record's own statement:
+# whether any of its assistant rows is not ended (most records have none, and then the
+# Assistants panel needs no query of its own), and the holder's standing organ-donation
+# answer, the last one (OrganDonationDeclaration's ordering), both None without one.
+# Plain SQL that PostgreSQL and SQLite both read, with the models' names and no value:
+# through the ORM, Exists() and two Subquery() cost more CPU to build at each request than
+# the statement they save (docs/benchmarks.md). {record} is the outer query's own table.
+ANY_ASSISTANT_SQL = (
+    "EXISTS (SELECT 1 FROM {assistant} AS a WHERE a.{assistant_record} = {record}.{record_id}"
+    " AND a.{ended_at} IS NULL)"
+)
+LAST_ANSWER_SQL = (
+    "SELECT d.{column} FROM {declaration} AS d WHERE d.{declaration_record} = {record}.{record_id}"
+    " ORDER BY d.{declared_at} DESC, d.{declaration_id} DESC LIMIT 1"
+)
+
+
+@functools.cache
+def _record_page_sql() -> tuple[str, str, str]:
+    def name(model: type[Model], field: str | None = None) -> str:
+        if field is None:
+            return connection.ops.quote_name(model._meta.db_table)
+        column = cast("Field[Any, Any]", model._meta.get_field(field)).column
+        return connection.ops.quote_name(str(column))
+
+    names = {
+        "record": name(CareRecord),
+        "record_id": name(CareRecord, "id"),
+        "assistant": name(Assistant),
+        "assistant_record": name(Assistant, "record"),
+        "ended_at": name(Assistant, "ended_at"),
+        "declaration": name(OrganDonationDeclaration),
+        "declaration_record": name(OrganDonationDeclaration, "record"),
+        "declared_at": name(OrganDonationDeclaration, "declared_at"),
+        "declaration_id": name(OrganDonationDeclaration, "id"),
+    }
+    refuses = name(OrganDonationDeclaration, "refuses_removal")
+    return (
+        ANY_ASSISTANT_SQL.format(**names),
+        LAST_ANSWER_SQL.format(column=refuses, **names),
+        LAST_ANSWER_SQL.format(column=names["declared_at"], **names),
+    )
+
+
+def record_page_records() -> QuerySet[CareRecord]:
+    """The records, read with `any_assistant`, `declaration_refuses` and `declaration_at`
+    (ANY_ASSISTANT_SQL, LAST_ANSWER_SQL)."""
+    any_assistant, refuses, declared_at = _record_page_sql()
+    return CareRecord.objects.annotate(  # no value in these statements: nothing typed
+        any_assistant=RawSQL(any_assistant, (), BooleanField()),  # noqa: S611
+        declaration_refuses=RawSQL(refuses, (), BooleanField()),  # noqa: S611
+        declaration_at=RawSQL(declared_at, (), DateTimeField()),  # noqa: S611
+    )
+
+
+def read_declaration(care_record: CareRecord) -> OrganDonationDeclaration | None:
+    """The standing answer, from a record read by `record_page_records`."""
+    declared_at = care_record.declaration_at  # type: ignore[attr-defined]
+    if declared_at is None:
+        return None
+    refuses = care_record.declaration_refuses  # type: ignore[attr-defined]
+    return OrganDonationDeclaration(
+        record=care_record, refuses_removal=refuses, declared_at=declared_at
+    )
 
 
 @require_GET
@@ -149,11 +246,11 @@ def my_record(request: PatientRequest) -> HttpResponse:
 def record(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
     visitor = visitor_of(request)
     care_record, capacity = open_record(
-        visitor, public_id, request=request, records=with_any_assistant()
+        visitor, public_id, request=request, records=record_page_records()
     )
     # Read once, for the test and the page; the holder's only.
     owner = capacity is Capacity.OWNER
-    declaration = care_record.organ_declarations.first() if owner else None
+    declaration = read_declaration(care_record) if owner else None
     # An adult holder is asked the organ-donation question at the first access of each
     # login, until answered; « plus tard » lets them in for this session.
     later = request.session.get(ORGAN_LATER_KEY) == str(care_record.public_id)
@@ -161,7 +258,7 @@ def record(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect("records:organ_donation", public_id=care_record.public_id)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_RECORD)
     shown: dict[str, Any] = {"declaration": declaration}
-    if not care_record.any_assistant:  # type: ignore[attr-defined]  # with_any_assistant()
+    if not care_record.any_assistant:  # type: ignore[attr-defined]  # record_page_records()
         shown["assistants"] = []  # none to list: no query
     return render_record(request, care_record, capacity, **shown)
 
