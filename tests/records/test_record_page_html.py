@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -209,3 +210,26 @@ def test_the_record_page_prints_the_same_html_in_every_case(
     pages.check("assistant_of_a_minor", page(in_language(bob_client, "fr"), lea_url))
 
     assert not pages.mismatches, "pages not as saved:\n" + "\n".join(pages.mismatches)
+
+
+def test_the_blank_forms_kept_per_language_follow_the_language_and_the_size_limit(
+    alice: InsuredPerson, settings: Any
+) -> None:
+    """The upload form's fields, the filter's select and the close box are printed once per
+    language (records.views): another language or another size limit prints its own."""
+    client = logged_in(alice, "alice@example.lu")
+    record = CareRecord.objects.get(person=alice)
+    url = reverse("records:record", args=[record.public_id])
+    settings.ESANTE_UPLOAD_MAX_BYTES = 3 * 1024 * 1024
+
+    french = page(client, url + "?categorie=imaging")
+    settings.ESANTE_UPLOAD_MAX_BYTES = 7 * 1024 * 1024
+    german = page(in_language(client, "de"), url + "?categorie=imaging")
+
+    assert "PDF, JPEG ou PNG, 3 Mo au plus." in french
+    assert "Je confirme vouloir fermer mon DSP." in french
+    assert '<option value="imaging" selected>Imagerie médicale</option>' in french
+    assert "7 MB" in german and "3 MB" not in german
+    assert "Je confirme" not in german
+    assert '<option value="imaging" selected>' in german
+    assert "Imagerie médicale" not in german

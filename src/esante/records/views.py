@@ -16,15 +16,21 @@ from django.db.models import BooleanField, DateTimeField, Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.formats import get_format
 from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
+from esante.portal.fields import widget_html
+from esante.records import documents
 from esante.records.access import active_assistants, assisted_records, open_record, refusal
 from esante.records.actions import (
     close_record,
@@ -96,10 +102,10 @@ DOCUMENT_COLUMNS = (
 
 def document_rows(care_record: CareRecord, category: str = "") -> list[DocumentRow]:
     """The record's documents (or those of one category), newest first."""
-    documents = Document.objects.filter(record_id=care_record.pk)
+    found = Document.objects.filter(record_id=care_record.pk)
     if category:
-        documents = documents.filter(category=category)
-    values = documents.values_list(*DOCUMENT_COLUMNS)
+        found = found.filter(category=category)
+    values = found.values_list(*DOCUMENT_COLUMNS)
     categories: dict[str, str | Promise] = dict(Category.choices)
     levels: dict[str, str | Promise] = dict(Confidentiality.choices)
     levels[Confidentiality.NORMAL] = ""
@@ -126,6 +132,58 @@ def document_rows(care_record: CareRecord, category: str = "") -> list[DocumentR
     return rows
 
 
+def upload_fields(form: UploadForm | None) -> SafeString:
+    """The upload form's fields (records/upload_fields.html), with `form`'s errors and
+    what was typed; without one, blank: the same in every page of one language, so
+    printed once per language (and upload size limit) in this process."""
+    if form is None:
+        return _blank_upload_fields(get_language(), documents.max_bytes())
+    return _upload_fields(form)
+
+
+@functools.lru_cache(maxsize=32)
+def _blank_upload_fields(language: str, max_bytes: int) -> SafeString:
+    return _upload_fields(UploadForm())
+
+
+def _upload_fields(form: UploadForm) -> SafeString:
+    # The template's last line break is the page's, which goes on after it.
+    html = render_to_string("records/upload_fields.html", {"upload_form": form})
+    return mark_safe(html.removesuffix("\n"))  # noqa: S308 - a template's output
+
+
+def category_select(form: CategoryFilterForm) -> SafeString:
+    """The filter's <select>, the category asked for selected: printed once per language
+    and category in this process. A value that is no category (an error: the select is
+    marked invalid) is printed each time, and never kept."""
+    value = form.data.get("categorie")
+    if form.is_valid() and (value is None or value in CATEGORY_VALUES):
+        return _category_select(get_language(), value)
+    return widget_html(form["categorie"])
+
+
+CATEGORY_VALUES = frozenset(["", *Category.values])
+
+
+@functools.lru_cache(maxsize=64)
+def _category_select(language: str, value: str | None) -> SafeString:
+    return widget_html(
+        CategoryFilterForm({} if value is None else {"categorie": value})["categorie"]
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def close_box(language: str) -> SafeString:
+    """The close form's box and its label, the same on every page in one language."""
+    confirm = CloseForm()["confirm"]
+    return format_html(
+        '<label class="choice" for="{}">{} {}</label>',
+        confirm.id_for_label,
+        widget_html(confirm),
+        confirm.label,
+    )
+
+
 def render_record(
     request: HttpRequest,
     care_record: CareRecord,
@@ -141,7 +199,7 @@ def render_record(
     category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
     # A closed record shows no document.
     rows = document_rows(care_record, category) if care_record.closed_at is None else []
-    context.setdefault("upload_form", UploadForm())
+    context["upload_fields"] = upload_fields(context.pop("upload_form", None))
     context.setdefault("adding", "ajouter" in request.GET)
     if "search_form" not in context:  # printed only in the new assistant's row
         context["search_form"] = AssistantSearchForm() if context["adding"] else None
@@ -159,8 +217,9 @@ def render_record(
             "capacity": capacity,
             "documents": rows,
             "filter_form": filter_form,
+            "category_select": category_select(filter_form),
             "category": category,
-            "close_form": CloseForm(),
+            "close_box": close_box(get_language()),
             **context,
         },
         status=status,
