@@ -17,7 +17,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat
 from django.utils.formats import get_format
 from django.utils.functional import Promise
@@ -68,8 +68,38 @@ def visitor_of(request: PatientRequest) -> InsuredPerson:
     return person
 
 
-# Where each document's two links are put: `reverse` once per page, not once per document.
-_DOCUMENT_SLOT = uuid.UUID(int=0)
+# Where the record and a document are put in the links of `_links`.
+RECORD_SLOT = uuid.UUID(int=1)
+DOCUMENT_SLOT = uuid.UUID(int=2)
+
+
+def record_links(public_id: uuid.UUID) -> dict[str, str]:
+    """The record page's links, `public_id` put in the ones `_links` reversed once: a
+    `reverse` costs as much as a dozen lines of template, and the page has ten."""
+    slot, record_id = str(RECORD_SLOT), str(public_id)
+    links = _links(get_script_prefix(), get_urlconf(), get_language())
+    return {name: link.replace(slot, record_id) for name, link in links.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _links(prefix: str, urlconf: str | None, language: str | None) -> dict[str, str]:
+    """Keyed by what a `reverse` depends on beside its arguments."""
+    record, document = RECORD_SLOT, DOCUMENT_SLOT
+    links = {"others": reverse("records:others")}
+    for name in (
+        "record",
+        "reopen",
+        "upload",
+        "organ_donation",
+        "journal",
+        "close",
+        "assistant_search",
+        "assistant_add",
+    ):
+        links[name] = reverse(f"records:{name}", args=[record])
+    for name in ("document", "document_file"):
+        links[name] = reverse(f"records:{name}", args=[record, document])
+    return links
 
 
 @dataclass(frozen=True)
@@ -100,7 +130,9 @@ DOCUMENT_COLUMNS = (
 )
 
 
-def document_rows(care_record: CareRecord, category: str = "") -> list[DocumentRow]:
+def document_rows(
+    care_record: CareRecord, links: dict[str, str], category: str = ""
+) -> list[DocumentRow]:
     """The record's documents (or those of one category), newest first."""
     found = Document.objects.filter(record_id=care_record.pk)
     if category:
@@ -110,10 +142,7 @@ def document_rows(care_record: CareRecord, category: str = "") -> list[DocumentR
     levels: dict[str, str | Promise] = dict(Confidentiality.choices)
     levels[Confidentiality.NORMAL] = ""
     date_format = get_format("SHORT_DATE_FORMAT")
-    ids = [care_record.public_id, _DOCUMENT_SLOT]
-    url = reverse("records:document", args=ids)
-    file_url = reverse("records:document_file", args=ids)
-    slot = str(_DOCUMENT_SLOT)
+    url, file_url, slot = links["document"], links["document_file"], str(DOCUMENT_SLOT)
     rows = []
     for public_id, date, kind, level, title, author, masked_at in values:
         document_id = str(public_id)
@@ -198,7 +227,8 @@ def render_record(
     filter_form = CategoryFilterForm(request.GET)
     category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
     # A closed record shows no document.
-    rows = document_rows(care_record, category) if care_record.closed_at is None else []
+    links = record_links(care_record.public_id)
+    rows = document_rows(care_record, links, category) if care_record.closed_at is None else []
     context["upload_fields"] = upload_fields(context.pop("upload_form", None))
     context.setdefault("adding", "ajouter" in request.GET)
     if "search_form" not in context:  # printed only in the new assistant's row
@@ -215,6 +245,7 @@ def render_record(
             "record": care_record,
             "holder": care_record.person,
             "capacity": capacity,
+            "links": links,
             "documents": rows,
             "filter_form": filter_form,
             "category_select": category_select(filter_form),
