@@ -226,9 +226,9 @@ def render_record(
     has read the declaration or the assistants already passes them."""
     filter_form = CategoryFilterForm(request.GET)
     category = filter_form.cleaned_data["categorie"] if filter_form.is_valid() else ""
-    # A closed record shows no document.
     links = record_links(care_record.public_id)
-    rows = document_rows(care_record, links, category) if care_record.closed_at is None else []
+    shown = care_record.closed_at is None  # a closed record shows no document
+    rows = document_rows(care_record, links, category) if shown else []
     context["upload_fields"] = upload_fields(context.pop("upload_form", None))
     context.setdefault("adding", "ajouter" in request.GET)
     if "search_form" not in context:  # printed only in the new assistant's row
@@ -263,7 +263,8 @@ def render_record(
 # answer, the last one (OrganDonationDeclaration's ordering), both None without one.
 # Plain SQL that PostgreSQL and SQLite both read, with the models' names and no value:
 # through the ORM, Exists() and two Subquery() cost more CPU to build at each request than
-# the statement they save (docs/benchmarks.md). {record} is the outer query's own table.
+# the statement they save (the record read 0.86 ms with Exists(), 1.33 ms with the answer
+# too, 0.54 ms so; the answer alone 0.42 ms). {record} is the outer query's own table.
 ANY_ASSISTANT_SQL = (
     "EXISTS (SELECT 1 FROM {assistant} AS a WHERE a.{assistant_record} = {record}.{record_id}"
     " AND a.{ended_at} IS NULL)"
