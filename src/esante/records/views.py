@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
@@ -164,10 +165,11 @@ def document_rows(
 def upload_fields(form: UploadForm | None) -> SafeString:
     """The upload form's fields (records/upload_fields.html), with `form`'s errors and
     what was typed; without one, blank: the same in every page of one language, so
-    printed once per language (and upload size limit) in this process."""
-    if form is None:
+    printed once per language (and upload size limit) in this process; at every page
+    with DEBUG on, so that an edited template shows."""
+    if form is None and not settings.DEBUG:
         return _blank_upload_fields(get_language(), documents.max_bytes())
-    return _upload_fields(form)
+    return _upload_fields(form or UploadForm())
 
 
 @functools.lru_cache(maxsize=32)
