@@ -33,10 +33,12 @@ def open_record(
     (the record page: an annotation); the checks below are the same whatever it is."""
     records = CareRecord.objects.all() if records is None else records
     try:  # get(), not first(): public_id is unique, no ORDER BY to build
-        record = records.select_related("person").get(public_id=public_id)
+        record = records.get(public_id=public_id)
     except CareRecord.DoesNotExist:
         raise refusal(request, visitor, "unknown_record", record=str(public_id)) from None
     if record.person_id == visitor.pk:
+        # The holder's row, read with their session in this request: not read again.
+        record.person = visitor
         return record, Capacity.OWNER
     # A closed record is open to no one but its holder, assistants included.
     if record.closed_at is None and active_assistants(record).filter(person=visitor).exists():
