@@ -211,12 +211,7 @@ def reserve(
     now = _now()
     counters = _counters(action, request, key, destination, now)
     counts = store.increment([(counter_key, end) for _rule, counter_key, end in counters], now)
-    reservation = Reservation([counter_key for _rule, counter_key, _end in counters])
-    for (rule, _key, window_end), count in zip(counters, counts, strict=True):
-        if count > rule.limit:
-            reservation.release()
-            raise RateLimited(action, rule, window_end, _retry_after(window_end, now))
-    return reservation
+    return _reservation(action, counters, counts, now)
 
 
 def reserve_below(
@@ -232,6 +227,17 @@ def reserve_below(
     )
     if counts is None:
         return None
+    return _reservation(action, counters, counts, now)
+
+
+def _reservation(
+    action: str,
+    counters: list[tuple[Rule, str, datetime.datetime]],
+    counts: list[int],
+    now: datetime.datetime,
+) -> Reservation:
+    """The occurrence just counted in `counters` (their new `counts`), or, when that took
+    a rule past its limit, given back and refused (RateLimited)."""
     reservation = Reservation([counter_key for _rule, counter_key, _end in counters])
     for (rule, _key, window_end), count in zip(counters, counts, strict=True):
         if count > rule.limit:

@@ -61,7 +61,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante import client_address
+from esante import client_address, raw_sql
 from esante.accounts.actions import change_language
 from esante.accounts.models import Account, KnownDevice, PatientSession
 from esante.accounts.notices import notify_owner
@@ -172,9 +172,7 @@ def claim_attempt(account: Account | KnownDevice, now: datetime.datetime) -> Cla
         MAX_CONSECUTIVE_FAILURES,
         connection.ops.adapt_datetimefield_value(now),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = raw_sql.returning_one(sql, params)
     if row is None:
         return None
     failures = int(row[0])
@@ -193,10 +191,9 @@ def _claim_sql(
     """claim_attempt's UPDATE on `model`'s table, and the parameters of its lock (the
     CASE: the lock stays below LOCK_FROM_FAILURE failures, then grows to LONGEST_LOCK).
     In SET, the columns are read as they were before the UPDATE (SQL, both databases)."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    pk = quote(model._meta.pk.column)
-    failed, locked = quote("failed_logins"), quote("locked_until")
+    table, pk, failed, locked = raw_sql.names(
+        model, model._meta.pk.name, "failed_logins", "locked_until"
+    )
     growing = _growing_locks()
     whens = " ".join(f"WHEN {failed} = %s THEN %s" for _lock in growing)
     sql = (

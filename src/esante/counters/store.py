@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django_redis.cache import RedisCache
 
+from esante import raw_sql
 from esante.counters.models import RateCounter
 
 # Purge ended windows on one in this many counters created, at most PURGE_BATCH rows.
@@ -82,8 +83,7 @@ def increment(
         return []
     if _in_redis():
         client = _redis()
-        keys = [_cache().make_key(key) for key, _end in counters]
-        lifetimes = [max(1, int((end - now).total_seconds())) for _key, end in counters]
+        keys, lifetimes = _redis_keys(counters, now)
         script = client.register_script(_INCREMENT)
         return [int(count) for count in script(keys=keys, args=lifetimes, client=client)]
     counts = _upsert(dict(counters))
@@ -102,8 +102,7 @@ def increment_below(
         return []
     if _in_redis():
         client = _redis()
-        keys = [_cache().make_key(key) for key, _end in counters]
-        lifetimes = [max(1, int((end - now).total_seconds())) for _key, end in counters]
+        keys, lifetimes = _redis_keys(counters, now)
         script = client.register_script(_INCREMENT_BELOW)
         counts = script(keys=keys, args=[*lifetimes, ceiling], client=client)
         return None if counts is None else [int(count) for count in counts]
@@ -159,10 +158,7 @@ def purge(now: datetime.datetime, *, batch: int | None = None) -> int:
 def _upsert(counters: dict[str, datetime.datetime]) -> dict[str, int]:
     """One statement: each counter created at 1 or raised by one; the new counts by key.
     Keys in order, so that two requests sharing counters lock their rows in one order."""
-    table = connection.ops.quote_name(RateCounter._meta.db_table)
-    key, window_end, count = (
-        connection.ops.quote_name(name) for name in ("key", "window_end", "count")
-    )
+    table, key, window_end, count = raw_sql.names(RateCounter, "key", "window_end", "count")
     keys = sorted(counters)
     values = ", ".join(["(%s, %s, 1)"] * len(keys))
     parameters: list[Any] = []
@@ -173,9 +169,17 @@ def _upsert(counters: dict[str, datetime.datetime]) -> dict[str, int]:
         f"ON CONFLICT ({key}) DO UPDATE SET {count} = {table}.{count} + 1 "
         f"RETURNING {key}, {count}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
-        return {str(row[0]): int(row[1]) for row in cursor.fetchall()}
+    return {str(key): int(count) for key, count in raw_sql.returning(sql, parameters)}
+
+
+def _redis_keys(
+    counters: Sequence[tuple[str, datetime.datetime]], now: datetime.datetime
+) -> tuple[list[str], list[int]]:
+    """The counters' Redis keys (the cache's prefix), and each one's lifetime in seconds
+    from `now` to the end of its window."""
+    keys = [_cache().make_key(key) for key, _end in counters]
+    lifetimes = [max(1, int((end - now).total_seconds())) for _key, end in counters]
+    return keys, lifetimes
 
 
 def _cache() -> BaseCache:

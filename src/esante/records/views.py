@@ -7,13 +7,12 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import BooleanField, DateTimeField, Field, Model, QuerySet
+from django.db.models import BooleanField, DateTimeField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from esante import raw_sql
 from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
 from esante.portal.fields import widget_html
@@ -279,28 +279,26 @@ LAST_ANSWER_SQL = (
 
 @functools.cache
 def _record_page_sql() -> tuple[str, str, str]:
-    def name(model: type[Model], field: str | None = None) -> str:
-        if field is None:
-            return connection.ops.quote_name(model._meta.db_table)
-        column = cast("Field[Any, Any]", model._meta.get_field(field)).column
-        return connection.ops.quote_name(str(column))
-
+    record, record_id = raw_sql.names(CareRecord, "id")
+    assistant, assistant_record, ended_at = raw_sql.names(Assistant, "record", "ended_at")
+    declaration, declaration_record, declared_at, declaration_id, refuses = raw_sql.names(
+        OrganDonationDeclaration, "record", "declared_at", "id", "refuses_removal"
+    )
     names = {
-        "record": name(CareRecord),
-        "record_id": name(CareRecord, "id"),
-        "assistant": name(Assistant),
-        "assistant_record": name(Assistant, "record"),
-        "ended_at": name(Assistant, "ended_at"),
-        "declaration": name(OrganDonationDeclaration),
-        "declaration_record": name(OrganDonationDeclaration, "record"),
-        "declared_at": name(OrganDonationDeclaration, "declared_at"),
-        "declaration_id": name(OrganDonationDeclaration, "id"),
+        "record": record,
+        "record_id": record_id,
+        "assistant": assistant,
+        "assistant_record": assistant_record,
+        "ended_at": ended_at,
+        "declaration": declaration,
+        "declaration_record": declaration_record,
+        "declared_at": declared_at,
+        "declaration_id": declaration_id,
     }
-    refuses = name(OrganDonationDeclaration, "refuses_removal")
     return (
         ANY_ASSISTANT_SQL.format(**names),
         LAST_ANSWER_SQL.format(column=refuses, **names),
-        LAST_ANSWER_SQL.format(column=names["declared_at"], **names),
+        LAST_ANSWER_SQL.format(column=declared_at, **names),
     )
 
 

@@ -28,17 +28,17 @@ import datetime
 import enum
 import secrets
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Field, Model
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
-from esante import client_address, ratelimit
+from esante import client_address, ratelimit, raw_sql
 from esante.accounts.authenticators import contacts, totp
 from esante.accounts.models import Account, CodeChannel, CodeLock, CodePurpose, OneTimeCode
 from esante.audit.actions import record_event
@@ -179,7 +179,7 @@ def _count_code_try(key: LockKey, now: datetime.datetime) -> int | None:
     (`code_lock_duration`), in one INSERT … ON CONFLICT DO UPDATE … RETURNING (SQLite ≥
     3.35, PostgreSQL): tries sent at once each count, the row's first ones included. The
     wrong codes with this one, or None while codes are locked (then nothing changes)."""
-    table, flow, subject, failures, locked_until = _sql_names(
+    table, flow, subject, failures, locked_until = raw_sql.names(
         CodeLock, "flow", "subject", "failures", "locked_until"
     )
     adapt = connection.ops.adapt_datetimefield_value
@@ -207,9 +207,7 @@ def _count_code_try(key: LockKey, now: datetime.datetime) -> int | None:
         adapt(now + LONGEST_CODE_LOCK),
         adapt(now),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
-        row = cursor.fetchone()
+    row = raw_sql.returning_one(sql, parameters)
     return int(row[0]) if row is not None else None
 
 
@@ -294,7 +292,7 @@ def _supersede_codes(flow_id: str, purpose: CodePurpose, now: datetime.datetime)
     messages, SQLite ≥ 3.35, PostgreSQL); a message of theirs still waiting for its
     carrier must not deliver a code that no longer works: it is closed, and its body
     masked (a second UPDATE, only when there is one)."""
-    table, flow, purpose_column, consumed, superseded, message = _sql_names(
+    table, flow, purpose_column, consumed, superseded, message = raw_sql.names(
         OneTimeCode, "flow_id", "purpose", "consumed_at", "superseded_at", "message"
     )
     sql = (
@@ -303,20 +301,12 @@ def _supersede_codes(flow_id: str, purpose: CodePurpose, now: datetime.datetime)
         f"AND {superseded} IS NULL RETURNING {message}"
     )
     parameters = [connection.ops.adapt_datetimefield_value(now), flow_id, str(purpose)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
-        messages = [row[0] for row in cursor.fetchall() if row[0] is not None]
+    rows = raw_sql.returning(sql, parameters)
+    messages = [row[0] for row in rows if row[0] is not None]
     if messages:
         OutboundMessage.objects.filter(pk__in=messages, state=DeliveryState.PENDING).mark_failed(
             "superseded by a newer code"
         )
-
-
-def _sql_names(model: type[Model], *fields: str) -> list[str]:
-    """The quoted names of `model`'s table and of its `fields`' columns, for the few
-    statements the ORM cannot write (… RETURNING)."""
-    columns = [cast("Field[Any, Any]", model._meta.get_field(name)).column for name in fields]
-    return [connection.ops.quote_name(name) for name in (model._meta.db_table, *columns)]
 
 
 def _carrier_refused(state: str | None, last_error: str | None) -> bool:
@@ -627,7 +617,7 @@ class CodeVerification(BaseVerification):
         """One of the code's tries taken, while it works (neither used, replaced, expired
         nor out of tries): the tries taken with this one, or None. One UPDATE … RETURNING
         (SQLite ≥ 3.35, PostgreSQL): the count is this try's, whatever others do since."""
-        table, pk, failed, consumed, superseded, expires = _sql_names(
+        table, pk, failed, consumed, superseded, expires = raw_sql.names(
             OneTimeCode, "id", "failed_attempts", "consumed_at", "superseded_at", "expires_at"
         )
         sql = (
@@ -640,9 +630,7 @@ class CodeVerification(BaseVerification):
             MAX_FAILED_ATTEMPTS,
             connection.ops.adapt_datetimefield_value(now),
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, parameters)
-            row = cursor.fetchone()
+        row = raw_sql.returning_one(sql, parameters)
         if row is None:
             return None
         self.code.failed_attempts = int(row[0])
