@@ -267,6 +267,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -286,6 +287,16 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# The portal frame's parts that are the same for every visitor of a language, rendered
+# once per process (portal/base.html): in the process's memory, never shared, never
+# expiring (they change with a deployment, which restarts the processes).
+CACHES["frame"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "esante-frame",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
 
 PASSWORD_HASHERS = ["esante.accounts.hashers.Argon2idHasher"]
 # Staff passwords (esante create-staff, Django's admin and changepassword): at least 15
