@@ -48,10 +48,11 @@ def store(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
             pytest.skip("needs Redis (REDIS_URL)")
     else:
         settings.CACHES = {
+            **settings.CACHES,
             "default": {
                 "BACKEND": "django.core.cache.backends.db.DatabaseCache",
                 "LOCATION": "esante_cache",
-            }
+            },
         }
     yield request.param
 
