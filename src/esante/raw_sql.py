@@ -1,18 +1,25 @@
 """The few statements the ORM cannot write — `UPDATE … RETURNING`, `INSERT … ON CONFLICT
 DO UPDATE … RETURNING`: one round trip where the ORM needs a transaction, a write and a
-read (issue 16) — on both databases the platform runs on (PostgreSQL, SQLite ≥ 3.35).
+read (issue 16) — on both databases the platform runs on (PostgreSQL, SQLite ≥ 3.35) —,
+and the reads of the hottest pages, which the ORM would build again at every request
+(`Select`: building and reading a query through the ORM costs several times its round
+trip).
 
 Names come from the models, quoted by the database's own rules; values only ever as
-parameters.
+parameters, prepared by their field as the ORM prepares them; the values read are
+converted as the ORM converts them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, Model, Value
+from django.db.models.expressions import BaseExpression
+
+Converter = Callable[[Any, Any, Any], Any]
 
 
 def names(model: type[Model], *fields: str) -> list[str]:
@@ -32,3 +39,65 @@ def returning_one(sql: str, parameters: Sequence[Any]) -> tuple[Any, ...] | None
     """The row a statement with RETURNING gives back, or None when it changed none."""
     rows = returning(sql, parameters)
     return rows[0] if rows else None
+
+
+class Select:
+    """A SELECT written once, run at each request with new values.
+
+    `columns` are the fields whose values it reads, in its column order: a model's own
+    field (`Model._meta.get_field(…)`), or an unbound one (`BooleanField()`) for a
+    computed column. Each value read is converted by the database's and the field's
+    converters, as the ORM converts it (on SQLite: dates and UUIDs from text, booleans
+    from 0 and 1; on PostgreSQL, nothing). `prepare(field, value)` gives a parameter as
+    the ORM would send it for that field.
+    """
+
+    def __init__(self, sql: str, columns: Sequence[Field[Any, Any]]) -> None:
+        self.sql = sql
+        self.columns = tuple(columns)
+        self._converters: dict[str, list[tuple[int, list[Converter], BaseExpression]]] = {}
+
+    def rows(self, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, parameters)
+            rows = cursor.fetchall()
+        converters = self._converters_for(connection.vendor)
+        if not converters:
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, functions, expression in converters:
+                for function in functions:
+                    values[index] = function(values[index], expression, connection)
+            converted.append(tuple(values))
+        return converted
+
+    def first(self, parameters: Sequence[Any]) -> tuple[Any, ...] | None:
+        rows = self.rows(parameters)
+        return rows[0] if rows else None
+
+    def _converters_for(self, vendor: str) -> list[tuple[int, list[Converter], BaseExpression]]:
+        found = self._converters.get(vendor)
+        if found is None:
+            found = []
+            for index, field in enumerate(self.columns):
+                model = getattr(field, "model", None)
+                expression = (
+                    field.get_col(model._meta.db_table)
+                    if model is not None
+                    else Value(None, output_field=field)
+                )
+                functions = [
+                    *connection.ops.get_db_converters(expression),
+                    *expression.get_db_converters(connection),
+                ]
+                if functions:
+                    found.append((index, functions, expression))
+            self._converters[vendor] = found
+        return found
+
+
+def prepare(field: Field[Any, Any], value: Any) -> Any:
+    """`value` as a parameter for `field`'s column, as the ORM sends it."""
+    return field.get_db_prep_value(value, connection, prepared=False)

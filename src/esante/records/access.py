@@ -10,6 +10,7 @@ Every refusal is logged, and audited as `security.access_denied` up to a cap per
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -21,21 +22,26 @@ from esante.records.models import Assistant, Capacity, CareRecord, Document
 from esante.registry.models import InsuredPerson, born_on_or_before
 
 
+def read_record(public_id: uuid.UUID) -> CareRecord | None:
+    try:  # get(), not first(): public_id is unique, no ORDER BY to build
+        return CareRecord.objects.get(public_id=public_id)
+    except CareRecord.DoesNotExist:
+        return None
+
+
 def open_record(
     visitor: InsuredPerson,
     public_id: uuid.UUID,
     *,
     request: HttpRequest,
-    records: QuerySet[CareRecord] | None = None,
+    read: Callable[[uuid.UUID], CareRecord | None] = read_record,
 ) -> tuple[CareRecord, Capacity]:
     """The record and the visitor's capacity, or 404 (logged with `request`'s address).
-    `records` is the query to read it with, when a page wants more in the same statement
-    (the record page: an annotation); the checks below are the same whatever it is."""
-    records = CareRecord.objects.all() if records is None else records
-    try:  # get(), not first(): public_id is unique, no ORDER BY to build
-        record = records.get(public_id=public_id)
-    except CareRecord.DoesNotExist:
-        raise refusal(request, visitor, "unknown_record", record=str(public_id)) from None
+    `read` reads the record by its public id, when a page wants more in the same
+    statement (the record page); the checks below are the same whatever it is."""
+    record = read(public_id)
+    if record is None:
+        raise refusal(request, visitor, "unknown_record", record=str(public_id))
     if record.person_id == visitor.pk:
         # The holder's row, read with their session in this request: not read again.
         record.person = visitor
