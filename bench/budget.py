@@ -12,7 +12,8 @@ CPU split into parts, each measured by a timer around the code that does it:
 - each middleware, its own time (what it does around the next one, not the next one);
 - the session (read from and written to Redis), the rate limits, the patient's session
   row (request.patient), the audit log and the access journal, the templates, the ORM
-  (building the SQL, the round trip, the rows), the delivery of the code after the
+  (building the SQL, the round trip, the rows), the statements written by hand
+  (esante.raw_sql: the round trip, the rows), the delivery of the code after the
   response, the database health check (`CONN_HEALTH_CHECKS`, measured apart: Django's
   test client skips it);
 - the view: what is left of the request.
@@ -93,7 +94,7 @@ def install_timers(timers: Timers) -> None:
     from django.template.base import Template
     from django.test.client import ClientHandler
 
-    from esante import ratelimit, sessions
+    from esante import ratelimit, raw_sql, sessions
     from esante.accounts import patient_sessions
     from esante.audit import actions as audit_actions
     from esante.notifications import actions as notification_actions
@@ -124,6 +125,8 @@ def install_timers(timers: Timers) -> None:
         compiler.SQLDeleteCompiler,
     ):
         timers.patch(owner, "execute_sql", "ORM (SQL built, sent, rows)")
+    timers.patch(raw_sql.Select, "rows", "plain SQL (esante.raw_sql: sent, rows)")
+    timers.patch(raw_sql, "returning", "plain SQL (esante.raw_sql: sent, rows)")
     # The functions patched above are also imported by name elsewhere: rebind those.
     wrapped = {}
     for source in (ratelimit, patient_sessions, audit_actions, record_actions):

@@ -231,7 +231,7 @@ def test_the_other_records_list_and_the_assistant_banner(
     assert reverse("records:record", args=[record.public_id]) in others
 
     page = page_text(bob_client.get(reverse("records:record", args=[record.public_id])))
-    assert "Vous consultez le dossier de Alice Martin en tant qu'assistant DSP" in page
+    assert "Vous consultez le dossier d'Alice Martin en tant qu'assistant DSP" in page
     assert reverse("records:mine") in page
     own = page_text(bob_client.get(reverse("records:mine"), follow=True))
     assert "en tant qu'assistant DSP" not in own

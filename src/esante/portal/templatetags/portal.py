@@ -3,6 +3,9 @@
 The 500 and CSRF-failure pages are rendered without context processors, yet their
 frame prints the helpdesk contacts: this tag reads them from the settings directly.
 
+`elides`: whether French writes « d'Emma » rather than « de Zoé » (esante.portal.elision),
+for a template that prints a sentence naming someone in its two French spellings.
+
 `frame_urls` and `icon` give what every page prints the same way, worked out once per
 process instead of on every page (issue 16: the frame's URLs were eight `reverse()`
 calls a page, each icon a template of its own).
@@ -19,6 +22,7 @@ from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from esante.portal.elision import elides
 from esante.portal.helpdesk import HelpdeskContacts, helpdesk_contacts
 
 register = template.Library()
@@ -76,3 +80,9 @@ def icon(name: str) -> SafeString:
 @functools.cache
 def _icon(name: str) -> SafeString:
     return mark_safe(get_template(f"portal/icons/{name}.svg").render())  # noqa: S308 - our file
+
+
+@register.filter(name="elides")
+def elides_filter(first_name: str) -> bool:
+    """{% if person.first_name|elides %}…d'{{ name }}…{% else %}…de {{ name }}…{% endif %}"""
+    return elides(first_name)
