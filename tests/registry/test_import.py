@@ -16,8 +16,9 @@ from django.core.management.base import CommandError
 from stdnum import luhn
 
 from esante.audit.models import AuditEvent, EventType
+from esante.csv_import import ImportFileError, ImportResult
 from esante.registry import identifiers, importer, matricule
-from esante.registry.importer import ImportFileError, ImportResult, import_registry
+from esante.registry.importer import import_registry
 from esante.registry.management.commands.import_registry import Command
 from esante.registry.models import InsuredPerson
 
@@ -682,7 +683,7 @@ def test_rows_lost_on_the_way_refuse_the_whole_import(
 
     assert str(refused.value) == (
         "Import annulé, rien n'a été modifié : le fichier compte 4 lignes de données, mais "
-        "le décompte des personnes créées, mises à jour, inchangées ou rejetées donne 2. "
+        "le décompte des lignes créées, mises à jour, inchangées ou rejetées donne 2. "
         "Signalez ce fichier à l'équipe technique."
     )
     assert list(InsuredPerson.objects.values_list("matricule", "locality")) == [
