@@ -30,6 +30,7 @@ from __future__ import annotations
 import _csv
 import argparse
 import codecs
+import contextlib
 import csv
 import re
 import sys
@@ -90,6 +91,16 @@ class ImportResult:
     @property
     def counted(self) -> int:
         return self.created + self.updated + self.unchanged + len(self.rejected)
+
+    def audit_details(self) -> dict[str, Any]:
+        """What the import's audit event records: the file and the counts."""
+        return {
+            "file": self.file_name,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+        }
 
 
 # Reading the file --------------------------------------------------------------------
@@ -300,6 +311,54 @@ def check_every_line_is_counted(result: ImportResult, *, data_lines: int) -> Non
             )
             % {"lines": data_lines, "counted": counted}
         )
+
+
+# An import's run ------------------------------------------------------------------------
+
+
+@dataclass
+class CsvFile:
+    """An import's file, open after its header: `open_csv` gives it."""
+
+    feed: IO[str]
+    delimiter: str
+    header: list[str]
+    total_lines: int
+    progress: Progress | None
+
+    def import_rows(
+        self,
+        parse: Callable[[list[str], int], Row],
+        merge: Callable[[list[Row]], None],
+        result: ImportResult,
+        *,
+        chunk_size: int,
+    ) -> None:
+        """Every line after the header, turned into a row by `parse` (or rejected into
+        `result`), handed to `merge` by chunks of `chunk_size` rows; then the guard that
+        every line was counted. `merge` adds its counts to `result`."""
+        blank_lines = 0
+        for chunk in parsed_chunks(self.feed, self.delimiter, parse, chunk_size):
+            result.rejected.extend(chunk.rejected)
+            blank_lines += chunk.blank_lines
+            if chunk.rows:
+                merge(chunk.rows)
+            if self.progress is not None:
+                self.progress.advance(chunk.lines)
+        check_every_line_is_counted(result, data_lines=self.total_lines - blank_lines)
+
+
+@contextlib.contextmanager
+def open_csv(path: Path, *, columns: Sequence[str], progress: Progress | None) -> Iterator[CsvFile]:
+    """The file at `path`, checked to be UTF-8 throughout and opened past its header
+    (`columns`, the importer's, are named when the header is empty); the progress is
+    started with its number of data lines."""
+    total_lines = count_data_lines(path)
+    if progress is not None:
+        progress.start(total_lines)
+    with open_text(path) as feed:
+        delimiter, header = read_header(feed, columns)
+        yield CsvFile(feed, delimiter, header, total_lines, progress)
 
 
 # Checking a record's shape -------------------------------------------------------------

@@ -76,13 +76,9 @@ from esante.csv_import import (
     ImportResult,
     Progress,
     RowRefused,
-    check_every_line_is_counted,
-    count_data_lines,
     country_value,
     max_length_of,
-    open_text,
-    parsed_chunks,
-    read_header,
+    open_csv,
     text_value,
 )
 from esante.registry import identifiers
@@ -161,38 +157,23 @@ def import_registry(
 ) -> ImportResult:
     """Import the feed at `path` (see the module docstring); raise ImportFileError when
     the file as a whole cannot be imported."""
-    total_lines = count_data_lines(path)
-    if progress is not None:
-        progress.start(total_lines)
     result = ImportResult(file_name=path.name)
-    with open_text(path) as feed:
-        delimiter, header = read_header(feed, FEED_COLUMNS)
-        parser = _RowParser(header, today=timezone.localdate())
+    with open_csv(path, columns=FEED_COLUMNS, progress=progress) as file:
+        parser = _RowParser(file.header, today=timezone.localdate())
         result.ignored_columns = parser.ignored_columns
         with transaction.atomic():
             store = _RegistryStore(update_columns=parser.update_columns, now=timezone.now())
             store.create_temp_table()
-            blank_lines = 0
-            for chunk in parsed_chunks(feed, delimiter, parser.parse, chunk_size):
-                result.rejected.extend(chunk.rejected)
-                blank_lines += chunk.blank_lines
-                if chunk.rows:
-                    store.merge(chunk.rows, result)
-                if progress is not None:
-                    progress.advance(chunk.lines)
-            check_every_line_is_counted(result, data_lines=total_lines - blank_lines)
+            file.import_rows(
+                parser.parse,
+                lambda rows: store.merge(rows, result),
+                result,
+                chunk_size=chunk_size,
+            )
             store.drop_temp_table()
             if result.created + result.updated >= ANALYZE_AFTER_ROWS:
                 store.analyze()
-            record_event(
-                EventType.REGISTRY_IMPORTED,
-                actor=actor,
-                file=result.file_name,
-                created=result.created,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                rejected=len(result.rejected),
-            )
+            record_event(EventType.REGISTRY_IMPORTED, actor=actor, **result.audit_details())
     return result
 
 

@@ -1,0 +1,102 @@
+"""Every change of the professionals' register: an upsert by national code."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from esante.audit.actions import record_event
+from esante.audit.models import EventType
+from esante.csv_import import ImportResult
+from esante.professionals.models import Profession, Professional
+
+DEFAULT_COUNTRY = "LU"
+# bulk_create and bulk_update write this many rows per statement: a CASE per column and
+# row for an update, which SQLite takes in one statement up to its variables' limit.
+WRITE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ProfessionalRow:
+    """One professional as a source (the CNS's file, the demo) states them."""
+
+    national_code: str
+    last_name: str
+    first_name: str
+    profession: Profession
+    address_line1: str
+    postal_code: str
+    locality: str
+    specialty: str = ""
+    practice_name: str = ""
+    address_line2: str = ""
+    country: str = DEFAULT_COUNTRY
+    is_active: bool = True
+
+
+# What a source may change on a known professional: every field but the code.
+FIELDS = tuple(
+    field.name for field in dataclasses.fields(ProfessionalRow) if field.name != "national_code"
+)
+
+
+def merge_professionals(
+    rows: Sequence[ProfessionalRow], result: ImportResult, *, fields: Sequence[str] = FIELDS
+) -> None:
+    """Create the new professionals among `rows` and update the known ones where one of
+    `fields` differs (the others keep their stored values), adding to `result`'s counts.
+    Never deletes. The caller holds the transaction and writes the audit event."""
+    stored = Professional.objects.in_bulk(
+        [row.national_code for row in rows], field_name="national_code"
+    )
+    now = timezone.now()
+    new: list[Professional] = []
+    changed: list[Professional] = []
+    for row in rows:
+        known = stored.get(row.national_code)
+        if known is None:
+            new.append(Professional(**dataclasses.asdict(row)))
+            continue
+        differs = False
+        for name in fields:
+            value = getattr(row, name)
+            if getattr(known, name) != value:
+                setattr(known, name, value)
+                differs = True
+        if differs:
+            known.updated_at = now  # bulk_update leaves auto_now to its caller
+            changed.append(known)
+        else:
+            result.unchanged += 1
+    # A professional created meanwhile by another import merely turns an insert into an
+    # update.
+    Professional.objects.bulk_create(
+        new,
+        batch_size=WRITE_BATCH,
+        update_conflicts=True,
+        unique_fields=["national_code"],
+        update_fields=[*fields, "updated_at"],
+    )
+    Professional.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=WRITE_BATCH)
+    result.created += len(new)
+    result.updated += len(changed)
+
+
+def register_professionals(
+    rows: Sequence[ProfessionalRow], *, actor: str, source: str
+) -> ImportResult:
+    """Upsert `rows` (all fields) in one transaction, with one audit event of the counts:
+    how a source other than a file (the demo) fills the register."""
+    result = ImportResult(file_name=source)
+    with transaction.atomic():
+        merge_professionals(rows, result)
+        audit_import(result, actor=actor)
+    return result
+
+
+def audit_import(result: ImportResult, *, actor: str) -> None:
+    record_event(EventType.PROFESSIONALS_IMPORTED, actor=actor, **result.audit_details())
