@@ -89,12 +89,14 @@ def merge_professionals(
 def register_professionals(
     rows: Sequence[ProfessionalRow], *, actor: str, source: str
 ) -> ImportResult:
-    """Upsert `rows` (all fields) in one transaction, with one audit event of the counts:
-    how a source other than a file (the demo) fills the register."""
+    """Upsert `rows` (all fields) in one transaction, with one audit event of the counts
+    when it changed something: how a source other than a file (the demo, at each start)
+    fills the register. A file's import audits every run, an unchanged one too."""
     result = ImportResult(file_name=source)
     with transaction.atomic():
         merge_professionals(rows, result)
-        audit_import(result, actor=actor)
+        if result.created or result.updated:
+            audit_import(result, actor=actor)
     return result
 
 
