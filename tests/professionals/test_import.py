@@ -229,6 +229,16 @@ def test_a_file_without_an_optional_column_keeps_the_known_values(listing: Path)
     new = Professional.objects.get(national_code=stored_code(2))
     assert (new.specialty, new.is_active) == ("", True)
 
+    write_file(listing, [professional_row(1, locality="Esch-sur-Alzette")], columns=columns)
+    assert counts(import_professionals(listing)) == (0, 1, 0, 0)
+    moved = Professional.objects.get(national_code=stored_code(1))
+    assert (moved.locality, moved.specialty, moved.is_active) == (
+        "Esch-sur-Alzette",
+        "Pédiatrie",
+        False,
+    )
+    assert moved.created_at == known.created_at
+
 
 # Bad rows -----------------------------------------------------------------------------------
 

