@@ -133,6 +133,7 @@ if ESANTE_DEMO and not all(is_loopback(host) for host in ALLOWED_HOSTS):
 INSTALLED_APPS = [
     "esante.portal",
     "esante.registry",
+    "esante.professionals",
     "esante.notifications",
     "esante.audit",
     "esante.accounts",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import itertools
 from collections.abc import Callable, Sequence
@@ -16,10 +17,12 @@ from django.core.management.base import CommandError
 from stdnum import luhn
 
 from esante.audit.models import AuditEvent, EventType
+from esante.csv_import import ImportFileError, ImportResult
 from esante.registry import identifiers, importer, matricule
-from esante.registry.importer import ImportFileError, ImportResult, import_registry
+from esante.registry.importer import import_registry
 from esante.registry.management.commands.import_registry import Command
 from esante.registry.models import InsuredPerson
+from tests.csv_files import counts, reasons, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -62,34 +65,13 @@ def person_row(serial: int, **values: str) -> dict[str, str]:
     return row
 
 
-def write_feed(
-    path: Path,
-    rows: Sequence[dict[str, str] | Sequence[str]],
-    *,
-    columns: Sequence[str] = COLUMNS,
-    delimiter: str = ",",
-    encoding: str = "utf-8",
-) -> Path:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(name, "") for name in columns] if isinstance(row, dict) else row)
-    path.write_text(out.getvalue(), encoding=encoding)
-    return path
+# Rows under the header of COLUMNS, unless `columns=` says otherwise.
+write_feed = functools.partial(write_csv, columns=COLUMNS)
 
 
 @pytest.fixture
 def feed(tmp_path: Path) -> Path:
     return tmp_path / "assures.csv"
-
-
-def counts(result: ImportResult) -> tuple[int, int, int, int]:
-    return result.created, result.updated, result.unchanged, len(result.rejected)
-
-
-def reasons(result: ImportResult) -> dict[int, str]:
-    return {rejected.line: rejected.reason for rejected in result.rejected}
 
 
 # Good rows and bad rows ---------------------------------------------------------------
@@ -682,7 +664,7 @@ def test_rows_lost_on_the_way_refuse_the_whole_import(
 
     assert str(refused.value) == (
         "Import annulé, rien n'a été modifié : le fichier compte 4 lignes de données, mais "
-        "le décompte des personnes créées, mises à jour, inchangées ou rejetées donne 2. "
+        "le décompte des lignes créées, mises à jour, inchangées ou rejetées donne 2. "
         "Signalez ce fichier à l'équipe technique."
     )
     assert list(InsuredPerson.objects.values_list("matricule", "locality")) == [

@@ -106,6 +106,7 @@ class EventType(models.TextChoices):
     STEP_UP_SUCCEEDED = "authenticator.step_up", _("Identité confirmée (second facteur)")
     STEP_UP_FAILED = "authenticator.step_up_failed", _("Confirmation d'identité refusée")
     LANGUAGE_CHANGED = "account.language_changed", _("Langue du compte changée")
+    PROFESSIONALS_IMPORTED = "professionals.imported", _("Import du registre des professionnels")
 
 
 class AuditEvent(models.Model):

@@ -36,16 +36,28 @@ from esante.registry.models import InsuredPerson
 DATA_FILE = Path(__file__).with_name("documents.toml")
 
 
-def read_documents(path: Path) -> dict[tuple[str, str], tuple[DemoDocument, ...]]:
-    """Each demo person's documents, by (first name, last name), as the data file lists
-    them (its first lines say how)."""
+def read_data(path: Path) -> dict[str, Any]:
     with path.open("rb") as file:
-        data = tomllib.load(file)
+        return tomllib.load(file)
+
+
+def read_senders(
+    data: dict[str, Any],
+) -> tuple[dict[str, Provider], dict[str, Signatory]]:
+    """The providers and the signatories of the data file, by their keys."""
     providers = {
         key: Provider(entry["name"], tuple(entry["address"]), entry.get("service", ""))
         for key, entry in data["providers"].items()
     }
     signatories = {key: Signatory(**entry) for key, entry in data["signatories"].items()}
+    return providers, signatories
+
+
+def read_documents(path: Path) -> dict[tuple[str, str], tuple[DemoDocument, ...]]:
+    """Each demo person's documents, by (first name, last name), as the data file lists
+    them (its first lines say how)."""
+    data = read_data(path)
+    providers, signatories = read_senders(data)
     layouts: dict[str, dict[str, Any]] = data["layouts"]
 
     def block(entry: dict[str, Any]) -> Block:
@@ -84,6 +96,8 @@ def read_documents(path: Path) -> dict[tuple[str, str], tuple[DemoDocument, ...]
 
 
 DOCUMENTS = read_documents(DATA_FILE)
+# Who sends them (esante.demo.professionals registers them).
+PROVIDERS, SIGNATORIES = read_senders(read_data(DATA_FILE))
 
 
 @transaction.atomic

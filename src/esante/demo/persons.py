@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from esante.demo.documents import load_demo_documents
+from esante.demo.professionals import load_demo_professionals
 from esante.registry import matricule
 from esante.registry.actions import create_person
 from esante.registry.letters import issue_letters, persons_needing_letters
@@ -192,7 +193,9 @@ def load_demo() -> tuple[list[InsuredPerson], int]:
     """The demo people, and how many letters this run issued for those who had none.
 
     Several of them also get their DSP with documents from care providers (the missing
-    ones: esante.demo.documents)."""
+    ones: esante.demo.documents), whose authors are demo health professionals
+    (esante.demo.professionals)."""
+    load_demo_professionals()  # the documents' authors among them
     people = load_demo_people()
     missing = persons_needing_letters().filter(pk__in=[person.pk for person in people])
     count = missing.count()

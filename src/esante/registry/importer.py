@@ -1,9 +1,9 @@
 """Import of the national insurance feed into the registry (`esante import-registry`).
 
-The feed is a CSV file: UTF-8 (a byte-order mark is accepted), a header row, then one
-insured person per row. The delimiter is `,`; a header line holding more `;` than `,`
-switches it to `;`. Header names are matched without regard to case or surrounding
-spaces, in any order.
+The feed is a CSV file read by the rules every import shares (esante/csv_import.py):
+UTF-8 (a byte-order mark is accepted), a header row, then one insured person per row. The
+delimiter is `,`; a header line holding more `;` than `,` switches it to `;`. Header
+names are matched without regard to case or surrounding spaces, in any order.
 
 | column          | required | content                                                     |
 |-----------------|----------|-------------------------------------------------------------|
@@ -55,26 +55,32 @@ temporary table (COPY on PostgreSQL) and merged by a single
 
 from __future__ import annotations
 
-import _csv
-import codecs
 import contextlib
-import csv
 import datetime
 import operator
 import re
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
+from esante.csv_import import (
+    Header,
+    ImportFileError,
+    ImportResult,
+    Progress,
+    RowRefused,
+    country_value,
+    max_length_of,
+    open_csv,
+    text_value,
+)
 from esante.registry import identifiers
 from esante.registry import matricule as matricule_rules
 from esante.registry.models import InsuredPerson, Language, Sex
@@ -137,36 +143,9 @@ MAX_CHUNK_ATTEMPTS = 3
 SQLITE_IN_BATCH = 500
 ANALYZE_AFTER_ROWS = 10_000
 
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _SEXES = frozenset(["", *Sex.values])
 _LANGUAGES = frozenset(Language.values)
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; nothing was changed."""
-
-
-class Progress(Protocol):
-    def start(self, total_rows: int) -> None: ...
-
-    def advance(self, rows: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    line: int
-    reason: str
-
-
-@dataclass
-class ImportResult:
-    file_name: str
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[RejectedRow] = field(default_factory=list)
-    ignored_columns: tuple[str, ...] = ()
 
 
 def import_registry(
@@ -178,254 +157,27 @@ def import_registry(
 ) -> ImportResult:
     """Import the feed at `path` (see the module docstring); raise ImportFileError when
     the file as a whole cannot be imported."""
-    total_lines = _count_data_lines(path)
-    if progress is not None:
-        progress.start(total_lines)
     result = ImportResult(file_name=path.name)
-    with _open_text(path) as feed:
-        delimiter, header = _read_header(feed)
-        parser = _RowParser(header, today=timezone.localdate())
+    with open_csv(path, columns=FEED_COLUMNS, progress=progress) as file:
+        parser = _RowParser(file.header, today=timezone.localdate())
         result.ignored_columns = parser.ignored_columns
         with transaction.atomic():
             store = _RegistryStore(update_columns=parser.update_columns, now=timezone.now())
             store.create_temp_table()
-            blank_lines = 0
-            for chunk in _parsed_chunks(feed, delimiter, parser, chunk_size):
-                result.rejected.extend(chunk.rejected)
-                blank_lines += chunk.blank_lines
-                if chunk.rows:
-                    store.merge(chunk.rows, result)
-                if progress is not None:
-                    progress.advance(chunk.lines)
-            _check_every_line_is_counted(result, data_lines=total_lines - blank_lines)
+            file.import_rows(
+                parser.parse,
+                lambda rows: store.merge(rows, result),
+                result,
+                chunk_size=chunk_size,
+            )
             store.drop_temp_table()
             if result.created + result.updated >= ANALYZE_AFTER_ROWS:
                 store.analyze()
-            record_event(
-                EventType.REGISTRY_IMPORTED,
-                actor=actor,
-                file=result.file_name,
-                created=result.created,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                rejected=len(result.rejected),
-            )
+            record_event(EventType.REGISTRY_IMPORTED, actor=actor, **result.audit_details())
     return result
 
 
-# Reading the file --------------------------------------------------------------------
-
-
-def _read_error(path: Path, exc: OSError) -> ImportFileError:
-    if isinstance(exc, FileNotFoundError):
-        message = _("Le fichier %(path)s n'existe pas.")
-    elif isinstance(exc, IsADirectoryError):
-        message = _("%(path)s est un dossier, pas un fichier CSV.")
-    else:
-        message = _("Le fichier %(path)s ne peut pas être lu : %(error)s.")
-    return ImportFileError(message % {"path": path, "error": exc.strerror or exc})
-
-
-def _not_utf8(line: int) -> ImportFileError:
-    return ImportFileError(
-        _("Le fichier n'est pas encodé en UTF-8 (ligne %(line)d) : enregistrez-le en UTF-8.")
-        % {"line": line}
-    )
-
-
-def _count_data_lines(path: Path) -> int:
-    """The number of lines after the header, for the progress bar. On the way, check that
-    the whole file is UTF-8, so that a badly encoded file is refused before any change."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    lines = 0
-    ends_with_newline = True
-    try:
-        with path.open("rb") as raw:
-            while block := raw.read(1 << 20):
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError as exc:
-                    # exc.start counts from the bytes the decoder still held, at most 3.
-                    raise _not_utf8(lines + block.count(b"\n", 0, max(exc.start, 0)) + 1) from None
-                lines += block.count(b"\n")
-                ends_with_newline = block.endswith(b"\n")
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise _not_utf8(lines + 1) from None
-    except OSError as exc:
-        raise _read_error(path, exc) from exc
-    if not ends_with_newline:
-        lines += 1
-    return max(lines - 1, 0)
-
-
-def _open_text(path: Path) -> IO[str]:
-    # Lines end at LF only (a CRLF's CR is cut by _lines()), as _count_data_lines counts
-    # them: a lone CR inside a value stays in it, and is refused as a control character.
-    try:
-        return path.open(encoding="utf-8-sig", newline="\n")
-    except OSError as exc:
-        raise _read_error(path, exc) from exc
-
-
-def _read_header(feed: IO[str]) -> tuple[str, list[str]]:
-    """The delimiter and the column names (lower case) of the header line."""
-    try:
-        first_line = feed.readline()
-    except UnicodeDecodeError:
-        raise _not_utf8(1) from None
-    if not first_line.strip():
-        raise ImportFileError(
-            _("La première ligne doit nommer les colonnes (%(columns)s) ; elle est vide.")
-            % {"columns": ", ".join(FEED_COLUMNS)}
-        )
-    header_line = first_line.removesuffix("\n").removesuffix("\r")
-    if "\r" in header_line:
-        raise ImportFileError(
-            _(
-                "Ligne 1 : l'en-tête contient un retour chariot (CR) ; les lignes du fichier "
-                "doivent finir par un saut de ligne (LF ou CRLF)."
-            )
-        )
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    try:
-        header = _fields(header_line, _dialect(delimiter))
-    except _RowRefused as refusal:
-        raise ImportFileError(
-            _("Ligne 1 (en-tête) : %(reason)s") % {"reason": refusal.reason}
-        ) from None
-    return delimiter, [name.strip().lower() for name in header]
-
-
-def _dialect(delimiter: str) -> _csv.Dialect:
-    """The file's CSV dialect, built once: csv.reader() builds one at each call given
-    keyword arguments, which costs more than reading the line itself."""
-    return csv.reader((), delimiter=delimiter, strict=True).dialect
-
-
-def _lines(feed: IO[str]) -> Iterator[tuple[int, str]]:
-    """(line number, text without its line end) for each line after the header."""
-    lines = iter(feed)
-    number = 1  # the header's
-    while True:
-        number += 1
-        try:
-            line = next(lines)
-        except StopIteration:
-            return
-        except UnicodeDecodeError:
-            raise _not_utf8(number) from None
-        except OSError as exc:
-            raise ImportFileError(
-                _("Ligne %(line)d : lecture du fichier impossible (%(error)s).")
-                % {"line": number, "error": exc.strerror or exc}
-            ) from exc
-        yield number, line.removesuffix("\n").removesuffix("\r")
-
-
-def _fields(line: str, dialect: _csv.Dialect) -> list[str]:
-    """The values of one line (its line end cut); none for an empty line.
-
-    The csv module reads the line on its own, so that a quote left open ends with the
-    line instead of running on into the next ones. A line without quotes is merely
-    split: the same values, in less time.
-    """
-    if '"' not in line:
-        return line.split(dialect.delimiter) if line else []
-    try:
-        return next(csv.reader((line,), dialect), [])
-    except csv.Error as exc:
-        raise _RowRefused(_csv_error_reason(exc, dialect.delimiter)) from None
-
-
-def _csv_error_reason(error: csv.Error, delimiter: str) -> str:
-    """The csv module's (English) complaint about one line, as a French reason."""
-    message = str(error)
-    if message == "unexpected end of data":
-        return str(
-            _(
-                "Guillemet non refermé : une valeur entre guillemets doit se terminer sur "
-                "sa ligne (une valeur ne peut pas contenir de saut de ligne)."
-            )
-        )
-    if message.endswith("expected after '\"'"):
-        return _(
-            "Guillemet mal placé : le guillemet qui ferme une valeur doit être suivi de "
-            "« %(delimiter)s » ou de la fin de la ligne (dans une valeur entre guillemets, "
-            'un guillemet s\'écrit "").'
-        ) % {"delimiter": delimiter}
-    if message.startswith("field larger than field limit"):
-        return _("Une valeur dépasse %(limit)d caractères.") % {"limit": csv.field_size_limit()}
-    if message.startswith(("new-line character", "line contains NUL")):
-        return str(
-            _("La ligne contient un caractère de contrôle (retour chariot, NUL...) mal placé.")
-        )
-    return _("CSV mal formé (%(error)s).") % {"error": message}
-
-
-@dataclass
-class _Chunk:
-    rows: list[ParsedRow] = field(default_factory=list)
-    rejected: list[RejectedRow] = field(default_factory=list)
-    lines: int = 0
-    blank_lines: int = 0
-
-
-def _parsed_chunks(
-    feed: IO[str], delimiter: str, parser: _RowParser, chunk_size: int
-) -> Iterator[_Chunk]:
-    """The lines of the file after the header, checked, by chunks of `chunk_size` good
-    rows."""
-    dialect = _dialect(delimiter)
-    chunk = _Chunk()
-    for number, line in _lines(feed):
-        chunk.lines += 1
-        try:
-            fields = _fields(line, dialect)
-            if not fields:
-                chunk.blank_lines += 1
-                continue
-            chunk.rows.append(parser.parse(fields, number))
-        except _RowRefused as refusal:
-            chunk.rejected.append(RejectedRow(number, refusal.reason))
-            continue
-        if len(chunk.rows) >= chunk_size:
-            yield chunk
-            chunk = _Chunk()
-    if chunk.lines:
-        yield chunk
-
-
-def _check_every_line_is_counted(result: ImportResult, *, data_lines: int) -> None:
-    """The last guard against rows lost without a word (a quote left open once swallowed
-    the lines after it): every data line is created, updated, unchanged or rejected, or
-    the import is refused, and its transaction undoes everything."""
-    counted = result.created + result.updated + result.unchanged + len(result.rejected)
-    if counted != data_lines:
-        raise ImportFileError(
-            ngettext(
-                "Import annulé, rien n'a été modifié : le fichier compte %(lines)d ligne "
-                "de données, mais le décompte des personnes créées, mises à jour, "
-                "inchangées ou rejetées donne %(counted)d. Signalez ce fichier à l'équipe "
-                "technique.",
-                "Import annulé, rien n'a été modifié : le fichier compte %(lines)d lignes "
-                "de données, mais le décompte des personnes créées, mises à jour, "
-                "inchangées ou rejetées donne %(counted)d. Signalez ce fichier à l'équipe "
-                "technique.",
-                data_lines,
-            )
-            % {"lines": data_lines, "counted": counted}
-        )
-
-
 # Checking rows ---------------------------------------------------------------------
-
-
-class _RowRefused(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _model_field(name: str) -> models.Field[Any, Any]:
@@ -435,89 +187,33 @@ def _model_field(name: str) -> models.Field[Any, Any]:
     return model_field
 
 
-def _max_length(name: str) -> int:
-    max_length = _model_field(name).max_length
-    if max_length is None:
-        raise TypeError(f"InsuredPerson.{name} has no max_length")
-    return max_length
-
-
 class _RowParser:
     """Turns the fields of one record into a row to load, or refuses it with a reason."""
 
     def __init__(self, header: list[str], *, today: datetime.date) -> None:
-        missing = [name for name in REQUIRED_COLUMNS if name not in header]
-        if missing:
-            raise ImportFileError(
-                ngettext(
-                    "Colonne obligatoire absente de l'en-tête : %(missing)s. "
-                    "Colonnes attendues : %(columns)s.",
-                    "Colonnes obligatoires absentes de l'en-tête : %(missing)s. "
-                    "Colonnes attendues : %(columns)s.",
-                    len(missing),
-                )
-                % {"missing": ", ".join(missing), "columns": ", ".join(FEED_COLUMNS)}
-            )
-        repeated = sorted({name for name in header if header.count(name) > 1})
-        if repeated:
-            raise ImportFileError(
-                ngettext(
-                    "Colonne en double dans l'en-tête : %(repeated)s.",
-                    "Colonnes en double dans l'en-tête : %(repeated)s.",
-                    len(repeated),
-                )
-                % {"repeated": ", ".join(name or '""' for name in repeated)}
-            )
-        self.header = header
-        self.width = len(header)
-        # Where each feed column sits in a record. An absent optional column reads the
-        # empty string that parse() appends to every record, at index `width`.
-        self.position = {
-            name: header.index(name) if name in header else self.width for name in FEED_COLUMNS
-        }
+        self.header = Header(header, required=REQUIRED_COLUMNS, known=FEED_COLUMNS)
+        self.position = self.header.position
         # Columns that a re-import may change on a known person: those in the file.
         self.update_columns = tuple(
             name for name in ROW_COLUMNS if name != "esante_id" and name in header
         )
-        self.ignored_columns = tuple(name for name in header if name not in FEED_COLUMNS)
+        self.ignored_columns = self.header.ignored_columns
         self.today = today
-        self.max_length = {name: _max_length(name) for name in TEXT_COLUMNS}
+        self.max_length = {name: max_length_of(InsuredPerson, name) for name in TEXT_COLUMNS}
         self.first_line_of: dict[str, int] = {}  # matricule -> line of its first row
         self.parsed_dates: dict[str, datetime.date | None] = {}  # None: not a date
 
     def parse(self, fields: list[str], line: int) -> ParsedRow:
-        if len(fields) != self.width:
-            raise _RowRefused(
-                ngettext(
-                    "La ligne compte %(count)d valeur au lieu de %(expected)d.",
-                    "La ligne compte %(count)d valeurs au lieu de %(expected)d.",
-                    len(fields),
-                )
-                % {"count": len(fields), "expected": self.width}
-            )
-        if _CONTROL_CHARACTER.search("".join(fields)):
-            column = next(
-                name
-                for name, value in zip(self.header, fields, strict=True)
-                if _CONTROL_CHARACTER.search(value)
-            )
-            raise _RowRefused(
-                _(
-                    "La colonne %(column)s contient un caractère de contrôle (tabulation, "
-                    "saut de ligne...)."
-                )
-                % {"column": column}
-            )
-        fields.append("")
+        fields = self.header.values(fields)
         position = self.position
 
         try:
             number = matricule_rules.validate(fields[position["matricule"]], today=self.today)
         except ValidationError as exc:
-            raise _RowRefused(str(exc.messages[0])) from None
+            raise RowRefused(str(exc.messages[0])) from None
         first_line = self.first_line_of.setdefault(number, line)
         if first_line != line:
-            raise _RowRefused(
+            raise RowRefused(
                 _("Le matricule %(matricule)s figure déjà à la ligne %(line)d.")
                 % {"matricule": number, "line": first_line}
             )
@@ -535,30 +231,25 @@ class _RowParser:
         date_of_death = self._date("date_of_death", fields[position["date_of_death"]])
         if date_of_death is not None:
             if date_of_death < birth_date:
-                raise _RowRefused(
+                raise RowRefused(
                     _("La date de décès %(death)s précède la date de naissance %(birth)s.")
                     % {"death": date_of_death, "birth": birth_date}
                 )
             if date_of_death > self.today:
-                raise _RowRefused(
+                raise RowRefused(
                     _("La date de décès %(date)s est dans le futur.") % {"date": date_of_death}
                 )
 
         sex = fields[position["sex"]].strip().upper()
         if sex not in _SEXES:
-            raise _RowRefused(
+            raise RowRefused(
                 _("Le sexe « %(value)s » n'est pas M, F, X ni vide.")
                 % {"value": fields[position["sex"]].strip()}
             )
-        country = fields[position["country"]].strip().upper() or DEFAULT_COUNTRY
-        if not (len(country) == 2 and country.isascii() and country.isalpha()):
-            raise _RowRefused(
-                _("Le pays « %(value)s » n'est pas un code ISO de deux lettres.")
-                % {"value": fields[position["country"]].strip()}
-            )
+        country = country_value(fields[position["country"]], default=DEFAULT_COUNTRY)
         language = fields[position["language"]].strip().lower() or DEFAULT_LANGUAGE
         if language not in _LANGUAGES:
-            raise _RowRefused(
+            raise RowRefused(
                 _("La langue « %(value)s » n'est pas fr, de, en ni vide.")
                 % {"value": fields[position["language"]].strip()}
             )
@@ -578,15 +269,12 @@ class _RowParser:
         )
 
     def _text(self, column: str, value: str) -> str:
-        value = value.strip()
-        if len(value) > self.max_length[column]:
-            raise _RowRefused(
-                _("La colonne %(column)s dépasse %(max)d caractères (%(length)d).")
-                % {"column": column, "max": self.max_length[column], "length": len(value)}
-            )
-        if not value and column in REQUIRED_COLUMNS:
-            raise _RowRefused(_("La colonne %(column)s est vide.") % {"column": column})
-        return value
+        return text_value(
+            column,
+            value,
+            max_length=self.max_length[column],
+            required=column in REQUIRED_COLUMNS,
+        )
 
     def _date(self, column: str, value: str) -> datetime.date | None:
         """The date of a YYYY-MM-DD value, None when empty."""
@@ -603,7 +291,7 @@ class _RowParser:
                     date = datetime.date.fromisoformat(value)
             self.parsed_dates[value] = date
         if date is None:
-            raise _RowRefused(
+            raise RowRefused(
                 _("La colonne %(column)s n'est pas une date AAAA-MM-JJ valable : « %(value)s ».")
                 % {"column": column, "value": value}
             )
@@ -616,7 +304,7 @@ class _RowParser:
             or (month and birth_date.month != month)
             or (day and birth_date.day != day)
         ):
-            raise _RowRefused(
+            raise RowRefused(
                 _(
                     "La date de naissance %(date)s ne correspond pas à celle du matricule "
                     "(%(encoded)s, 00 pour un mois ou un jour inconnu)."
@@ -624,7 +312,7 @@ class _RowParser:
                 % {"date": birth_date, "encoded": f"{number[0:4]}-{number[4:6]}-{number[6:8]}"}
             )
         if birth_date > self.today:
-            raise _RowRefused(
+            raise RowRefused(
                 _("La date de naissance %(date)s est dans le futur.") % {"date": birth_date}
             )
 

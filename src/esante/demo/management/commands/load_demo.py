@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from esante.commands import BaseCommand
 from esante.demo.persons import load_demo
 from esante.demo.staff import DEMO_PASSWORD, load_demo_staff
+from esante.professionals.models import Professional
 
 
 class Command(BaseCommand):
@@ -27,6 +28,10 @@ class Command(BaseCommand):
             % {"people": len(people), "count": letters}
         )
         self.stdout.write(demo_table(people))
+        self.stdout.write(
+            f"{Professional.objects.count()} professionnels de santé de démonstration "
+            "(esante.demo.professionals)."
+        )
         self.stdout.write(
             f"Helpdesk (/helpdesk/), mot de passe « {DEMO_PASSWORD} », code de l'application "
             "d'authentification avec la clé :"

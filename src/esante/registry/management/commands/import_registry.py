@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
-from typing import Any
 
-from django.core.management.base import CommandError, CommandParser, DjangoHelpFormatter
 from django.utils.translation import ngettext
-from tqdm import tqdm
 
-from esante.commands import BaseCommand
-from esante.registry.importer import ImportFileError, ImportResult, import_registry
+from esante.csv_import import ImportCommand, ImportResult, Progress
+from esante.registry.importer import import_registry
 
 HELP = """\
 Importe le fichier CSV des assurés (flux de l'assurance nationale) dans le registre.
@@ -47,69 +42,16 @@ les autres sont importées. Un fichier illisible ou un en-tête incomplet ne cha
 """
 
 
-class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Django's ordering of options, with the column list kept as written."""
-
-
-class _ProgressBar:
-    """The importer's progress, as a tqdm bar on stderr (shown only on a terminal)."""
-
-    def __init__(self) -> None:
-        self.bar: tqdm[Any] | None = None
-
-    def start(self, total_rows: int) -> None:
-        self.bar = tqdm(
-            total=total_rows, unit=" lignes", unit_scale=True, file=sys.stderr, disable=None
-        )
-
-    def advance(self, rows: int) -> None:
-        if self.bar is not None:
-            self.bar.update(rows)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = HELP
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.formatter_class = _HelpFormatter
-        return parser
+    def import_file(self, path: Path, progress: Progress) -> ImportResult:
+        return import_registry(path, progress=progress)
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, metavar="FICHIER", help="le fichier CSV à importer")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["file"]
-        progress = _ProgressBar()
-        try:
-            result = import_registry(path, progress=progress)
-        except ImportFileError as exc:
-            raise CommandError(str(exc)) from exc
-        finally:
-            progress.close()
-        self.report(result)
-
-    def report(self, result: ImportResult) -> None:
-        if result.ignored_columns:
-            self.stdout.write(
-                self.style.WARNING(
-                    ngettext(
-                        "Colonne inconnue, ignorée : %(columns)s",
-                        "Colonnes inconnues, ignorées : %(columns)s",
-                        len(result.ignored_columns),
-                    )
-                    % {"columns": ", ".join(name or '""' for name in result.ignored_columns)}
-                )
-            )
-        for rejected in result.rejected:
-            self.stdout.write(self.style.ERROR(f"ligne {rejected.line} : {rejected.reason}"))
-        # Each count agrees with « personne »: « 1 créée, 2 mises à jour ».
+    def counts(self, result: ImportResult) -> list[str]:
+        # Each count agrees with « personne » : « 1 créée, 2 mises à jour ».
         refused = len(result.rejected)
-        counts = [
+        return [
             ngettext("%(count)d créée", "%(count)d créées", result.created)
             % {"count": result.created},
             ngettext("%(count)d mise à jour", "%(count)d mises à jour", result.updated)
@@ -118,5 +60,3 @@ class Command(BaseCommand):
             % {"count": result.unchanged},
             ngettext("%(count)d rejetée", "%(count)d rejetées", refused) % {"count": refused},
         ]
-        summary = f"{result.file_name} : {', '.join(counts)}."
-        self.stdout.write(self.style.SUCCESS(summary) if not result.rejected else summary)
