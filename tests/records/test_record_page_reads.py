@@ -1,6 +1,7 @@
 """The record page's two reads are plain SQL written once per process (esante.raw_sql.Select,
-issue 16): they read what the ORM reads, converted as the ORM converts it, on SQLite and
-on PostgreSQL alike."""
+issue 16), and its journal line one INSERT (esante.raw_sql.insert): they read and write
+what the ORM reads and writes, converted as the ORM converts it, on SQLite and on
+PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from django.db.models import BooleanField, DateTimeField, Field
 from django.utils import timezone
 
 from esante import raw_sql
-from esante.records.actions import ensure_care_record
+from esante.audit.models import AppendOnlyError
+from esante.records.actions import ensure_care_record, journal
 from esante.records.models import (
+    AccessAction,
+    AccessEntry,
     Assistant,
+    Capacity,
     CareRecord,
     Category,
     Confidentiality,
@@ -110,3 +115,26 @@ def test_a_parameter_is_prepared_as_the_orm_prepares_it() -> None:
 
     assert select.rows([raw_sql.prepare(public_id, record.public_id)]) == [(True,)]
     assert select.rows([raw_sql.prepare(public_id, str(record.public_id))]) == [(True,)]
+
+
+def test_a_journal_line_is_written_as_save_writes_it() -> None:
+    holder = make_person()
+    record = ensure_care_record(holder)
+    before = timezone.now()
+
+    entry = journal(
+        record,
+        actor=holder,
+        capacity=Capacity.OWNER,
+        action=AccessAction.READ_RECORD,
+        target="x" * 300,
+    )
+
+    assert entry.pk is not None and entry._state.adding is False
+    stored = AccessEntry.objects.get(pk=entry.pk)
+    for field in AccessEntry._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(entry, field.attname), field.name
+    assert before <= stored.at <= timezone.now()
+    assert len(stored.target) == 200
+    with pytest.raises(AppendOnlyError):
+        entry.save()  # the line written is as append-only as one the ORM wrote

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from esante import raw_sql
 from esante.accounts.models import Account
 from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
@@ -38,10 +39,13 @@ def journal(
     action: AccessAction,
     target: str = "",
 ) -> AccessEntry:
-    """Append one line to the record's *Historique des accès*."""
-    return AccessEntry.objects.create(
+    """Append one line to the record's *Historique des accès* (one INSERT: the record page
+    writes one at every visit)."""
+    entry = AccessEntry(
         record=record, actor=actor, capacity=capacity, action=action, target=target[:200]
     )
+    raw_sql.insert(entry)
+    return entry
 
 
 def ensure_care_record(person: InsuredPerson) -> CareRecord:
