@@ -20,7 +20,6 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat
 from django.utils.formats import get_format
-from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -111,8 +110,8 @@ class DocumentRow:
     each call), the two links from one `reverse` each for the whole table."""
 
     date: str
-    category: str | Promise  # the labels, translated when printed
-    confidentiality: str | Promise  # empty for the normal level, which shows no tag
+    category: str  # the labels, in the page's language
+    confidentiality: str  # empty for the normal level, which shows no tag
     title: str
     author: str
     masked: bool
@@ -152,6 +151,16 @@ def _documents_select(by_category: bool) -> raw_sql.Select:
     return raw_sql.Select(sql, fields)
 
 
+@functools.lru_cache(maxsize=16)
+def _document_labels(language: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The categories' and confidentiality levels' names in `language` (Normal: none
+    shown), translated once per language rather than at each row."""
+    categories = {value: str(label) for value, label in Category.choices}
+    levels = {value: str(label) for value, label in Confidentiality.choices}
+    levels[Confidentiality.NORMAL] = ""
+    return categories, levels
+
+
 def document_rows(
     care_record: CareRecord, links: dict[str, str], category: str = ""
 ) -> list[DocumentRow]:
@@ -160,9 +169,7 @@ def document_rows(
     if category:
         parameters.append(category)
     values = _documents_select(bool(category)).rows(parameters)
-    categories: dict[str, str | Promise] = dict(Category.choices)
-    levels: dict[str, str | Promise] = dict(Confidentiality.choices)
-    levels[Confidentiality.NORMAL] = ""
+    categories, levels = _document_labels(get_language())
     date_format = get_format("SHORT_DATE_FORMAT")
     url, file_url, slot = links["document"], links["document_file"], str(DOCUMENT_SLOT)
     rows = []
