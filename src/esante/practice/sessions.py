@@ -69,6 +69,20 @@ def log_in(
     )
 
 
+def record_refused_login(
+    provider: str, reason: str, *, ip_address: str | None, **details: Any
+) -> None:
+    """A login through `provider` that opened no professional's session, and why."""
+    record_event(
+        EventType.PROFESSIONAL_LOGIN_FAILED,
+        actor="anonymous",
+        ip_address=ip_address,
+        provider=provider,
+        reason=reason,
+        **details,
+    )
+
+
 def _end(request: HttpRequest, session: ProfessionalSession, reason: str) -> None:
     ProfessionalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
         ended_at=timezone.now()

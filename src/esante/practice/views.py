@@ -30,8 +30,6 @@ from django.views.decorators.http import require_GET, require_POST
 from esante import client_address, ratelimit
 from esante.accounts.authenticators import identity_providers
 from esante.audit import security_log
-from esante.audit.actions import record_event
-from esante.audit.models import EventType
 from esante.keyed_hash import keyed_hash
 from esante.practice import sessions
 from esante.practice.sessions import ProfessionalRequest
@@ -87,13 +85,8 @@ def _refused(request: HttpRequest) -> HttpResponse:
 def _audit_refusal(
     request: HttpRequest, provider: identity_providers.Provider, reason: str, **details: Any
 ) -> None:
-    record_event(
-        EventType.PROFESSIONAL_LOGIN_FAILED,
-        actor="anonymous",
-        ip_address=client_address.of(request),
-        provider=provider.slug,
-        reason=reason,
-        **details,
+    sessions.record_refused_login(
+        provider.slug, reason, ip_address=client_address.of(request), **details
     )
 
 
