@@ -70,7 +70,7 @@ def test_a_professional_logs_in_through_the_provider_and_out(
     assert_no_sideways_scrolling(phone)
     phone.set_viewport_size({"width": 320, "height": 700})
     assert_no_sideways_scrolling(phone)
-    phone.set_viewport_size(PHONE)
+    phone.set_viewport_size({"width": 390, "height": 844})
     log_out(phone, assert_accessible)
 
     assert AuditEvent.objects.filter(event_type=EventType.PROFESSIONAL_LOGIN_SUCCEEDED).count() == 2
