@@ -1,8 +1,10 @@
-"""The professionals' side of the platform: their sessions (care relationships, later)."""
+"""The professionals' side of the platform: their sessions and passkeys (care
+relationships, later)."""
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from esante.professionals.models import Professional
@@ -30,3 +32,27 @@ class ProfessionalSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.professional} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class ProfessionalPasskey(models.Model):
+    """A professional's passkey (as StaffPasskey): registered within a few minutes of a
+    login through an identity provider, then a complete login by itself."""
+
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="passkeys"
+    )
+    name = models.CharField(_("nom"), max_length=60)
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    handle = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clé d'accès d'un professionnel")
+        verbose_name_plural = _("clés d'accès des professionnels")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.professional_id})"

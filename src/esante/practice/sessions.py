@@ -30,6 +30,9 @@ from esante.professionals.models import Professional
 SESSION_KEY = "esante.professional_session_id"
 # last_seen_at is written at most this often, not on every request.
 SEEN_EVERY = datetime.timedelta(minutes=1)
+# How long after a provider's login a passkey may be registered or removed (as staff's
+# and patients' step-up: 10 minutes).
+PASSKEY_FRESH_FOR = datetime.timedelta(minutes=10)
 
 
 class ProfessionalRequest(ClientRequest):
@@ -70,16 +73,27 @@ def log_in(
 
 
 def record_refused_login(
-    provider: str, reason: str, *, ip_address: str | None, **details: Any
+    method: str, reason: str, *, ip_address: str | None, actor: str = "anonymous", **details: Any
 ) -> None:
-    """A login through `provider` that opened no professional's session, and why."""
+    """A login (`method`: "oidc:<provider>", "passkey") that opened no professional's
+    session, and why."""
     record_event(
         EventType.PROFESSIONAL_LOGIN_FAILED,
-        actor="anonymous",
+        actor=actor,
         ip_address=ip_address,
-        provider=provider,
+        method=method,
         reason=reason,
         **details,
+    )
+
+
+def may_register_passkey(session: ProfessionalSession) -> bool:
+    """A passkey is a lasting way in: registered (or removed) only within
+    PASSKEY_FRESH_FOR of a login through an identity provider, never from a session a
+    passkey opened."""
+    return (
+        session.method.startswith("oidc:")
+        and timezone.now() - session.started_at <= PASSKEY_FRESH_FOR
     )
 
 

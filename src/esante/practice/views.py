@@ -86,7 +86,7 @@ def _audit_refusal(
     request: HttpRequest, provider: identity_providers.Provider, reason: str, **details: Any
 ) -> None:
     sessions.record_refused_login(
-        provider.slug, reason, ip_address=client_address.of(request), **details
+        f"oidc:{provider.slug}", reason, ip_address=client_address.of(request), **details
     )
 
 
@@ -179,6 +179,8 @@ def home(request: ProfessionalRequest) -> HttpResponse:
             "professional": professional,
             "profession": professional.get_profession_display(),
             "session": session,
+            "passkeys": professional.passkeys.all(),
+            "passkeys_fresh": sessions.may_register_passkey(session),
             "idle_minutes": settings.ESANTE_PROFESSIONAL_IDLE_MINUTES,
             "max_hours": settings.ESANTE_PROFESSIONAL_MAX_HOURS,
         },
