@@ -129,7 +129,9 @@ def _security_log(request: HttpRequest, **fields: str) -> None:
 def callback(request: HttpRequest, slug: str) -> HttpResponse:
     provider = _provider(slug)
     if request.session.pop(PENDING_KEY, None) != provider.slug:
-        _security_log(request, provider=provider.slug, reason="unexpected_callback")
+        security_log.warn(
+            request, "oidc.unexpected_callback", provider=provider.slug, purpose="professional"
+        )
         _audit_refusal(request, provider, "unexpected_callback")
         return _refused(request)
     ratelimit.check_and_hit("oidc.callback", request)
