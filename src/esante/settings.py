@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "esante.accounts",
     "esante.records",
     "esante.helpdesk",
+    "esante.practice",
     "esante.counters",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -174,6 +175,8 @@ MIDDLEWARE = [
     "esante.accounts.middleware.PatientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "esante.helpdesk.middleware.StaffIdleTimeoutMiddleware",
+    # request.professional; returns at once when the session holds no professional.
+    "esante.practice.middleware.ProfessionalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "esante.portal.middleware.RateLimitMiddleware",
 ]
@@ -477,11 +480,15 @@ ESANTE_SESSION_MAX_HOURS = env_int("ESANTE_SESSION_MAX_HOURS", 12, minimum=1)
 ESANTE_STAFF_IDLE_MINUTES = env_int("ESANTE_STAFF_IDLE_MINUTES", 15, minimum=1)
 # ... and after this many hours since their login, however active (ASVS 5.0 7.3.2).
 ESANTE_STAFF_MAX_HOURS = env_int("ESANTE_STAFF_MAX_HOURS", 10, minimum=1)
+# Health professionals (esante.practice): as staff, idle minutes and hours after the login.
+ESANTE_PROFESSIONAL_IDLE_MINUTES = env_int("ESANTE_PROFESSIONAL_IDLE_MINUTES", 15, minimum=1)
+ESANTE_PROFESSIONAL_MAX_HOURS = env_int("ESANTE_PROFESSIONAL_MAX_HOURS", 10, minimum=1)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
 # External identity providers (OpenID Connect; LuxTrust and others): a JSON list of
 # {"slug", "name", "issuer", "client_id", "client_secret", "scopes", "logo",
-# "national_id_claim"} — see README, "Identity providers". In demo mode without any, the
-# local "LuxTrust (démo)" that `make run` starts (oidc-provider-mock) on ESANTE_DEMO_OIDC_PORT.
+# "national_id_claim", "professional_code_claim", "acr_values", "max_age"} — see README,
+# "Identity providers". In demo mode without any, the local "LuxTrust (démo)" that
+# `make run` starts (oidc-provider-mock) on ESANTE_DEMO_OIDC_PORT.
 ESANTE_DEMO_OIDC_PORT = env_int("ESANTE_DEMO_OIDC_PORT", 9400, minimum=1)
 try:
     ESANTE_OIDC_PROVIDERS = json.loads(env_str("ESANTE_OIDC_PROVIDERS", "[]"))
@@ -502,6 +509,8 @@ if ESANTE_DEMO and not ESANTE_OIDC_PROVIDERS:
             "client_secret": "demo-secret",  # the local mock accepts any
             "scopes": "openid profile",
             "national_id_claim": "matricule",
+            # The demo professionals log in with it too (esante.demo.identity_provider).
+            "professional_code_claim": "professional_code",
         }
     ]
 # Passkeys (WebAuthn): the relying party ID (the registrable domain, e.g. esante.lu) and

@@ -47,6 +47,7 @@ urlpatterns = [
     # The dev outbox, where the demo app is installed (demo mode only).
     *([path("dev/", include("esante.demo.urls"))] if apps.is_installed("esante.demo") else []),
     path("activation/", include("esante.accounts.activation.urls")),
+    path("professionnel/", include("esante.practice.urls")),
     path("", include("esante.accounts.urls")),
     path("", include("esante.records.urls")),
     path("", include((portal_pages, "portal"))),

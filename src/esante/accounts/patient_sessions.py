@@ -61,7 +61,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from esante import client_address, raw_sql
+from esante import client_address, identities, raw_sql
 from esante.accounts.actions import change_language
 from esante.accounts.models import Account, KnownDevice, PatientSession
 from esante.accounts.notices import notify_owner
@@ -340,12 +340,14 @@ def log_in(
     False (a recovery code instead of the app's code).
     `app_code`: the password came with the app's own code (not a recovery code), which
     lifts the mark of a reset by recovery code (Account.password_reset_by_recovery_code):
-    whoever set the password holds the app.
+    whoever set the password holds the app. A professional's or staff member's session in
+    this browser ends first (esante.identities).
 
     The reset is written only when `account` (read in this request) shows something to
     reset: a failure counted since that read is then kept, as if the login had come
     first — the order of a failure and a success in flight together is either one, and
     this one only ever keeps a lock that the unconditional reset would have lifted."""
+    identities.starting(request, "patient")
     request.session.cycle_key()
     if second_factor:
         mark_second_factor(request)
@@ -462,6 +464,30 @@ def log_out(request: HttpRequest, *, reason: str = "logout") -> None:
             reason=reason,
         )
     request.session.flush()
+
+
+def end_for_other_identity(request: HttpRequest) -> None:
+    """Another identity logs in in this browser (esante.identities): the patient's session
+    ends (row, audit) and leaves the browser session, which is not flushed."""
+    if SESSION_KEY not in request.session:
+        return
+    session = current_session(request)
+    if session is not None:
+        PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+        record_event(
+            EventType.LOGGED_OUT,
+            actor=f"person:{session.account.person_id}",
+            person=session.account.person,
+            ip_address=client_address.of(request),
+            session=session.pk,
+            reason="other_identity",
+        )
+    del request.session[SESSION_KEY]
+    patient = getattr(request, "patient", None)
+    if isinstance(patient, Patient):
+        patient.__dict__.pop("session", None)  # read again: none now
 
 
 def current_session(request: HttpRequest) -> PatientSession | None:

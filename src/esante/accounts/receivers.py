@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.dispatch import receiver
+from django.http import HttpRequest
 
+from esante import identities
 from esante.accounts.actions import announce_issued_letters, announce_letter_request
+from esante.accounts.patient_sessions import end_for_other_identity
 from esante.registry import signals as registry
 from esante.registry.models import LetterBatch, LetterRequest
 
@@ -29,3 +32,10 @@ def letters_issued(
     sender: type[LetterBatch], *, batch: LetterBatch, actor: str, **kwargs: Any
 ) -> None:
     announce_issued_letters(batch, actor=actor)
+
+
+@receiver(identities.identity_starting)
+def other_identity_starting(sender: str, *, request: HttpRequest, **kwargs: Any) -> None:
+    """A professional or a staff member logs in in this browser: the patient is out."""
+    if sender != "patient":
+        end_for_other_identity(request)

@@ -107,6 +107,18 @@ class EventType(models.TextChoices):
     STEP_UP_FAILED = "authenticator.step_up_failed", _("Confirmation d'identité refusée")
     LANGUAGE_CHANGED = "account.language_changed", _("Langue du compte changée")
     PROFESSIONALS_IMPORTED = "professionals.imported", _("Import du registre des professionnels")
+    PROFESSIONAL_LOGIN_SUCCEEDED = (
+        "professional.login.succeeded",
+        _("Connexion d'un professionnel de santé"),
+    )
+    PROFESSIONAL_LOGIN_FAILED = (
+        "professional.login.failed",
+        _("Connexion d'un professionnel de santé refusée"),
+    )
+    PROFESSIONAL_LOGGED_OUT = (
+        "professional.logged_out",
+        _("Déconnexion d'un professionnel de santé"),
+    )
 
 
 class AuditEvent(models.Model):

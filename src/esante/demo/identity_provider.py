@@ -2,7 +2,10 @@
 
 Each adult demo person is a predefined user of the mock (one click on its login form),
 with the claims a national provider would send: the national identification number in
-`matricule`, and the strength of the authentication in `acr` and `amr`.
+`matricule`, and the strength of the authentication in `acr` and `amr`. Each active demo
+professional is one too ("pro.paul.reding"), with their national code in
+`professional_code` (the demo provider's `professional_code_claim`) and the same strength:
+*Connexion* → *PROFESSIONNEL* → *LuxTrust (démo)*.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ import unicodedata
 
 from django.conf import settings
 
+from esante.professionals.models import Professional
 from esante.registry.models import InsuredPerson
+
+# What a strong login at the demo provider vouches for.
+STRONG_ACR = "urn:luxtrust:loa:substantial"
+STRONG_AMR = ["hwk", "pin"]
 
 
 def demo_subject(person: InsuredPerson) -> str:
@@ -26,20 +34,40 @@ def demo_subject(person: InsuredPerson) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
+def professional_subject(professional: Professional) -> str:
+    """A readable subject, apart from the persons': "pro.paul.reding"."""
+    names = (professional.first_name, professional.last_name)
+    text = ".".join(["pro", *("-".join(name.lower().split()) for name in names if name.strip())])
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def demo_users() -> list[dict[str, object]]:
-    return [
+    persons: list[dict[str, object]] = [
         {
             "sub": demo_subject(person),
             "matricule": person.matricule,
             "name": person.full_name,
-            "acr": "urn:luxtrust:loa:substantial",
-            "amr": ["hwk", "pin"],
+            "acr": STRONG_ACR,
+            "amr": STRONG_AMR,
         }
         for person in InsuredPerson.objects.filter(date_of_death__isnull=True).order_by(
             "last_name", "first_name"
         )
         if not person.is_minor
     ]
+    professionals: list[dict[str, object]] = [
+        {
+            "sub": professional_subject(professional),
+            "professional_code": professional.national_code,
+            "name": professional.full_name,
+            "acr": STRONG_ACR,
+            "amr": STRONG_AMR,
+        }
+        for professional in Professional.objects.filter(is_active=True).order_by(
+            "last_name", "first_name"
+        )
+    ]
+    return persons + professionals
 
 
 # How long the mock may take to listen: it imports Flask and more, on a busy machine.

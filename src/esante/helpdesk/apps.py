@@ -14,9 +14,12 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from esante import identities
         from esante.helpdesk import role_guard
+        from esante.helpdesk.auth import end_for_other_identity
 
         post_migrate.connect(_groups_after_migrate, sender=self)
+        identities.identity_starting.connect(end_for_other_identity)
         role_guard.connect()
         self._restrict_admin()
 

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    authenticate,
+    get_user_model,
+    login,
+    logout,
+)
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -30,7 +38,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from esante import client_address, ratelimit
+from esante import client_address, identities, ratelimit
 from esante.accounts.authenticators import totp
 from esante.audit import security_log
 from esante.audit.actions import record_event
@@ -164,6 +172,7 @@ def record_failed_passkey(request: HttpRequest, reason: str, user: User | None) 
 
 
 def log_staff_in(request: HttpRequest, user: User, *, method: str = "password+totp") -> None:
+    identities.starting(request, "staff")  # a patient's or professional's session ends
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[VERIFIED_KEY] = True
     request.session[LOGGED_IN_KEY] = request.session[LAST_SEEN_KEY] = time.time()
@@ -187,6 +196,32 @@ def log_staff_out(request: HttpRequest, *, reason: str) -> None:
             reason=reason,
         )
     logout(request)
+
+
+def end_for_other_identity(sender: str, *, request: HttpRequest, **kwargs: Any) -> None:
+    """A patient or a professional logs in in this browser (esante.identities): the staff
+    member is out — audited, their keys gone from the session, which is not flushed."""
+    if sender == "staff" or SESSION_KEY not in request.session:
+        return
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        record_event(
+            EventType.STAFF_LOGOUT,
+            actor=f"staff:{user.pk}",
+            ip_address=client_address.of(request),
+            reason="other_identity",
+        )
+    for key in (
+        SESSION_KEY,
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        VERIFIED_KEY,
+        LAST_SEEN_KEY,
+        LOGGED_IN_KEY,
+        SECOND_FACTOR_KEY,
+    ):
+        request.session.pop(key, None)
+    request.user = AnonymousUser()
 
 
 View = Callable[..., HttpResponseBase]

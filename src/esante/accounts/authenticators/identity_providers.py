@@ -3,7 +3,9 @@
 Authorization-code flow with PKCE (S256), state and nonce, kept in the session by Authlib;
 the ID token's signature (the provider's published keys), issuer, audience, expiry and
 nonce are checked by Authlib before anything here reads a claim. Providers come from
-settings.ESANTE_OIDC_PROVIDERS; each one is discovered from its issuer URL.
+settings.ESANTE_OIDC_PROVIDERS; each one is discovered from its issuer URL. A provider
+with a `professional_code_claim` also vouches for health professionals: that claim
+carries the professional's national code (esante.practice logs them in with it).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Provider:
     scopes: str = "openid"
     logo: str = ""
     national_id_claim: str = ""
+    # The claim with a health professional's national code (the register's), for a
+    # provider that vouches for professionals; empty: patients only.
+    professional_code_claim: str = ""
     # When the authorization endpoint is on another host than the issuer (CSP form-action).
     authorization_origin: str = ""
     # The strength the provider must vouch for (ASVS 5.0 6.8.4, 7.6.1): the `acr` values
@@ -56,6 +61,7 @@ class Identity:
     provider: Provider
     subject: str
     national_id: str = ""
+    professional_code: str = ""
     acr: str = ""
     amr: list[str] = field(default_factory=list)
     auth_time: datetime.datetime | None = None
@@ -77,6 +83,11 @@ def providers() -> list[Provider]:
 
 def provider(slug: str) -> Provider | None:
     return next((each for each in providers() if each.slug == slug), None)
+
+
+def professional_providers() -> list[Provider]:
+    """The providers that vouch for health professionals (their national code)."""
+    return [each for each in providers() if each.professional_code_claim]
 
 
 _clients: dict[Provider, DjangoOAuth2App] = {}
@@ -161,12 +172,16 @@ def identity_from_callback(request: HttpRequest, provider: Provider) -> Identity
     national_id = ""
     if provider.national_id_claim:
         national_id = str(claims.get(provider.national_id_claim) or "").strip()
+    professional_code = ""
+    if provider.professional_code_claim:
+        professional_code = str(claims.get(provider.professional_code_claim) or "").strip()
     amr = claims.get("amr") or []
     auth_time = claims.get("auth_time")
     identity = Identity(
         provider=provider,
         subject=subject,
         national_id=national_id,
+        professional_code=professional_code,
         acr=str(claims.get("acr") or "")[:200],
         amr=[str(method) for method in amr] if isinstance(amr, list) else [str(amr)],
         auth_time=(

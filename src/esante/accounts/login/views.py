@@ -68,9 +68,15 @@ WRONG_CREDENTIALS = gettext_lazy(
 
 def login_choice(request: HttpRequest) -> HttpResponse:
     """*Connexion* → *PATIENT*: the strong authenticator (each identity provider) or
-    *Matricule, mot de passe et code* (routed as portal:login_choice: esante/urls.py)."""
+    *Matricule, mot de passe et code* (routed as portal:login_choice: esante/urls.py);
+    → *PROFESSIONNEL*: the providers that vouch for health professionals (esante.practice)."""
     return render(
-        request, "portal/login_choice.html", {"providers": identity_providers.providers()}
+        request,
+        "portal/login_choice.html",
+        {
+            "providers": identity_providers.providers(),
+            "professional_providers": identity_providers.professional_providers(),
+        },
     )
 
 

@@ -27,6 +27,10 @@ class Command(serve.Command):
             if start_demo_provider() is not None:
                 issuer = settings.ESANTE_DEMO_OIDC_ISSUER
                 self.stdout.write(f"LuxTrust (démo) : {issuer}/ (oidc-provider-mock)")
+                self.stdout.write(
+                    "Professionnels : Connexion → PROFESSIONNEL → LuxTrust (démo), "
+                    "par exemple pro.paul.reding"
+                )
         except DemoProviderDidNotStart as error:
             self.stderr.write(str(error))
         self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
