@@ -115,6 +115,28 @@ def test_a_professional_logs_in_and_lands_on_espace_professionnel(
     assert event.details["amr"] == ["hwk", "pin"]
 
 
+def test_the_frame_is_a_professionals_and_the_space_styled_as_mon_compte(
+    pro_provider: OidcProvider, paul: Professional
+) -> None:
+    client = Client()
+    at_provider(
+        client, pro_provider, provider_user(pro_provider, professional_code=paul.national_code)
+    )
+
+    page = client.get(reverse("practice:home")).content.decode()
+
+    footer = page[page.index('<footer class="site-footer">') :]
+    assert f'<a href="{reverse("practice:home")}">Espace professionnel</a>' in footer
+    assert "Connexion</a>" not in footer  # logged in: not offered to log in again
+    assert "esante/css/activation" in page  # the facts, the table and the field's styles
+    assert 'class="table table-stack"' in page
+    visitor = Client().get(reverse("portal:login_choice")).content.decode()
+    assert (
+        f'href="{reverse("portal:login_choice")}">Connexion</a>'
+        in visitor[visitor.index('<footer class="site-footer">') :]
+    )
+
+
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [

@@ -86,3 +86,17 @@ def _icon(name: str) -> SafeString:
 def elides_filter(first_name: str) -> bool:
     """{% if person.first_name|elides %}…d'{{ name }}…{% else %}…de {{ name }}…{% endif %}"""
     return elides(first_name)
+
+
+@register.simple_tag(takes_context=True)
+def frame_visitor(context: template.Context) -> str:
+    """Whom the frame's footer is for: "patient" (an account logged in), "professional"
+    (request.professional, set by esante.practice) or "visitor"; a page rendered without
+    a request (the 500 page) is a visitor's."""
+    request = context.get("request")
+    patient = getattr(request, "patient", None)
+    if patient is not None and patient.account is not None:
+        return "patient"
+    if getattr(request, "professional", None) is not None:
+        return "professional"
+    return "visitor"
