@@ -13,9 +13,11 @@ from esante.records.models import CareRecord
 from tests.accounts.conftest import activation_settings
 from tests.e2e.harness import AssertAccessible, NewPage
 from tests.e2e.test_narrow_tables import documents_holder, phone_page_of
+from tests.practice.conftest import pro_provider
 from tests.records.conftest import logged_in
+from tests.servers import OidcProvider
 
-__all__ = ["activation_settings"]
+__all__ = ["activation_settings", "pro_provider"]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +44,7 @@ def test_the_guides_pages_fit_a_phone_in_german_and_english(
     live_server: LiveServer,
     assert_accessible: AssertAccessible,
     locale: str,
+    pro_provider: OidcProvider,  # Connexion then names a provider in PROFESSIONNEL's button
 ) -> None:
     marc = documents_holder()
     record = CareRecord.objects.get(person=marc)
@@ -62,7 +65,13 @@ def test_the_guides_pages_fit_a_phone_in_german_and_english(
         page.set_viewport_size({"width": 390, "height": PHONE_HEIGHT})
         assert_accessible(page)
 
-    for url in ("/", "/connexion/", "/activation/", "/connexion/patient/"):
+    for url in (
+        "/",
+        "/connexion/",
+        "/connexion/#professionnel",
+        "/activation/",
+        "/connexion/patient/",
+    ):
         visit(anonymous, url)
     visit(anonymous, reverse("patient:recovery"))
     visit(anonymous, "/cette-page-n-existe-pas/")
