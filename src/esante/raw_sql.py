@@ -35,12 +35,11 @@ def insert(instance: Model) -> None:
     of CPU for the access journal's line through `save()`, 0.11 ms so): for the rows a hot
     page appends (the access journal). Each field's value as `save()` takes it (its
     default, `auto_now_add`…); no signal is sent: for models that have no receiver."""
-    model = type(instance)
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    sql, fields = _insert_statement(type(instance))
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    row = returning_one(_insert_sql(model), values)
+    row = returning_one(sql, values)
     assert row is not None  # noqa: S101 - an INSERT … RETURNING returns its row
     instance.pk = row[0]
     instance._state.adding = False
@@ -48,13 +47,15 @@ def insert(instance: Model) -> None:
 
 
 @functools.cache
-def _insert_sql(model: type[Model]) -> str:
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+def _insert_statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    """`model`'s INSERT … RETURNING its primary key, and the fields it writes, in order."""
+    fields = tuple(field for field in model._meta.concrete_fields if not field.primary_key)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
+    return sql, fields
 
 
 def returning(sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
