@@ -483,6 +483,19 @@ ESANTE_STAFF_MAX_HOURS = env_int("ESANTE_STAFF_MAX_HOURS", 10, minimum=1)
 # Health professionals (esante.practice): as staff, idle minutes and hours after the login.
 ESANTE_PROFESSIONAL_IDLE_MINUTES = env_int("ESANTE_PROFESSIONAL_IDLE_MINUTES", 15, minimum=1)
 ESANTE_PROFESSIONAL_MAX_HOURS = env_int("ESANTE_PROFESSIONAL_MAX_HOURS", 10, minimum=1)
+# How long a care relationship opens a patient's DSP to a professional, in days, by
+# profession (esante.professionals.models.Profession values); "*" for the others.
+_PHYSICIAN_DAYS = env_int("ESANTE_CARE_RELATIONSHIP_DAYS_PHYSICIAN", 183, minimum=1)
+ESANTE_CARE_RELATIONSHIP_DAYS = {
+    "medecin": _PHYSICIAN_DAYS,
+    "medecin-dentiste": _PHYSICIAN_DAYS,
+    "*": env_int("ESANTE_CARE_RELATIONSHIP_DAYS_OTHERS", 31, minimum=1),
+}
+# Emergency access (bris de glace) lasts this many hours.
+ESANTE_EMERGENCY_ACCESS_HOURS = env_int("ESANTE_EMERGENCY_ACCESS_HOURS", 24, minimum=1)
+# Days the letter that opens a DSP gives its holder to object before professionals may
+# write into it.
+ESANTE_DSP_OBJECTION_DAYS = env_int("ESANTE_DSP_OBJECTION_DAYS", 30, minimum=0)
 ESANTE_LETTER_CODE_MAX_ATTEMPTS = 5
 # External identity providers (OpenID Connect; LuxTrust and others): a JSON list of
 # {"slug", "name", "issuer", "client_id", "client_secret", "scopes", "logo",

@@ -27,7 +27,7 @@ from esante.accounts.models import (
     PatientSession,
     RecoveryCode,
 )
-from esante.accounts.notices import notify_owner
+from esante.accounts.notices import notify_owner, release_held_notices
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.keyed_hash import keyed_hash, keyed_hashes
@@ -230,6 +230,7 @@ def _create_account(
             keep_identity=(identity.provider, identity.subject) if identity else None,
         ).as_details()
     signals.account_activated.send(sender=Account, account=account, person=person, at=now)
+    release_held_notices(account)
     if identity is not None:
         link, _created = IdentityLink.objects.get_or_create(
             provider=identity.provider,

@@ -253,3 +253,26 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"Code de secours {self.pk} ({self.account_id})"
+
+
+class HeldNotice(models.Model):
+    """A notice to a person who has no account yet (a DSP holder told that a professional
+    opened their record): kept until their account is activated, then sent to the channel
+    they chose, in their language (esante.accounts.notices). `body` is written in the
+    person's language when the notice is held."""
+
+    person = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="held_notices"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("avis en attente")
+        verbose_name_plural = _("avis en attente")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.person_id})"

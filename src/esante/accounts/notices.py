@@ -4,9 +4,14 @@ account's actions all send them the same way."""
 
 from __future__ import annotations
 
-from esante.accounts.models import Account, CodeChannel
+from collections.abc import Callable
+
+from django.utils import timezone, translation
+
+from esante.accounts.models import Account, CodeChannel, HeldNotice
 from esante.notifications.actions import queue_message
 from esante.notifications.models import Channel
+from esante.registry.models import InsuredPerson
 
 
 def notify_owner(account: Account, subject: str, body: str, *, secret: str = "") -> None:
@@ -27,3 +32,33 @@ def notify_owner(account: Account, subject: str, body: str, *, secret: str = "")
         person=account.person,
         secret=secret,
     )
+
+
+def notify_person(person: InsuredPerson, compose: Callable[[], tuple[str, str]]) -> None:
+    """A notice to `person` about their DSP: `compose()` gives its subject and body, called
+    in the person's language (their account's; without one, their letters'). Sent to the
+    account's channel; held until the account is activated when there is none yet
+    (`release_held_notices`)."""
+    account = Account.objects.filter(person=person).first()
+    language = account.language if account is not None else person.language
+    with translation.override(language):
+        subject, body = compose()
+    if account is None:
+        HeldNotice.objects.create(person=person, subject=subject[:200], body=body)
+    else:
+        notify_owner(account, subject, body)
+
+
+def release_held_notices(account: Account) -> int:
+    """Send what was held for the account's person (at its activation); how many."""
+    held = list(
+        HeldNotice.objects.select_for_update()
+        .filter(person=account.person_id, released_at__isnull=True)
+        .order_by("created_at", "pk")
+    )
+    for notice in held:
+        notify_owner(account, notice.subject, notice.body)
+    HeldNotice.objects.filter(pk__in=[notice.pk for notice in held]).update(
+        released_at=timezone.now()
+    )
+    return len(held)

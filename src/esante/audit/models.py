@@ -119,6 +119,21 @@ class EventType(models.TextChoices):
         "professional.logged_out",
         _("Déconnexion d'un professionnel de santé"),
     )
+    CARE_RELATIONSHIP_GRANTED = "care.granted", _("Relation de soins accordée par le patient")
+    CARE_RELATIONSHIP_DECLARED = (
+        "care.declared",
+        _("Relation de soins déclarée par un professionnel"),
+    )
+    CARE_DECLARATION_REFUSED = (
+        "care.declaration_refused",
+        _("Déclaration d'une relation de soins refusée"),
+    )
+    CARE_RELATIONSHIP_ENDED = "care.ended", _("Relation de soins terminée")
+    PROFESSIONAL_BLOCKED = "care.blocked", _("Professionnel bloqué par le patient")
+    PROFESSIONAL_UNBLOCKED = "care.unblocked", _("Professionnel débloqué par le patient")
+    EMERGENCY_ACCESS = "care.emergency", _("Accès en urgence (bris de glace)")
+    EMERGENCY_ACCESS_REFUSED = "care.emergency_refused", _("Accès en urgence refusé")
+    EMERGENCY_ACCESS_REVIEWED = "care.emergency_reviewed", _("Accès en urgence examiné")
 
 
 class AuditEvent(models.Model):

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """`text` without accents, case, surrounding spaces nor inner spaces: "Médecin
     dentiste" and "medecin-dentiste" fold alike."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
@@ -41,11 +41,11 @@ class Profession(models.TextChoices):
     def parse(cls, text: str) -> Profession | None:
         """The profession written `text` in a file: its value or its French name, with
         or without accents, in any case; None when it is none of them."""
-        return _PROFESSIONS_BY_FOLDED_NAME.get(_folded(text))
+        return _PROFESSIONS_BY_FOLDED_NAME.get(folded(text))
 
 
 _PROFESSIONS_BY_FOLDED_NAME = {
-    **{_folded(str(profession.label)): profession for profession in Profession},
+    **{folded(str(profession.label)): profession for profession in Profession},
     **{profession.value: profession for profession in Profession},
 }
 
@@ -87,3 +87,12 @@ class Professional(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_physician(self) -> bool:
+        """Médecin or médecin-dentiste: who may open a record in an emergency, be a
+        médecin référent, and read the organ-donation declaration."""
+        return self.profession in PHYSICIANS
+
+
+PHYSICIANS = frozenset([Profession.PHYSICIAN, Profession.DENTIST])

@@ -16,6 +16,7 @@ from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts
+from esante.professionals.models import Professional
 from esante.records import documents
 from esante.records.models import (
     AccessAction,
@@ -38,11 +39,18 @@ def journal(
     capacity: Capacity,
     action: AccessAction,
     target: str = "",
+    professional: Professional | None = None,
 ) -> AccessEntry:
     """Append one line to the record's *Historique des accès* (one INSERT: the record page
-    writes one at every visit)."""
+    writes one at every visit). A professional's line names them (`professional`, and no
+    `actor`)."""
     entry = AccessEntry(
-        record=record, actor=actor, capacity=capacity, action=action, target=target[:200]
+        record=record,
+        actor=actor,
+        professional=professional,
+        capacity=capacity,
+        action=action,
+        target=target[:200],
     )
     raw_sql.insert(entry)
     return entry

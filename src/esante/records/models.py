@@ -3,9 +3,11 @@ its access journal (*Historique des accès*)."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +16,9 @@ from esante.audit.models import AppendOnlyError, AppendOnlyQuerySet
 
 
 class CareRecord(models.Model):
-    """One person's DSP. Created with the account; documents and assistants come later."""
+    """One person's DSP (opt-out: every living insured person has one). Opened when the
+    person's first letter is issued or their account activated, whichever comes first;
+    documents, assistants and care relationships come later."""
 
     # What URLs carry: unguessable, so that a record's address says nothing and cannot be
     # counted through (every view still checks who may open it).
@@ -24,6 +28,22 @@ class CareRecord(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The end of the 30 days the opening letter gives the holder to object (close the
+    # DSP) before professionals may write into it; empty: no such period (a record opened
+    # before the opt-out, with the account).
+    objection_until = models.DateTimeField(null=True, blank=True)
+    # *Mes professionnels*: the physician the holder chose as médecin référent (sees the
+    # Restreint documents while in a care relationship), and whether emergency access
+    # (bris de glace) is refused altogether.
+    referent = models.ForeignKey(
+        "professionals.Professional",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referent_of",
+        verbose_name=_("médecin référent"),
+    )
+    refuses_emergency_access = models.BooleanField(_("accès en urgence refusé"), default=False)
 
     class Meta:
         verbose_name = _("DSP")
@@ -64,16 +84,27 @@ class Category(models.TextChoices):
 
 
 class Confidentiality(models.TextChoices):
-    """FHIR DocumentReference.securityLabel, HL7 v3 Confidentiality codes N, R, V."""
+    """FHIR DocumentReference.securityLabel, HL7 v3 Confidentiality codes N, R, V.
+    Ordered: each level is stricter than the one before (`rank`)."""
 
     NORMAL = "N", _("Normal")
     RESTRICTED = "R", _("Restreint")
     VERY_RESTRICTED = "V", _("Très restreint")
 
+    @property
+    def rank(self) -> int:
+        return "NRV".index(self.value)
+
 
 class Document(models.Model):
     """One document of a DSP: from a care provider, or uploaded in the *Espace personnel*
-    by the holder or an assistant (then `uploaded_by` is set, and it can be deleted)."""
+    by the holder or an assistant (then `uploaded_by` is set, and it can be deleted).
+
+    A document a professional wrote names them (`professional`); they may replace it (a
+    new document whose `previous` is this one, this one `superseded_at`) or withdraw it
+    (`withdrawn_at`): either way it is kept, for the legal retention, and no longer
+    listed. `author_confidentiality` is the level its author set: the holder may raise
+    `confidentiality` above it, never lower it below."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="documents")
@@ -100,8 +131,29 @@ class Document(models.Model):
         choices=Confidentiality.choices,
         default=Confidentiality.NORMAL,
     )
-    # Masked: hidden from health professionals; the holder and assistants still see it.
+    # Masked: hidden from health professionals but its author; the holder and
+    # assistants still see it.
     masked_at = models.DateTimeField(null=True, blank=True)
+    professional = models.ForeignKey(
+        "professionals.Professional",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("professionnel auteur"),
+    )
+    author_confidentiality = models.CharField(
+        max_length=1, choices=Confidentiality.choices, default=Confidentiality.NORMAL
+    )
+    # The professionals the holder named for a Restreint document.
+    named_professionals = models.ManyToManyField(
+        "professionals.Professional", blank=True, related_name="named_documents"
+    )
+    previous = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("document")
@@ -110,6 +162,11 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_current(self) -> bool:
+        """Listed: neither replaced by a new version nor withdrawn."""
+        return self.superseded_at is None and self.withdrawn_at is None
 
     @property
     def in_personal_space(self) -> bool:
@@ -173,6 +230,12 @@ class Capacity(models.TextChoices):
     OWNER = "owner", _("Titulaire")
     ASSISTANT = "assistant", _("Assistant DSP")
     AGENCY = "agency", _("Agence eSanté (automatique)")
+    CARE = "care", _("Relation de soins")
+    EMERGENCY = "emergency", _("Urgence")
+
+    @property
+    def is_professional(self) -> bool:
+        return self in (Capacity.CARE, Capacity.EMERGENCY)
 
 
 class AccessAction(models.TextChoices):
@@ -191,6 +254,17 @@ class AccessAction(models.TextChoices):
     REMOVE_ASSISTANT = "remove_assistant", _("Retrait d'un assistant")
     ASSISTANT_SEARCH = "assistant_search", _("Recherche d'un assistant")
     MAJORITY_END = "majority_end", _("Fin des droits d'assistant à la majorité")
+    GRANT = "grant", _("Relation de soins accordée")
+    DECLARE = "declare", _("Relation de soins déclarée")
+    END_RELATIONSHIP = "end_relationship", _("Fin d'une relation de soins")
+    BLOCK = "block", _("Blocage d'un professionnel")
+    UNBLOCK = "unblock", _("Déblocage d'un professionnel")
+    EMERGENCY_ACCESS = "emergency_access", _("Accès en urgence")
+    EMERGENCY_SETTING = "emergency_setting", _("Accès en urgence autorisé ou refusé")
+    REFERENT = "referent", _("Médecin référent choisi")
+    NAMED = "named", _("Professionnels nommés pour un document")
+    REPLACE_DOCUMENT = "replace_document", _("Nouvelle version d'un document")
+    WITHDRAW_DOCUMENT = "withdraw_document", _("Retrait d'un document")
 
 
 class AccessEntry(models.Model):
@@ -202,6 +276,14 @@ class AccessEntry(models.Model):
     # Empty for what the agency's own jobs do (the end of assistant rights at majority).
     actor = models.ForeignKey(
         "registry.InsuredPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="record_accesses",
+    )
+    # Set when the actor is a health professional (then `actor` is empty).
+    professional = models.ForeignKey(
+        "professionals.Professional",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -229,3 +311,126 @@ class AccessEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("The access journal is append-only.")
+
+
+# Health professionals (issue 17). FHIR: each of the three is a Consent on the record's
+# Patient — a care relationship and an emergency access `permit` with the Practitioner
+# as actor for a period, a block `deny`.
+
+
+class RelationshipOrigin(models.TextChoices):
+    GRANTED = "granted", _("accordée par le patient")
+    DECLARED = "declared", _("déclarée par le professionnel")
+
+
+class CareRelationship(models.Model):
+    """A care relationship opens the record to one professional until `ends_at` (its
+    length depends on the profession: ESANTE_CARE_RELATIONSHIP_DAYS), or until ended.
+    At most one is current per record and professional: a new one ends the last."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(
+        CareRecord, on_delete=models.PROTECT, related_name="care_relationships"
+    )
+    professional = models.ForeignKey(
+        "professionals.Professional", on_delete=models.PROTECT, related_name="care_relationships"
+    )
+    origin = models.CharField(max_length=10, choices=RelationshipOrigin.choices)
+    # The declared relationship's stated reason; empty for a grant.
+    reason = models.CharField(_("motif"), max_length=300, blank=True)
+    # Who granted it: the holder or an assistant (empty for a declaration).
+    granted_by = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("relation de soins")
+        verbose_name_plural = _("relations de soins")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "professional"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_relationship_per_professional",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Relation {self.professional_id} DSP {self.record_id}"
+
+    def is_current(self, now: datetime.datetime | None = None) -> bool:
+        return self.ended_at is None and (now or timezone.now()) < self.ends_at
+
+
+class ProfessionalBlock(models.Model):
+    """The holder (or an assistant) blocked this professional: no access of any kind,
+    care relationship or emergency, while `lifted_at` is empty."""
+
+    record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="blocks")
+    professional = models.ForeignKey(
+        "professionals.Professional", on_delete=models.PROTECT, related_name="blocks"
+    )
+    blocked_at = models.DateTimeField(default=timezone.now)
+    blocked_by = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        "registry.InsuredPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("professionnel bloqué")
+        verbose_name_plural = _("professionnels bloqués")
+        ordering = ["-blocked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "professional"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_standing_block_per_professional",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Blocage {self.professional_id} DSP {self.record_id}"
+
+
+class EmergencyAccess(models.Model):
+    """Bris de glace: a physician opened the record without a care relationship, stating
+    the emergency, for ESANTE_EMERGENCY_ACCESS_HOURS. The supervisor reviews each one
+    (`reviewed_at`, `justified`), seeing the professional, the holder's eSanté identifier,
+    the time and the reason, never the record's content."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(
+        CareRecord, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    professional = models.ForeignKey(
+        "professionals.Professional", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.CharField(_("motif de l'urgence"), max_length=500)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ends_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    justified = models.BooleanField(null=True, blank=True)
+    review_note = models.CharField(_("commentaire"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("accès en urgence")
+        verbose_name_plural = _("accès en urgence")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Urgence {self.professional_id} DSP {self.record_id}"
+
+    def is_current(self, now: datetime.datetime | None = None) -> bool:
+        return (now or timezone.now()) < self.ends_at

@@ -132,18 +132,21 @@ DOCUMENT_COLUMNS = (
 
 @functools.cache
 def _documents_select(by_category: bool) -> raw_sql.Select:
-    """The record's documents (of one category), DOCUMENT_COLUMNS in Document's ordering:
+    """The record's current documents (of one category), DOCUMENT_COLUMNS in Document's ordering:
     plain SQL written once per process (0.05 ms of CPU to read, the ORM's values_list 0.40)."""
     fields = [cast("Field[Any, Any]", Document._meta.get_field(name)) for name in DOCUMENT_COLUMNS]
-    table, record, category, *columns = raw_sql.names(
-        Document, "record", "category", *DOCUMENT_COLUMNS
+    table, record, category, superseded, withdrawn, *columns = raw_sql.names(
+        Document, "record", "category", "superseded_at", "withdrawn_at", *DOCUMENT_COLUMNS
     )
     order = []
     for name in map(str, Document._meta.ordering or ()):
         field_name = name.lstrip("-")
         column = raw_sql.names(Document, "id" if field_name == "pk" else field_name)[1]
         order.append(f"{column} DESC" if name.startswith("-") else column)
-    where = f"{record} = %s" + (f" AND {category} = %s" if by_category else "")
+    # Listed: the current versions (Document.is_current).
+    where = f"{record} = %s AND {superseded} IS NULL AND {withdrawn} IS NULL" + (
+        f" AND {category} = %s" if by_category else ""
+    )
     sql = (
         f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"  # noqa: S608
         f" ORDER BY {', '.join(order)}"
