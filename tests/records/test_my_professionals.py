@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
-from django.urls import reverse
 
 from esante import ratelimit
 from esante.audit.models import AuditEvent, EventType

@@ -109,7 +109,8 @@ def render_document(
             "professional": document.professional,
             "floor": floor,
             "confidentiality_form": confidentiality_form,
-            "named_form": named_form if restricted else None,
+            # Shown for a Restreint document, or to say why a choice was refused.
+            "named_form": named_form if restricted or (named_form and named_form.errors) else None,
             "versions": previous_versions(document),
         },
         status=status,
