@@ -82,6 +82,10 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "assistant.search": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),
     # Documents uploaded to the Espace personnel, per account.
     "document.upload": (Rule("ip", 60, HOUR), Rule("key", 50, DAY)),
+    # Searches of the professionals' register (*Mes professionnels*, « Ajouter un
+    # professionnel »), per IP and per account: the register is public, this keeps it from
+    # being copied through the DSP.
+    "professional.search": (Rule("ip", 60, HOUR), Rule("key", 100, DAY)),
     # Refused accesses (a record, a helpdesk page) written to the audit log, per IP and per
     # visitor: beyond, only the security log line (esante.audit.security_log), so that a
     # scan cannot flood the table. Nothing is refused because of this rule.

@@ -9,10 +9,12 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from esante.professionals.models import Professional
 from esante.records.models import CareRecord
 from esante.registry.models import InsuredPerson
 from tests.accounts.conftest import activation_settings
 from tests.accounts.wizard import PASSWORD, activate, last_one_time_code
+from tests.records.care_people import make_paul, make_sophie
 
 __all__ = ["activation_settings", "logged_in"]
 
@@ -52,3 +54,15 @@ def bob_client(bob: InsuredPerson) -> Client:
 @pytest.fixture
 def charlie_client(charlie: InsuredPerson) -> Client:
     return logged_in(charlie, "charlie@example.lu", declare=False)
+
+
+@pytest.fixture
+def paul(db: None) -> Professional:
+    """A physician, Paul Reding, in Luxembourg."""
+    return make_paul()
+
+
+@pytest.fixture
+def sophie(db: None) -> Professional:
+    """A nurse, Sophie Müller, in Esch-sur-Alzette."""
+    return make_sophie()

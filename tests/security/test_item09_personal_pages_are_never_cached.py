@@ -9,6 +9,7 @@ long cache."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +207,8 @@ def test_no_url_of_the_application_answers_without_no_store(
         "slug": "luxtrust",
         "passkey_id": "1",
         "assistant_id": "1",
+        "professional_id": "1",
+        "relationship_id": str(uuid.UUID(int=1)),
         "batch_id": "1",
         "key": "0" * 40,
         "app_label": "auth",

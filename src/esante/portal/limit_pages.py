@@ -357,6 +357,34 @@ PAGES: dict[tuple[str, str], LimitPage] = {
         ),
         gettext_lazy("Attendez %(until)s pour ajouter d'autres documents."),
     ),
+    ("professional.search", "ip"): LimitPage(
+        gettext_lazy("Trop de recherches de professionnels depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s recherche de professionnel est acceptée par heure depuis une "
+            "même connexion Internet (adresse IP).",
+            "Au plus %(count)s recherches de professionnels sont acceptées par heure depuis "
+            "une même connexion Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour une nouvelle recherche. Saisissez le nom et la localité "
+            "pour trouver plus vite."
+        ),
+    ),
+    ("professional.search", "key"): LimitPage(
+        gettext_lazy("Trop de recherches de professionnels pour ce compte"),
+        ngettext_lazy(
+            "Au plus %(count)s recherche de professionnel est acceptée par jour pour un même "
+            "compte.",
+            "Au plus %(count)s recherches de professionnels sont acceptées par jour pour un "
+            "même compte.",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour une nouvelle recherche. Saisissez le nom et la localité "
+            "pour trouver plus vite."
+        ),
+    ),
     ("captcha.refresh", "ip"): LimitPage(
         gettext_lazy("Trop de nouvelles images de vérification depuis cette connexion Internet"),
         ngettext_lazy(

@@ -202,6 +202,10 @@ def set_confidentiality(
     actor: InsuredPerson,
     capacity: Capacity,
 ) -> None:
+    """The holder or an assistant raises the level, or lowers it down to the level the
+    document's author set, never below (ValueError: the form offers only those)."""
+    if confidentiality.rank < Confidentiality(document.author_confidentiality).rank:
+        raise ValueError("Never below the level the document's author set.")
     document.confidentiality = confidentiality
     Document.objects.filter(pk=document.pk).update(confidentiality=confidentiality)
     journal_change(

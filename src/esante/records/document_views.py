@@ -1,5 +1,7 @@
-"""The documents of a DSP: one document's page, its file (viewed or downloaded), uploads to
-the *Espace personnel*, masking, confidentiality level and deletion.
+"""The documents of a DSP: one document's page (with its professional author and the
+versions it replaced), its file (viewed or downloaded), uploads to the *Espace
+personnel*, masking, confidentiality level (never below the author's), the professionals
+named for a Restreint document, and deletion.
 
 Every view opens the record through `open_record` (holder or active assistant) and the
 document through `open_document` (none while the record is closed). Every read of a file
@@ -11,9 +13,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +26,9 @@ from django.views.decorators.http import require_GET, require_POST
 from esante import ratelimit
 from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
+from esante.accounts.reauth import step_up_needed
 from esante.audit import security_log
+from esante.professionals.models import Professional
 from esante.records import documents
 from esante.records.access import open_document, open_record
 from esante.records.actions import (
@@ -31,9 +38,83 @@ from esante.records.actions import (
     set_confidentiality,
     set_masked,
 )
-from esante.records.forms import ConfidentialityForm, UploadForm
-from esante.records.models import AccessAction, Confidentiality
+from esante.records.care import name_professionals
+from esante.records.forms import ConfidentialityForm, NamedProfessionalsForm, UploadForm
+from esante.records.models import AccessAction, Capacity, CareRecord, Confidentiality, Document
 from esante.records.views import render_record, visitor_of
+
+
+def previous_versions(document: Document) -> list[Document]:
+    """The versions `document` replaced, newest first, following `previous` (a withdrawn
+    one is skipped: it is listed to no one)."""
+    versions: list[Document] = []
+    previous_id = document.previous_id
+    while previous_id is not None and len(versions) < MAX_VERSIONS:
+        earlier = Document.objects.filter(pk=previous_id, record_id=document.record_id).first()
+        if earlier is None:
+            break
+        if earlier.withdrawn_at is None:
+            versions.append(earlier)
+        previous_id = earlier.previous_id
+    return versions
+
+
+MAX_VERSIONS = 50  # more than any real document has; a loop in the data ends here
+
+
+def nameable_professionals(document: Document) -> list[Professional]:
+    """Whom a Restreint document's readers can be chosen among: the professionals with a
+    current care relationship, and those named already (so that they can be unticked)."""
+    now = timezone.now()
+    related = Q(
+        care_relationships__record_id=document.record_id,
+        care_relationships__ended_at__isnull=True,
+        care_relationships__ends_at__gt=now,
+    )
+    named = Q(named_documents=document)
+    return list(
+        Professional.objects.filter(related | named).distinct().order_by("last_name", "first_name")
+    )
+
+
+def render_document(
+    request: HttpRequest,
+    care_record: CareRecord,
+    capacity: Capacity,
+    document: Document,
+    *,
+    status: int = 200,
+    confidentiality_form: ConfidentialityForm | None = None,
+    named_form: NamedProfessionalsForm | None = None,
+) -> HttpResponse:
+    floor = Confidentiality(document.author_confidentiality)
+    if confidentiality_form is None:
+        confidentiality_form = ConfidentialityForm(
+            initial={"confidentiality": document.confidentiality}, floor=floor
+        )
+    restricted = document.confidentiality == Confidentiality.RESTRICTED
+    if restricted and named_form is None:
+        named = list(document.named_professionals.values_list("pk", flat=True))
+        named_form = NamedProfessionalsForm(
+            initial={"professionnels": named}, choices=nameable_professionals(document)
+        )
+    return render(
+        request,
+        "records/document.html",
+        {
+            "record": care_record,
+            "holder": care_record.person,
+            "capacity": capacity,
+            "document": document,
+            "professional": document.professional,
+            "floor": floor,
+            "confidentiality_form": confidentiality_form,
+            # Shown for a Restreint document, or to say why a choice was refused.
+            "named_form": named_form if restricted or (named_form and named_form.errors) else None,
+            "versions": previous_versions(document),
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -44,19 +125,7 @@ def document_detail(
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     document = open_document(care_record, document_id, request=request, visitor=visitor)
-    return render(
-        request,
-        "records/document.html",
-        {
-            "record": care_record,
-            "holder": care_record.person,
-            "capacity": capacity,
-            "document": document,
-            "confidentiality_form": ConfidentialityForm(
-                initial={"confidentiality": document.confidentiality}
-            ),
-        },
-    )
+    return render_document(request, care_record, capacity, document)
 
 
 @require_GET
@@ -166,17 +235,50 @@ def confidentiality(
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     document = open_document(care_record, document_id, request=request, visitor=visitor)
-    form = ConfidentialityForm(request.POST)
+    floor = Confidentiality(document.author_confidentiality)
+    form = ConfidentialityForm(request.POST, floor=floor)
     if not form.is_valid():
+        # What the page offers is all it takes: anything else is typed by hand.
         security_log.form_refused(request, form)
-        messages.error(request, _("Choisissez l'un des niveaux proposés."))
-    else:
-        level = Confidentiality(form.cleaned_data["confidentiality"])
-        set_confidentiality(document, level, actor=visitor, capacity=capacity)
-        messages.success(request, _("Le niveau de confidentialité est enregistré."))
+        return render_document(
+            request, care_record, capacity, document, status=400, confidentiality_form=form
+        )
+    level = Confidentiality(form.cleaned_data["confidentiality"])
+    set_confidentiality(document, level, actor=visitor, capacity=capacity)
+    messages.success(request, _("Le niveau de confidentialité est enregistré."))
     return redirect(
         "records:document", public_id=care_record.public_id, document_id=document.public_id
     )
+
+
+@require_POST
+@patient_required
+def named_professionals(
+    request: PatientRequest, public_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponse:
+    """« Professionnels nommés » of a Restreint document: choosing who may read it opens
+    it to them, so a fresh second factor is asked first (esante.accounts.reauth)."""
+    visitor = visitor_of(request)
+    care_record, capacity = open_record(visitor, public_id, request=request)
+    document = open_document(care_record, document_id, request=request, visitor=visitor)
+    page = reverse("records:document", args=[public_id, document_id])
+    if stepping_up := step_up_needed(request, page + "#nommes"):
+        return stepping_up
+    form = NamedProfessionalsForm(request.POST, choices=nameable_professionals(document))
+    if document.confidentiality != Confidentiality.RESTRICTED:
+        # The page offers the choice for a Restreint document only.
+        form.is_valid()
+        form.add_error(None, _("Seul un document « Restreint » a des professionnels nommés."))
+    if not form.is_valid():
+        security_log.form_refused(request, form)
+        return render_document(
+            request, care_record, capacity, document, status=400, named_form=form
+        )
+    name_professionals(
+        document, form.chosen(), actor=visitor, capacity=capacity, ip_address=request.client_ip
+    )
+    messages.success(request, _("Les professionnels nommés sont enregistrés."))
+    return redirect(page + "#nommes")
 
 
 @require_POST

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from esante.professionals.models import Professional
+from esante.professionals.search import name_words
 from esante.records import documents
 from esante.records.models import AssistantType, Category, Confidentiality
 from esante.registry import matricule as matricule_rules
@@ -117,7 +119,22 @@ class UploadForm(forms.Form):
 
 
 class ConfidentialityForm(forms.Form):
+    """The holder may raise a document's level, never lower it below the level its author
+    set (`floor`): only the allowed levels are offered."""
+
     confidentiality = confidentiality_field()
+
+    def __init__(
+        self, *args: Any, floor: Confidentiality = Confidentiality.NORMAL, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["confidentiality"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [
+                (value, label)
+                for value, label in Confidentiality.choices
+                if Confidentiality(value).rank >= floor.rank
+            ]
 
 
 class AssistantSearchForm(forms.Form):
@@ -153,3 +170,93 @@ class AssistantAddForm(forms.Form):
         max_length=50,
         help_text=_("Facultatif, par exemple « Mère »."),
     )
+
+
+# Mes professionnels ----------------------------------------------------------------------
+
+
+class ProfessionalSearchForm(forms.Form):
+    nom = forms.CharField(
+        label=_("Nom"),
+        max_length=100,
+        help_text=_("Le nom du professionnel, ou le nom et le prénom."),
+        error_messages={"required": _("Saisissez le nom du professionnel.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    localite = forms.CharField(
+        label=_("Localité"),
+        max_length=100,
+        required=False,
+        help_text=_("Facultatif, par exemple Esch-sur-Alzette."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_nom(self) -> str:
+        name: str = self.cleaned_data["nom"]
+        if sum(len(word) for word in name_words(name)) < 2:
+            raise ValidationError(_("Saisissez au moins deux lettres du nom."))
+        return name
+
+
+def professional_choice_label(professional: Professional) -> str:
+    return f"{professional.full_name} ({professional.get_profession_display()})"
+
+
+class NamedProfessionalsForm(forms.Form):
+    """The professionals who may read a Restreint document beside its author and the
+    médecin référent: among those `choices` (the record's current relationships, and the
+    ones named already)."""
+
+    professionnels = forms.TypedMultipleChoiceField(
+        label=_("Professionnels nommés"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("Choisissez parmi les professionnels proposés."),
+            "invalid_list": _("Choisissez parmi les professionnels proposés."),
+        },
+    )
+
+    def __init__(self, *args: Any, choices: list[Professional], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.professionals = {professional.pk: professional for professional in choices}
+        field = self.fields["professionnels"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [
+                (pk, professional_choice_label(p)) for pk, p in self.professionals.items()
+            ]
+
+    def chosen(self) -> list[Professional]:
+        return [self.professionals[pk] for pk in self.cleaned_data["professionnels"]]
+
+
+class EmergencyAccessForm(forms.Form):
+    refuser = forms.ChoiceField(
+        choices=[("1", _("Refuser l'accès en urgence")), ("0", _("Autoriser l'accès en urgence"))],
+        error_messages={
+            "required": _("Choisissez d'autoriser ou de refuser l'accès en urgence."),
+            "invalid_choice": _("Choisissez d'autoriser ou de refuser l'accès en urgence."),
+        },
+    )
+
+
+class JournalFilterForm(forms.Form):
+    """*Historique des accès*: the lines of one professional (among those in the journal)."""
+
+    professionnel = forms.TypedChoiceField(
+        label=_("Professionnel"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choisissez l'un des professionnels de la liste.")},
+    )
+
+    def __init__(self, *args: Any, professionals: list[Professional], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["professionnel"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [
+                ("", _("Tous les accès")),
+                *((p.pk, professional_choice_label(p)) for p in professionals),
+            ]

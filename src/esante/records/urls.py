@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.records import assistant_views, document_views, majority_views, views
+from esante.records import (
+    assistant_views,
+    document_views,
+    majority_views,
+    professional_views,
+    views,
+)
 
 app_name = "records"
 
 record = "dsp/<uuid:public_id>/"
 document = record + "documents/<uuid:document_id>/"
+professionals = record + "professionnels/"
+professional = professionals + "<int:professional_id>/"
 
 urlpatterns = [
     path("mon-dsp/", views.my_record, name="mine"),
@@ -24,6 +32,11 @@ urlpatterns = [
     path(document + "masquer/", document_views.mask, name="mask"),
     path(document + "confidentialite/", document_views.confidentiality, name="confidentiality"),
     path(document + "supprimer/", document_views.delete, name="delete_document"),
+    path(
+        document + "professionnels-nommes/",
+        document_views.named_professionals,
+        name="named_professionals",
+    ),
     path(record + "assistants/rechercher/", assistant_views.search, name="assistant_search"),
     path(record + "assistants/ajouter/", assistant_views.add, name="assistant_add"),
     path(
@@ -31,4 +44,25 @@ urlpatterns = [
         assistant_views.remove,
         name="assistant_remove",
     ),
+    path(professionals, professional_views.panel, name="professionals"),
+    path(professionals + "rechercher/", professional_views.search, name="professional_search"),
+    path(professional + "accorder/", professional_views.grant, name="professional_grant"),
+    path(professional + "bloquer/", professional_views.block, name="professional_block"),
+    path(professional + "debloquer/", professional_views.unblock, name="professional_unblock"),
+    path(
+        professional + "medecin-referent/",
+        professional_views.referent,
+        name="professional_referent",
+    ),
+    path(
+        professionals + "medecin-referent/retirer/",
+        professional_views.remove_referent,
+        name="referent_remove",
+    ),
+    path(
+        professionals + "relations/<uuid:relationship_id>/fin/",
+        professional_views.end,
+        name="relationship_end",
+    ),
+    path(professionals + "urgence/", professional_views.emergency, name="emergency_setting"),
 ]

@@ -30,6 +30,7 @@ from esante import raw_sql
 from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
 from esante.portal.fields import widget_html
+from esante.professionals.models import Professional
 from esante.records import documents
 from esante.records.access import active_assistants, assisted_records, open_record, refusal
 from esante.records.actions import (
@@ -44,6 +45,7 @@ from esante.records.forms import (
     AssistantSearchForm,
     CategoryFilterForm,
     CloseForm,
+    JournalFilterForm,
     OrganDonationForm,
     UploadForm,
 )
@@ -95,6 +97,7 @@ def _links(prefix: str, urlconf: str | None, language: str | None) -> dict[str, 
         "close",
         "assistant_search",
         "assistant_add",
+        "professionals",
     ):
         links[name] = reverse(f"records:{name}", args=[record])
     for name in ("document", "document_file"):
@@ -414,15 +417,43 @@ def other_records(request: PatientRequest) -> HttpResponse:
 @require_GET
 @patient_required
 def access_journal(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
+    """*Historique des accès*, newest first; ?professionnel=<id> keeps the lines of one of
+    the professionals the journal names."""
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     journal(care_record, actor=visitor, capacity=capacity, action=AccessAction.READ_JOURNAL)
-    entries = care_record.journal.select_related("actor")
+    professionals = list(
+        Professional.objects.filter(record_accesses__record=care_record)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+    filter_form = JournalFilterForm(request.GET, professionals=professionals)
+    entries = care_record.journal.select_related("actor", "professional")
+    chosen = filter_form.cleaned_data["professionnel"] if filter_form.is_valid() else None
+    if chosen is not None:
+        entries = entries.filter(professional_id=chosen)
     page = Paginator(entries, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
+    blocked: set[int] = set()
+    if professionals:  # a record no professional reached reads no blocks
+        blocked = set(
+            care_record.blocks.filter(lifted_at__isnull=True).values_list(
+                "professional_id", flat=True
+            )
+        )
     return render(
         request,
         "records/journal.html",
-        {"record": care_record, "holder": care_record.person, "capacity": capacity, "page": page},
+        {
+            "record": care_record,
+            "holder": care_record.person,
+            "capacity": capacity,
+            "page": page,
+            # Shown once a professional is in the journal, or to say what was wrong.
+            "filter_form": filter_form if professionals or not filter_form.is_valid() else None,
+            "filter_query": f"professionnel={chosen}&" if chosen is not None else "",
+            "blocked": blocked,
+        },
+        status=200 if filter_form.is_valid() else 400,
     )
 
 
