@@ -7,6 +7,7 @@ test_professional_access_matrix.py.)"""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -48,7 +49,7 @@ KINDS = (
 )
 # The record's documents, by title: a laboratory's at each level and masked, and the
 # author's own at the strictest levels and masked.
-DOCUMENTS = {
+DOCUMENTS: dict[str, dict[str, Any]] = {
     "Titre-labo-normal": {"confidentiality": Confidentiality.NORMAL},
     "Titre-labo-restreint": {"confidentiality": Confidentiality.RESTRICTED},
     "Titre-labo-tres-restreint": {"confidentiality": Confidentiality.VERY_RESTRICTED},
@@ -201,7 +202,7 @@ def test_the_file_is_served_as_the_patients_are(
     shown = paul_logged_in.get(url)
     downloaded = paul_logged_in.get(url + "?telecharger=1")
 
-    assert b"".join(shown.streaming_content).startswith(b"%PDF-")
+    assert shown.getvalue().startswith(b"%PDF-")
     assert shown["Content-Type"] == "application/pdf"
     assert shown["Content-Disposition"].startswith("inline;")
     assert downloaded["Content-Disposition"] == 'attachment; filename="Bilan - mars.pdf"'
