@@ -80,6 +80,11 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Searches of the Assistants panel by Numéro assuré, per IP and per account: enough
     # for a family, far too few to scan the registry.
     "assistant.search": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),
+    # Care relationships a professional declares by matricule and name, per IP and per
+    # professional, found or not: a day's patients, far too few to scan the registry.
+    "care.declare": (Rule("ip", 30, HOUR), Rule("key", 20, DAY)),
+    # Emergency accesses (bris de glace) a physician opens, per IP and per professional.
+    "care.emergency": (Rule("ip", 10, HOUR), Rule("key", 5, DAY)),
     # Documents uploaded to the Espace personnel, per account.
     "document.upload": (Rule("ip", 60, HOUR), Rule("key", 50, DAY)),
     # Searches of the professionals' register (*Mes professionnels*, « Ajouter un

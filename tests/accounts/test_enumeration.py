@@ -32,10 +32,15 @@ from esante import ratelimit
 from esante.accounts.login import recovery_views
 from esante.accounts.models import Account, CodeLock
 from esante.notifications import actions
+from esante.professionals.models import Professional
+from esante.records import care
+from esante.records.actions import close_record, ensure_care_record
+from esante.records.models import Capacity
 from esante.registry import matricule
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterRequest
 from tests.accounts.wizard import PASSWORD, activate, issue_letter
-from tests.factories import forget_rate_limits, years_ago
+from tests.factories import forget_rate_limits, make_person, years_ago
+from tests.practice.conftest import PAUL, professional_client, register
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -421,3 +426,49 @@ def test_the_page_past_a_matricules_limit(
         lambda client, number: refused(submit(client, number)),
         lead_in=at_the_limit(action),
     )
+
+
+# A professional's declaration of a care relationship (issue 17): whatever stops it — the
+# matricule is no one's, the name is another's, the holder blocked them, the DSP is
+# closed — the same page, as fast. Every name typed is « Martin ».
+
+
+@pytest.fixture
+def paul(db: None) -> Professional:
+    return register(PAUL)
+
+
+@pytest.fixture
+def declarations(paul: Professional, alice: InsuredPerson, bob: InsuredPerson) -> dict[str, str]:
+    alice_record = ensure_care_record(alice)
+    care.block_professional(
+        alice_record, paul, actor=alice, capacity=Capacity.OWNER, ip_address=None
+    )
+    close_record(ensure_care_record(bob), actor=bob)
+    weber = make_person("Chantal", "Weber", years_ago(52))
+    ensure_care_record(weber)
+    unknown = matricule.make(years_ago(40, days=17), 977)
+    assert not InsuredPerson.objects.filter(matricule=unknown).exists()
+    return {
+        "unknown": unknown,
+        "name mismatch": weber.matricule,
+        "blocked": alice.matricule,
+        "closed DSP": bob.matricule,
+    }
+
+
+def test_a_professionals_declaration_refused_for_any_reason(
+    paul: Professional, declarations: dict[str, str]
+) -> None:
+    session = professional_client(paul).cookies
+
+    def as_paul(client: Client, number: str) -> None:
+        client.cookies.update(session)
+
+    def submit(client: Client, number: str) -> Response:
+        data = {"matricule": number, "last_name": "Martin", "reason": "Consultation"}
+        response = client.post(reverse("practice:declare"), data)
+        assert response.status_code == 400, response.status_code
+        return response
+
+    assert_indistinguishable(declarations, submit, lead_in=as_paul)

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 # Examples per property, weighted towards the cheap answers (a rendered form page costs
 # ~15-30 ms under the test client, a JSON or redirect answer a few ms):
 # 800 + 500 + 400 + 600 + 1200 + 300 + 500 + 1500 + 600 + 300 + 1500 + 800 + 1000 + 500
-# = 10,500 generated inputs in all, and the DSP's forms about professionals (logged in,
-# test_hostile_record_forms): 200 + 200 + 150 + 150 = 700 more.
+# = 10,500 generated inputs in all; the DSP's forms about professionals, the patient's
+# (logged in, test_hostile_record_forms): 200 + 200 + 150 + 150 = 700 more; the
+# professionals' own (test_hostile_care_forms): 300 + 200 + 200 + 100 = 800 more.
 EXAMPLES: dict[str, int] = {
     "activation_start": 800,
     "activation_code": 500,
@@ -44,8 +45,12 @@ EXAMPLES: dict[str, int] = {
     "professional_actions": 200,
     "document_professionals": 150,
     "journal_filter": 150,
+    "care_declare": 300,
+    "care_emergency": 200,
+    "care_document": 200,
+    "care_own_document": 100,
 }
-TOTAL_EXAMPLES = sum(EXAMPLES.values())  # 11,200
+TOTAL_EXAMPLES = sum(EXAMPLES.values())  # 12,000
 
 
 def fuzz_settings(name: str) -> settings:

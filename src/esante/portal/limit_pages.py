@@ -337,6 +337,61 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "de le saisir."
         ),
     ),
+    ("care.declare", "ip"): LimitPage(
+        gettext_lazy("Trop de relations de soins déclarées depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s relation de soins peut être déclarée par heure depuis une même "
+            "connexion Internet (adresse IP).",
+            "Au plus %(count)s relations de soins peuvent être déclarées par heure depuis une "
+            "même connexion Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour déclarer une autre relation de soins, et vérifiez le "
+            "numéro d'identification et le nom du patient avant de les saisir."
+        ),
+    ),
+    ("care.declare", "key"): LimitPage(
+        gettext_lazy("Trop de relations de soins déclarées aujourd'hui"),
+        ngettext_lazy(
+            "Au plus %(count)s relation de soins peut être déclarée par jour par un même "
+            "professionnel de santé.",
+            "Au plus %(count)s relations de soins peuvent être déclarées par jour par un même "
+            "professionnel de santé.",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour déclarer une autre relation de soins. D'ici là, le "
+            "patient peut vous accorder l'accès lui-même depuis son DSP (Mes professionnels)."
+        ),
+    ),
+    ("care.emergency", "ip"): LimitPage(
+        gettext_lazy("Trop d'accès en urgence depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s accès en urgence peut être demandé par heure depuis une même "
+            "connexion Internet (adresse IP).",
+            "Au plus %(count)s accès en urgence peuvent être demandés par heure depuis une "
+            "même connexion Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour un autre accès en urgence. Si l'urgence ne peut pas "
+            "attendre, appelez le helpdesk."
+        ),
+    ),
+    ("care.emergency", "key"): LimitPage(
+        gettext_lazy("Trop d'accès en urgence aujourd'hui"),
+        ngettext_lazy(
+            "Au plus %(count)s accès en urgence peut être demandé par jour par un même médecin.",
+            "Au plus %(count)s accès en urgence peuvent être demandés par jour par un même "
+            "médecin.",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour un autre accès en urgence. Si l'urgence ne peut pas "
+            "attendre, appelez le helpdesk."
+        ),
+    ),
     ("document.upload", "ip"): LimitPage(
         gettext_lazy("Trop de documents ajoutés depuis cette connexion Internet"),
         ngettext_lazy(

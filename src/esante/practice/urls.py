@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from esante.practice import passkey_views, views
+from esante.practice import care_views, passkey_views, views
 
 app_name = "practice"
 
@@ -28,5 +28,30 @@ urlpatterns = [
         "cles-d-acces/<int:passkey_id>/supprimer/",
         passkey_views.delete,
         name="passkey_delete",
+    ),
+    # The patients' records (care_views): declared, opened in an emergency, read, written.
+    path("dsp/declarer/", care_views.declare, name="declare"),
+    path("dsp/urgence/", care_views.emergency, name="emergency"),
+    path("dsp/<uuid:public_id>/", care_views.record, name="record"),
+    path("dsp/<uuid:public_id>/documents/", care_views.add_document, name="add_document"),
+    path(
+        "dsp/<uuid:public_id>/documents/<uuid:document_id>/",
+        care_views.document_detail,
+        name="document",
+    ),
+    path(
+        "dsp/<uuid:public_id>/documents/<uuid:document_id>/fichier/",
+        care_views.document_file,
+        name="document_file",
+    ),
+    path(
+        "dsp/<uuid:public_id>/documents/<uuid:document_id>/remplacer/",
+        care_views.replace_document,
+        name="replace_document",
+    ),
+    path(
+        "dsp/<uuid:public_id>/documents/<uuid:document_id>/retirer/",
+        care_views.withdraw_document,
+        name="withdraw_document",
     ),
 ]

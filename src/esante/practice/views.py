@@ -34,6 +34,7 @@ from esante.keyed_hash import keyed_hash
 from esante.practice import sessions
 from esante.practice.sessions import ProfessionalRequest
 from esante.professionals.models import Professional
+from esante.records.access import professional_records
 
 PENDING_KEY = "esante.practice.oidc"
 # The kinds of keyed hash under which what opens no session is audited.
@@ -169,7 +170,8 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
 
 @professional_required
 def home(request: ProfessionalRequest) -> HttpResponse:
-    """*Espace professionnel*: who is logged in, and their session."""
+    """*Espace professionnel*: who is logged in, their patients' records (the current
+    care relationships), their passkeys and their session."""
     session = request.professional
     if session is None:  # professional_required sent everyone else away
         raise PermissionDenied
@@ -181,6 +183,7 @@ def home(request: ProfessionalRequest) -> HttpResponse:
             "professional": professional,
             "profession": professional.get_profession_display(),
             "session": session,
+            "relationships": professional_records(professional),
             "passkeys": professional.passkeys.all(),
             "passkeys_fresh": sessions.may_register_passkey(session),
             "idle_minutes": settings.ESANTE_PROFESSIONAL_IDLE_MINUTES,

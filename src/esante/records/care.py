@@ -592,10 +592,14 @@ def _store(
                 stored_name=stored_name,
                 content_type=content_type,
                 size=upload.size or 0,
-                confidentiality=confidentiality,
+                confidentiality=_holders_level(previous, confidentiality),
                 author_confidentiality=confidentiality,
                 previous=previous,
+                # What the holder decided for the document stays with its new version.
+                masked_at=previous.masked_at if previous is not None else None,
             )
+            if previous is not None:
+                document.named_professionals.set(previous.named_professionals.all())
             journal(
                 access.record,
                 actor=None,
@@ -616,6 +620,17 @@ def _store(
         documents.storage().delete(stored_name)
         raise
     return document
+
+
+def _holders_level(previous: Document | None, chosen: Confidentiality) -> Confidentiality:
+    """A new version's level: the author's, or the level the holder raised the old
+    version to when that is stricter (the holder may raise a level, never see it lowered
+    behind their back)."""
+    if previous is None:
+        return chosen
+    raised = Confidentiality(previous.confidentiality)
+    holder_raised = raised.rank > Confidentiality(previous.author_confidentiality).rank
+    return raised if holder_raised and raised.rank > chosen.rank else chosen
 
 
 def pdf_only_message() -> str:

@@ -14,7 +14,7 @@ import uuid
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -137,10 +137,7 @@ def document_file(
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     document = open_document(care_record, document_id, request=request, visitor=visitor)
-    try:
-        handle = documents.storage().open(document.stored_name, "rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
+    response = documents.file_response(document, download="telecharger" in request.GET)
     journal(
         care_record,
         actor=visitor,
@@ -148,21 +145,6 @@ def document_file(
         action=AccessAction.READ_DOCUMENT,
         target=document.title,
     )
-    download = "telecharger" in request.GET
-    response = FileResponse(
-        handle,
-        content_type=document.content_type,
-        as_attachment=download,
-        filename=documents.download_name(document.title, document.extension),
-    )
-    response["Cache-Control"] = "private, no-store"
-    # A file is data, never a page: no script, no plugin, even if it were crafted as one.
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
-    if document.content_type == "application/pdf" and not download:
-        # Chromium's PDF viewer does not run in a sandboxed page: PDFs keep the page policy.
-        del response["Content-Security-Policy"]
     return response
 
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import Storage, storages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from PIL import Image, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from esante.records.models import Document
 
 ALLOWED_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 MAGIC = (
@@ -121,6 +125,32 @@ def download_name(title: str, extension: str) -> str:
         for char in title
     ).strip(" .")
     return f"{cleaned or 'document'}.{extension}"
+
+
+def file_response(document: Document, *, download: bool) -> FileResponse:
+    """The document's stored file, shown in the browser or downloaded (`download`), with
+    headers that keep a browser from running it; 404 when the file is missing. The caller
+    has opened the document through the gate and journals the read."""
+    try:
+        handle = storage().open(document.stored_name, "rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(
+        handle,
+        content_type=document.content_type,
+        as_attachment=download,
+        filename=download_name(document.title, document.extension),
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # A file is data, never a page: no script, no plugin, even if it were crafted as one.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    )
+    if document.content_type == "application/pdf" and not download:
+        # Chromium's PDF viewer does not run in a sandboxed page: PDFs keep the page policy.
+        del response["Content-Security-Policy"]
+    return response
 
 
 def save_file(record_public_id: uuid.UUID, upload: File[bytes]) -> str:
