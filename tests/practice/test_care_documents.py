@@ -107,9 +107,11 @@ def test_a_document_added_is_listed_with_its_author_to_the_patient_too(
         Capacity.CARE,
         "Compte rendu de consultation",
     )
-    assert AuditEvent.objects.filter(
+    written = AuditEvent.objects.get(
         event_type=EventType.RECORD_CHANGED, actor=f"professional:{paul.pk}"
-    ).exists()
+    )
+    assert written.ip_address == "127.0.0.1"
+    assert written.details["document"] == str(document.public_id)
     patients_page = page_text(
         logged_in(alice, "alice@example.lu").get(
             reverse("records:record", args=[related.public_id])

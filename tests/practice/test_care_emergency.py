@@ -195,3 +195,23 @@ def test_emergency_accesses_are_limited_per_physician(
     assert response.status_code == 429
     assert "Trop d'accès en urgence aujourd'hui" in page_text(response)
     assert not EmergencyAccess.objects.exists()
+
+
+def test_espace_professionnel_lists_the_emergency_accesses_under_way(
+    paul_logged_in: Client, paul: Professional, alice: InsuredPerson, alice_record: CareRecord
+) -> None:
+    home = reverse("practice:home")
+    assert "Accès en urgence en cours" not in page_text(paul_logged_in.get(home))
+    break_glass(paul_logged_in, alice.matricule)
+    break_glass(paul_logged_in, alice.matricule)  # a second one: the record listed once
+
+    page = page_text(paul_logged_in.get(home))
+    assert "Accès en urgence en cours" in page
+    assert page.count(alice.public_label) == 1
+    record_url = reverse("practice:record", args=[alice_record.public_id])
+    assert record_url in paul_logged_in.get(home).content.decode()
+
+    care.block_professional(
+        alice_record, paul, actor=alice, capacity=Capacity.OWNER, ip_address=None
+    )
+    assert "Accès en urgence en cours" not in page_text(paul_logged_in.get(home))

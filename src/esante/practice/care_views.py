@@ -239,6 +239,7 @@ def _add_document(
                 title=data["title"],
                 document_date=data["document_date"],
                 confidentiality=Confidentiality(data["confidentiality"]),
+                ip_address=client_address.of(request),
             )
         except (care.DocumentRefused, documents.UploadRefused) as refusal:
             _refused_file(form, refusal)
@@ -384,6 +385,7 @@ def _replace_document(
                 title=data["title"],
                 document_date=data["document_date"],
                 confidentiality=Confidentiality(data["confidentiality"]),
+                ip_address=client_address.of(request),
             )
         except (care.DocumentRefused, documents.UploadRefused) as refusal:
             _refused_file(form, refusal)
@@ -413,7 +415,7 @@ def withdraw_document(
     if not form.is_valid():
         return _document_page(request, access, document, withdraw_form=form, status=400)
     try:
-        care.withdraw_document(access, document)
+        care.withdraw_document(access, document, ip_address=client_address.of(request))
     except care.DocumentRefused as refusal:  # only the author: checked above already
         raise Http404 from refusal
     messages.success(

@@ -34,7 +34,7 @@ from esante.keyed_hash import keyed_hash
 from esante.practice import sessions
 from esante.practice.sessions import ProfessionalRequest
 from esante.professionals.models import Professional
-from esante.records.access import professional_records
+from esante.records.access import professional_emergencies, professional_records
 
 PENDING_KEY = "esante.practice.oidc"
 # The kinds of keyed hash under which what opens no session is audited.
@@ -184,6 +184,7 @@ def home(request: ProfessionalRequest) -> HttpResponse:
             "profession": professional.get_profession_display(),
             "session": session,
             "relationships": professional_records(professional),
+            "emergencies": professional_emergencies(professional),
             "passkeys": professional.passkeys.all(),
             "passkeys_fresh": sessions.may_register_passkey(session),
             "idle_minutes": settings.ESANTE_PROFESSIONAL_IDLE_MINUTES,

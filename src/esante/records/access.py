@@ -281,3 +281,29 @@ def professional_records(professional: Professional) -> QuerySet[CareRelationshi
         .select_related("record__person")
         .order_by("record__person__last_name", "record__person__first_name")
     )
+
+
+def professional_emergencies(professional: Professional) -> QuerySet[EmergencyAccess]:
+    """The physician's emergency accesses under way, each record listed once (the last
+    one to end), the ones the gate would refuse left out (a block, a closed record, the
+    holder's refusal)."""
+    if not professional.is_active or not professional.is_physician:
+        return EmergencyAccess.objects.none()
+    blocked = ProfessionalBlock.objects.filter(
+        record=OuterRef("record"), professional=professional, lifted_at__isnull=True
+    )
+    later = EmergencyAccess.objects.filter(
+        record=OuterRef("record"), professional=professional, ends_at__gt=OuterRef("ends_at")
+    )
+    return (
+        EmergencyAccess.objects.filter(
+            professional=professional,
+            ends_at__gt=timezone.now(),
+            record__closed_at__isnull=True,
+            record__refuses_emergency_access=False,
+        )
+        .exclude(Exists(blocked))
+        .exclude(Exists(later))
+        .select_related("record__person")
+        .order_by("-started_at")
+    )

@@ -566,6 +566,7 @@ def _store(
     confidentiality: Confidentiality,
     previous: Document | None,
     action: AccessAction,
+    ip_address: str | None,
 ) -> Document:
     if not access.may_write:
         raise DocumentRefused(objection_message(access.record))
@@ -612,6 +613,7 @@ def _store(
                 EventType.RECORD_CHANGED,
                 actor=_professional_actor(professional),
                 person=access.record.person,
+                ip_address=ip_address,
                 action=action.value,
                 capacity=access.capacity.value,
                 document=str(document.public_id),
@@ -655,6 +657,7 @@ def add_professional_document(
     title: str,
     document_date: datetime.date,
     confidentiality: Confidentiality,
+    ip_address: str | None = None,
 ) -> Document:
     """A document the professional writes into the record: listed with them as author,
     at the level they set (the holder may raise it, never lower it). DocumentRefused or
@@ -668,6 +671,7 @@ def add_professional_document(
         confidentiality=confidentiality,
         previous=None,
         action=AccessAction.UPLOAD,
+        ip_address=ip_address,
     )
 
 
@@ -679,6 +683,7 @@ def replace_document(
     title: str,
     document_date: datetime.date,
     confidentiality: Confidentiality,
+    ip_address: str | None = None,
 ) -> Document:
     """A new version of the author's own document; the old one is kept, no longer
     listed. The category stays."""
@@ -693,11 +698,14 @@ def replace_document(
         confidentiality=confidentiality,
         previous=document,
         action=AccessAction.REPLACE_DOCUMENT,
+        ip_address=ip_address,
     )
 
 
 @transaction.atomic
-def withdraw_document(access: ProfessionalAccess, document: Document) -> None:
+def withdraw_document(
+    access: ProfessionalAccess, document: Document, *, ip_address: str | None = None
+) -> None:
     """The author withdraws their document: listed to no one, kept for the legal
     retention (never deleted)."""
     if document.professional_id != access.professional.pk:
@@ -717,6 +725,7 @@ def withdraw_document(access: ProfessionalAccess, document: Document) -> None:
         EventType.RECORD_CHANGED,
         actor=_professional_actor(access.professional),
         person=access.record.person,
+        ip_address=ip_address,
         action=AccessAction.WITHDRAW_DOCUMENT.value,
         capacity=access.capacity.value,
         document=str(document.public_id),
