@@ -164,9 +164,9 @@ def open_demo_records_to_professionals(people: list[InsuredPerson]) -> int:
     """The demo persons' DSPs as if opened long ago: their objection period over, so that
     the demo professionals may write into them at once (a new letter run opens records
     with 30 days to object). Returns how many were changed (none the second time)."""
-    return CareRecord.objects.filter(
-        person__in=people, objection_until__gt=timezone.now()
-    ).update(objection_until=timezone.now())
+    return CareRecord.objects.filter(person__in=people, objection_until__gt=timezone.now()).update(
+        objection_until=timezone.now()
+    )
 
 
 def add_document(

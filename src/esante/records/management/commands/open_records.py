@@ -46,7 +46,11 @@ class Command(BaseCommand):
         with tqdm(
             total=total, desc="DSP ouverts", unit=" DSP", disable=options["verbosity"] < 1
         ) as bar:
-            opened = open_missing_records(chunk_size=chunk_size, progress=bar.update)
+
+            def progress(count: int) -> None:
+                bar.update(count)
+
+            opened = open_missing_records(chunk_size=chunk_size, progress=progress)
         self.stdout.write(
             self.style.SUCCESS(
                 ngettext("%(count)d DSP ouvert.", "%(count)d DSP ouverts.", opened)
