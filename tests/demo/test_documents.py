@@ -89,10 +89,35 @@ def test_loading_twice_creates_no_new_document(documents_storage: Path) -> None:
 
     assert load_demo_documents(people) == 0
     load_demo()
+    load_demo()
 
     assert Document.objects.count() == created
-    assert CareRecord.objects.count() == records
+    # Every living demo person's DSP, once: the letters opened the ones missing.
+    living = [person for person in people if person.date_of_death is None]
+    assert records < CareRecord.objects.count() == len(living)
     assert stored_files(documents_storage) == files
+
+
+def test_demo_documents_name_their_author_and_the_records_take_writing_now() -> None:
+    load_demo()
+    now = timezone.now()
+
+    documents = list(Document.objects.select_related("professional"))
+    assert documents
+    for document in documents:
+        assert document.professional is not None, document.title
+        assert document.author_confidentiality == document.confidentiality
+        # « Dr Paul Reding, Cabinet médical… », « Laboratoires Réunis ».
+        assert document.author.removeprefix("Dr ").startswith(document.professional.full_name)
+    assert Document.objects.filter(confidentiality=Confidentiality.RESTRICTED).exists()
+    for record in CareRecord.objects.all():
+        assert record.objection_until is None or record.objection_until <= now
+
+    # Documents loaded by an earlier demo, without their author, get them at the next load.
+    Document.objects.update(professional=None, author_confidentiality=Confidentiality.NORMAL)
+    load_demo()
+    assert not Document.objects.filter(professional__isnull=True).exists()
+    assert Document.objects.filter(author_confidentiality=Confidentiality.RESTRICTED).exists()
 
 
 def test_a_missing_document_is_added_again() -> None:

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.files.storage import storages
+from django.utils import timezone, translation
 from reportlab.lib.units import mm
 
 from esante.registry import letter_pdf
-from esante.registry.letter_pdf import LayoutError, LetterPage, render_letters
+from esante.registry.letter_pdf import LayoutError, LetterPage, dsp_paragraph, render_letters
 from esante.registry.letters import issue_letters
 from esante.registry.models import InsuredPerson
 
@@ -297,9 +298,17 @@ def test_an_issued_batch_prints_each_persons_letter(
     assert any(codes)
     letter_ids = list(batch.letters.order_by("pk").values_list("pk", flat=True))
     assert alice_page[4] == f"L-{letter_ids[0]:06d}"
+    # Their DSPs opened with the letters: professionals may write 30 days later.
     forms = form_texts(pdf)
-    assert "Luxembourg, le 10 janvier 2026" in forms["letter_adult_fr"]
-    assert "Assistant DSP" in forms["letter_minor_fr"]
+    assert set(forms) == {"letter_adult_fr_dsp20260209", "letter_minor_fr_dsp20260209"}
+    assert "Luxembourg, le 10 janvier 2026" in forms["letter_adult_fr_dsp20260209"]
+    assert "Assistant DSP" in forms["letter_minor_fr_dsp20260209"]
+    assert (
+        "Votre dossier de soins partagé (DSP) est ouvert : les professionnels de santé qui "
+        "vous soignent pourront y consulter et y ajouter vos documents médicaux à partir du "
+        "9 février 2026." in forms["letter_adult_fr_dsp20260209"]
+    )
+    assert "fermez son DSP avant cette date" in forms["letter_minor_fr_dsp20260209"]
 
 
 @pytest.mark.parametrize(
@@ -352,4 +361,55 @@ def test_an_issued_batch_prints_each_letter_in_its_person_s_language(
     assert any(text.startswith("Valable jusqu'au") for text in alice_page)
     assert any(text.startswith("Gültig bis einschließlich") for text in bob_page)
     assert any(text.startswith("Valid until") for text in charlie_page)
-    assert {"letter_adult_fr", "letter_adult_de", "letter_adult_en"} <= set(form_texts(pdf))
+    forms = form_texts(pdf)
+    day = f"{timezone.localdate() + datetime.timedelta(days=30):%Y%m%d}"
+    assert {f"letter_adult_{language}_dsp{day}" for language in ("fr", "de", "en")} <= set(forms)
+    assert (
+        "Ihre Gemeinsame Gesundheitsakte (DSP) ist eröffnet" in forms[f"letter_adult_de_dsp{day}"]
+    )
+    assert "Your Shared Care Record (DSP) is open" in forms[f"letter_adult_en_dsp{day}"]
+
+
+DSP_DAY = datetime.date(2027, 1, 3)
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en"])
+@pytest.mark.parametrize("for_minor", [False, True])
+@pytest.mark.parametrize("writable_from", [DSP_DAY, None])
+def test_the_dsp_paragraph_keeps_every_letter_on_one_page(
+    language: str, for_minor: bool, writable_from: datetime.date | None
+) -> None:
+    # Drawn for real: a text that would run into the footer raises LayoutError.
+    pdf = render(
+        [
+            page(
+                language=language,
+                for_minor=for_minor,
+                dsp_open=True,
+                dsp_writable_from=writable_from,
+            )
+        ]
+    )
+
+    assert page_count(pdf) == 1
+    (text,) = form_texts(pdf).values()
+    with translation.override(language):
+        paragraph = dsp_paragraph(for_minor=for_minor, writable_from=writable_from)
+    assert re.sub(r"\s+", " ", paragraph.replace("\xa0", " ")) in text
+
+
+def test_the_dsp_paragraph_gives_the_date_while_the_holder_may_object() -> None:
+    pages = [
+        page(dsp_open=True, dsp_writable_from=DSP_DAY),
+        page(dsp_open=True),  # the objection period is over
+        page(),  # no DSP, or a closed one: nothing said
+    ]
+
+    forms = form_texts(render(pages))
+
+    assert set(forms) == {"letter_adult_fr_dsp20270103", "letter_adult_fr_dsp", "letter_adult_fr"}
+    assert "à partir du 3 janvier 2027" in forms["letter_adult_fr_dsp20270103"]
+    assert "fermez votre DSP avant cette date" in forms["letter_adult_fr_dsp20270103"]
+    assert "peuvent y consulter et y ajouter vos documents" in forms["letter_adult_fr_dsp"]
+    assert "à partir du" not in forms["letter_adult_fr_dsp"]
+    assert "dossier de soins partagé" not in forms["letter_adult_fr"]

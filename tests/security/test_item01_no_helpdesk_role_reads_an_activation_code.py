@@ -212,6 +212,7 @@ def test_the_print_operator_opens_no_person_audit_log_or_statistics(
         reverse("helpdesk:audit_log"),
         reverse("helpdesk:statistics"),
         reverse("helpdesk:statistics_csv"),
+        reverse("helpdesk:emergency_report"),
     ):
         response = printer_client.get(url)
         assert response.status_code in (302, 403), url
@@ -227,7 +228,7 @@ def test_the_print_operator_opens_no_person_audit_log_or_statistics(
     refused = AuditEvent.objects.filter(
         event_type=EventType.ACCESS_DENIED, actor=f"staff:{printer.pk}"
     )
-    assert refused.count() == 7
+    assert refused.count() == 8
 
 
 # No account holds both sides.

@@ -159,6 +159,7 @@ def test_the_helpdesk_person_page_and_journal_are_never_cached(
         ("the helpdesk's home", agent_client, reverse("helpdesk:home")),
         ("the audit log", supervisor_client, reverse("helpdesk:audit_log")),
         ("the statistics", supervisor_client, reverse("helpdesk:statistics")),
+        ("the emergency accesses", supervisor_client, reverse("helpdesk:emergency_report")),
     ]:
         response = client.get(url)
         assert response.status_code == 200, (what, response.status_code)

@@ -258,14 +258,17 @@ class RecoveryCode(models.Model):
 class HeldNotice(models.Model):
     """A notice to a person who has no account yet (a DSP holder told that a professional
     opened their record): kept until their account is activated, then sent to the channel
-    they chose, in their language (esante.accounts.notices). `body` is written in the
-    person's language when the notice is held."""
+    they chose, in the language their account chose (esante.accounts.notices). `subject`
+    and `body` are written in the person's language when the notice is held; `wordings`
+    holds the notice in each language of the platform ({"de": [subject, body], …}), since
+    the account may choose another one at its activation."""
 
     person = models.ForeignKey(
         "registry.InsuredPerson", on_delete=models.PROTECT, related_name="held_notices"
     )
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    wordings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     released_at = models.DateTimeField(null=True, blank=True)
 

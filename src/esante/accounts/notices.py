@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.utils import timezone, translation
 
 from esante.accounts.models import Account, CodeChannel, HeldNotice
@@ -40,24 +41,33 @@ def notify_person(person: InsuredPerson, compose: Callable[[], tuple[str, str]])
     account's channel; held until the account is activated when there is none yet
     (`release_held_notices`)."""
     account = Account.objects.filter(person=person).first()
-    language = account.language if account is not None else person.language
-    with translation.override(language):
-        subject, body = compose()
-    if account is None:
-        HeldNotice.objects.create(person=person, subject=subject[:200], body=body)
-    else:
+    if account is not None:
+        with translation.override(account.language):
+            subject, body = compose()
         notify_owner(account, subject, body)
+        return
+    # Worded in every language: the account, when it comes, may choose another one than
+    # the letters' (the activation wizard's).
+    wordings = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            held_subject, held_body = compose()
+        wordings[language] = [held_subject[:200], held_body]
+    subject, body = wordings.get(person.language) or wordings[settings.LANGUAGE_CODE]
+    HeldNotice.objects.create(person=person, subject=subject, body=body, wordings=wordings)
 
 
 def release_held_notices(account: Account) -> int:
-    """Send what was held for the account's person (at its activation); how many."""
+    """Send what was held for the account's person (at its activation), in the account's
+    language; how many. Each is sent once: its row is locked, then marked released."""
     held = list(
         HeldNotice.objects.select_for_update()
         .filter(person=account.person_id, released_at__isnull=True)
         .order_by("created_at", "pk")
     )
     for notice in held:
-        notify_owner(account, notice.subject, notice.body)
+        subject, body = notice.wordings.get(account.language) or (notice.subject, notice.body)
+        notify_owner(account, subject, body)
     HeldNotice.objects.filter(pk__in=[notice.pk for notice in held]).update(
         released_at=timezone.now()
     )

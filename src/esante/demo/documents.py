@@ -29,6 +29,7 @@ from esante.demo.document_pdf import (
     Text,
     render_pdf,
 )
+from esante.professionals.models import Profession, Professional
 from esante.records.documents import save_file
 from esante.records.models import CareRecord, Category, Confidentiality, Document
 from esante.registry.models import InsuredPerson
@@ -100,11 +101,40 @@ DOCUMENTS = read_documents(DATA_FILE)
 PROVIDERS, SIGNATORIES = read_senders(read_data(DATA_FILE))
 
 
+class Authors:
+    """The demo professional who wrote each demo document, as the register holds them
+    (esante.demo.professionals registers them): a laboratory's results by the laboratory,
+    listed under its name; any other document by the physician who signs it, « Dr Paul
+    Reding », by first and last name. Read in one query."""
+
+    def __init__(self) -> None:
+        self.physicians: dict[tuple[str, str], Professional] = {}
+        self.laboratories: dict[str, Professional] = {}
+        for professional in Professional.objects.filter(
+            profession__in=[Profession.PHYSICIAN, Profession.LABORATORY]
+        ):
+            if professional.profession == Profession.LABORATORY:
+                self.laboratories[professional.last_name] = professional
+            else:
+                key = (professional.first_name, professional.last_name)
+                self.physicians[key] = professional
+
+    def of(self, demo: DemoDocument) -> Professional | None:
+        """Its author, or None when the demo professionals are not loaded."""
+        if demo.category == Category.LABORATORY:
+            return self.laboratories.get(demo.provider.name)
+        first_name, _space, last_name = demo.signatory.name.removeprefix("Dr ").partition(" ")
+        return self.physicians.get((first_name, last_name))
+
+
 @transaction.atomic
 def load_demo_documents(people: list[InsuredPerson]) -> int:
     """Give the demo persons their documents, the missing ones only; returns how many
-    were created. Deceased persons and closed records get none."""
+    were created. Deceased persons and closed records get none. Each names its author
+    among the demo professionals, with the author's confidentiality level (also on the
+    documents an earlier version of the demo loaded without)."""
     today = timezone.localdate()
+    authors = Authors()
     created = 0
     for person in people:
         documents = DOCUMENTS.get((person.first_name, person.last_name), ())
@@ -113,19 +143,39 @@ def load_demo_documents(people: list[InsuredPerson]) -> int:
         record, _ = CareRecord.objects.get_or_create(person=person)
         if record.closed_at is not None:
             continue
-        present = set(
-            record.documents.filter(uploaded_by__isnull=True).values_list("title", flat=True)
-        )
+        present = {
+            document.title: document
+            for document in record.documents.filter(uploaded_by__isnull=True)
+        }
         for demo in documents:
-            if demo.title in present:
-                continue
-            add_document(record, person, demo, today)
-            created += 1
+            author = authors.of(demo)
+            document = present.get(demo.title)
+            if document is None:
+                add_document(record, person, demo, today, professional=author)
+                created += 1
+            elif document.professional_id is None and author is not None:
+                Document.objects.filter(pk=document.pk).update(
+                    professional=author, author_confidentiality=demo.confidentiality
+                )
     return created
 
 
+def open_demo_records_to_professionals(people: list[InsuredPerson]) -> int:
+    """The demo persons' DSPs as if opened long ago: their objection period over, so that
+    the demo professionals may write into them at once (a new letter run opens records
+    with 30 days to object). Returns how many were changed (none the second time)."""
+    return CareRecord.objects.filter(person__in=people, objection_until__gt=timezone.now()).update(
+        objection_until=timezone.now()
+    )
+
+
 def add_document(
-    record: CareRecord, person: InsuredPerson, demo: DemoDocument, today: datetime.date
+    record: CareRecord,
+    person: InsuredPerson,
+    demo: DemoDocument,
+    today: datetime.date,
+    *,
+    professional: Professional | None = None,
 ) -> Document:
     day = today - datetime.timedelta(days=demo.days_ago)
     pdf = render_pdf(demo, person, day, today)
@@ -145,4 +195,6 @@ def add_document(
         ),
         uploaded_by=None,
         confidentiality=demo.confidentiality,
+        professional=professional,
+        author_confidentiality=demo.confidentiality,
     )

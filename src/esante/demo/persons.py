@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from esante.demo.documents import load_demo_documents
+from esante.demo.documents import load_demo_documents, open_demo_records_to_professionals
 from esante.demo.professionals import load_demo_professionals
+from esante.records.actions import open_records
 from esante.registry import matricule
 from esante.registry.actions import create_person
 from esante.registry.letters import issue_letters, persons_needing_letters
@@ -200,6 +201,10 @@ def load_demo() -> tuple[list[InsuredPerson], int]:
     missing = persons_needing_letters().filter(pk__in=[person.pk for person in people])
     count = missing.count()
     if count:
-        issue_letters(missing, actor="command:load-demo")
+        issue_letters(missing, actor="command:load-demo")  # their DSPs open with them
+    # And those of a demo loaded before the opt-out, whose letters opened none.
+    living = [person.pk for person in people if person.date_of_death is None]
+    open_records(living, at=timezone.now())
     load_demo_documents(people)
+    open_demo_records_to_professionals(people)
     return people, count

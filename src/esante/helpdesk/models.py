@@ -49,6 +49,8 @@ class CallNote(models.Model):
             ("use_helpdesk", _("Utiliser le back-office du helpdesk")),
             ("view_audit_log", _("Consulter le journal d'audit")),
             ("view_statistics", _("Consulter les statistiques")),
+            # The report of the emergency accesses to DSPs (never what they opened).
+            ("review_emergency_access", _("Examiner les accès en urgence")),
             # The print side only: the batch PDFs hold activation codes in clear.
             ("print_letters", _("Générer, télécharger et poster les lots de courriers")),
         ]

@@ -1,7 +1,7 @@
 """The staff roles as Django groups: *agent* (lookup and actions), *superviseur* (also the
-audit log and the statistics), and *impression* — the print side — which only generates,
-downloads and marks as posted the letter batches, whose PDFs hold activation codes in
-clear.
+audit log, the statistics and the review of the emergency accesses to DSPs), and
+*impression* — the print side — which only generates, downloads and marks as posted the
+letter batches, whose PDFs hold activation codes in clear.
 
 A clear activation code opens a DSP (re-activate the account with it), and staff never
 see a DSP: so no account that talks to patients (agent, superviseur) or administers the
@@ -24,13 +24,20 @@ if TYPE_CHECKING:
 AGENT, SUPERVISEUR, IMPRESSION = "agent", "superviseur", "impression"
 ROLES = {
     AGENT: ["use_helpdesk"],
-    SUPERVISEUR: ["use_helpdesk", "view_audit_log", "view_statistics"],
+    SUPERVISEUR: [
+        "use_helpdesk",
+        "view_audit_log",
+        "view_statistics",
+        "review_emergency_access",
+    ],
     IMPRESSION: ["print_letters"],
 }
 HELPDESK_ROLES = (AGENT, SUPERVISEUR)
 PRINT_PERMISSION = "print_letters"
 # The permissions of the side that talks to patients: never with the print permission.
-HELPDESK_PERMISSIONS = frozenset({"use_helpdesk", "view_audit_log", "view_statistics"})
+HELPDESK_PERMISSIONS = frozenset(
+    {"use_helpdesk", "view_audit_log", "view_statistics", "review_emergency_access"}
+)
 
 
 def role_conflict(codenames: Iterable[str], *, is_superuser: bool = False) -> str | None:

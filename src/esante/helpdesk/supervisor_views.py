@@ -1,28 +1,36 @@
-"""The superviseur's pages: the audit log, filtered and paginated, and the statistics —
-the activation funnel, code delivery failures, account locks per day — as server-side SVG
-charts with their numbers in tables, and as CSV."""
+"""The superviseur's pages: the audit log, filtered and paginated; the statistics — the
+activation funnel, code delivery failures, account locks per day — as server-side SVG
+charts with their numbers in tables, and as CSV; the report of the emergency accesses to
+DSPs, each reviewed as justified or not (never what the access opened)."""
 
 from __future__ import annotations
 
 import csv
 import datetime
 import json
+import uuid
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from esante import client_address
 from esante.audit.models import AuditEvent, EventType
 from esante.helpdesk import stats
-from esante.helpdesk.auth import staff_required
+from esante.helpdesk.auth import StaffRequest, staff_required
+from esante.records.care import review_emergency_access
+from esante.records.models import EmergencyAccess
 from esante.registry.models import InsuredPerson
 
 AUDIT_PAGE_SIZE = 50
@@ -310,3 +318,168 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     for row in rows:
         writer.writerow([csv_cell(cell) for cell in row])
     return response
+
+
+# The emergency accesses (bris de glace): who opened which holder's DSP, when and why —
+# never a document's title or content, never the record's address.
+
+EMERGENCY_PAGE_SIZE = 25
+REVIEW = "helpdesk.review_emergency_access"
+TO_REVIEW, JUSTIFIED, UNJUSTIFIED = "a_examiner", "justifies", "non_justifies"
+
+
+class EmergencyFilterForm(forms.Form):
+    etat = forms.ChoiceField(
+        label=gettext_lazy("État de l'examen"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Tous")),
+            (TO_REVIEW, gettext_lazy("À examiner")),
+            (JUSTIFIED, gettext_lazy("Justifiés")),
+            (UNJUSTIFIED, gettext_lazy("Non justifiés")),
+        ],
+        error_messages={"invalid_choice": gettext_lazy("Choisissez un état de la liste.")},
+    )
+
+    def accesses(self) -> QuerySet[EmergencyAccess]:
+        """The accesses in the (valid) state asked for, newest first. Of the record, only
+        its holder's eSanté identifier is read."""
+        accesses = EmergencyAccess.objects.select_related(
+            "professional", "record__person", "reviewed_by"
+        ).only(
+            "public_id",
+            "reason",
+            "started_at",
+            "ends_at",
+            "reviewed_at",
+            "justified",
+            "review_note",
+            "professional__first_name",
+            "professional__last_name",
+            "professional__profession",
+            "professional__national_code",
+            "record__person__esante_id",
+            "reviewed_by__username",
+        )
+        state = self.cleaned_data.get("etat")
+        if state == TO_REVIEW:
+            accesses = accesses.filter(reviewed_at__isnull=True)
+        elif state == JUSTIFIED:
+            accesses = accesses.filter(justified=True)
+        elif state == UNJUSTIFIED:
+            accesses = accesses.filter(justified=False)
+        return accesses.order_by("-started_at", "-pk")
+
+
+class EmergencyReviewForm(forms.Form):
+    verdict = forms.ChoiceField(
+        label=gettext_lazy("Verdict"),
+        choices=[
+            ("justifie", gettext_lazy("Justifié")),
+            ("non_justifie", gettext_lazy("Non justifié")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Choisissez : justifié ou non justifié."),
+            "invalid_choice": gettext_lazy("Choisissez : justifié ou non justifié."),
+        },
+    )
+    commentaire = forms.CharField(
+        label=gettext_lazy("Commentaire"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "max_length": gettext_lazy("Le commentaire ne peut dépasser 500 caractères.")
+        },
+    )
+
+
+def _review_form(access: EmergencyAccess, data: Any = None) -> EmergencyReviewForm:
+    """A row's form: its fields named after the access (one form per row), the last
+    verdict as the initial choice."""
+    initial: dict[str, str] = {"commentaire": access.review_note}
+    if access.justified is not None:
+        initial["verdict"] = "justifie" if access.justified else "non_justifie"
+    return EmergencyReviewForm(data, prefix=f"u{access.public_id.hex}", initial=initial)
+
+
+def _emergency_page(
+    request: HttpRequest,
+    filters: EmergencyFilterForm,
+    *,
+    failed: tuple[EmergencyAccess, EmergencyReviewForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    page: Page[EmergencyAccess] = Paginator(filters.accesses(), EMERGENCY_PAGE_SIZE).get_page(
+        request.GET.get("page") or request.POST.get("page")
+    )
+    rows = []
+    for access in page.object_list:
+        if failed is not None and failed[0].pk == access.pk:
+            form = failed[1]  # what was typed, with its errors
+        else:
+            form = _review_form(access)
+        rows.append({"access": access, "form": form})
+    if failed is not None and all(row["access"].pk != failed[0].pk for row in rows):
+        rows.insert(0, {"access": failed[0], "form": failed[1]})
+    return render(
+        request,
+        "helpdesk/emergency_report.html",
+        {
+            "form": filters,
+            "page": page,
+            "rows": rows,
+            "state": filters.cleaned_data.get("etat", ""),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_required(REVIEW)
+def emergency_report(request: HttpRequest) -> HttpResponse:
+    filters = EmergencyFilterForm(request.GET)
+    if not filters.is_valid():
+        return render(
+            request,
+            "helpdesk/emergency_report.html",
+            {"form": filters, "page": None},
+            status=400,
+        )
+    return _emergency_page(request, filters)
+
+
+@require_POST
+@staff_required(REVIEW)
+def emergency_review(request: StaffRequest, public_id: uuid.UUID) -> HttpResponse:
+    access = get_object_or_404(
+        EmergencyAccess.objects.select_related("professional", "record__person", "reviewed_by"),
+        public_id=public_id,
+    )
+    # The list's filter and page come back with the form, to return to them.
+    filters = EmergencyFilterForm({"etat": request.POST.get("etat", "")})
+    if not filters.is_valid():
+        filters = EmergencyFilterForm({})
+        filters.is_valid()
+    form = _review_form(access, request.POST)
+    if not form.is_valid():
+        return _emergency_page(request, filters, failed=(access, form), status=400)
+    justified = form.cleaned_data["verdict"] == "justifie"
+    review_emergency_access(
+        access,
+        staff=request.user,
+        justified=justified,
+        note=form.cleaned_data["commentaire"].strip(),
+        ip_address=client_address.of(request),
+    )
+    messages.success(
+        request,
+        _("Accès en urgence examiné : justifié.")
+        if justified
+        else _("Accès en urgence examiné : non justifié."),
+    )
+    page = request.POST.get("page", "")
+    back = {"etat": filters.cleaned_data["etat"], "page": page if page.isdigit() else ""}
+    query = urlencode({key: value for key, value in back.items() if value})
+    return redirect(reverse("helpdesk:emergency_report") + (f"?{query}" if query else ""))

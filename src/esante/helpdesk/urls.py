@@ -29,4 +29,10 @@ urlpatterns = [
     path("journal/", supervisor_views.audit_log, name="audit_log"),
     path("statistiques/", supervisor_views.statistics, name="statistics"),
     path("statistiques.csv", supervisor_views.statistics_csv, name="statistics_csv"),
+    path("urgences/", supervisor_views.emergency_report, name="emergency_report"),
+    path(
+        "urgences/<uuid:public_id>/examen/",
+        supervisor_views.emergency_review,
+        name="emergency_review",
+    ),
 ]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -54,6 +57,65 @@ def journal(
     )
     raw_sql.insert(entry)
     return entry
+
+
+# Persons per transaction when opening DSPs by the thousand (esante open-records).
+OPEN_CHUNK_SIZE = 5000
+
+
+def objection_deadline(opened_at: datetime.datetime) -> datetime.datetime:
+    """Until when the holder of a DSP opened at `opened_at` may object (close it) before
+    professionals may write into it: ESANTE_DSP_OBJECTION_DAYS days later."""
+    return opened_at + datetime.timedelta(days=settings.ESANTE_DSP_OBJECTION_DAYS)
+
+
+def open_records(person_ids: Sequence[int], *, at: datetime.datetime) -> None:
+    """Open a DSP, whose objection period starts at `at`, for each of these persons who has
+    none yet; a record that exists is left as it is, open or closed. One INSERT (the
+    person's unique key ignores those who have one; SQLite splits it at its parameter
+    limit), no query per person: a letter run calls it for every chunk of 5000 letters.
+    Whether the persons are alive is the caller's to check."""
+    until = objection_deadline(at)
+    CareRecord.objects.bulk_create(
+        [
+            CareRecord(person_id=person_id, created_at=at, objection_until=until)
+            for person_id in person_ids
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def persons_without_record() -> QuerySet[InsuredPerson]:
+    """The living insured persons who have no DSP yet."""
+    return InsuredPerson.objects.filter(date_of_death__isnull=True, care_record__isnull=True)
+
+
+def open_missing_records(
+    *, chunk_size: int = OPEN_CHUNK_SIZE, progress: Callable[[int], None] | None = None
+) -> int:
+    """The move to the opt-out for the people already in the registry: a DSP for every
+    living insured person who has none, by chunks of `chunk_size` persons in their own
+    transactions, all with the same objection period. Idempotent: a second run finds
+    nobody. Returns how many persons were given one (a letter run opening some of the
+    same ones meanwhile may make it count a few that it did not open itself)."""
+    at = timezone.now()
+    opened = 0
+    last_id = 0
+    while True:
+        ids = list(
+            persons_without_record()
+            .filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk_size]
+        )
+        if not ids:
+            return opened
+        with transaction.atomic():
+            open_records(ids, at=at)
+        opened += len(ids)
+        last_id = ids[-1]
+        if progress is not None:
+            progress(len(ids))
 
 
 def ensure_care_record(person: InsuredPerson) -> CareRecord:

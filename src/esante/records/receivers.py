@@ -13,8 +13,20 @@ from django.utils.translation import gettext as _
 
 from esante.accounts import signals as accounts
 from esante.accounts.models import Account
+from esante.records.actions import open_records
 from esante.records.models import Assistant, CareRecord
-from esante.registry.models import InsuredPerson
+from esante.registry import signals as registry
+from esante.registry.models import ActivationLetter, InsuredPerson
+
+
+@receiver(registry.letters_written)
+def open_records_with_letters(
+    sender: type[ActivationLetter], *, person_ids: list[int], at: datetime.datetime, **kwargs: Any
+) -> None:
+    """Every living insured person has a DSP (opt-out): it opens with their first letter,
+    which tells them, in the letter run's transaction, before its pages are drawn (they
+    print the record's objection date). The persons are alive: the run chose them so."""
+    open_records(person_ids, at=at)
 
 
 @receiver(accounts.account_activated)
@@ -26,8 +38,18 @@ def open_care_record(
     at: datetime.datetime,
     **kwargs: Any,
 ) -> None:
-    """The DSP is created with the account (kept at a re-activation)."""
-    CareRecord.objects.get_or_create(person=person, defaults={"created_at": at})
+    """The DSP of a person who activates without one (their letter came before the
+    opt-out, or an identity provider vouched for them without a letter); kept as it is at
+    a re-activation, or when the letter opened it.
+
+    Without an objection period: the period exists so that a holder who may not know of
+    their DSP can close it before professionals write into it; a holder who activates
+    has it in front of them from their first login, where they can close it at any time,
+    and no professional reaches it without a care relationship the holder is told of.
+    (As for the records opened with the accounts before the opt-out.)"""
+    CareRecord.objects.get_or_create(
+        person=person, defaults={"created_at": at, "objection_until": None}
+    )
 
 
 RECENT_ASSISTANTS_DAYS = 30

@@ -80,7 +80,7 @@ ADDRESS_LEADING = 13.5
 SMALLEST_SIZE = 7.0
 CODE_SIZE = 26.0
 # Smaller text sizes (in points) a language's longer wording may take to fit the page.
-SHRINK_STEPS = (0.0, 0.5, 1.0)
+SHRINK_STEPS = (0.0, 0.5, 1.0, 1.5)
 LONG_DATE_FORMATS = {"de": "j. F Y", "en": "j F Y"}
 
 
@@ -100,6 +100,10 @@ class LetterPage:
     expires_on: datetime.date  # the last day the code works
     for_minor: bool
     language: str = "fr"  # the language its texts are printed in
+    # The person's DSP (opt-out): when it is open, a paragraph says so, and, while the
+    # holder may still object (close it), from which day professionals may write into it.
+    dsp_open: bool = False
+    dsp_writable_from: datetime.date | None = None
 
 
 def y_from_top(distance: float) -> float:
@@ -176,17 +180,24 @@ class LetterCanvas:
         self.canvas.setTitle(_("Courriers d'activation eSanté"))
         self.canvas.setAuthor(AGENCY_NAME)
         self.issued_on = issued_on
-        self.forms: dict[tuple[bool, str], str] = {}
+        self.forms: dict[tuple[bool, str, bool, datetime.date | None], str] = {}
         self.expiry_texts: dict[tuple[datetime.date, str], str] = {}
 
-    def form_for(self, *, for_minor: bool, language: str) -> str:
-        key = (for_minor, language)
+    def form_for(self, page: LetterPage) -> str:
+        # The DSP paragraph's date is part of the form: a run's new DSPs share one date,
+        # and the few older ones a handful.
+        key = (page.for_minor, page.language, page.dsp_open, page.dsp_writable_from)
         if key not in self.forms:
-            name = f"letter_{'minor' if for_minor else 'adult'}_{language}"
+            name = f"letter_{'minor' if page.for_minor else 'adult'}_{page.language}"
+            if page.dsp_open:
+                name += f"_dsp{page.dsp_writable_from:%Y%m%d}" if page.dsp_writable_from else "_dsp"
             self.canvas.beginForm(name)
-            with translation.override(language):
+            with translation.override(page.language):
                 draw_fitting_static_parts(
-                    self.canvas, issued_on=self.issued_on, for_minor=for_minor
+                    self.canvas,
+                    issued_on=self.issued_on,
+                    for_minor=page.for_minor,
+                    dsp=DspNotice(page.dsp_writable_from) if page.dsp_open else None,
                 )
             self.canvas.endForm()
             self.forms[key] = name
@@ -194,7 +205,7 @@ class LetterCanvas:
 
     def draw_page(self, page: LetterPage) -> None:
         canvas = self.canvas
-        canvas.doForm(self.form_for(for_minor=page.for_minor, language=page.language))
+        canvas.doForm(self.form_for(page))
         text = canvas.beginText()
         fonts = FontSwitch(text)
 
@@ -309,25 +320,82 @@ def quoted(label: str) -> str:
     return f"«\u00a0<b>{escape(label)}</b>\u00a0»"
 
 
-def draw_fitting_static_parts(canvas: Canvas, *, issued_on: datetime.date, for_minor: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class DspNotice:
+    """The letter's paragraph on an open DSP: with the first day professionals may write
+    into it while the holder may still object, or without (that time is over)."""
+
+    writable_from: datetime.date | None
+
+
+def dsp_paragraph(*, for_minor: bool, writable_from: datetime.date | None) -> str:
+    """The paragraph on the person's open DSP (opt-out), in the active language: the
+    letter's and its outbox message's."""
+    values = {"phone": settings.ESANTE_HELPDESK_PHONE}
+    if writable_from is not None:
+        values["date"] = long_date(writable_from)
+        if for_minor:
+            text = _(
+                "Le dossier de soins partagé (DSP) de votre enfant est ouvert : les "
+                "professionnels de santé qui le soignent pourront y consulter et y ajouter ses "
+                "documents médicaux à partir du %(date)s. Si vous ne le souhaitez pas, fermez "
+                "son DSP avant cette date dans son compte eSanté, ou appelez le helpdesk au "
+                "%(phone)s."
+            )
+        else:
+            text = _(
+                "Votre dossier de soins partagé (DSP) est ouvert : les professionnels de santé "
+                "qui vous soignent pourront y consulter et y ajouter vos documents médicaux à "
+                "partir du %(date)s. Si vous ne le souhaitez pas, fermez votre DSP avant cette "
+                "date dans votre compte eSanté, ou appelez le helpdesk au %(phone)s."
+            )
+    elif for_minor:
+        text = _(
+            "Le dossier de soins partagé (DSP) de votre enfant est ouvert : les professionnels "
+            "de santé qui le soignent peuvent y consulter et y ajouter ses documents "
+            "médicaux. Si vous ne le souhaitez pas, fermez son DSP dans son compte eSanté, ou "
+            "appelez le helpdesk au %(phone)s."
+        )
+    else:
+        text = _(
+            "Votre dossier de soins partagé (DSP) est ouvert : les professionnels de santé "
+            "qui vous soignent peuvent y consulter et y ajouter vos documents médicaux. Si "
+            "vous ne le souhaitez pas, fermez votre DSP dans votre compte eSanté, ou appelez "
+            "le helpdesk au %(phone)s."
+        )
+    return text % values
+
+
+def draw_fitting_static_parts(
+    canvas: Canvas, *, issued_on: datetime.date, for_minor: bool, dsp: DspNotice | None = None
+) -> None:
     """`draw_static_parts` at the largest text size whose texts end above the footer: a
     language with longer wording (German) may take up to SHRINK_STEPS' last point less.
     Each size but the last is tried on a scratch canvas first (once per form)."""
     for smaller in SHRINK_STEPS[:-1]:
         try:
             draw_static_parts(
-                Canvas(io.BytesIO()), issued_on=issued_on, for_minor=for_minor, smaller=smaller
+                Canvas(io.BytesIO()),
+                issued_on=issued_on,
+                for_minor=for_minor,
+                dsp=dsp,
+                smaller=smaller,
             )
         except LayoutError:
             continue
         break
     else:
         smaller = SHRINK_STEPS[-1]
-    draw_static_parts(canvas, issued_on=issued_on, for_minor=for_minor, smaller=smaller)
+    draw_static_parts(canvas, issued_on=issued_on, for_minor=for_minor, dsp=dsp, smaller=smaller)
 
 
 def draw_static_parts(
-    canvas: Canvas, *, issued_on: datetime.date, for_minor: bool, smaller: float = 0.0
+    canvas: Canvas,
+    *,
+    issued_on: datetime.date,
+    for_minor: bool,
+    dsp: DspNotice | None = None,
+    smaller: float = 0.0,
 ) -> None:
     draw_header(canvas, issued_on)
     draw_code_box_frame(canvas)
@@ -376,6 +444,9 @@ def draw_static_parts(
             "others": quoted(_("Accéder aux autres dossiers patient")),
         }
         top = draw_paragraph(canvas, parents, top=top + 2 * mm, style=body)
+    if dsp is not None:
+        notice = dsp_paragraph(for_minor=for_minor, writable_from=dsp.writable_from)
+        top = draw_paragraph(canvas, escape(notice), top=top + 2 * mm, style=body)
     attempts = settings.ESANTE_LETTER_CODE_MAX_ATTEMPTS
     warning = ngettext(
         "Ce code est personnel et ne sert qu'une seule fois. Ne le communiquez à personne : "

@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from django.apps import apps
 from django.conf import settings
@@ -63,7 +63,7 @@ from esante.notifications.actions import REDACTED
 from esante.notifications.models import Channel, DeliveryState, OutboundMessage
 from esante.registry import matricule as matricule_rules
 from esante.registry import signals
-from esante.registry.letter_pdf import LetterPage, long_date, render_letters
+from esante.registry.letter_pdf import LetterPage, dsp_paragraph, long_date, render_letters
 from esante.registry.letter_render import PipelinedRenderer
 from esante.registry.models import ActivationLetter, InsuredPerson, LetterBatch, LetterRequest
 
@@ -569,10 +569,17 @@ def write_letters(
         for letter in letters
     )
 
+    # Every living person has a DSP, opened with their first letter: the receiver
+    # (esante.records) creates the missing ones now, so that the facts read below, hence
+    # the pages, give each person's DSP as it stands.
+    signals.letters_written.send(
+        sender=ActivationLetter, person_ids=[person.pk for person in persons], at=now
+    )
+
     last_day = last_valid_day(expires_at)
-    languages = letter_languages(found)
+    facts = letter_facts(found, now=now)
     pages = [
-        letter_page(letter, code, expires_on=last_day, language=languages[letter.person_id])
+        letter_page(letter, code, expires_on=last_day, facts=facts[letter.person_id])
         for letter, code in zip(letters, codes, strict=True)
     ]
     outbox = LetterMessages(valid_until=last_day, now=now)
@@ -615,18 +622,53 @@ def void_unused_letters(
     )
 
 
-def letter_languages(persons: QuerySet[InsuredPerson]) -> dict[int, str]:
-    """The language of each person's letter (by id): their account's, or without an
-    account the one the registry feed gave (French unless it said otherwise)."""
-    if not apps.is_installed("esante.accounts"):  # see persons_needing_letters
-        return dict(persons.values_list("pk", "language"))
-    language = Coalesce("account__language", "language")
-    return dict(persons.annotate(letter_language=language).values_list("pk", "letter_language"))
+@dataclass(frozen=True)
+class LetterFacts:
+    """What a person's letter says besides their name and address."""
+
+    language: str = "fr"
+    # Their DSP (opt-out): whether it is open, and when the holder may still object to it
+    # (close it) before professionals may write into it, the day writing starts.
+    dsp_open: bool = False
+    dsp_writable_from: datetime.date | None = None
+
+
+def letter_facts(
+    persons: QuerySet[InsuredPerson], *, now: datetime.datetime
+) -> dict[int, LetterFacts]:
+    """Each person's letter facts (by id), in one query: the language of the letter
+    (their account's, or without an account the one the registry feed gave, French
+    unless it said otherwise) and the state of their DSP. The apps above the registry are
+    reached through their relations' names (`account`, `care_record`), never imported:
+    see persons_needing_letters."""
+    fields: dict[str, Any] = {"letter_language": F("language")}
+    if apps.is_installed("esante.accounts"):
+        fields["letter_language"] = Coalesce("account__language", "language")
+    with_records = apps.is_installed("esante.records")
+    if with_records:
+        fields["dsp_id"] = F("care_record__pk")
+        fields["dsp_closed_at"] = F("care_record__closed_at")
+        fields["dsp_objection_until"] = F("care_record__objection_until")
+    facts = {}
+    for row in persons.annotate(**fields).values("pk", *fields):
+        until = row.get("dsp_objection_until")
+        facts[row["pk"]] = LetterFacts(
+            language=row["letter_language"],
+            dsp_open=with_records and row["dsp_id"] is not None and row["dsp_closed_at"] is None,
+            dsp_writable_from=timezone.localdate(until) if until and until > now else None,
+        )
+    return facts
 
 
 def letter_page(
-    letter: ActivationLetter, code: str, *, expires_on: datetime.date, language: str = "fr"
+    letter: ActivationLetter,
+    code: str,
+    *,
+    expires_on: datetime.date,
+    facts: LetterFacts | None = None,
 ) -> LetterPage:
+    facts = facts or LetterFacts()
+    language = facts.language
     person = letter.person
     minor = person.is_minor
     if minor:
@@ -643,6 +685,8 @@ def letter_page(
         expires_on=expires_on,
         for_minor=minor,
         language=language,
+        dsp_open=facts.dsp_open,
+        dsp_writable_from=facts.dsp_writable_from,
     )
 
 
@@ -658,6 +702,8 @@ class LetterMessages:
         self.demo = settings.ESANTE_DEMO
         # Per language: the subject, the text and the expiry date, worded once.
         self.wording: dict[str, tuple[str, str, str]] = {}
+        # The DSP paragraph, by language, minor or not and date, worded once.
+        self.dsp_texts: dict[tuple[str, bool, datetime.date | None], str] = {}
 
     def _wording(self, language: str) -> tuple[str, str, str]:
         if language not in self.wording:
@@ -678,8 +724,21 @@ class LetterMessages:
                 )
         return self.wording[language]
 
+    def _dsp_text(self, page: LetterPage) -> str:
+        """The letter's paragraph on the DSP, after a blank line; empty without one."""
+        if not page.dsp_open:
+            return ""
+        key = (page.language, page.for_minor, page.dsp_writable_from)
+        if key not in self.dsp_texts:
+            with translation.override(page.language):
+                self.dsp_texts[key] = "\n\n" + dsp_paragraph(
+                    for_minor=page.for_minor, writable_from=page.dsp_writable_from
+                )
+        return self.dsp_texts[key]
+
     def message(self, letter: ActivationLetter, page: LetterPage) -> OutboundMessage:
         subject, text, valid_until = self._wording(page.language)
+        text += self._dsp_text(page).replace("%", "%%")
         values = {
             "addressee": "\n".join(page.address_lines),
             "name": page.holder_name,
