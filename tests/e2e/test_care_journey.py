@@ -1,8 +1,9 @@
-"""Issue 17's journey in a real browser: a physician logs in through the provider (a real
+"""Issue 17's journeys in a real browser: a physician logs in through the provider (a real
 oidc-provider-mock process), declares a care relationship with a patient in front of him,
 reads a *Normal* document, does not see a *Restreint* one, adds a report; the patient sees
 the report and the access in *Historique des accès*, and blocks the physician, who then
-finds nothing. Every page of ours is checked with axe-core."""
+finds nothing. An emergency access notifies the holder and appears in the superviseur's
+report, who reviews it. Every page of ours is checked with axe-core."""
 
 from __future__ import annotations
 
@@ -16,13 +17,24 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from esante.audit.models import AuditEvent, EventType
+from esante.notifications.models import OutboundMessage
 from esante.professionals.models import Professional
-from esante.records.models import AccessEntry, Capacity, CareRecord, Confidentiality, Document
+from esante.records.models import (
+    AccessEntry,
+    Capacity,
+    CareRecord,
+    Confidentiality,
+    Document,
+    EmergencyAccess,
+)
 from tests.accounts.conftest import activation_settings
 from tests.e2e.harness import AssertAccessible, NewPage
+from tests.e2e.test_helpdesk import log_in_as
 from tests.e2e.test_narrow_tables import PHONE, assert_no_sideways_scrolling, phone_page_of
 from tests.e2e.test_professional_login import professional_journey
 from tests.factories import make_person
+from tests.helpdesk.conftest import make_staff
 from tests.practice.conftest import STRONG, paul, pro_provider, stored_document
 from tests.records.conftest import logged_in
 from tests.records.test_documents import PDF
@@ -45,6 +57,9 @@ def test_a_physician_declares_reads_writes_and_is_blocked(
     alice = make_person("Alice", "Martin", datetime.date(1985, 4, 12))
     patient = logged_in(alice, "alice@example.lu")
     record = CareRecord.objects.get(person=alice)
+    # Opened with her letter more than 30 days ago: professionals may write into it.
+    record.objection_until = timezone.now() - datetime.timedelta(days=1)
+    record.save()
     stored_document(record, title="Bilan sanguin")
     stored_document(
         record, title="Consultation psychiatrique", confidentiality=Confidentiality.RESTRICTED
@@ -136,4 +151,59 @@ def test_the_physicians_pages_fit_a_phone(
         for width in (390, 320):
             phone.set_viewport_size({"width": width, "height": 740})
             assert_no_sideways_scrolling(phone)
-        phone.set_viewport_size(PHONE)
+        phone.set_viewport_size({"width": 390, "height": 844})
+
+
+def test_an_emergency_access_is_notified_and_reviewed_by_the_superviseur(
+    page: Page,
+    new_page: NewPage,
+    assert_accessible: AssertAccessible,
+    pro_provider: OidcProvider,
+    paul: Professional,
+) -> None:
+    alice = make_person("Alice", "Martin", datetime.date(1985, 4, 12))
+    logged_in(alice, "alice@example.lu")
+    record = CareRecord.objects.get(person=alice)
+    stored_document(record, title="Groupe sanguin")
+    stored_document(
+        record, title="Consultation psychiatrique", confidentiality=Confidentiality.RESTRICTED
+    )
+    pro_provider.add_user("paul-urgence", professional_code=paul.national_code, **STRONG)
+
+    professional_journey(page, pro_provider, "paul-urgence", assert_accessible)
+    page.get_by_role("link", name="Accès en urgence (bris de glace)").click()
+    assert_accessible(page)
+    page.get_by_label("Numéro d'identification").fill(alice.matricule)
+    page.get_by_label("Nom du patient").fill("Martin")
+    page.get_by_label("Motif de l'urgence").fill("Patiente inconsciente aux urgences")
+    page.locator("input[type=checkbox]").check()
+    page.get_by_role("button", name="Ouvrir le dossier en urgence").click()
+
+    expect(page).to_have_url(re.compile(rf"/professionnel/dsp/{record.public_id}/$"))
+    expect(page.get_by_role("main")).to_contain_text("vérifié par l'Agence eSanté")
+    documents = page.locator("#documents")
+    expect(documents.get_by_role("link", name="Groupe sanguin")).to_be_visible()
+    expect(documents).not_to_contain_text("Consultation psychiatrique")
+    assert_accessible(page)
+    notice = OutboundMessage.objects.filter(recipient="alice@example.lu").latest("pk")
+    assert "urgence" in notice.body and "Paul Reding" in notice.body
+
+    superviseur = make_staff("superviseur.dupont", "superviseur")
+    desk = new_page()
+    log_in_as(desk, superviseur)
+    desk.get_by_role("link", name="Accès en urgence").click()
+    row = desk.get_by_role("row", name=re.compile("Paul Reding"))
+    expect(row).to_contain_text(alice.esante_id)
+    expect(row).to_contain_text("Patiente inconsciente aux urgences")
+    expect(desk.get_by_role("main")).not_to_contain_text("Groupe sanguin")
+    assert_accessible(desk)
+    row.get_by_text("Justifié", exact=True).click()
+    row.get_by_role("button", name="Enregistrer l'examen").click()
+    expect(desk.get_by_role("row", name=re.compile("Paul Reding"))).to_contain_text(
+        "par superviseur.dupont"
+    )
+    assert_accessible(desk)
+    assert EmergencyAccess.objects.get(record=record).justified is True
+    assert AuditEvent.objects.filter(
+        event_type=EventType.EMERGENCY_ACCESS_REVIEWED, actor=f"staff:{superviseur.pk}"
+    ).exists()
