@@ -30,6 +30,9 @@ pytestmark = pytest.mark.django_db
 
 
 def related(record: CareRecord, professional: Professional) -> ProfessionalAccess:
+    """`professional` in a care relationship with a record past its objection period."""
+    record.objection_until = None
+    record.save(update_fields=["objection_until"])
     grant_relationship(
         record, professional, actor=record.person, capacity=Capacity.OWNER, ip_address=None
     )

@@ -101,6 +101,25 @@ def _start_relationship(
 # The patient's side (*Mes professionnels*) ----------------------------------------------
 
 
+def _patient_change(
+    record: CareRecord,
+    *,
+    actor: InsuredPerson,
+    capacity: Capacity,
+    action: AccessAction,
+    target: str,
+    event: EventType,
+    ip_address: str | None,
+    **details: object,
+) -> None:
+    """A change by the holder or an assistant: its journal line and its audit row (a
+    `record.changed` one says which change, as esante.records.actions.journal_change's)."""
+    journal(record, actor=actor, capacity=capacity, action=action, target=target)
+    if event == EventType.RECORD_CHANGED:
+        details = {"action": action.value, "capacity": capacity.value, **details}
+    record_event(event, actor=_actor(actor), person=record.person, ip_address=ip_address, **details)
+
+
 @transaction.atomic
 def grant_relationship(
     record: CareRecord,
@@ -120,17 +139,13 @@ def grant_relationship(
     relationship = _start_relationship(
         record, professional, origin=RelationshipOrigin.GRANTED, granted_by=actor
     )
-    journal(
+    _patient_change(
         record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.GRANT,
         target=professional_label(professional),
-    )
-    record_event(
-        EventType.CARE_RELATIONSHIP_GRANTED,
-        actor=_actor(actor),
-        person=record.person,
+        event=EventType.CARE_RELATIONSHIP_GRANTED,
         ip_address=ip_address,
         professional=professional.pk,
         until=relationship.ends_at.isoformat(),
@@ -152,17 +167,13 @@ def end_relationship(
     )
     if not ended:
         return
-    journal(
+    _patient_change(
         relationship.record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.END_RELATIONSHIP,
         target=professional_label(relationship.professional),
-    )
-    record_event(
-        EventType.CARE_RELATIONSHIP_ENDED,
-        actor=_actor(actor),
-        person=relationship.record.person,
+        event=EventType.CARE_RELATIONSHIP_ENDED,
         ip_address=ip_address,
         professional=relationship.professional_id,
     )
@@ -195,17 +206,13 @@ def block_professional(
     if record.referent_id == professional.pk:
         CareRecord.objects.filter(pk=record.pk).update(referent=None)
         record.referent = None
-    journal(
+    _patient_change(
         record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.BLOCK,
         target=professional_label(professional),
-    )
-    record_event(
-        EventType.PROFESSIONAL_BLOCKED,
-        actor=_actor(actor),
-        person=record.person,
+        event=EventType.PROFESSIONAL_BLOCKED,
         ip_address=ip_address,
         professional=professional.pk,
     )
@@ -226,17 +233,13 @@ def unblock_professional(
     )
     if not lifted:
         return
-    journal(
+    _patient_change(
         block.record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.UNBLOCK,
         target=professional_label(block.professional),
-    )
-    record_event(
-        EventType.PROFESSIONAL_UNBLOCKED,
-        actor=_actor(actor),
-        person=block.record.person,
+        event=EventType.PROFESSIONAL_UNBLOCKED,
         ip_address=ip_address,
         professional=block.professional_id,
     )
@@ -253,19 +256,14 @@ def set_emergency_refusal(
 ) -> None:
     CareRecord.objects.filter(pk=record.pk).update(refuses_emergency_access=refuses)
     record.refuses_emergency_access = refuses
-    journal(
+    _patient_change(
         record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.EMERGENCY_SETTING,
         target=_("Accès en urgence refusé") if refuses else _("Accès en urgence autorisé"),
-    )
-    record_event(
-        EventType.RECORD_CHANGED,
-        actor=_actor(actor),
-        person=record.person,
+        event=EventType.RECORD_CHANGED,
         ip_address=ip_address,
-        action=AccessAction.EMERGENCY_SETTING.value,
         refuses=refuses,
     )
 
@@ -289,19 +287,14 @@ def set_referent(
         raise ValueError("A médecin référent is an active, unblocked physician.")
     CareRecord.objects.filter(pk=record.pk).update(referent=professional)
     record.referent = professional
-    journal(
+    _patient_change(
         record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.REFERENT,
         target=professional_label(professional) if professional else _("aucun"),
-    )
-    record_event(
-        EventType.RECORD_CHANGED,
-        actor=_actor(actor),
-        person=record.person,
+        event=EventType.RECORD_CHANGED,
         ip_address=ip_address,
-        action=AccessAction.REFERENT.value,
         professional=professional.pk if professional else None,
     )
 
@@ -320,19 +313,14 @@ def name_professionals(
     chosen = list(professionals)
     document.named_professionals.set(chosen)
     names = ", ".join(professional.full_name for professional in chosen) or _("aucun")
-    journal(
+    _patient_change(
         document.record,
         actor=actor,
         capacity=capacity,
         action=AccessAction.NAMED,
         target=f"{document.title} : {names}",
-    )
-    record_event(
-        EventType.RECORD_CHANGED,
-        actor=_actor(actor),
-        person=document.record.person,
+        event=EventType.RECORD_CHANGED,
         ip_address=ip_address,
-        action=AccessAction.NAMED.value,
         document=str(document.public_id),
         professionals=[professional.pk for professional in chosen],
     )
