@@ -16,7 +16,7 @@ from esante.audit.models import AuditEvent, EventType
 from esante.professionals.models import Profession, Professional
 from esante.records.access import professional_access
 from esante.records.actions import add_assistant, close_record
-from esante.records.care import declare_relationship
+from esante.records.care import declare_relationship, open_emergency_access
 from esante.records.models import (
     AccessAction,
     AccessEntry,
@@ -346,3 +346,29 @@ def test_an_unknown_or_inactive_professional_cannot_be_granted(
     assert alice_client.get(url("professional_grant", record, 999_999)).status_code == 404
     assert alice_client.get(url("professional_block", record, 999_999)).status_code == 404
     assert not CareRelationship.objects.exists()
+
+
+def test_an_emergency_access_under_way_is_listed_with_a_block_link(
+    alice_client: Client, alice: InsuredPerson
+) -> None:
+    record = record_of(alice)
+    urgentist = make_professional("Luc", "Feltgen", specialty="Médecine d'urgence")
+    open_emergency_access(
+        urgentist,
+        matricule=alice.matricule,
+        last_name=alice.last_name,
+        reason="Perte de connaissance",
+        ip_address=None,
+    )
+    panel = alice_client.get(url("professionals", record))
+    text = page_text(panel)
+    assert "Accès en urgence en cours" in text and "Luc Feltgen" in text
+    assert "Perte de connaissance" in text
+    assert "Aucun professionnel n'a accès à ce DSP." not in text
+    assert url("professional_block", record, urgentist.pk) in panel.content.decode()
+
+    record.refuses_emergency_access = True
+    record.save()
+    assert "Accès en urgence en cours" not in page_text(
+        alice_client.get(url("professionals", record))
+    )

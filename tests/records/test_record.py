@@ -140,7 +140,7 @@ def test_an_adult_holder_is_asked_about_organ_donation_plainly_at_the_first_acce
     assert "Oui, j'accepte" in asked and "Non, je refuse" in asked
     assert "Je déciderai plus tard" in asked
     assert "sauf si elle l'a refusé de son vivant" in asked  # presumed consent, explained
-    assert "coordination des transplantations" in asked  # who reads it
+    assert "seuls les médecins qui ont accès à votre DSP" in asked  # who reads it
     assert "Refusez-vous" not in asked  # no double negative
     refused = client.post(reverse("records:organ_donation", args=[record.public_id]), {})
     assert "Choisissez l'une des réponses." in page_text(refused)

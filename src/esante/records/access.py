@@ -33,7 +33,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from esante.audit import security_log
-from esante.professionals.models import Professional
+from esante.professionals.models import PHYSICIANS, Professional
 from esante.records.models import (
     Assistant,
     Capacity,
@@ -306,4 +306,25 @@ def professional_emergencies(professional: Professional) -> QuerySet[EmergencyAc
         .exclude(Exists(later))
         .select_related("record__person")
         .order_by("-started_at")
+    )
+
+
+def record_emergencies(record: CareRecord) -> QuerySet[EmergencyAccess]:
+    """The emergency accesses under way that the gate honours, for *Mes professionnels*:
+    none while the record is closed or refuses emergency access; a blocked or inactive
+    professional's left out."""
+    if record.closed_at is not None or record.refuses_emergency_access:
+        return EmergencyAccess.objects.none()
+    blocked = ProfessionalBlock.objects.filter(
+        record=record, professional=OuterRef("professional"), lifted_at__isnull=True
+    )
+    return (
+        record.emergency_accesses.filter(
+            ends_at__gt=timezone.now(),
+            professional__is_active=True,
+            professional__profession__in=PHYSICIANS,
+        )
+        .exclude(Exists(blocked))
+        .select_related("professional")
+        .order_by("-started_at", "-pk")
     )

@@ -40,7 +40,7 @@ from esante.accounts.reauth import step_up_needed
 from esante.audit import security_log
 from esante.professionals.models import Professional
 from esante.professionals.search import find_professionals
-from esante.records.access import is_blocked, open_record, refusal
+from esante.records.access import is_blocked, open_record, record_emergencies, refusal
 from esante.records.care import (
     block_professional,
     end_relationship,
@@ -103,6 +103,7 @@ def render_panel(
             "holder": care_record.person,
             "capacity": capacity,
             "relationships": relationships,
+            "emergencies": list(record_emergencies(care_record)),
             "blocks": list(blocks.order_by("professional__last_name", "professional__first_name")),
             "referent": referent,
             "referent_has_access": referent is not None
