@@ -88,8 +88,11 @@ def test_my_professionals_and_the_journal_fit_a_phone(
 
         page.goto(reverse("records:professionals", args=[record.public_id]))
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
-        rows = page.locator("#acces tbody tr")
+        rows = page.locator("#acces table").first.locator("tbody tr")
         expect(rows).to_have_count(2)
+        emergencies = page.locator("#acces table[aria-labelledby=pros-emergency] tbody tr")
+        expect(emergencies).to_have_count(1)
+        assert_in_view(emergencies.locator("a").first)
         assert_no_sideways_scrolling(page)
         for row in rows.all():
             assert_in_view(row.locator("button").first)

@@ -81,7 +81,8 @@ def test_a_declaration_opens_the_record_and_tells_the_holder(
     page = page_text(paul_logged_in.get(record_url))
     assert "La relation de soins est enregistrée" in page
     home = page_text(paul_logged_in.get(reverse("practice:home")))
-    assert alice.public_label in home
+    assert alice.full_name in home
+    assert f"né(e) le {alice.birth_date:%d/%m/%Y}" in home
     assert "jusqu'au" in home and "déclarée par le professionnel" in home
 
 

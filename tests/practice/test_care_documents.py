@@ -125,7 +125,7 @@ def test_only_a_pdf_is_taken_and_what_was_typed_is_kept(
 ) -> None:
     for content, message in (
         (png(), "Seuls les documents PDF peuvent être ajoutés au DSP par un professionnel."),
-        (b"MZ\x90\x00 not a document", "Ce fichier n'est ni un PDF"),
+        (b"MZ\x90\x00 not a document", "Seuls les documents PDF peuvent être ajoutés"),
     ):
         response = add(
             paul_logged_in,

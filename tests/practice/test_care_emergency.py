@@ -207,7 +207,7 @@ def test_espace_professionnel_lists_the_emergency_accesses_under_way(
 
     page = page_text(paul_logged_in.get(home))
     assert "Accès en urgence en cours" in page
-    assert page.count(alice.public_label) == 1
+    assert page.count(alice.full_name) == 1
     record_url = reverse("practice:record", args=[alice_record.public_id])
     assert record_url in paul_logged_in.get(home).content.decode()
 

@@ -135,14 +135,7 @@ def emergency(request: ProfessionalRequest) -> HttpResponse:
     except care.CareRefused:
         form.add_error(None, str(NOTHING_FOUND))
         return _emergency_page(request, form, status=400)
-    messages.warning(
-        request,
-        _(
-            "Accès en urgence ouvert jusqu'au %(until)s. Le patient en est informé et l'Agence "
-            "eSanté vérifie cet accès."
-        )
-        % {"until": _short_datetime(access.ends_at)},
-    )
+    # The record page's red banner says until when, and that the access is reviewed.
     return redirect("practice:record", public_id=access.record.public_id)
 
 
@@ -159,10 +152,6 @@ def _emergency_page(
 
 def _short_date(moment: datetime.datetime) -> str:
     return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
-
-
-def _short_datetime(moment: datetime.datetime) -> str:
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 # The record page ------------------------------------------------------------------------

@@ -558,9 +558,12 @@ def _store(
 ) -> Document:
     if not access.may_write:
         raise DocumentRefused(objection_message(access.record))
-    content_type = documents.sniff_content_type(upload)
-    if content_type != "application/pdf":
+    upload.seek(0)
+    is_pdf = upload.read(5) == b"%PDF-"  # said first: an image is no PDF either
+    upload.seek(0)
+    if upload.size and not is_pdf:
         raise DocumentRefused(pdf_only_message())
+    content_type = documents.sniff_content_type(upload)
     stored_name = documents.save_file(access.record.public_id, upload)
     professional = access.professional
     try:
