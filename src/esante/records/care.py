@@ -113,7 +113,9 @@ def _patient_change(
     **details: object,
 ) -> None:
     """A change by the holder or an assistant: its journal line and its audit row (a
-    `record.changed` one says which change, as esante.records.actions.journal_change's)."""
+    `record.changed` one says which change, as esante.records.actions.journal_change's).
+    A professional is named in `target` by their name alone: a line is read in every
+    language, its target as it was written."""
     journal(record, actor=actor, capacity=capacity, action=action, target=target)
     if event == EventType.RECORD_CHANGED:
         details = {"action": action.value, "capacity": capacity.value, **details}
@@ -144,7 +146,7 @@ def grant_relationship(
         actor=actor,
         capacity=capacity,
         action=AccessAction.GRANT,
-        target=professional_label(professional),
+        target=professional.full_name,
         event=EventType.CARE_RELATIONSHIP_GRANTED,
         ip_address=ip_address,
         professional=professional.pk,
@@ -172,7 +174,7 @@ def end_relationship(
         actor=actor,
         capacity=capacity,
         action=AccessAction.END_RELATIONSHIP,
-        target=professional_label(relationship.professional),
+        target=relationship.professional.full_name,
         event=EventType.CARE_RELATIONSHIP_ENDED,
         ip_address=ip_address,
         professional=relationship.professional_id,
@@ -211,7 +213,7 @@ def block_professional(
         actor=actor,
         capacity=capacity,
         action=AccessAction.BLOCK,
-        target=professional_label(professional),
+        target=professional.full_name,
         event=EventType.PROFESSIONAL_BLOCKED,
         ip_address=ip_address,
         professional=professional.pk,
@@ -238,7 +240,7 @@ def unblock_professional(
         actor=actor,
         capacity=capacity,
         action=AccessAction.UNBLOCK,
-        target=professional_label(block.professional),
+        target=block.professional.full_name,
         event=EventType.PROFESSIONAL_UNBLOCKED,
         ip_address=ip_address,
         professional=block.professional_id,
@@ -292,7 +294,7 @@ def set_referent(
         actor=actor,
         capacity=capacity,
         action=AccessAction.REFERENT,
-        target=professional_label(professional) if professional else _("aucun"),
+        target=professional.full_name if professional else _("aucun"),
         event=EventType.RECORD_CHANGED,
         ip_address=ip_address,
         professional=professional.pk if professional else None,
