@@ -143,7 +143,8 @@ def test_every_refusal_is_one_answer_word_for_word(
             event_type=EventType.CARE_DECLARATION_REFUSED, actor=f"professional:{paul.pk}"
         ).order_by("pk")
     ]
-    assert reasons == ["unknown_matricule", "name_mismatch", "blocked", "closed", "no_record"]
+    unknown = "unknown_matricule_or_no_record"
+    assert reasons == [unknown, "name_mismatch", "blocked", "closed", unknown]
     # The refusal keeps what was typed.
     assert 'value="Consultation"' in reference.page
 

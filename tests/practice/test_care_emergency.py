@@ -164,7 +164,7 @@ def test_a_block_or_the_holders_refusal_is_the_one_answer(
             event_type=EventType.EMERGENCY_ACCESS_REFUSED
         ).order_by("pk")
     ]
-    assert reasons == ["unknown_matricule", "blocked", "refused_by_holder"]
+    assert reasons == ["unknown_matricule_or_no_record", "blocked", "refused_by_holder"]
 
 
 def test_the_emergency_must_be_confirmed_and_stated(
