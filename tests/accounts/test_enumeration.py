@@ -50,6 +50,7 @@ pytestmark = pytest.mark.django_db
 ROUNDS = 15
 WARM_UP = 2
 TOLERANCE = 1.20
+MEASUREMENTS = 2  # a timing difference must show twice (assert_indistinguishable)
 CAPTCHA = {"captcha_0": "x", "captcha_1": "PASSED"}
 # Well formed (only letters codes use), so that the lookup and the refusal both run.
 WRONG_LETTER_CODE = "AAAA-CCCC-DDDD"
@@ -127,7 +128,26 @@ def assert_indistinguishable(
     rounds: int = ROUNDS,
     lead_in: Callable[[Client, str], object] = lambda client, number: None,
 ) -> None:
-    """`lead_in`: the requests of a round that come before the one compared, untimed."""
+    """`lead_in`: the requests of a round that come before the one compared, untimed.
+    Timings that differ are measured once more before the test fails: a real difference
+    (a query one branch skips) shows both times, a burst of the machine's noise during
+    the whole suite seldom twice."""
+    for _attempt in range(MEASUREMENTS):
+        quartiles = _measure(matricules, submit, prepare, rounds, lead_in)
+        slowest, fastest = max(quartiles.values()), min(quartiles.values())
+        if slowest <= fastest * TOLERANCE:
+            return
+    raise AssertionError(f"timings differ by more than 20%, {MEASUREMENTS} times: {quartiles}")
+
+
+def _measure(
+    matricules: dict[str, str],
+    submit: Callable[[Client, str], Response],
+    prepare: Callable[[], object],
+    rounds: int,
+    lead_in: Callable[[Client, str], object],
+) -> dict[str, float]:
+    """The answers checked alike; each label's first quartile of the answer's time."""
     answers: dict[str, set[Answer]] = {label: set() for label in matricules}
     timings: dict[str, list[float]] = {label: [] for label in matricules}
     labels = list(matricules)
@@ -154,9 +174,7 @@ def assert_indistinguishable(
     assert len(reference) == 1, "the answer to an unknown matricule varies by itself"
     for label in labels:
         assert answers[label] == reference, f"{label!r} answers differently"
-    quartiles = {label: statistics.quantiles(each, n=4)[0] for label, each in timings.items()}
-    slowest, fastest = max(quartiles.values()), min(quartiles.values())
-    assert slowest <= fastest * TOLERANCE, f"timings differ by more than 20%: {quartiles}"
+    return {label: statistics.quantiles(each, n=4)[0] for label, each in timings.items()}
 
 
 def test_activation_step_1_with_a_wrong_code(matricules: dict[str, str]) -> None:
