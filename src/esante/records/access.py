@@ -162,29 +162,29 @@ class ProfessionalAccess:
 
 
 def is_blocked(record: CareRecord, professional: Professional) -> bool:
-    return ProfessionalBlock.objects.filter(
-        record=record, professional=professional, lifted_at__isnull=True
-    ).exists()
+    return (
+        ProfessionalBlock.objects.standing()
+        .filter(record=record, professional=professional)
+        .exists()
+    )
 
 
 def current_relationship(
     record: CareRecord, professional: Professional, now: datetime.datetime | None = None
 ) -> CareRelationship | None:
-    return CareRelationship.objects.filter(
-        record=record,
-        professional=professional,
-        ended_at__isnull=True,
-        ends_at__gt=now or timezone.now(),
-    ).first()
+    return (
+        CareRelationship.objects.current(now)
+        .filter(record=record, professional=professional)
+        .first()
+    )
 
 
 def current_emergency(
     record: CareRecord, professional: Professional, now: datetime.datetime | None = None
 ) -> EmergencyAccess | None:
     return (
-        EmergencyAccess.objects.filter(
-            record=record, professional=professional, ends_at__gt=now or timezone.now()
-        )
+        EmergencyAccess.objects.current(now)
+        .filter(record=record, professional=professional)
         .order_by("-ends_at")
         .first()
     )
@@ -267,16 +267,12 @@ def professional_records(professional: Professional) -> QuerySet[CareRelationshi
     records and holders: none while inactive; a blocked or closed record is not listed."""
     if not professional.is_active:
         return CareRelationship.objects.none()
-    blocked = ProfessionalBlock.objects.filter(
-        record=OuterRef("record"), professional=professional, lifted_at__isnull=True
+    blocked = ProfessionalBlock.objects.standing().filter(
+        record=OuterRef("record"), professional=professional
     )
     return (
-        CareRelationship.objects.filter(
-            professional=professional,
-            ended_at__isnull=True,
-            ends_at__gt=timezone.now(),
-            record__closed_at__isnull=True,
-        )
+        CareRelationship.objects.current()
+        .filter(professional=professional, record__closed_at__isnull=True)
         .exclude(Exists(blocked))
         .select_related("record__person")
         .order_by("record__person__last_name", "record__person__first_name")
@@ -289,16 +285,16 @@ def professional_emergencies(professional: Professional) -> QuerySet[EmergencyAc
     holder's refusal)."""
     if not professional.is_active or not professional.is_physician:
         return EmergencyAccess.objects.none()
-    blocked = ProfessionalBlock.objects.filter(
-        record=OuterRef("record"), professional=professional, lifted_at__isnull=True
+    blocked = ProfessionalBlock.objects.standing().filter(
+        record=OuterRef("record"), professional=professional
     )
     later = EmergencyAccess.objects.filter(
         record=OuterRef("record"), professional=professional, ends_at__gt=OuterRef("ends_at")
     )
     return (
-        EmergencyAccess.objects.filter(
+        EmergencyAccess.objects.current()
+        .filter(
             professional=professional,
-            ends_at__gt=timezone.now(),
             record__closed_at__isnull=True,
             record__refuses_emergency_access=False,
         )
@@ -315,12 +311,12 @@ def record_emergencies(record: CareRecord) -> QuerySet[EmergencyAccess]:
     professional's left out."""
     if record.closed_at is not None or record.refuses_emergency_access:
         return EmergencyAccess.objects.none()
-    blocked = ProfessionalBlock.objects.filter(
-        record=record, professional=OuterRef("professional"), lifted_at__isnull=True
+    blocked = ProfessionalBlock.objects.standing().filter(
+        record=record, professional=OuterRef("professional")
     )
     return (
-        record.emergency_accesses.filter(
-            ends_at__gt=timezone.now(),
+        record.emergency_accesses.current()
+        .filter(
             professional__is_active=True,
             professional__profession__in=PHYSICIANS,
         )

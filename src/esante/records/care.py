@@ -194,9 +194,11 @@ def block_professional(
     """No access of any kind from now on: the open relationship ends, an emergency access
     under way stops (the gate reads the block first), and no declaration nor emergency
     access opens the record again. Never needs a second factor: it takes rights away."""
-    block = ProfessionalBlock.objects.filter(
-        record=record, professional=professional, lifted_at__isnull=True
-    ).first()
+    block = (
+        ProfessionalBlock.objects.standing()
+        .filter(record=record, professional=professional)
+        .first()
+    )
     if block is not None:
         return block
     block = ProfessionalBlock.objects.create(
@@ -231,8 +233,10 @@ def unblock_professional(
     ip_address: str | None,
 ) -> None:
     """The block is lifted; no access comes back by itself (a new relationship is needed)."""
-    lifted = ProfessionalBlock.objects.filter(pk=block.pk, lifted_at__isnull=True).update(
-        lifted_at=timezone.now(), lifted_by=actor
+    lifted = (
+        ProfessionalBlock.objects.standing()
+        .filter(pk=block.pk)
+        .update(lifted_at=timezone.now(), lifted_by=actor)
     )
     if not lifted:
         return
@@ -343,8 +347,8 @@ def _find_record(
     """The living person's open record, or None and why; and whether it is blocked for
     `professional`. One statement whatever is found, so that no refusal takes longer
     than another (tests/accounts/test_enumeration.py)."""
-    blocked = ProfessionalBlock.objects.filter(
-        record=OuterRef("pk"), professional=professional, lifted_at__isnull=True
+    blocked = ProfessionalBlock.objects.standing().filter(
+        record=OuterRef("pk"), professional=professional
     )
     record = (
         CareRecord.objects.filter(person__matricule=matricule)

@@ -323,6 +323,12 @@ class RelationshipOrigin(models.TextChoices):
     DECLARED = "declared", _("déclarée par le professionnel")
 
 
+class CareRelationshipQuerySet(models.QuerySet["CareRelationship"]):
+    def current(self, now: datetime.datetime | None = None) -> CareRelationshipQuerySet:
+        """Neither ended nor over."""
+        return self.filter(ended_at__isnull=True, ends_at__gt=now or timezone.now())
+
+
 class CareRelationship(models.Model):
     """A care relationship opens the record to one professional until `ends_at` (its
     length depends on the profession: ESANTE_CARE_RELATIONSHIP_DAYS), or until ended.
@@ -349,6 +355,8 @@ class CareRelationship(models.Model):
         "registry.InsuredPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = CareRelationshipQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("relation de soins")
         verbose_name_plural = _("relations de soins")
@@ -368,6 +376,12 @@ class CareRelationship(models.Model):
         return self.ended_at is None and (now or timezone.now()) < self.ends_at
 
 
+class ProfessionalBlockQuerySet(models.QuerySet["ProfessionalBlock"]):
+    def standing(self) -> ProfessionalBlockQuerySet:
+        """Not lifted."""
+        return self.filter(lifted_at__isnull=True)
+
+
 class ProfessionalBlock(models.Model):
     """The holder (or an assistant) blocked this professional: no access of any kind,
     care relationship or emergency, while `lifted_at` is empty."""
@@ -385,6 +399,8 @@ class ProfessionalBlock(models.Model):
         "registry.InsuredPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = ProfessionalBlockQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("professionnel bloqué")
         verbose_name_plural = _("professionnels bloqués")
@@ -399,6 +415,12 @@ class ProfessionalBlock(models.Model):
 
     def __str__(self) -> str:
         return f"Blocage {self.professional_id} DSP {self.record_id}"
+
+
+class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
+    def current(self, now: datetime.datetime | None = None) -> EmergencyAccessQuerySet:
+        """Not over yet."""
+        return self.filter(ends_at__gt=now or timezone.now())
 
 
 class EmergencyAccess(models.Model):
@@ -423,6 +445,8 @@ class EmergencyAccess(models.Model):
     )
     justified = models.BooleanField(null=True, blank=True)
     review_note = models.CharField(_("commentaire"), max_length=500, blank=True)
+
+    objects = EmergencyAccessQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("accès en urgence")

@@ -78,7 +78,7 @@ def _short_date(moment: datetime.datetime) -> str:
 
 def current_relationships(care_record: CareRecord) -> list[CareRelationship]:
     return list(
-        care_record.care_relationships.filter(ended_at__isnull=True, ends_at__gt=timezone.now())
+        care_record.care_relationships.current()
         .select_related("professional")
         .order_by("professional__last_name", "professional__first_name", "pk")
     )
@@ -93,7 +93,7 @@ def render_panel(
     emergency_form: EmergencyAccessForm | None = None,
 ) -> HttpResponse:
     relationships = current_relationships(care_record)
-    blocks = care_record.blocks.filter(lifted_at__isnull=True).select_related("professional")
+    blocks = care_record.blocks.standing().select_related("professional")
     referent = care_record.referent
     return render(
         request,
@@ -177,14 +177,14 @@ def search(request: PatientRequest, public_id: uuid.UUID) -> HttpResponse:
 def _standing(care_record: CareRecord, found: list[Professional]) -> list[Found]:
     """Two reads for the whole list: the blocks and the current relationships."""
     blocked = set(
-        care_record.blocks.filter(lifted_at__isnull=True, professional__in=found).values_list(
-            "professional_id", flat=True
-        )
+        care_record.blocks.standing()
+        .filter(professional__in=found)
+        .values_list("professional_id", flat=True)
     )
     until = dict(
-        care_record.care_relationships.filter(
-            ended_at__isnull=True, ends_at__gt=timezone.now(), professional__in=found
-        ).values_list("professional_id", "ends_at")
+        care_record.care_relationships.current()
+        .filter(professional__in=found)
+        .values_list("professional_id", "ends_at")
     )
     return [
         Found(
@@ -356,7 +356,8 @@ def unblock(request: PatientRequest, public_id: uuid.UUID, professional_id: int)
     visitor = visitor_of(request)
     care_record, capacity = open_record(visitor, public_id, request=request)
     standing = (
-        care_record.blocks.filter(professional_id=professional_id, lifted_at__isnull=True)
+        care_record.blocks.standing()
+        .filter(professional_id=professional_id)
         .select_related("professional")
         .first()
     )

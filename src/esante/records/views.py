@@ -435,11 +435,7 @@ def access_journal(request: PatientRequest, public_id: uuid.UUID) -> HttpRespons
     page = Paginator(entries, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
     blocked: set[int] = set()
     if professionals:  # a record no professional reached reads no blocks
-        blocked = set(
-            care_record.blocks.filter(lifted_at__isnull=True).values_list(
-                "professional_id", flat=True
-            )
-        )
+        blocked = set(care_record.blocks.standing().values_list("professional_id", flat=True))
     return render(
         request,
         "records/journal.html",
