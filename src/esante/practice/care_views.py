@@ -254,10 +254,10 @@ def _refused_file(
     form: ProfessionalDocumentForm, refusal: care.DocumentRefused | documents.UploadRefused
 ) -> None:
     """The file's fault (its type, its size) on the file; anything else for the form."""
-    file_fault = isinstance(refusal, documents.UploadRefused) or refusal.message == (
-        care.pdf_only_message()
-    )
-    form.add_error("file" if file_fault else None, refusal.message)
+    if isinstance(refusal, documents.UploadRefused):
+        form.add_error("file", refusal.message)
+    else:
+        form.add_error(refusal.field, refusal.message)
 
 
 # A document, its file; replacing and withdrawing the professional's own ---------------

@@ -52,9 +52,12 @@ class CareRefused(Exception):
 
 
 class DocumentRefused(Exception):
-    def __init__(self, message: str):
+    """`field`: the form field at fault ("file" for the file itself), or None."""
+
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 def relationship_days(professional: Professional) -> int:
@@ -336,6 +339,38 @@ def name_professionals(
 # The professional's side ----------------------------------------------------------------
 
 
+def _professional_change(
+    record: CareRecord,
+    professional: Professional,
+    *,
+    capacity: Capacity,
+    action: AccessAction,
+    target: str,
+    event: EventType,
+    ip_address: str | None,
+    **details: object,
+) -> None:
+    """A professional's act on the record: its journal line and its audit row (a
+    `record.changed` one says which change and in which capacity)."""
+    if event == EventType.RECORD_CHANGED:
+        details = {"action": action.value, "capacity": capacity.value, **details}
+    journal(
+        record,
+        actor=None,
+        professional=professional,
+        capacity=capacity,
+        action=action,
+        target=target,
+    )
+    record_event(
+        event,
+        actor=_professional_actor(professional),
+        person=record.person,
+        ip_address=ip_address,
+        **details,
+    )
+
+
 def name_matches(person: InsuredPerson, last_name: str) -> bool:
     """The name typed matches the register's, accents, case and hyphens aside."""
     return bool(last_name.strip()) and folded(last_name) == folded(person.last_name)
@@ -398,18 +433,13 @@ def declare_relationship(
             relationship = _start_relationship(
                 record, professional, origin=RelationshipOrigin.DECLARED, reason=reason.strip()
             )
-            journal(
+            _professional_change(
                 record,
-                actor=None,
-                professional=professional,
+                professional,
                 capacity=Capacity.CARE,
                 action=AccessAction.DECLARE,
                 target=reason.strip(),
-            )
-            record_event(
-                EventType.CARE_RELATIONSHIP_DECLARED,
-                actor=_professional_actor(professional),
-                person=record.person,
+                event=EventType.CARE_RELATIONSHIP_DECLARED,
                 ip_address=ip_address,
                 until=relationship.ends_at.isoformat(),
             )
@@ -491,18 +521,13 @@ def open_emergency_access(
                 started_at=now,
                 ends_at=now + datetime.timedelta(hours=settings.ESANTE_EMERGENCY_ACCESS_HOURS),
             )
-            journal(
+            _professional_change(
                 record,
-                actor=None,
-                professional=professional,
+                professional,
                 capacity=Capacity.EMERGENCY,
                 action=AccessAction.EMERGENCY_ACCESS,
                 target=reason.strip(),
-            )
-            record_event(
-                EventType.EMERGENCY_ACCESS,
-                actor=_professional_actor(professional),
-                person=record.person,
+                event=EventType.EMERGENCY_ACCESS,
                 ip_address=ip_address,
                 emergency=str(emergency.public_id),
             )
@@ -578,7 +603,7 @@ def _store(
     is_pdf = upload.read(5) == b"%PDF-"  # said first: an image is no PDF either
     upload.seek(0)
     if upload.size and not is_pdf:
-        raise DocumentRefused(pdf_only_message())
+        raise DocumentRefused(pdf_only_message(), field="file")
     content_type = documents.sniff_content_type(upload)
     stored_name = documents.save_file(access.record.public_id, upload)
     professional = access.professional
@@ -608,21 +633,14 @@ def _store(
             )
             if previous is not None:
                 document.named_professionals.set(previous.named_professionals.all())
-            journal(
+            _professional_change(
                 access.record,
-                actor=None,
-                professional=professional,
+                professional,
                 capacity=access.capacity,
                 action=action,
                 target=title,
-            )
-            record_event(
-                EventType.RECORD_CHANGED,
-                actor=_professional_actor(professional),
-                person=access.record.person,
+                event=EventType.RECORD_CHANGED,
                 ip_address=ip_address,
-                action=action.value,
-                capacity=access.capacity.value,
                 document=str(document.public_id),
             )
     except BaseException:
@@ -720,21 +738,14 @@ def withdraw_document(
     Document.objects.filter(pk=document.pk, withdrawn_at__isnull=True).update(
         withdrawn_at=timezone.now()
     )
-    journal(
+    _professional_change(
         access.record,
-        actor=None,
-        professional=access.professional,
+        access.professional,
         capacity=access.capacity,
         action=AccessAction.WITHDRAW_DOCUMENT,
         target=document.title,
-    )
-    record_event(
-        EventType.RECORD_CHANGED,
-        actor=_professional_actor(access.professional),
-        person=access.record.person,
+        event=EventType.RECORD_CHANGED,
         ip_address=ip_address,
-        action=AccessAction.WITHDRAW_DOCUMENT.value,
-        capacity=access.capacity.value,
         document=str(document.public_id),
     )
 
