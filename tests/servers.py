@@ -13,7 +13,7 @@ from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 import requests
 from aiosmtpd.controller import Controller
@@ -176,3 +176,41 @@ class OidcProvider:
             "national_id_claim": "matricule",
             **overrides,
         }
+
+
+class LogoutReceiver:
+    """A service's back-channel logout endpoint on loopback: records each `logout_token`
+    posted to it (OpenID Connect Back-Channel Logout 1.0) and answers 200."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = parse_qs(self.rfile.read(length).decode())
+                receiver.tokens.extend(form.get("logout_token", []))
+                self.send_response(200)
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/backchannel-logout"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, count: int, seconds: float = 5) -> list[str]:
+        deadline = time.monotonic() + seconds
+        while len(self.tokens) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.tokens)

@@ -75,6 +75,12 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Trips to an identity provider and back, per IP.
     "oidc.start": (Rule("ip", 60, HOUR),),
     "oidc.callback": (Rule("ip", 60, HOUR),),
+    # The OpenID Connect provider (esante.provider): authorization requests per IP; failed
+    # token and revocation requests (a wrong secret, code or refresh token) per IP and per
+    # client; requests with a bad bearer token per IP.
+    "oidc.authorize": (Rule("ip", 300, HOUR),),
+    "oidc.token.failed": (Rule("ip", 100, HOUR), Rule("key", 50, HOUR)),
+    "oidc.bearer.failed": (Rule("ip", 100, HOUR),),
     # Passkey login challenges, per IP.
     "passkey.login": (Rule("ip", 60, HOUR),),
     # Searches of the Assistants panel by Numéro assuré, per IP and per account: enough

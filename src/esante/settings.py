@@ -140,6 +140,8 @@ INSTALLED_APPS = [
     "esante.records",
     "esante.helpdesk",
     "esante.practice",
+    "esante.services",
+    "esante.provider",
     "esante.counters",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -160,12 +162,14 @@ MIDDLEWARE = [
     # request.client_ip, resolved once (ESANTE_TRUSTED_PROXIES): everything below reads it.
     "esante.client_address.ClientAddressMiddleware",
     "esante.notifications.middleware.DeliverAfterResponseMiddleware",
+    "esante.provider.logout.LogoutAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: every answer but a static file is marked never to be cached.
     "esante.portal.middleware.NeverCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "esante.accounts.middleware.ProviderFormActionMiddleware",
+    "esante.provider.middleware.ServiceFormActionMiddleware",
     "esante.portal.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -582,6 +586,19 @@ if not ESANTE_PORTAL_URL.startswith(("https://", "http://")):
 ESANTE_HELPDESK_PHONE = env_str("ESANTE_HELPDESK_PHONE", "(+352) 27 12 50 18 33")
 ESANTE_HELPDESK_EMAIL = env_str("ESANTE_HELPDESK_EMAIL", "helpdesk@esante.lu")
 ESANTE_HELPDESK_FORM_URL = env_str("ESANTE_HELPDESK_FORM_URL", "https://www.esante.lu/helpdesk")
+# The OpenID Connect provider (esante.provider, docs/security.md "OpenID Connect").
+# The issuer: the portal's public address, which the services pin (the tests set the live
+# server's).
+ESANTE_OIDC_ISSUER = env_str("ESANTE_OIDC_ISSUER", ESANTE_PORTAL_URL).rstrip("/")
+# `make run`'s demo service « Téléconsultation (démo) » (esante.demo.teleconsultation).
+ESANTE_DEMO_TELECONSULTATION_PORT = env_int("ESANTE_DEMO_TELECONSULTATION_PORT", 8002, minimum=1)
+ESANTE_OIDC_CODE_SECONDS = env_int("ESANTE_OIDC_CODE_SECONDS", 60, minimum=10)
+ESANTE_OIDC_ACCESS_TOKEN_SECONDS = env_int("ESANTE_OIDC_ACCESS_TOKEN_SECONDS", 600, minimum=60)
+ESANTE_OIDC_ID_TOKEN_SECONDS = env_int("ESANTE_OIDC_ID_TOKEN_SECONDS", 600, minimum=60)
+# A refresh token granted offline access (`offline_access`, consented): its line's life.
+ESANTE_OIDC_OFFLINE_DAYS = env_int("ESANTE_OIDC_OFFLINE_DAYS", 30, minimum=1)
+# How long the platform waits for a service's back-channel logout endpoint.
+ESANTE_OIDC_LOGOUT_TIMEOUT_SECONDS = env_int("ESANTE_OIDC_LOGOUT_TIMEOUT_SECONDS", 5, minimum=1)
 ESANTE_TELECONSULTATION_URL = env_str(
     "ESANTE_TELECONSULTATION_URL", "https://www.esante.lu/teleconsultation"
 )

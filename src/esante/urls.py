@@ -10,6 +10,7 @@ from esante.accounts.activation import views as activation_views
 from esante.accounts.login import views as login_views
 from esante.accounts.my_account import views as account_views
 from esante.portal import views as portal_views
+from esante.provider import views as provider_views
 from esante.portal.captcha import captcha_audio
 from esante.ratelimit import rate_limited
 
@@ -26,6 +27,11 @@ portal_pages = [
 
 urlpatterns = [
     path("healthz", observability.healthz, name="healthz"),
+    path(
+        ".well-known/openid-configuration",
+        provider_views.openid_configuration,
+        name="openid_configuration",
+    ),
     path("readyz", observability.readyz, name="readyz"),
     # Our audio view takes the place of django-simple-captcha's (same URL and name, first);
     # both it and the refresh view are rate limited per IP.
@@ -43,6 +49,7 @@ urlpatterns = [
     # Django's language menu view, which also saves a logged-in patient's choice.
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("", include("esante.provider.urls")),
     path("helpdesk/", include("esante.helpdesk.urls")),
     # The dev outbox, where the demo app is installed (demo mode only).
     *([path("dev/", include("esante.demo.urls"))] if apps.is_installed("esante.demo") else []),

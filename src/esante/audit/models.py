@@ -134,6 +134,15 @@ class EventType(models.TextChoices):
     EMERGENCY_ACCESS = "care.emergency", _("Accès en urgence (bris de glace)")
     EMERGENCY_ACCESS_REFUSED = "care.emergency_refused", _("Accès en urgence refusé")
     EMERGENCY_ACCESS_REVIEWED = "care.emergency_reviewed", _("Accès en urgence examiné")
+    # The OpenID Connect provider (esante.provider).
+    SERVICE_REGISTERED = "oidc.service_registered", _("Service enregistré")
+    SERVICE_CHANGED = "oidc.service_changed", _("Service modifié")
+    SIGNING_KEY_ROTATED = "oidc.key_rotated", _("Clé de signature renouvelée")
+    SERVICE_CONSENT_GIVEN = "oidc.consent_given", _("Consentement donné à un service")
+    SERVICE_CONSENT_WITHDRAWN = "oidc.consent_withdrawn", _("Consentement à un service retiré")
+    SERVICE_AUTHORIZED = "oidc.authorized", _("Connexion à un service")
+    SERVICE_REFUSED = "oidc.refused", _("Connexion à un service refusée")
+    SERVICE_LOGOUT_SENT = "oidc.logout_sent", _("Déconnexion envoyée à un service")
 
 
 class AuditEvent(models.Model):

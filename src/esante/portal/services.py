@@ -1,6 +1,9 @@
 """The eSanté services other than the DSP, as *Mes services eSanté* and the public
-services page list them: open ones are links to their sites (single sign-on later), and a
-service without an address is not open yet and says so (« Bientôt disponible »)."""
+services page list them: the guide's four, each opened by the service registered for it
+with the platform's OpenID Connect provider (esante.services: the person arrives logged
+in), else by its site's address in the settings; a service without either is not open yet
+and says so (« Bientôt disponible »). Services registered for no entry of the guide
+follow them."""
 
 from __future__ import annotations
 
@@ -10,12 +13,17 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from esante.services.models import Service
+
 
 @dataclass(frozen=True)
 class OtherService:
     key: str
     name: str | Promise
     url: str
+    # Registered with the provider: opened with the eSanté account (single sign-on).
+    single_sign_on: bool = False
+    description: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -23,6 +31,29 @@ class OtherService:
 
 
 def other_services() -> list[OtherService]:
+    registered = list(Service.objects.listed())
+    for_guide = {service.key: service for service in registered if service.key}
+    listed = []
+    for entry in _guide_services():
+        service = for_guide.get(entry.key)
+        if service is not None:
+            entry = _opened_by(service, entry.key)
+        listed.append(entry)
+    used = {service.pk for service in for_guide.values() if service.key in _GUIDE_KEYS}
+    listed.extend(
+        _opened_by(service, service.key) for service in registered if service.pk not in used
+    )
+    return listed
+
+
+def _opened_by(service: Service, key: str) -> OtherService:
+    return OtherService(key, service.name, service.start_url, True, service.description)
+
+
+_GUIDE_KEYS = ("reimbursement", "vaccination", "prescription", "teleconsultation")
+
+
+def _guide_services() -> list[OtherService]:
     return [
         OtherService(
             "reimbursement", _("Remboursement accéléré"), settings.ESANTE_REIMBURSEMENT_URL

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from esante import client_address, ratelimit
+from esante import client_address, ratelimit, resume
 from esante.accounts.authenticators import passkeys
 from esante.practice import sessions
 from esante.practice.models import ProfessionalPasskey
@@ -178,4 +178,4 @@ def login(request: HttpRequest) -> HttpResponse:
         )
         return JsonResponse({"error": str(OPENS_NOTHING)}, status=400)
     sessions.log_in(request, key.professional, method="passkey", passkey=key.pk)
-    return JsonResponse({"redirect": reverse("practice:home")})
+    return JsonResponse({"redirect": resume.destination(request, reverse("practice:home"))})

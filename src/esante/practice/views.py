@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from esante import client_address, ratelimit
+from esante import client_address, ratelimit, resume
 from esante.accounts.authenticators import identity_providers
 from esante.audit import security_log
 from esante.keyed_hash import keyed_hash
@@ -165,7 +165,7 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
         acr=identity.acr,
         amr=identity.amr,
     )
-    return redirect("practice:home")
+    return redirect(resume.destination(request, reverse("practice:home")))
 
 
 @professional_required

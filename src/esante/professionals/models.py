@@ -4,6 +4,7 @@ identifier, and a PractitionerRole for the profession, specialty and practice)."
 from __future__ import annotations
 
 import unicodedata
+import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,9 @@ class Professional(models.Model):
     """
 
     national_code = models.CharField(_("code national"), max_length=16, unique=True)
+    # The identifier the platform gives away (the `fhirUser` claim, the FHIR API's
+    # Practitioner id): opaque, never the national code.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     last_name = models.CharField(_("nom"), max_length=100)
     # Empty for a laboratory, which the CNS lists under its name alone.
     first_name = models.CharField(_("prénom"), max_length=100, blank=True)

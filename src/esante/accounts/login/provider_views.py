@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from esante import ratelimit
+from esante import ratelimit, resume
 from esante.accounts.activation.views import ACTIVATION, ProviderIdentity
 from esante.accounts.authenticators import identity_providers
 from esante.accounts.authenticators.identity_links import (
@@ -227,7 +227,7 @@ def _log_in(request: PatientRequest, identity: identity_providers.Identity) -> H
         acr=identity.acr,
         amr=identity.amr,
     )
-    response = redirect("patient:services")
+    response = redirect(resume.destination(request, reverse("patient:services")))
     remember_device(request, response, account)
     # After the new-device notice, which goes in the language the holder had chosen.
     settle_language(request, response, account)

@@ -11,12 +11,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from esante import ratelimit
+from esante import ratelimit, resume
 from esante.accounts.actions import letter_wait_ends, pending_letter_request
 from esante.accounts.authenticators import identity_providers
 from esante.accounts.code_step import code_page, code_step, flow_code, send_code_to
@@ -216,7 +217,7 @@ def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResp
             app_code=verification.is_app and not verification.used_recovery_code,
             second_factor=not verification.used_recovery_code,
         )
-        response = redirect(next_url or "patient:services")
+        response = redirect(resume.destination(request, next_url or reverse("patient:services")))
         remember_device(request, response, account)
         # After the new-device notice, which goes in the language the holder had chosen.
         settle_language(request, response, account)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from esante import ratelimit
+from esante import ratelimit, resume
 from esante.accounts.activation.views import ACTIVATION
 from esante.accounts.authenticators import passkeys
 from esante.accounts.middleware import patient_required
@@ -105,7 +105,7 @@ def login(request: HttpRequest) -> HttpResponse:
     except passkeys.PasskeyError as error:
         return _error(error.message)
     log_in(request, account, method="passkey")
-    response = JsonResponse({"redirect": reverse("patient:services")})
+    response = JsonResponse({"redirect": resume.destination(request, reverse("patient:services"))})
     remember_device(request, response, account)
     # After the new-device notice, which goes in the language the holder had chosen.
     settle_language(request, response, account)

@@ -78,7 +78,9 @@ def step_up(request: PatientRequest) -> HttpResponse:
     account = _account(request)
     if request.method == "GET":
         request.session[NEXT_KEY] = safe_next(request, request.GET.get("suivant", ""))
-        if second_factor_fresh(request):
+        # `renouveler`: a service asked for an authentication now (OpenID Connect
+        # `prompt=login`, `max_age`): a proof of a few minutes ago does not do.
+        if second_factor_fresh(request) and not request.GET.get("renouveler"):
             return redirect(next_url(request))
     elif "send" in request.POST and account.code_channel:
         state = STEP_UP.start(request, StepUpData(account_id=account.pk))

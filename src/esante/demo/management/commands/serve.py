@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management import call_command
 
+from esante.demo import teleconsultation
 from esante.demo.identity_provider import DemoProviderDidNotStart, start_demo_provider
+from esante.demo.teleconsultation import DemoServiceDidNotStart, start_demo_service
 from esante.portal.management.commands import serve
 
 
@@ -32,6 +34,14 @@ class Command(serve.Command):
                     "par exemple pro.paul.reding"
                 )
         except DemoProviderDidNotStart as error:
+            self.stderr.write(str(error))
+        try:
+            if start_demo_service() is not None:
+                self.stdout.write(
+                    f"Téléconsultation (démo) : {teleconsultation.base_url()}/ "
+                    "(un service qui s'ouvre avec le compte eSanté : Mes services eSanté)"
+                )
+        except DemoServiceDidNotStart as error:
             self.stderr.write(str(error))
         self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
         if settings.CAPTCHA_TEST_MODE:

@@ -1,0 +1,54 @@
+"""*Mon compte* → *Services connectés*: the services the person opened with their eSanté
+account, what each received and when, and the withdrawal of a consent (its tokens revoked,
+the service's sessions ended)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from esante.accounts.middleware import patient_required
+from esante.accounts.patient_sessions import PatientRequest
+from esante.provider import actions, claims
+from esante.provider.models import Consent
+
+
+def _received(consent: Consent) -> list[str]:
+    """What the service received, in the words of the consent page."""
+    texts = []
+    for scope in consent.scopes:
+        texts.extend(str(text) for text in claims.SHARED_BY_SCOPE.get(scope, []))
+    return texts
+
+
+@patient_required
+@require_GET
+def connected_services(request: PatientRequest) -> HttpResponse:
+    person = request.patient.logged_in_account.person
+    consents = (
+        Consent.objects.standing()
+        .filter(person=person)
+        .select_related("service")
+        .order_by("service__name")
+    )
+    rows = [{"consent": consent, "received": _received(consent)} for consent in consents]
+    return render(request, "provider/connected_services.html", {"rows": rows})
+
+
+@patient_required
+@require_POST
+def withdraw(request: PatientRequest, consent_id: int) -> HttpResponse:
+    person = request.patient.logged_in_account.person
+    consent = get_object_or_404(
+        Consent.objects.standing().select_related("service"), pk=consent_id, person=person
+    )
+    actions.withdraw_consent(consent, actor=f"person:{person.pk}", ip_address=request.client_ip)
+    messages.success(
+        request,
+        _("« %(service)s » n'a plus accès à votre compte eSanté.")
+        % {"service": consent.service.name},
+    )
+    return redirect("provider:connected_services")

@@ -1,0 +1,101 @@
+"""What a service learns of a person: a pairwise subject identifier of its own, and only
+the claims of the scopes it was registered for and the person consented to.
+
+- `openid`: `sub` (pairwise: the same person has unrelated identifiers at two services);
+- `profile`: given and family names, birth date (a professional: names, profession);
+- `matricule`: the national identification number — for the services registered for it;
+- `fhirUser`: a professional's Practitioner resource (the FHIR API's practice software).
+
+An assistant acting for a person (`actor`): the claims are the person's, and `act` names
+the assistant by their own pairwise identifier at this service (RFC 8693 4.1)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from authlib.oidc.core import UserInfo
+from django.utils.translation import gettext_lazy as _
+
+from esante.professionals.models import Professional
+from esante.provider.models import Consent
+from esante.registry.models import InsuredPerson
+from esante.services.models import Service
+
+if TYPE_CHECKING:
+    from esante.provider.server import Subject
+
+# What each scope shares, in the words of the consent page and *Services connectés*.
+SHARED_BY_SCOPE = {
+    "openid": [_("un identifiant qui vous est propre auprès de ce service")],
+    "profile": [_("vos nom et prénom"), _("votre date de naissance")],
+    "matricule": [_("votre matricule (numéro d'identification national)")],
+    "offline_access": [_("un accès qui dure après votre déconnexion, jusqu'à son retrait")],
+    "fhirUser": [_("votre identité de professionnel de santé (code national)")],
+}
+
+
+def subject_of(
+    service: Service, person: InsuredPerson | None, professional: Professional | None
+) -> str:
+    """The pairwise `sub`: a hash of the service's own salt and the identity's row, stable
+    for as long as the service is registered, and meaningless to any other service."""
+    if person is not None:
+        identity = f"person:{person.pk}"
+    elif professional is not None:
+        identity = f"professional:{professional.pk}"
+    else:  # pragma: no cover - every code and token names one
+        raise ValueError("no identity")
+    digest = hashlib.sha256(f"{service.pairwise_salt}\0{identity}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def granted_scopes(scope: str, service: Service) -> list[str]:
+    return [each for each in scope.split() if each in service.scopes]
+
+
+def user_info(subject: Subject, scope: str, *, issuer_url: str) -> UserInfo:
+    service = subject.service
+    scopes = set(granted_scopes(scope, service))
+    found: dict[str, Any] = {
+        "sub": subject_of(service, subject.person, subject.professional),
+    }
+    if subject.person is not None:
+        person = subject.person
+        if "profile" in scopes:
+            found.update(
+                given_name=person.first_name,
+                family_name=person.last_name,
+                birthdate=person.birth_date.isoformat(),
+            )
+        if "matricule" in scopes:
+            found["matricule"] = person.matricule
+        if subject.actor is not None:
+            found["act"] = {"sub": subject_of(service, subject.actor, None)}
+    elif subject.professional is not None:
+        professional = subject.professional
+        if "profile" in scopes:
+            found.update(
+                given_name=professional.first_name,
+                family_name=professional.last_name,
+                profession=professional.profession,
+            )
+        if "fhirUser" in scopes:
+            found["fhirUser"] = f"{issuer_url}/fhir/Practitioner/{professional.public_id}"
+    return UserInfo(found)
+
+
+def shared_claims(subject: Subject, scope: str) -> list[str]:
+    return sorted(user_info(subject, scope, issuer_url="").keys())
+
+
+def record_shared(subject: Subject, scope: str, at: datetime.datetime) -> None:
+    """*Services connectés* says what each service last received, and when."""
+    consents = Consent.objects.standing().filter(service=subject.service)
+    if subject.person is not None:
+        consents = consents.filter(person=subject.actor or subject.person)
+    else:
+        consents = consents.filter(professional=subject.professional)
+    consents.update(last_shared_at=at, last_shared_claims=shared_claims(subject, scope))

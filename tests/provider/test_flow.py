@@ -1,0 +1,248 @@
+"""The whole flow with a real client library against the running server: discovery →
+authorize with PKCE → token → ID token checked with the JWKS → userinfo → refresh →
+revocation; and the refusals the issue names."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import requests
+import time_machine
+from authlib.integrations.base_client.errors import OAuthError
+from django.test import Client
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from esante.audit.models import AuditEvent, EventType
+from esante.provider.models import Consent, Token
+from esante.registry.models import InsuredPerson
+from esante.services.models import ACR_SUBSTANTIAL, Service
+from tests.provider.conftest import REDIRECT_URI, Rp, authorize, logged_in, make_rp, register
+
+
+def id_token_claims(issuer: str, token: dict[str, object]) -> dict[str, object]:
+    jwks = KeySet.import_key_set(requests.get(f"{issuer}/oidc/cles", timeout=5).json())
+    decoded = jwt.decode(str(token["id_token"]), jwks, algorithms=["RS256"])
+    return dict(decoded.claims)
+
+
+@pytest.fixture
+def alice_browser(alice: InsuredPerson, transactional_db: None) -> Client:
+    return logged_in(alice, "alice@example.lu")
+
+
+def consent_and_code(browser: Client, rp: Rp, **extra: str) -> str:
+    url = rp.authorization_url(**extra)
+    page = authorize(browser, url)
+    assert page.status_code == 200, page
+    assert "Autoriser" in page.content.decode()
+    answer = authorize(browser, url, decision="accept")
+    assert answer.status_code == 302
+    location = str(answer["Location"])
+    assert location.startswith(REDIRECT_URI + "?code=")
+    return location
+
+
+def test_the_whole_flow(
+    issuer: str, service: Service, rp: Rp, alice: InsuredPerson, alice_browser: Client
+) -> None:
+    metadata = rp.metadata
+    assert metadata["issuer"] == issuer
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["subject_types_supported"] == ["pairwise"]
+
+    location = consent_and_code(alice_browser, rp)
+    token = rp.fetch_token(location)
+    assert token["token_type"] == "Bearer"
+    assert token["expires_in"] == 600
+    assert "refresh_token" not in token  # not registered for them
+
+    claims = id_token_claims(issuer, token)
+    assert claims["iss"] == issuer
+    assert claims["aud"] == [service.client_id]
+    assert claims["nonce"] == rp.nonce
+    assert claims["acr"] == ACR_SUBSTANTIAL
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["given_name"] == "Alice"
+    assert claims["sid"]
+    assert "matricule" not in claims
+    sub = claims["sub"]
+    assert isinstance(sub, str) and len(sub) == 43
+    assert str(alice.pk) not in sub and alice.matricule not in sub
+
+    info = rp.session.get(metadata["userinfo_endpoint"]).json()
+    assert info == {
+        "sub": sub,
+        "given_name": "Alice",
+        "family_name": "Martin",
+        "birthdate": alice.birth_date.isoformat(),
+    }
+    consent = Consent.objects.get(service=service, person=alice)
+    assert consent.scopes == ["openid", "profile"]
+    assert consent.last_shared_claims == ["birthdate", "family_name", "given_name", "sub"]
+    assert AuditEvent.objects.filter(event_type=EventType.SERVICE_AUTHORIZED).count() == 1
+    assert AuditEvent.objects.filter(event_type=EventType.SERVICE_CONSENT_GIVEN).count() == 1
+
+    # The second time, no consent page: the code comes at once.
+    url = rp.authorization_url()
+    again = authorize(alice_browser, url)
+    assert again.status_code == 302 and again["Location"].startswith(REDIRECT_URI + "?code=")
+
+
+def test_pairwise_subjects_differ_between_services(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    other = register(name="Remboursement (test)")
+    other_rp = make_rp(issuer, other)
+    first = id_token_claims(issuer, rp.fetch_token(consent_and_code(alice_browser, rp)))
+    second = id_token_claims(
+        issuer, other_rp.fetch_token(consent_and_code(alice_browser, other_rp))
+    )
+    assert first["sub"] != second["sub"]
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_line(
+    issuer: str, alice_browser: Client
+) -> None:
+    service = register(refresh_tokens=True)
+    rp = make_rp(issuer, service)
+    token = rp.fetch_token(consent_and_code(alice_browser, rp))
+    first_refresh = token["refresh_token"]
+    renewed = rp.session.refresh_token(rp.metadata["token_endpoint"])
+    assert renewed["refresh_token"] != first_refresh
+    assert renewed["access_token"] != token["access_token"]
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 200
+
+    # The first refresh token again: a theft. Refused, and the renewed ones die too.
+    with pytest.raises(OAuthError):
+        rp.session.refresh_token(rp.metadata["token_endpoint"], refresh_token=first_refresh)
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
+    assert not Token.objects.live().exists()
+
+
+def test_revocation_ends_the_access_token(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    token = rp.fetch_token(consent_and_code(alice_browser, rp))
+    rp.session.revoke_token(rp.metadata["revocation_endpoint"], token["access_token"])
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
+
+
+def test_a_wrong_redirect_uri_is_a_page_here_never_a_redirect(
+    service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    url = rp.authorization_url().replace("127.0.0.1%3A9%2Fretour", "evil.example%2Fretour")
+    answer = authorize(alice_browser, url)
+    assert answer.status_code == 400
+    assert "Ce service n'a pas pu être ouvert" in answer.content.decode()
+
+
+def test_a_redirect_uri_must_match_exactly(service: Service, rp: Rp, alice_browser: Client) -> None:
+    url = rp.authorization_url().replace("retour", "retour%2F")
+    assert authorize(alice_browser, url).status_code == 400
+
+
+def test_a_replayed_code_is_refused_and_revokes_what_it_gave(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    location = consent_and_code(alice_browser, rp)
+    rp.fetch_token(location)
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 200
+    with pytest.raises(OAuthError) as refused:
+        rp.fetch_token(location)
+    assert refused.value.error == "invalid_grant"
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
+
+
+def test_pkce_is_required(service: Service, rp: Rp, alice_browser: Client) -> None:
+    url = rp.authorization_url()
+    stripped = "&".join(part for part in url.split("&") if not part.startswith("code_challenge"))
+    answer = authorize(alice_browser, stripped)
+    assert answer.status_code == 302
+    assert "error=invalid_request" in answer["Location"]
+
+
+def test_plain_pkce_is_refused(service: Service, rp: Rp, alice_browser: Client) -> None:
+    url = rp.authorization_url().replace(
+        "code_challenge_method=S256", "code_challenge_method=plain"
+    )
+    answer = authorize(alice_browser, url)
+    assert "error=invalid_request" in answer["Location"]
+
+
+def test_a_wrong_code_verifier_is_refused(service: Service, rp: Rp, alice_browser: Client) -> None:
+    location = consent_and_code(alice_browser, rp)
+    rp.verifier = "not-the-verifier-" + "x" * 40
+    with pytest.raises(OAuthError) as refused:
+        rp.fetch_token(location)
+    assert refused.value.error == "invalid_grant"
+
+
+def test_a_wrong_client_secret_is_refused(
+    issuer: str, service: Service, alice_browser: Client
+) -> None:
+    rp = make_rp(issuer, service, secret="wrong")
+    location = consent_and_code(alice_browser, rp)
+    with pytest.raises(OAuthError) as refused:
+        rp.fetch_token(location)
+    assert refused.value.error == "invalid_client"
+
+
+def test_an_expired_access_token_is_refused(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    rp.fetch_token(consent_and_code(alice_browser, rp))
+    Token.objects.update(issued_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    answer = rp.session.get(rp.metadata["userinfo_endpoint"])
+    assert answer.status_code == 401
+    assert "invalid_token" in answer.headers["WWW-Authenticate"]
+
+
+def test_an_expired_code_is_refused(service: Service, rp: Rp, alice_browser: Client) -> None:
+    location = consent_and_code(alice_browser, rp)
+    with time_machine.travel(datetime.timedelta(minutes=2)), pytest.raises(OAuthError) as refused:
+        rp.fetch_token(location)
+    assert refused.value.error == "invalid_grant"
+
+
+def test_refusing_consent_returns_access_denied(
+    service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    url = rp.authorization_url()
+    answer = authorize(alice_browser, url, decision="refuse")
+    assert answer["Location"].startswith(REDIRECT_URI + "?error=access_denied")
+    assert f"state={rp.state}" in answer["Location"]
+    assert not Consent.objects.exists()
+
+
+def test_consent_withdrawn_revokes_the_tokens(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    rp.fetch_token(consent_and_code(alice_browser, rp))
+    consent = Consent.objects.get()
+    page = alice_browser.get("/mon-compte/services-connectes/")
+    assert "Téléconsultation (test)" in page.content.decode()
+    alice_browser.post(f"/mon-compte/services-connectes/{consent.pk}/retirer/")
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
+    assert AuditEvent.objects.filter(event_type=EventType.SERVICE_CONSENT_WITHDRAWN).exists()
+    # The next authorization asks again.
+    assert authorize(alice_browser, rp.authorization_url()).status_code == 200
+
+
+def test_a_visitor_is_sent_to_log_in_and_comes_back(
+    service: Service, rp: Rp, alice: InsuredPerson, transactional_db: None
+) -> None:
+    logged_in(alice, "alice@example.lu")  # activated
+    browser = Client()
+    url = rp.authorization_url()
+    answer = authorize(browser, url)
+    assert answer["Location"].startswith("/connexion/?suivant=")
+
+
+def test_prompt_none_without_a_session_says_login_required(
+    service: Service, rp: Rp, transactional_db: None
+) -> None:
+    answer = authorize(Client(), rp.authorization_url(prompt="none"))
+    assert "error=login_required" in answer["Location"]
