@@ -39,7 +39,8 @@ password is typed again inside it (`reauthenticate`); it ends after
 ESANTE_SESSION_IDLE_MINUTES without a request, after ESANTE_SESSION_MAX_HOURS in any case,
 at logout, or when ended from *Mon compte*. Its row keeps how it was opened (`method`,
 `amr`) and when an identity provider last authenticated the person for it
-(`strong_auth_at`): what the platform's OpenID Connect provider tells the services.
+(`strong_auth_at`): what the platform's OpenID Connect provider tells the services. Each
+end is told to the apps above (accounts.signals.patient_sessions_ended).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from esante.accounts.actions import change_language
 from esante.accounts.models import Account, CodeChannel, KnownDevice, PatientSession
 from esante.accounts.notices import notify_owner
 from esante.accounts.reauth import mark_second_factor
+from esante.accounts.signals import patient_sessions_ended
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.client_address import ClientRequest
@@ -541,19 +543,10 @@ def mark_strong_authentication(request: HttpRequest, identity: Identity) -> None
 
 
 def log_out(request: HttpRequest, *, reason: str = "logout") -> None:
+    """`reason`: "logout" (the person's), "expired" (idle or too old, found at a request)."""
     session = current_session(request)
     if session is not None:
-        PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
-            ended_at=timezone.now()
-        )
-        record_event(
-            EventType.LOGGED_OUT,
-            actor=f"person:{session.account.person_id}",
-            person=session.account.person,
-            ip_address=client_address.of(request),
-            session=session.pk,
-            reason=reason,
-        )
+        _end(request, session, reason)
     request.session.flush()
 
 
@@ -564,21 +557,32 @@ def end_for_other_identity(request: HttpRequest) -> None:
         return
     session = current_session(request)
     if session is not None:
-        PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
-            ended_at=timezone.now()
-        )
-        record_event(
-            EventType.LOGGED_OUT,
-            actor=f"person:{session.account.person_id}",
-            person=session.account.person,
-            ip_address=client_address.of(request),
-            session=session.pk,
-            reason="other_identity",
-        )
+        _end(request, session, "other_identity")
     del request.session[SESSION_KEY]
     patient = getattr(request, "patient", None)
     if isinstance(patient, Patient):
         patient.__dict__.pop("session", None)  # read again: none now
+
+
+@transaction.atomic
+def _end(request: HttpRequest, session: PatientSession, reason: str) -> None:
+    """The session's row ended and audited; the apps above told, in this transaction
+    (their error undoes the end), unless another request had ended it first."""
+    ended = PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
+    record_event(
+        EventType.LOGGED_OUT,
+        actor=f"person:{session.account.person_id}",
+        person=session.account.person,
+        ip_address=client_address.of(request),
+        session=session.pk,
+        reason=reason,
+    )
+    if ended:
+        patient_sessions_ended.send(
+            sender=PatientSession, account=session.account, session_ids=[session.pk], reason=reason
+        )
 
 
 def current_session(request: HttpRequest) -> PatientSession | None:

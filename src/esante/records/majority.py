@@ -218,7 +218,7 @@ def complete_majority_review(
     for link, provider_name in unlinked:
         unlink_identity(link, ip_address=ip_address, provider_name=provider_name)
     # Whoever else was logged in to this account (a parent) is logged out.
-    end_sessions(account, ip_address=ip_address, keep=current_session.pk)
+    end_sessions(account, ip_address=ip_address, reason="majority_review", keep=current_session.pk)
     # Replacing the channel: the review stays due until the new one is confirmed
     # (esante.accounts.actions.confirm_majority_channel), and every page leads there.
     Account.objects.filter(pk=account.pk).update(
