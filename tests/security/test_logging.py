@@ -103,7 +103,7 @@ def test_authentication_events_say_when_where_who_what_and_keep_no_secret(
         assert event.actor, event.event_type
     assert failed.details == {"method": "password", "reason": "wrong_password", "failed_logins": 1}
     assert code_failed.details["purpose"] == "login"
-    assert succeeded.details["method"] == "password+code"
+    assert succeeded.details["method"] == "password+code:email"
     assert succeeded.actor == f"person:{account.person_id}"
     assert sent.details["destination"] == "*****@example.lu"
     codes = [

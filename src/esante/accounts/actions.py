@@ -221,7 +221,7 @@ def _create_account(
         account.save()
         # Whoever held the lost factor (a stolen phone's passkey, an identity they linked,
         # a browser they made known) must not keep a way in: only the letter's holder does.
-        end_sessions(account, ip_address=ip_address)
+        end_sessions(account, ip_address=ip_address, reason="reactivation")
         removed = remove_authenticators(
             account,
             actor=f"person:{person.pk}",
@@ -509,17 +509,25 @@ def record_step_up(
 
 @transaction.atomic
 def end_sessions(
-    account: Account, *, ip_address: str | None, only: int | None = None, keep: int | None = None
+    account: Account,
+    *,
+    ip_address: str | None,
+    reason: str,
+    only: int | None = None,
+    keep: int | None = None,
 ) -> int:
     """End the account's sessions (one of them, or all but the current one): their next
-    request is refused. Returns how many were ended."""
+    request is refused. Returns how many were ended. `reason` says who or what ended them
+    (accounts.signals.patient_sessions_ended lists the reasons): audited, and told to the
+    apps above with exactly the sessions ended here — locked first, so that a logout or
+    a login in flight is either ended here or not told here."""
     sessions = PatientSession.objects.filter(account=account, ended_at__isnull=True)
     if only is not None:
         sessions = sessions.filter(pk=only)
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
-    ended = list(sessions.values_list("pk", flat=True))
-    sessions.update(ended_at=timezone.now())
+    ended = list(sessions.select_for_update().values_list("pk", flat=True))
+    PatientSession.objects.filter(pk__in=ended).update(ended_at=timezone.now())
     for session_id in ended:
         record_event(
             EventType.SESSION_ENDED,
@@ -527,6 +535,11 @@ def end_sessions(
             person=account.person,
             ip_address=ip_address,
             session=session_id,
+            reason=reason,
+        )
+    if ended:
+        signals.patient_sessions_ended.send(
+            sender=PatientSession, account=account, session_ids=ended, reason=reason
         )
     return len(ended)
 
@@ -552,7 +565,7 @@ def reset_password(
     )
     account.password = password_hash
     account.password_reset_by_recovery_code = by_recovery_code
-    end_sessions(account, ip_address=ip_address)
+    end_sessions(account, ip_address=ip_address, reason="password_reset")
     devices, _by_model = KnownDevice.objects.filter(account=account).delete()
     record_event(
         EventType.PASSWORD_RESET,

@@ -158,6 +158,17 @@ class PatientSession(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # How it was opened (patient_sessions.log_in: "password+code:sms", "password+code:email",
+    # "password+code:app", "password+recovery", "passkey", "oidc:<provider>"), and the
+    # same as RFC 8176 values (patient_sessions.amr_of): what the platform's OpenID
+    # Connect provider tells the services. Sessions opened before they were kept: "", [].
+    method = models.CharField(max_length=64, blank=True, default="")
+    amr = models.JSONField(default=list, blank=True)
+    # When an identity provider (LuxTrust…) last authenticated the person for this
+    # session: at a login through it, or at *Confirmez votre identité* with it. A
+    # code, a passkey or the password never set it, nor linking a provider (its subject
+    # is not yet the account's: only the national number, when sent, vouches for it).
+    strong_auth_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("session")

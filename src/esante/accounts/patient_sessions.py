@@ -37,7 +37,10 @@ The row is written on every branch, so it costs the same time everywhere.
 A session (PatientSession) starts with a new session id, and gets another one whenever the
 password is typed again inside it (`reauthenticate`); it ends after
 ESANTE_SESSION_IDLE_MINUTES without a request, after ESANTE_SESSION_MAX_HOURS in any case,
-at logout, or when ended from *Mon compte*.
+at logout, or when ended from *Mon compte*. Its row keeps how it was opened (`method`,
+`amr`) and when an identity provider last authenticated the person for it
+(`strong_auth_at`): what the platform's OpenID Connect provider tells the services. Each
+end is told to the apps above (accounts.signals.patient_sessions_ended).
 """
 
 from __future__ import annotations
@@ -45,15 +48,15 @@ from __future__ import annotations
 import datetime
 import functools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -63,9 +66,10 @@ from django.utils.translation import override
 
 from esante import client_address, identities, raw_sql
 from esante.accounts.actions import change_language
-from esante.accounts.models import Account, KnownDevice, PatientSession
+from esante.accounts.models import Account, CodeChannel, KnownDevice, PatientSession
 from esante.accounts.notices import notify_owner
 from esante.accounts.reauth import mark_second_factor
+from esante.accounts.signals import patient_sessions_ended
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.client_address import ClientRequest
@@ -73,6 +77,9 @@ from esante.keyed_hash import keyed_hash, keyed_hashes
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.registry import matricule as matricule_rules
 from esante.registry.models import Language
+
+if TYPE_CHECKING:
+    from esante.accounts.authenticators.identity_providers import Identity
 
 LOCK_FROM_FAILURE = 5
 # NIST SP 800-63B: never more than 100 consecutive failures. Past them the password no
@@ -322,6 +329,68 @@ def _notify_lock(account: Account) -> None:
         )
 
 
+# How a session was opened (PatientSession.method), besides code_login_method's channels.
+PASSKEY = "passkey"
+RECOVERY_CODE = "password+recovery"
+PROVIDER_PREFIX = "oidc:"
+
+
+def code_login_method(channel: str, *, recovery_code: bool) -> str:
+    """The method of a login with the password and a code: the code's channel
+    ("password+code:sms", "password+code:email", "password+code:app" — the app as the
+    person knows it, not the TOTP it runs), or "password+recovery" when a recovery code
+    stood in for the app's (it proves less: amr_of)."""
+    if recovery_code:
+        return RECOVERY_CODE
+    return "password+code:" + ("app" if channel == CodeChannel.TOTP else channel)
+
+
+def provider_method(slug: str) -> str:
+    return f"{PROVIDER_PREFIX}{slug}"
+
+
+def amr_of(method: str, provider_amr: Sequence[str] = ()) -> list[str]:
+    """A session's authentication methods (OpenID Connect `amr`, RFC 8176 §2 values), as
+    the platform's provider tells services how the person logged in.
+
+    - password and SMS code: pwd, sms, mfa;
+    - password and e-mail code, or the app's code: pwd, otp, mfa. RFC 8176 has no value
+      for an e-mail; the code is a one-time password, and the guide makes the mailbox a
+      second factor (a deviation from NIST, docs/architecture.md), so mfa;
+    - password and a recovery code: pwd, otp, and no mfa. The sheet stands in for a lost
+      app; the platform itself does not count it as proof of the second factor
+      (esante.accounts.reauth), so it does not vouch for one to the services either;
+    - a passkey: hwk (a key held by an authenticator), user (user verification is
+      required: esante.accounts.authenticators.passkeys), mfa (the device and its
+      unlocking);
+    - an identity provider (`oidc:<slug>`): mfa — the platform accepts its login as
+      complete, at the level (acr) it asks for — then what the provider said of its own
+      (`provider_amr`), without repeats.
+    An unknown method (a session opened before methods were kept) claims nothing: []."""
+    if method.startswith(PROVIDER_PREFIX):
+        values = ["mfa"]
+        for value in provider_amr:
+            if isinstance(value, str) and value and value not in values:
+                values.append(value)
+        return values
+    return {
+        "password+code:sms": ["pwd", "sms", "mfa"],
+        "password+code:email": ["pwd", "otp", "mfa"],
+        "password+code:app": ["pwd", "otp", "mfa"],
+        RECOVERY_CODE: ["pwd", "otp"],
+        PASSKEY: ["hwk", "user", "mfa"],
+    }.get(method, [])
+
+
+def _strong_auth_time(identity: Identity, now: datetime.datetime) -> datetime.datetime:
+    """When the provider authenticated the person: its `auth_time` when it sent one (an
+    earlier login there, which it did not ask again, is what a service's max_age must
+    measure), never later than now; otherwise now."""
+    if identity.auth_time is None:
+        return now
+    return min(identity.auth_time, now)
+
+
 # No savepoint: inside a transaction (the code step's), an error here rolls the whole of
 # it back (the code is given back), as it should; outside one, this is the transaction.
 @transaction.atomic(savepoint=False)
@@ -329,15 +398,20 @@ def log_in(
     request: HttpRequest,
     account: Account,
     *,
-    method: str = "password+code",
+    method: str,
+    identity: Identity | None = None,
     app_code: bool = False,
     second_factor: bool = True,
     **details: Any,
 ) -> PatientSession:
     """Start a session for `account`: a new session id (no fixation), the failures reset,
-    the event audited with how the person authenticated (`method` and `details`). The
-    login proves the second factor (esante.accounts.reauth) unless `second_factor` is
-    False (a recovery code instead of the app's code).
+    the event audited with how the person authenticated (`method` and `details`), the
+    session's row keeping `method` and its amr (amr_of). The login proves the second
+    factor (esante.accounts.reauth) unless `second_factor` is False (a recovery code
+    instead of the app's code).
+    `identity`: a login through an identity provider (what it vouched for, after every
+    check): its amr joins the session's, its authentication time is the session's
+    strong authentication (strong_auth_at), its acr and amr go to the audit event.
     `app_code`: the password came with the app's own code (not a recovery code), which
     lifts the mark of a reset by recovery code (Account.password_reset_by_recovery_code):
     whoever set the password holds the app. A professional's or staff member's session in
@@ -359,6 +433,8 @@ def log_in(
         cleared["password_reset_by_recovery_code"] = False
     if cleared:
         Account.objects.filter(pk=account.pk).update(**cleared)
+    if identity is not None:
+        details.update(acr=identity.acr, amr=identity.amr)
     session = PatientSession.objects.create(
         account=account,
         session_key=request.session.session_key or "",
@@ -366,6 +442,9 @@ def log_in(
         last_seen_at=now,
         ip_address=client_address.of(request),
         user_agent=request.headers.get("User-Agent", "")[:300],
+        method=method,
+        amr=amr_of(method, identity.amr if identity is not None else ()),
+        strong_auth_at=_strong_auth_time(identity, now) if identity is not None else None,
     )
     request.session[SESSION_KEY] = session.pk
     record_event(
@@ -449,20 +528,25 @@ def reauthenticate(request: HttpRequest, account: Account, password: str) -> boo
     return True
 
 
+def mark_strong_authentication(request: HttpRequest, identity: Identity) -> None:
+    """The person has just confirmed their identity with an identity provider inside this
+    session (*Confirmez votre identité*, with a subject linked to the account: the caller
+    checked it): the session's strong authentication is that one, unless the session
+    already holds a later one (a provider may answer from an older login of its own)."""
+    session_id = request.session.get(SESSION_KEY)
+    if session_id is None:
+        return
+    at = _strong_auth_time(identity, timezone.now())
+    PatientSession.objects.filter(pk=session_id, ended_at__isnull=True).filter(
+        Q(strong_auth_at__isnull=True) | Q(strong_auth_at__lt=at)
+    ).update(strong_auth_at=at)
+
+
 def log_out(request: HttpRequest, *, reason: str = "logout") -> None:
+    """`reason`: "logout" (the person's), "expired" (idle or too old, found at a request)."""
     session = current_session(request)
     if session is not None:
-        PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
-            ended_at=timezone.now()
-        )
-        record_event(
-            EventType.LOGGED_OUT,
-            actor=f"person:{session.account.person_id}",
-            person=session.account.person,
-            ip_address=client_address.of(request),
-            session=session.pk,
-            reason=reason,
-        )
+        _end(request, session, reason)
     request.session.flush()
 
 
@@ -473,21 +557,32 @@ def end_for_other_identity(request: HttpRequest) -> None:
         return
     session = current_session(request)
     if session is not None:
-        PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
-            ended_at=timezone.now()
-        )
-        record_event(
-            EventType.LOGGED_OUT,
-            actor=f"person:{session.account.person_id}",
-            person=session.account.person,
-            ip_address=client_address.of(request),
-            session=session.pk,
-            reason="other_identity",
-        )
+        _end(request, session, "other_identity")
     del request.session[SESSION_KEY]
     patient = getattr(request, "patient", None)
     if isinstance(patient, Patient):
         patient.__dict__.pop("session", None)  # read again: none now
+
+
+@transaction.atomic
+def _end(request: HttpRequest, session: PatientSession, reason: str) -> None:
+    """The session's row ended and audited; the apps above told, in this transaction
+    (their error undoes the end), unless another request had ended it first."""
+    ended = PatientSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
+    record_event(
+        EventType.LOGGED_OUT,
+        actor=f"person:{session.account.person_id}",
+        person=session.account.person,
+        ip_address=client_address.of(request),
+        session=session.pk,
+        reason=reason,
+    )
+    if ended:
+        patient_sessions_ended.send(
+            sender=PatientSession, account=session.account, session_ids=[session.pk], reason=reason
+        )
 
 
 def current_session(request: HttpRequest) -> PatientSession | None:

@@ -147,7 +147,7 @@ def unlock_account(account: Account, *, staff: User, reason: str) -> None:
 
 @transaction.atomic
 def end_all_sessions(account: Account, *, staff: User, reason: str) -> int:
-    ended = end_sessions(account, ip_address=None)
+    ended = end_sessions(account, ip_address=None, reason="ended_by_helpdesk")
     _audit("end_sessions", staff=staff, person=account.person, reason=reason, ended=ended)
     return ended
 
@@ -164,7 +164,7 @@ def reset_code_channel(account: Account, *, staff: User, reason: str) -> None:
     Account.objects.filter(pk=account.pk).update(
         phone="", email="", totp_secret="", code_channel="", locked_until=None
     )
-    end_sessions(account, ip_address=None)
+    end_sessions(account, ip_address=None, reason="channel_reset")
     removed = remove_authenticators(
         account, actor=f"staff:{staff.pk}", ip_address=None, reason="reset_channel"
     )

@@ -25,6 +25,7 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.client_address import ClientRequest
 from esante.practice.models import ProfessionalSession
+from esante.practice.signals import professional_session_ended
 from esante.professionals.models import Professional
 
 SESSION_KEY = "esante.professional_session_id"
@@ -97,8 +98,11 @@ def may_register_passkey(session: ProfessionalSession) -> bool:
     )
 
 
+@transaction.atomic
 def _end(request: HttpRequest, session: ProfessionalSession, reason: str) -> None:
-    ProfessionalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+    """The session's row ended and audited; the apps above told, in this transaction
+    (their error undoes the end), unless another request had ended it first."""
+    ended = ProfessionalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )
     record_event(
@@ -108,6 +112,13 @@ def _end(request: HttpRequest, session: ProfessionalSession, reason: str) -> Non
         session=session.pk,
         reason=reason,
     )
+    if ended:
+        professional_session_ended.send(
+            sender=ProfessionalSession,
+            professional=session.professional,
+            session_id=session.pk,
+            reason=reason,
+        )
 
 
 def log_out(request: HttpRequest, *, reason: str = "logout") -> None:

@@ -20,7 +20,7 @@ from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.portal.helpdesk import helpdesk_contacts
 from esante.professionals.models import Professional
-from esante.records import documents
+from esante.records import documents, signals
 from esante.records.models import (
     AccessAction,
     AccessEntry,
@@ -385,6 +385,19 @@ def remove_assistant(
         assistant=row.person_id,
     )
     notify_assistant_change(row.record, row.person, added=False)
+    announce_rights_ended(row, reason="removed")
+
+
+def announce_rights_ended(row: Assistant, *, reason: str) -> None:
+    """An assistant's row just ended: the apps above are told, with the assistant's
+    account (records.signals.assistant_rights_ended: what a service holds under those
+    rights ends with them)."""
+    account = Account.objects.filter(person_id=row.person_id).first()
+    if account is None:
+        return
+    signals.assistant_rights_ended.send(
+        sender=Assistant, record=row.record, assistant=account, reason=reason
+    )
 
 
 def not_activated_message() -> str:

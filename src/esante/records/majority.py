@@ -25,7 +25,7 @@ from esante.accounts.models import Account, IdentityLink, Passkey, PatientSessio
 from esante.accounts.notices import notify_owner
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.records.actions import journal, notify_assistant_change
+from esante.records.actions import announce_rights_ended, journal, notify_assistant_change
 from esante.records.models import AccessAction, Assistant, Capacity, CareRecord
 from esante.registry.models import MAJORITY_AGE, InsuredPerson, born_on_or_before
 
@@ -147,6 +147,7 @@ def _end(row: Assistant) -> bool:
         assistant=row.person_id,
     )
     notify_assistant_change(row.record, row.person, added=False)
+    announce_rights_ended(row, reason="majority")
     return True
 
 
@@ -218,7 +219,7 @@ def complete_majority_review(
     for link, provider_name in unlinked:
         unlink_identity(link, ip_address=ip_address, provider_name=provider_name)
     # Whoever else was logged in to this account (a parent) is logged out.
-    end_sessions(account, ip_address=ip_address, keep=current_session.pk)
+    end_sessions(account, ip_address=ip_address, reason="majority_review", keep=current_session.pk)
     # Replacing the channel: the review stays due until the new one is confirmed
     # (esante.accounts.actions.confirm_majority_channel), and every page leads there.
     Account.objects.filter(pk=account.pk).update(

@@ -41,6 +41,8 @@ from esante.accounts.my_account import step_up_views
 from esante.accounts.patient_sessions import (
     PatientRequest,
     log_in,
+    mark_strong_authentication,
+    provider_method,
     remember_device,
     settle_language,
 )
@@ -220,13 +222,7 @@ def _log_in(request: PatientRequest, identity: identity_providers.Identity) -> H
             % {"provider": identity.provider.name},
         )
         return redirect("portal:login_choice")
-    log_in(
-        request,
-        account,
-        method=f"oidc:{identity.provider.slug}",
-        acr=identity.acr,
-        amr=identity.amr,
-    )
+    log_in(request, account, method=provider_method(identity.provider.slug), identity=identity)
     response = redirect(resume.destination(request, reverse("patient:services")))
     remember_device(request, response, account)
     # After the new-device notice, which goes in the language the holder had chosen.
@@ -243,7 +239,7 @@ def _step_up(request: PatientRequest, identity: identity_providers.Identity) -> 
         return redirect("patient:login")
     provider = identity.provider
     if not account.identity_links.filter(provider=provider.slug, subject=identity.subject).exists():
-        step_up_views.refused(request, account, f"oidc:{provider.slug}", "other_subject")
+        step_up_views.refused(request, account, provider_method(provider.slug), "other_subject")
         messages.error(
             request,
             _(
@@ -253,7 +249,10 @@ def _step_up(request: PatientRequest, identity: identity_providers.Identity) -> 
             % {"provider": provider.name},
         )
         return redirect("patient:step_up")
-    step_up_views.proven(request, account, f"oidc:{provider.slug}", acr=identity.acr)
+    step_up_views.proven(request, account, provider_method(provider.slug), acr=identity.acr)
+    # The provider authenticated the account's own subject: the session is strongly
+    # authenticated again (what a service asking for a recent LuxTrust login reads).
+    mark_strong_authentication(request, identity)
     return redirect(step_up_views.next_url(request))
 
 

@@ -27,6 +27,7 @@ from esante.accounts.models import Account, CodePurpose, KnownDevice
 from esante.accounts.patient_sessions import (
     PatientRequest,
     check_credentials,
+    code_login_method,
     known_device,
     log_in,
     log_out,
@@ -214,6 +215,9 @@ def login_code(request: PatientRequest, state: FlowState[LoginData]) -> HttpResp
         log_in(
             request,
             account,
+            method=code_login_method(
+                verification.channel, recovery_code=verification.used_recovery_code
+            ),
             app_code=verification.is_app and not verification.used_recovery_code,
             second_factor=not verification.used_recovery_code,
         )

@@ -18,6 +18,7 @@ from esante.accounts.authenticators import passkeys
 from esante.accounts.middleware import patient_required
 from esante.accounts.models import Account
 from esante.accounts.patient_sessions import (
+    PASSKEY,
     PatientRequest,
     log_in,
     remember_device,
@@ -104,7 +105,7 @@ def login(request: HttpRequest) -> HttpResponse:
         account = passkeys.authenticate(request, credential)
     except passkeys.PasskeyError as error:
         return _error(error.message)
-    log_in(request, account, method="passkey")
+    log_in(request, account, method=PASSKEY)
     response = JsonResponse({"redirect": resume.destination(request, reverse("patient:services"))})
     remember_device(request, response, account)
     # After the new-device notice, which goes in the language the holder had chosen.

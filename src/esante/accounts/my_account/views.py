@@ -99,14 +99,18 @@ def my_account(request: PatientRequest) -> HttpResponse:
                 session_id = int(request.POST["end_session"])
             except ValueError:
                 session_id = -1
-            ended = actions.end_sessions(account, ip_address=request.client_ip, only=session_id)
+            ended = actions.end_sessions(
+                account, ip_address=request.client_ip, reason="ended_by_person", only=session_id
+            )
             if ended and session_id == current.pk:
                 request.session.flush()
                 return redirect("portal:home")
             if ended:
                 messages.success(request, _("La session a été déconnectée."))
         elif "end_others" in request.POST:
-            ended = actions.end_sessions(account, ip_address=request.client_ip, keep=current.pk)
+            ended = actions.end_sessions(
+                account, ip_address=request.client_ip, reason="ended_by_person", keep=current.pk
+            )
             messages.success(
                 request,
                 _("Sessions déconnectées : %(count)d.") % {"count": ended},
