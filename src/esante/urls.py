@@ -10,8 +10,8 @@ from esante.accounts.activation import views as activation_views
 from esante.accounts.login import views as login_views
 from esante.accounts.my_account import views as account_views
 from esante.portal import views as portal_views
-from esante.provider import views as provider_views
 from esante.portal.captcha import captcha_audio
+from esante.provider import views as provider_views
 from esante.ratelimit import rate_limited
 
 # The public pages (namespace "portal"): the portal's own, and where the accounts' journeys

@@ -17,12 +17,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
-from teleconsultation_demo.app import create_app
 from werkzeug.serving import make_server
 
 from esante.provider import middleware
 from esante.provider.server import hash_client_secret
 from esante.services.models import Service
+from teleconsultation_demo.app import create_app
 from tests.accounts.conftest import activation_settings
 from tests.e2e.harness import AssertAccessible, NewPage
 from tests.e2e.test_narrow_tables import PHONE, assert_no_sideways_scrolling

@@ -5,6 +5,8 @@ revocation; and the refusals the issue names."""
 from __future__ import annotations
 
 import datetime
+import re
+from typing import Any
 
 import pytest
 import requests
@@ -21,7 +23,7 @@ from esante.services.models import ACR_SUBSTANTIAL, Service
 from tests.provider.conftest import REDIRECT_URI, Rp, authorize, logged_in, make_rp, register
 
 
-def id_token_claims(issuer: str, token: dict[str, object]) -> dict[str, object]:
+def id_token_claims(issuer: str, token: dict[str, Any]) -> dict[str, Any]:
     jwks = KeySet.import_key_set(requests.get(f"{issuer}/oidc/cles", timeout=5).json())
     decoded = jwt.decode(str(token["id_token"]), jwks, algorithms=["RS256"])
     return dict(decoded.claims)
@@ -35,7 +37,7 @@ def alice_browser(alice: InsuredPerson, transactional_db: None) -> Client:
 def consent_and_code(browser: Client, rp: Rp, **extra: str) -> str:
     url = rp.authorization_url(**extra)
     page = authorize(browser, url)
-    assert page.status_code == 200, page
+    assert page.status_code == 200, re.findall(r"Code de l.erreur.*", page.content.decode())
     assert "Autoriser" in page.content.decode()
     answer = authorize(browser, url, decision="accept")
     assert answer.status_code == 302
@@ -70,7 +72,7 @@ def test_the_whole_flow(
     assert "matricule" not in claims
     sub = claims["sub"]
     assert isinstance(sub, str) and len(sub) == 43
-    assert str(alice.pk) not in sub and alice.matricule not in sub
+    assert alice.matricule not in sub and alice.esante_id not in sub
 
     info = rp.session.get(metadata["userinfo_endpoint"]).json()
     assert info == {

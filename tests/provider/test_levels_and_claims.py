@@ -19,10 +19,10 @@ from esante.accounts.models import Account
 from esante.professionals.models import Professional
 from esante.services.models import ACR_HIGH, ACR_SUBSTANTIAL, Audience
 from tests.accounts.test_oidc import at_provider
-from tests.practice.conftest import log_in_professional
-from tests.provider.conftest import authorize, logged_in, make_rp, register
+from tests.practice.conftest import at_provider as pro_at_provider
+from tests.practice.conftest import paul, pro_provider, provider_user
+from tests.provider.conftest import authorize, logged_in, make_rp, path_of, register
 from tests.provider.test_flow import consent_and_code, id_token_claims
-from tests.records.conftest import paul, pro_provider
 from tests.servers import OidcProvider
 
 __all__ = ["paul", "pro_provider"]
@@ -135,7 +135,9 @@ def test_a_professional_logs_in_through_the_provider_with_fhir_user(
     url = rp.authorization_url()
     to_login = authorize(browser, url)
     assert to_login["Location"].startswith(reverse("portal:login_choice"))
-    log_in_professional(browser, pro_provider, paul)
+    subject = provider_user(pro_provider, professional_code=paul.national_code)
+    back = pro_at_provider(browser, pro_provider, subject)
+    assert back["Location"] == path_of(url)  # the login resumes the service's request
     claims = id_token_claims(issuer, rp.fetch_token(consent_and_code(browser, rp)))
     assert claims["fhirUser"] == f"{issuer}/fhir/Practitioner/{paul.public_id}"
     assert claims["family_name"] == paul.last_name

@@ -24,7 +24,7 @@ from esante.records import actions as record_actions
 from esante.records.models import Assistant, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
 from esante.services.models import Service
-from tests.provider.conftest import logged_in, make_rp, path_of, register
+from tests.provider.conftest import authorize, logged_in, make_rp, register
 from tests.provider.test_flow import consent_and_code, id_token_claims
 from tests.servers import LogoutReceiver
 
@@ -148,12 +148,11 @@ def test_an_assistant_removed_loses_the_tokens_acting_for_the_person(
     bob_browser = logged_in(bob, "bob@example.lu")
     rp = make_rp(issuer, listening)
     url = rp.authorization_url()
-    choice = bob_browser.get(path_of(url))
+    choice = authorize(bob_browser, url)
     assert "Pour qui ouvrez-vous" in choice.content.decode()
-    path = path_of(url)
-    consent = bob_browser.post(path, {"pour": str(record.public_id)})
+    consent = authorize(bob_browser, url, pour=str(record.public_id))
     assert "Vous agissez pour" in consent.content.decode()
-    done = bob_browser.post(path, {"pour": str(record.public_id), "decision": "accept"})
+    done = authorize(bob_browser, url, pour=str(record.public_id), decision="accept")
     token = rp.fetch_token(done["Location"])
     claims = id_token_claims(issuer, token)
     assert claims["given_name"] == "Alice"

@@ -537,7 +537,7 @@ def end_sessions(
             session=session_id,
             reason=reason,
         )
-    if ended:
+    if ended or reason in signals.ACCOUNT_WIDE:
         signals.patient_sessions_ended.send(
             sender=PatientSession, account=account, session_ids=ended, reason=reason
         )

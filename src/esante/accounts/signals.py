@@ -15,8 +15,9 @@ new_password_notice = Signal()
 
 # Sessions of an account have just ended (their rows' ended_at written), so what they
 # opened must close with them (a service's tokens): account, session_ids (the
-# PatientSession pks ended now, never empty: a path that ended none sends nothing, and a
-# session ended by two requests at once is sent once), reason —
+# PatientSession pks ended now: a path that ended none sends nothing — but for the
+# ACCOUNT_WIDE reasons below, sent even with none, since what the account opened elsewhere
+# must close too —, and a session ended by two requests at once is sent once), reason —
 #   "logout"            the person logged out (patient_sessions.log_out);
 #   "expired"           idle or too old, found so at its next request (log_out);
 #   "other_identity"    a professional or a staff member logged in in the same browser;
@@ -29,3 +30,8 @@ new_password_notice = Signal()
 # A session nobody comes back to is never ended by a request: its row stays open until
 # then, and receivers that care read the limits themselves (ESANTE_SESSION_*).
 patient_sessions_ended = Signal()
+
+# The reasons that end more than sessions: the account itself may have been someone else's
+# until now (a reset password, a re-activation, a lost phone, the helpdesk's hand), so what
+# it opened that outlives a session (a service's offline access) ends as well.
+ACCOUNT_WIDE = frozenset({"password_reset", "reactivation", "ended_by_helpdesk", "channel_reset"})

@@ -18,7 +18,7 @@ from esante.provider.models import Consent
 
 def _received(consent: Consent) -> list[str]:
     """What the service received, in the words of the consent page."""
-    texts = []
+    texts: list[str] = []
     for scope in consent.scopes:
         texts.extend(str(text) for text in claims.SHARED_BY_SCOPE.get(scope, []))
     return texts

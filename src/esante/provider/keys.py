@@ -11,6 +11,7 @@ import datetime
 import functools
 import json
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -76,5 +77,5 @@ def published() -> KeySet:
     return KeySet([_parsed(row.private_jwk) for row in rows])
 
 
-def public_jwks() -> dict[str, list[dict[str, object]]]:
-    return {"keys": [key.as_dict(private=False) for key in published().keys]}
+def public_jwks() -> dict[str, list[dict[str, Any]]]:
+    return {"keys": [dict(key.as_dict(private=False)) for key in published().keys]}

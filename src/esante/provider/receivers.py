@@ -5,8 +5,9 @@ it gave them are revoked and each service holding one is sent a back-channel log
 - a patient's sessions end (logout, expiry, ended from *Mon compte* or by the helpdesk,
   another identity logging in): their tokens are revoked — but for a refresh token the
   person granted offline access — and the services end those sessions;
-- a password reset or a re-activation by letter: every token of the account, offline
-  ones too (the account may have been someone else's until then);
+- a password reset, a re-activation by letter, a channel reset or the helpdesk ending the
+  sessions (accounts.signals.ACCOUNT_WIDE): every token of the account, offline ones too
+  (the account may have been someone else's until then);
 - an assistant's rights on a record end (removed, or at the holder's majority): every
   token by which they acted for that person;
 - a professional's session ends: its tokens, but offline ones."""
@@ -18,14 +19,11 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from esante.accounts.signals import patient_sessions_ended
+from esante.accounts.signals import ACCOUNT_WIDE, patient_sessions_ended
 from esante.practice.signals import professional_session_ended
 from esante.provider.logout import tell_services
 from esante.provider.models import Token
 from esante.records.signals import assistant_rights_ended
-
-# Reasons after which nothing of the account's may stay open, offline access included.
-EVERYTHING = {"password_reset", "reactivation", "ended_by_helpdesk"}
 
 
 def _revoke(tokens: Q, *, keep_offline: bool, reason: str) -> None:
@@ -43,7 +41,7 @@ def _revoke(tokens: Q, *, keep_offline: bool, reason: str) -> None:
 def on_patient_sessions_ended(
     sender: Any, *, account: Any, session_ids: list[int], reason: str, **kwargs: Any
 ) -> None:
-    if reason in EVERYTHING:
+    if reason in ACCOUNT_WIDE:
         everything = Q(person=account.person, actor__isnull=True) | Q(actor=account.person)
         _revoke(
             everything | Q(patient_session_id__in=session_ids), keep_offline=False, reason=reason

@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.common.security import generate_token
-from authlib.integrations.django_oauth2 import AuthorizationServer
+from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeMixin,
     ClientMixin,
-    ResourceProtector,
     TokenMixin,
     grants,
 )
@@ -35,14 +34,13 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from joserfc.jwk import KeySet
 
 from esante.keyed_hash import keyed_hash, keyed_hashes
 from esante.professionals.models import Professional
@@ -326,14 +324,14 @@ class IDToken(OpenIDCode):
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         now = int(time.time())
         return {
-            "iss": issuer(request._request),  # type: ignore[attr-defined]
+            "iss": issuer(request._request),
             "aud": [request.client.get_client_id()],
             "iat": now,
             "exp": now + settings.ESANTE_OIDC_ID_TOKEN_SECONDS,
         }
 
     def get_authorization_code_claims(self, authorization_code: Code) -> dict[str, Any]:
-        found = super().get_authorization_code_claims(authorization_code)
+        found: dict[str, Any] = dict(super().get_authorization_code_claims(authorization_code))
         row = authorization_code.row
         sid = session_id_claim(row.patient_session_id, row.professional_session_id)
         if sid:
@@ -405,17 +403,6 @@ class AccessTokens(BearerTokenValidator):
             .first()
         )
         return IssuedToken(row) if row is not None else None
-
-
-class UserInfoClaims(UserInfoEndpoint):
-    def get_issuer(self) -> str:
-        return current_issuer()
-
-    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
-        return claims.user_info(user, scope, issuer_url=current_issuer())
-
-    def resolve_private_key(self) -> KeySet:
-        return KeySet([keys.signing_key()])
 
 
 class Revocation(RevocationEndpoint):
@@ -519,16 +506,19 @@ def build() -> Provider:
     )
     server.register_grant(CodeGrant, [S256Challenge(required=True), IDToken()])
     server.register_grant(RefreshGrant)
-    protector = ResourceProtector()
-    protector.register_token_validator(AccessTokens())
-    server.register_endpoint(UserInfoClaims(resource_protector=protector))
     server.register_endpoint(Revocation)
-    server.protector = protector  # type: ignore[attr-defined]
     return server
 
 
+def build_protector() -> ResourceProtector:
+    """What checks a bearer token (userinfo, and the FHIR API to come)."""
+    protector = ResourceProtector()
+    protector.register_token_validator(AccessTokens())
+    return protector
+
+
 def _new_token() -> str:
-    return generate_token(42)
+    return str(generate_token(42))
 
 
 def set_issuer(request: HttpRequest) -> str:

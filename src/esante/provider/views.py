@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
+from authlib.integrations.django_oauth2.resource_protector import return_error_response
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6750 import InvalidTokenError
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -32,12 +34,20 @@ from esante.accounts.patient_sessions import PatientRequest
 from esante.accounts.reauth import SECOND_FACTOR_KEY
 from esante.practice.sessions import ProfessionalRequest
 from esante.provider import actions, claims, keys, logout
-from esante.provider.server import Subject, build, session_id_claim, set_issuer
+from esante.provider.server import (
+    Subject,
+    build,
+    build_protector,
+    consent_stands,
+    session_id_claim,
+    set_issuer,
+)
 from esante.records.access import assisted_records
 from esante.registry.models import InsuredPerson
 from esante.services.models import ACR_HIGH, ACR_SUBSTANTIAL, ACR_VALUES, Audience, Service
 
 SERVER = build()
+PROTECTOR = build_protector()
 FIRST_SEEN_KEY = "esante.oidc.first_seen"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -163,7 +173,7 @@ def _error(request: HttpRequest, error: OAuth2Error) -> HttpResponse:
     one that cannot (an unknown client, a redirect URI not registered) is a page here —
     never a redirect to an address nobody vouched for."""
     if getattr(error, "redirect_uri", None):
-        return SERVER.handle_error_response(request, error)
+        return cast(HttpResponse, SERVER.handle_error_response(request, error))
     return render(
         request,
         "provider/error.html",
@@ -177,7 +187,7 @@ def _back_with(request: HttpRequest, grant: Any, error: str, description: str) -
     failure = OAuth2Error(description=description, redirect_uri=redirect_uri)
     failure.error = error
     failure.state = grant.request.payload.state
-    return SERVER.handle_error_response(request, failure)
+    return cast(HttpResponse, SERVER.handle_error_response(request, failure))
 
 
 class _Identity:
@@ -353,18 +363,21 @@ def authorize(request: ProviderRequest) -> HttpResponse:
             return _back_with(request, grant, "consent_required", "Consent is required.")
         return _consent(request, service, subject, scopes)
 
-    response = SERVER.create_authorization_response(request, grant_user=subject, grant=grant)
+    response: HttpResponse = SERVER.create_authorization_response(
+        request, grant_user=subject, grant=grant
+    )
     actions.record_authorization(request, service, subject, scopes)
     return response
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> Any:
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     context = {"query": _query(request), "action": _here(request), **context}
-    response = render(request, template, context, status=status)
-    return response
+    return render(request, template, context, status=status)
 
 
-def _strong_needed(request: ProviderRequest, service: Service, identity: _Identity) -> Any:
+def _strong_needed(request: ProviderRequest, service: Service, identity: _Identity) -> HttpResponse:
     """The service asks for LuxTrust; the session is not at that level yet. A linked
     provider confirms the identity in a round trip; without one, the person is told how
     to link one, or goes back to the service without it."""
@@ -388,7 +401,7 @@ def _choose(
     me: InsuredPerson,
     others: list[Any],
     status: int = 200,
-) -> Any:
+) -> HttpResponse:
     return _page(
         request,
         "provider/choose.html",
@@ -397,7 +410,9 @@ def _choose(
     )
 
 
-def _consent(request: HttpRequest, service: Service, subject: Subject, scopes: list[str]) -> Any:
+def _consent(
+    request: HttpRequest, service: Service, subject: Subject, scopes: list[str]
+) -> HttpResponse:
     shared = [text for scope in scopes for text in claims.SHARED_BY_SCOPE.get(scope, [])]
     return _page(
         request,
@@ -439,7 +454,7 @@ def token(request: HttpRequest) -> HttpResponse:
         ratelimit.check("oidc.token.failed", request, client_id)
     except ratelimit.RateLimited as error:
         return _json_limited(error)
-    response = SERVER.create_token_response(request)
+    response: HttpResponse = SERVER.create_token_response(request)
     return _counted("oidc.token.failed", request, response, client_id)
 
 
@@ -460,12 +475,22 @@ def _basic_client_id(request: HttpRequest) -> str:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def userinfo(request: HttpRequest) -> HttpResponse:
-    set_issuer(request)
+    """The claims of the token's scopes (Authlib's UserInfoEndpoint reads Flask's request;
+    Django's ResourceProtector checks the token here)."""
+    base = set_issuer(request)
     try:
         ratelimit.check("oidc.bearer.failed", request)
     except ratelimit.RateLimited as error:
         return _json_limited(error)
-    response = SERVER.create_endpoint_response("userinfo", request)
+    try:
+        token = PROTECTOR.acquire_token(request, ["openid"])
+        if not consent_stands(token.row):
+            raise InvalidTokenError()
+    except OAuth2Error as error:
+        response: HttpResponse = return_error_response(error)
+    else:
+        subject = token.get_user()
+        response = JsonResponse(dict(claims.user_info(subject, token.get_scope(), issuer_url=base)))
     return _counted("oidc.bearer.failed", request, response, "")
 
 
@@ -478,7 +503,7 @@ def revoke(request: HttpRequest) -> HttpResponse:
         ratelimit.check("oidc.token.failed", request, client_id)
     except ratelimit.RateLimited as error:
         return _json_limited(error)
-    response = SERVER.create_endpoint_response("revocation", request)
+    response: HttpResponse = SERVER.create_endpoint_response("revocation", request)
     return _counted("oidc.token.failed", request, response, client_id)
 
 
