@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -24,6 +25,7 @@ from esante.provider.server import hash_client_secret
 from esante.services.models import Service
 from teleconsultation_demo.app import create_app
 from tests.accounts.conftest import activation_settings
+from tests.accounts.wizard import PASSWORD, last_one_time_code
 from tests.e2e.harness import AssertAccessible, NewPage
 from tests.e2e.test_narrow_tables import PHONE, assert_no_sideways_scrolling
 from tests.factories import make_person
@@ -80,11 +82,18 @@ def with_session_of(page: Page, client: Any, live_server: LiveServer) -> Page:
     return page
 
 
+def log_in_again(person: Any, email: str) -> Client:
+    client = Client()
+    client.post(reverse("patient:login"), {"matricule": person.matricule, "password": PASSWORD})
+    client.post(reverse("patient:login_code"), {"code": last_one_time_code(email)})
+    return client
+
+
 def open_and_consent(page: Page, assert_accessible: AssertAccessible) -> None:
     page.goto(reverse("patient:services"))
     assert_accessible(page)
     page.get_by_role("link", name="Téléconsultation (démo)").click()
-    page.get_by_role("link", name="Se connecter avec eSanté").click()
+    page.get_by_role("link", name="Se connecter avec eSanté", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "« Téléconsultation (démo) » demande l'accès à votre compte eSanté"
     )
@@ -93,14 +102,14 @@ def open_and_consent(page: Page, assert_accessible: AssertAccessible) -> None:
     assert_no_sideways_scrolling(page)
     page.get_by_role("button", name="Autoriser").click()
     expect(page.get_by_role("heading", name="Bonjour Alice")).to_be_visible()
-    expect(page.get_by_text("urn:esante:acr:substantial")).to_be_visible()
+    expect(page.locator("dl").get_by_text("urn:esante:acr:substantial")).to_be_visible()
 
 
 def wait_for_logged_out_service(page: Page, base: str) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         page.goto(f"{base}/")
-        if page.get_by_role("link", name="Se connecter avec eSanté").count():
+        if page.get_by_role("link", name="Se connecter avec eSanté", exact=True).count():
             return
         time.sleep(0.2)
     pytest.fail("The service's session did not end after the platform's logout.")
@@ -121,7 +130,7 @@ def test_open_the_demo_service_then_the_platform_logout_ends_it(
     wait_for_logged_out_service(page, teleconsultation)
 
     # The consent is listed in Mon compte → Services connectés, at the next login.
-    with_session_of(page, logged_in(alice, "alice@example.lu"), live_server)
+    with_session_of(page, log_in_again(alice, "alice@example.lu"), live_server)
     page.goto(reverse("provider:connected_services"))
     assert_accessible(page)
     expect(page.get_by_role("heading", name="Téléconsultation (démo)")).to_be_visible()
