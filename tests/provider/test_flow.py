@@ -13,6 +13,7 @@ import requests
 import time_machine
 from authlib.integrations.base_client.errors import OAuthError
 from django.test import Client
+from django.urls import reverse
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -20,7 +21,15 @@ from esante.audit.models import AuditEvent, EventType
 from esante.provider.models import Consent, Token
 from esante.registry.models import InsuredPerson
 from esante.services.models import ACR_SUBSTANTIAL, Service
-from tests.provider.conftest import REDIRECT_URI, Rp, authorize, logged_in, make_rp, register
+from tests.provider.conftest import (
+    REDIRECT_URI,
+    SECRET,
+    Rp,
+    authorize,
+    logged_in,
+    make_rp,
+    register,
+)
 
 
 def id_token_claims(issuer: str, token: dict[str, Any]) -> dict[str, Any]:
@@ -248,3 +257,93 @@ def test_prompt_none_without_a_session_says_login_required(
 ) -> None:
     answer = authorize(Client(), rp.authorization_url(prompt="none"))
     assert "error=login_required" in answer["Location"]
+
+
+def test_only_the_code_flow_no_implicit_nor_hybrid(
+    service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    for response_type in ("token", "id_token", "code id_token", "code token"):
+        url = rp.authorization_url().replace("response_type=code", f"response_type={response_type}")
+        answer = authorize(alice_browser, url)
+        assert answer.status_code in (302, 400)
+        if answer.status_code == 302:
+            assert "error=unsupported_response_type" in answer["Location"]
+
+
+def test_a_service_not_registered_for_refresh_tokens_cannot_refresh(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    token = rp.fetch_token(consent_and_code(alice_browser, rp))
+    answer = requests.post(
+        rp.metadata["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": token["access_token"]},
+        auth=(service.client_id, SECRET),
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "unauthorized_client"
+    assert (
+        answer.headers["Cache-Control"].startswith("no-store")
+        or "no-store" in answer.headers["Cache-Control"]
+    )
+
+
+def test_a_refresh_line_ends_at_its_absolute_expiry(
+    issuer: str, alice_browser: Client, settings: Any
+) -> None:
+    service = register(refresh_tokens=True)
+    rp = make_rp(issuer, service)
+    rp.fetch_token(consent_and_code(alice_browser, rp))
+    rp.session.refresh_token(rp.metadata["token_endpoint"])  # the line goes on…
+    lifetime = datetime.timedelta(hours=settings.ESANTE_SESSION_MAX_HOURS, minutes=1)
+    with time_machine.travel(lifetime), pytest.raises(OAuthError) as refused:
+        rp.session.refresh_token(rp.metadata["token_endpoint"])  # …not past its first day
+    assert refused.value.error == "invalid_grant"
+
+
+def test_revocation_needs_the_clients_own_credentials(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    token = rp.fetch_token(consent_and_code(alice_browser, rp))
+    answer = requests.post(
+        rp.metadata["revocation_endpoint"],
+        data={"token": token["access_token"]},
+        auth=(service.client_id, "wrong"),
+        timeout=5,
+    )
+    assert answer.status_code == 401
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 200
+
+
+def test_a_logout_without_id_token_hint_asks_first_and_redirects_nowhere_unregistered(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    rp.fetch_token(consent_and_code(alice_browser, rp))
+    query = "post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fau-revoir"
+    page = alice_browser.get(f"/oidc/deconnexion?{query}", headers={"host": "localhost"})
+    assert page.status_code == 200
+    assert "Se déconnecter de la plateforme eSanté ?" in page.content.decode()
+    assert alice_browser.get(reverse("patient:services")).status_code == 200  # still in
+
+
+def test_a_logout_with_its_id_token_hint_goes_back_to_the_registered_address(
+    issuer: str, service: Service, rp: Rp, alice_browser: Client
+) -> None:
+    token = rp.fetch_token(consent_and_code(alice_browser, rp))
+    done = alice_browser.get(
+        "/oidc/deconnexion",
+        {
+            "id_token_hint": token["id_token"],
+            "post_logout_redirect_uri": "http://127.0.0.1:9/au-revoir",
+            "state": "etat",
+        },
+        headers={"host": "localhost"},
+    )
+    assert done["Location"] == "http://127.0.0.1:9/au-revoir?state=etat"
+    assert alice_browser.get(reverse("patient:services")).status_code == 302  # logged out
+    elsewhere = alice_browser.get(
+        "/oidc/deconnexion",
+        {"id_token_hint": token["id_token"], "post_logout_redirect_uri": "https://evil.example/"},
+        headers={"host": "localhost"},
+    )
+    assert elsewhere["Location"] == "/"

@@ -165,3 +165,20 @@ def test_the_private_key_is_sealed_at_rest() -> None:
     keys.signing_key()
     stored = SigningKey.objects.get().private_jwk
     assert '"d"' not in stored and "RSA" not in stored
+
+
+@pytest.mark.django_db
+def test_a_client_secret_survives_a_rotation_of_the_hmac_key(settings: Any) -> None:
+    from esante.provider.server import Client as ProviderClient
+    from esante.provider.server import hash_client_secret
+
+    service = register(client_secret_hash=hash_client_secret("le-secret"))
+    old_key = settings.ESANTE_CODE_HMAC_KEY
+    settings.ESANTE_CODE_HMAC_KEY = "une-nouvelle-cle-hmac-de-test-" + "z" * 20
+    settings.ESANTE_CODE_HMAC_KEY_FALLBACKS = [old_key]
+    assert ProviderClient(service).check_client_secret("le-secret")
+    service.refresh_from_db()
+    assert service.client_secret_hash == hash_client_secret("le-secret")  # the new key's
+    settings.ESANTE_CODE_HMAC_KEY_FALLBACKS = []
+    assert ProviderClient(service).check_client_secret("le-secret")
+    assert not ProviderClient(service).check_client_secret("un-autre")

@@ -52,6 +52,13 @@ class EndSession(EndSessionEndpoint):
     def get_algorithms(self) -> list[str]:
         return [keys.ALGORITHM]
 
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict[str, Any]) -> Any:
+        """Our ID tokens name one audience, in a list: that service."""
+        audience = id_token_claims.get("aud")
+        if isinstance(audience, list) and len(audience) == 1:
+            audience = audience[0]
+        return self.server.query_client(audience) if isinstance(audience, str) else None
+
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         """Nothing here: the view logs out (after a confirmation, when it needs one)."""
 

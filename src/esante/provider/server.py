@@ -108,12 +108,17 @@ class Client(ClientMixin):
         return redirect_uri in self.service.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
+        """In constant time, under the current key or a fallback; a secret that matched
+        under a fallback is hashed again under the current key (so the old key can go)."""
         stored = self.service.client_secret_hash
         if not stored:
             return False
-        matches = [
-            hmac.compare_digest(stored, each) for each in keyed_hashes(SECRET_KIND, client_secret)
-        ]
+        candidates = keyed_hashes(SECRET_KIND, client_secret)
+        matches = [hmac.compare_digest(stored, each) for each in candidates]
+        if any(matches) and not matches[0]:
+            Service.objects.filter(pk=self.service.pk, client_secret_hash=stored).update(
+                client_secret_hash=candidates[0]
+            )
         return any(matches)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
