@@ -589,7 +589,7 @@ ESANTE_HELPDESK_FORM_URL = env_str("ESANTE_HELPDESK_FORM_URL", "https://www.esan
 # The OpenID Connect provider (esante.provider, docs/security.md "OpenID Connect").
 # The issuer: the portal's public address, which the services pin (the tests set the live
 # server's).
-ESANTE_OIDC_ISSUER = env_str("ESANTE_OIDC_ISSUER", ESANTE_PORTAL_URL).rstrip("/")
+ESANTE_OIDC_ISSUER = (env_str("ESANTE_OIDC_ISSUER", "") or ESANTE_PORTAL_URL).rstrip("/")
 # `make run`'s demo service « Téléconsultation (démo) » (esante.demo.teleconsultation).
 ESANTE_DEMO_TELECONSULTATION_PORT = env_int("ESANTE_DEMO_TELECONSULTATION_PORT", 8002, minimum=1)
 ESANTE_OIDC_CODE_SECONDS = env_int("ESANTE_OIDC_CODE_SECONDS", 60, minimum=10)

@@ -56,8 +56,8 @@ SECRET_KIND = "oidc-client-secret"  # noqa: S105 - a hash kind, not a secret
 
 
 def issuer(request: HttpRequest) -> str:
-    """The provider's identifier: ESANTE_OIDC_ISSUER, or this site's origin (the demo,
-    the tests), which ALLOWED_HOSTS confines."""
+    """The provider's identifier: ESANTE_OIDC_ISSUER (the portal's public address by
+    default); this site's origin, which ALLOWED_HOSTS confines, only if it is unset."""
     configured: str = settings.ESANTE_OIDC_ISSUER
     return configured or f"{request.scheme}://{request.get_host()}"
 
