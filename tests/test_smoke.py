@@ -67,6 +67,7 @@ def make_run(var_dir: Path) -> Iterator[tuple[str, Path]]:
         ESANTE_VAR_DIR=str(var_dir),
         WEB_CONCURRENCY="1",
         ESANTE_DEMO_OIDC_PORT=str(free_port()),
+        ESANTE_DEMO_TELECONSULTATION_PORT=str(free_port()),
         # As the README offers a newcomer: its start-up output is the fullest.
         ESANTE_CAPTCHA_TEST_MODE="1",
     )
@@ -169,6 +170,14 @@ def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path
         assert status == 200 and b"authorization_endpoint" in body
         status, body = fetch(base_url + "/connexion/")
         assert "LuxTrust (démo)" in body.decode()
+
+        # « Téléconsultation (démo) », the relying party, runs beside it too, registered.
+        service_url = re.search(r"Téléconsultation \(démo\) : (http://\S+)/ ", started)
+        assert service_url, started
+        status, body = fetch(service_url.group(1) + "/")
+        assert status == 200 and "Se connecter avec eSanté" in body.decode()
+        status, body = fetch(base_url + "/.well-known/openid-configuration")
+        assert status == 200 and b'"code_challenge_methods_supported": ["S256"]' in body
 
     # A second `make run` keeps the database, and issues no new letter.
     with make_run(var_dir) as (base_url, _):

@@ -14,7 +14,12 @@ from teleconsultation_demo.config import ConfigurationError, config_from_environ
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Warnings and errors only: `make run` prints the service's address itself, and a
+    # newcomer reads its start-up output (werkzeug's banner and request lines are INFO).
+    level = os.environ.get("TELECONSULTATION_LOG_LEVEL", "WARNING")
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # werkzeug sets its own logger to INFO when it finds it unset.
+    logging.getLogger("werkzeug").setLevel(level)
     try:
         config, port = config_from_environment(os.environ)
     except ConfigurationError as error:

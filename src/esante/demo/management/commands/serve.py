@@ -36,7 +36,9 @@ class Command(serve.Command):
         except DemoProviderDidNotStart as error:
             self.stderr.write(str(error))
         try:
-            if start_demo_service() is not None:
+            with logger_quieted("esante"):  # its registration's audit line
+                started = start_demo_service()
+            if started is not None:
                 self.stdout.write(
                     f"Téléconsultation (démo) : {teleconsultation.base_url()}/ "
                     "(un service qui s'ouvre avec le compte eSanté : Mes services eSanté)"
