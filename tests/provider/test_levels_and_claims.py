@@ -153,3 +153,15 @@ def test_a_patients_session_opens_no_professional_service(
     answer = authorize(alice_browser, rp.authorization_url())
     assert answer["Location"].startswith(reverse("portal:login_choice"))
     assert ACR_SUBSTANTIAL  # the patient's level never counts for a professional service
+
+
+def test_ui_locales_chooses_the_pages_language_when_the_visitor_chose_none(
+    issuer: str, alice_browser: Client, settings: Any
+) -> None:
+    rp = make_rp(issuer, register())
+    alice_browser.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    page = authorize(alice_browser, rp.authorization_url(ui_locales="de-LU en"))
+    assert 'lang="de"' in page.content.decode()
+    alice_browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = authorize(alice_browser, rp.authorization_url(ui_locales="de"))
+    assert 'lang="en"' in page.content.decode()

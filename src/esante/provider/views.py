@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -286,6 +286,7 @@ def authorize(request: ProviderRequest) -> HttpResponse:
     if service is None:
         return _error(request, InvalidRequestError(_("Ce service n'est pas enregistré.")))
     identity = _Identity(request, service)
+    _honour_ui_locales(request)
     prompts = request.GET.get("prompt", "").split()
     try:
         grant = SERVER.get_consent_grant(request, end_user=True if identity.present else None)
@@ -368,6 +369,20 @@ def authorize(request: ProviderRequest) -> HttpResponse:
     )
     actions.record_authorization(request, service, subject, scopes)
     return response
+
+
+def _honour_ui_locales(request: HttpRequest) -> None:
+    """The service's `ui_locales`, for a visitor who has chosen no language here: the
+    first one the platform speaks (a language chosen in the menu, or the account's, wins)."""
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return
+    spoken = {code for code, _name in settings.LANGUAGES}
+    for asked in request.GET.get("ui_locales", "").split():
+        language = asked.split("-")[0].lower()
+        if language in spoken:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            return
 
 
 def _page(
@@ -545,5 +560,4 @@ def logo(request: HttpRequest, client_id: str) -> HttpResponse:
     if not service.logo:
         return HttpResponse(status=404)
     response = HttpResponse(bytes(service.logo), content_type="image/png")
-    response["Cache-Control"] = "public, max-age=3600"
     return response
