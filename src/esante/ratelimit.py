@@ -76,10 +76,11 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "oidc.start": (Rule("ip", 60, HOUR),),
     "oidc.callback": (Rule("ip", 60, HOUR),),
     # The OpenID Connect provider (esante.provider): authorization requests per IP; failed
-    # token and revocation requests (a wrong secret, code or refresh token) per IP and per
-    # client; requests with a bad bearer token per IP.
+    # token and revocation requests (a wrong secret, code or refresh token) per IP — not
+    # per client: a client's identifier is public, and anyone could then shut a service
+    # out; its secret is 256 bits; requests with a bad bearer token per IP.
     "oidc.authorize": (Rule("ip", 300, HOUR),),
-    "oidc.token.failed": (Rule("ip", 100, HOUR), Rule("key", 50, HOUR)),
+    "oidc.token.failed": (Rule("ip", 100, HOUR),),
     "oidc.bearer.failed": (Rule("ip", 100, HOUR),),
     # Passkey login challenges, per IP.
     "passkey.login": (Rule("ip", 60, HOUR),),

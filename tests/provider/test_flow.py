@@ -17,6 +17,7 @@ from django.urls import reverse
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from esante import ratelimit
 from esante.audit.models import AuditEvent, EventType
 from esante.provider.models import Consent, Token
 from esante.registry.models import InsuredPerson
@@ -347,3 +348,26 @@ def test_a_logout_with_its_id_token_hint_goes_back_to_the_registered_address(
         headers={"host": "localhost"},
     )
     assert elsewhere["Location"] == "/"
+
+
+def test_failed_token_requests_are_limited_per_address(
+    issuer: str, service: Service, rp: Rp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three wrong secrets an hour here (100 in production), then 429 with Retry-After."""
+    monkeypatch.setitem(
+        ratelimit.RATE_LIMITS,
+        "oidc.token.failed",
+        (ratelimit.Rule("ip", 3, datetime.timedelta(hours=1)),),
+    )
+    answers = [
+        requests.post(
+            rp.metadata["token_endpoint"],
+            data={"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT_URI},
+            auth=(service.client_id, "wrong"),
+            timeout=5,
+        )
+        for _ in range(5)
+    ]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429, 429]
+    assert answers[-1].json()["error"] == "invalid_request"
+    assert int(answers[-1].headers["Retry-After"]) > 0
