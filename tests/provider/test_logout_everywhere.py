@@ -19,7 +19,7 @@ from esante.accounts.models import Account
 from esante.audit.models import AuditEvent, EventType
 from esante.provider import keys
 from esante.provider.logout import BACKCHANNEL_EVENT
-from esante.provider.models import Token
+from esante.provider.models import Consent, Token
 from esante.records import actions as record_actions
 from esante.records.models import Assistant, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
@@ -158,7 +158,14 @@ def test_an_assistant_removed_loses_the_tokens_acting_for_the_person(
     assert claims["given_name"] == "Alice"
     assert "act" in claims and claims["act"]["sub"] != claims["sub"]
 
+    consent = Consent.objects.get(person=bob, on_behalf_of=alice)
+    # For himself, a consent of his own is asked: the first one shared Alice's data only.
+    for_himself = authorize(bob_browser, rp.authorization_url(), pour="moi").content.decode()
+    assert "Si vous acceptez" in for_himself and "Vous agissez pour" not in for_himself
+
     record_actions.remove_assistant(row, actor=alice, capacity=Capacity.OWNER, ip_address=None)
     assert receiver.wait_for(1)
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is not None
     assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
     assert alice_browser  # her own session is untouched

@@ -31,7 +31,7 @@ def connected_services(request: PatientRequest) -> HttpResponse:
     consents = (
         Consent.objects.standing()
         .filter(person=person)
-        .select_related("service")
+        .select_related("service", "on_behalf_of")
         .order_by("service__name")
     )
     rows = [{"consent": consent, "received": _received(consent)} for consent in consents]

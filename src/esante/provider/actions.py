@@ -14,7 +14,7 @@ from django.utils import timezone
 from esante import client_address
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
-from esante.provider import keys
+from esante.provider import keys, logout
 from esante.provider.models import Consent, Token
 from esante.registry.models import InsuredPerson
 from esante.services.models import Service
@@ -31,18 +31,23 @@ def actor_of(identity: _Identity) -> tuple[str, InsuredPerson | None]:
     return f"person:{person.pk}", person
 
 
-def _holder(identity: _Identity, person: InsuredPerson | None) -> Q:
-    if identity.professional_session is not None:
-        return Q(professional=identity.professional_session.professional)
-    return Q(person=person)
-
-
 def standing_consent(
-    service: Service, identity: _Identity, person: InsuredPerson | None
+    service: Service,
+    identity: _Identity,
+    person: InsuredPerson | None,
+    actor: InsuredPerson | None,
 ) -> Consent | None:
-    """The consent of whoever is logged in (an assistant's own, whoever they act for)."""
-    consenting = identity.patient_session.account.person if identity.patient_session else person
-    return Consent.objects.standing().filter(_holder(identity, consenting), service=service).first()
+    """The consent that covers this request: the person's own, or the assistant's for the
+    person they act for, or the professional's."""
+    professional = (
+        identity.professional_session.professional if identity.professional_session else None
+    )
+    return (
+        Consent.objects.standing()
+        .filter(service=service)
+        .of(person=person, actor=actor, professional=professional)
+        .first()
+    )
 
 
 @transaction.atomic
@@ -51,31 +56,39 @@ def give_consent(
     service: Service,
     identity: _Identity,
     person: InsuredPerson | None,
+    actor: InsuredPerson | None,
     scopes: list[str],
 ) -> Consent:
-    actor, me = actor_of(identity)
-    holder = _holder(identity, me)
-    consent = Consent.objects.select_for_update().standing().filter(holder, service=service).first()
+    who, me = actor_of(identity)
+    professional = (
+        identity.professional_session.professional if identity.professional_session else None
+    )
+    consent = (
+        Consent.objects.select_for_update()
+        .standing()
+        .filter(service=service)
+        .of(person=person, actor=actor, professional=professional)
+        .first()
+    )
     if consent is None:
         consent = Consent(
             service=service,
             person=me,
-            professional=(
-                identity.professional_session.professional
-                if identity.professional_session
-                else None
-            ),
+            professional=professional,
+            on_behalf_of=person if actor is not None else None,
         )
     consent.scopes = sorted(set(consent.scopes) | set(scopes))
     consent.granted_at = timezone.now()
     consent.save()
+    details: dict[str, Any] = {"service": service.client_id, "scopes": consent.scopes}
+    if consent.on_behalf_of_id is not None:
+        details["acting_for"] = consent.on_behalf_of_id
     record_event(
         EventType.SERVICE_CONSENT_GIVEN,
-        actor=actor,
+        actor=who,
         person=me,
         ip_address=client_address.of(request),
-        service=service.client_id,
-        scopes=consent.scopes,
+        **details,
     )
     return consent
 
@@ -116,18 +129,22 @@ def record_refusal(
 
 
 @transaction.atomic
-def withdraw_consent(consent: Consent, *, actor: str, ip_address: str | None) -> list[Token]:
-    """*Services connectés* → *Retirer* : the consent ends, every token the service holds
-    for this person (their own, and those acting for someone) is revoked, and the service
-    is told to end its sessions (back-channel logout). Returns the tokens revoked."""
+def withdraw_consent(
+    consent: Consent, *, actor: str, ip_address: str | None, reason: str = "withdrawn"
+) -> list[Token]:
+    """*Services connectés* → *Retirer*, or an assistant's rights ending: the consent ends,
+    every token it covered is revoked, and the service is told to end those sessions
+    (back-channel logout). Returns the tokens revoked."""
     now = timezone.now()
     updated = Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(
         withdrawn_at=now
     )
     if updated != 1:
         return []
-    if consent.person_id is not None:
-        holder = Q(person_id=consent.person_id, actor__isnull=True) | Q(actor_id=consent.person_id)
+    if consent.on_behalf_of_id is not None:
+        holder = Q(person_id=consent.on_behalf_of_id, actor_id=consent.person_id)
+    elif consent.person_id is not None:
+        holder = Q(person_id=consent.person_id, actor__isnull=True)
     else:
         holder = Q(professional_id=consent.professional_id)
     tokens = list(Token.objects.live().filter(holder, service_id=consent.service_id))
@@ -139,9 +156,8 @@ def withdraw_consent(consent: Consent, *, actor: str, ip_address: str | None) ->
         ip_address=ip_address,
         service=consent.service.client_id,
         tokens_revoked=len(tokens),
+        reason=reason,
     )
-    from esante.provider import logout
-
     logout.tell_services(tokens, reason="consent_withdrawn")
     return tokens
 

@@ -15,17 +15,37 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from esante.professionals.models import Professional
+from esante.registry.models import InsuredPerson
+
 
 class ConsentQuerySet(models.QuerySet["Consent"]):
     def standing(self) -> ConsentQuerySet:
         return self.filter(withdrawn_at__isnull=True)
 
+    def of(
+        self,
+        *,
+        person: InsuredPerson | None = None,
+        actor: InsuredPerson | None = None,
+        professional: Professional | None = None,
+    ) -> ConsentQuerySet:
+        """The consent that covers a code or token for `person` (with `actor` acting for
+        them) or for `professional`: the person's own, the assistant's for that person,
+        or the professional's."""
+        if professional is not None:
+            return self.filter(professional=professional, on_behalf_of__isnull=True)
+        if actor is not None:
+            return self.filter(person=actor, on_behalf_of=person)
+        return self.filter(person=person, on_behalf_of__isnull=True)
+
 
 class Consent(models.Model):
     """The person's (or professional's) yes to a service, for these scopes: asked at the
     first use, listed in *Services connectés*, withdrawn there (which revokes the
-    service's tokens). `person` is who consented and is shown: for an assistant acting
-    for a child, the assistant's own consent (one per service, whoever they act for)."""
+    service's tokens). `person` is who consented; `on_behalf_of`, the person an assistant
+    opened the service for — whose data it shares: a consent of its own, apart from the
+    assistant's for themself, and one that ends with the assistant's rights."""
 
     service = models.ForeignKey("services.Service", on_delete=models.CASCADE, related_name="+")
     person = models.ForeignKey(
@@ -37,6 +57,9 @@ class Consent(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+    )
+    on_behalf_of = models.ForeignKey(
+        "registry.InsuredPerson", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     scopes = models.JSONField(default=list)
     granted_at = models.DateTimeField(default=timezone.now)
@@ -53,8 +76,15 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "person"],
-                condition=models.Q(withdrawn_at__isnull=True, person__isnull=False),
+                condition=models.Q(
+                    withdrawn_at__isnull=True, person__isnull=False, on_behalf_of__isnull=True
+                ),
                 name="one_standing_consent_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "person", "on_behalf_of"],
+                condition=models.Q(withdrawn_at__isnull=True, on_behalf_of__isnull=False),
+                name="one_standing_consent_per_assistant_and_person",
             ),
             models.UniqueConstraint(
                 fields=["service", "professional"],

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from esante.accounts.signals import ACCOUNT_WIDE, patient_sessions_ended
 from esante.practice.signals import professional_session_ended
+from esante.provider.actions import withdraw_consent
 from esante.provider.logout import tell_services
-from esante.provider.models import Token
+from esante.provider.models import Consent, Token
 from esante.records.signals import assistant_rights_ended
 
 
@@ -53,7 +54,11 @@ def on_patient_sessions_ended(
 def on_assistant_rights_ended(
     sender: Any, *, record: Any, assistant: Any, reason: str, **kwargs: Any
 ) -> None:
+    """The assistant's consents for that person end (audited, their tokens revoked, the
+    services told), and any token left by which they acted for them."""
     person = getattr(assistant, "person", assistant)
+    for consent in Consent.objects.standing().filter(person=person, on_behalf_of=record.person):
+        withdraw_consent(consent, actor="system", ip_address=None, reason=f"assistant_{reason}")
     _revoke(Q(person=record.person, actor=person), keep_offline=False, reason=reason)
 
 

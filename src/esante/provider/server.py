@@ -394,10 +394,12 @@ def revoke_line(row: Token) -> None:
 def consent_stands(row: Token) -> bool:
     """The token's consent was not withdrawn (withdrawing revokes the tokens too; this
     holds even for one issued in the same instant)."""
-    holder = (
-        Q(person=row.actor or row.person) if row.person_id else Q(professional=row.professional)
+    return (
+        Consent.objects.standing()
+        .filter(service=row.service)
+        .of(person=row.person, actor=row.actor, professional=row.professional)
+        .exists()
     )
-    return Consent.objects.standing().filter(holder, service=row.service).exists()
 
 
 class AccessTokens(BearerTokenValidator):

@@ -350,14 +350,14 @@ def authorize(request: ProviderRequest) -> HttpResponse:
 
     subject = identity.subject(person, actor)
     scopes = claims.granted_scopes(grant.request.payload.scope, service)
-    consent = actions.standing_consent(service, identity, actor or person)
+    consent = actions.standing_consent(service, identity, person, actor)
     covered = consent is not None and set(scopes) <= set(consent.scopes)
     decision = request.POST.get("decision", "") if request.method == "POST" else ""
     if decision == "refuse":
         actions.record_refusal(request, service, identity, "consent_refused")
         return _back_with(request, grant, "access_denied", "The person refused.")
     if decision == "accept":
-        consent = actions.give_consent(request, service, identity, actor or person, scopes)
+        consent = actions.give_consent(request, service, identity, person, actor, scopes)
         covered = True
     if not covered or ("consent" in prompts and decision != "accept"):
         if "none" in prompts:
