@@ -219,6 +219,8 @@ def test_no_url_of_the_application_answers_without_no_store(
         "url": "nothing-here/",
         "request_id": "1",
         "token": "x" * 43,
+        "client_id": "esante-unknown",
+        "consent_id": "1",
     }
     visitors = {"a visitor": Client(), "a patient": patient, "a staff member": staff}
     answered = 0

@@ -295,6 +295,44 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "un code."
         ),
     ),
+    ("oidc.authorize", "ip"): LimitPage(
+        gettext_lazy("Trop de demandes de services depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s ouverture d'un service par votre compte eSanté est acceptée par "
+            "heure depuis une même connexion Internet (adresse IP).",
+            "Au plus %(count)s ouvertures d'un service par votre compte eSanté sont acceptées "
+            "par heure depuis une même connexion Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy("Attendez %(until)s, puis ouvrez le service à nouveau."),
+    ),
+    ("oidc.token.failed", "ip"): LimitPage(
+        gettext_lazy("Trop de demandes de jetons refusées depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s demande de jeton refusée est acceptée par heure depuis une même "
+            "connexion Internet (adresse IP).",
+            "Au plus %(count)s demandes de jetons refusées sont acceptées par heure depuis une "
+            "même connexion Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s. Le service qui fait ces demandes doit vérifier son identifiant "
+            "et son secret."
+        ),
+    ),
+    ("oidc.bearer.failed", "ip"): LimitPage(
+        gettext_lazy("Trop de jetons refusés depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s jeton refusé est accepté par heure depuis une même connexion "
+            "Internet (adresse IP).",
+            "Au plus %(count)s jetons refusés sont acceptés par heure depuis une même connexion "
+            "Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s. Le service qui présente ces jetons doit en demander de nouveaux."
+        ),
+    ),
     ("passkey.login", "ip"): LimitPage(
         gettext_lazy("Trop d'essais de clé d'accès depuis cette connexion Internet"),
         ngettext_lazy(

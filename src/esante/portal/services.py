@@ -34,7 +34,7 @@ def other_services() -> list[OtherService]:
     registered = list(Service.objects.listed())
     for_guide = {service.key: service for service in registered if service.key}
     listed = []
-    for entry in _guide_services():
+    for entry in guide_services():
         service = for_guide.get(entry.key)
         if service is not None:
             entry = _opened_by(service, entry.key)
@@ -53,7 +53,8 @@ def _opened_by(service: Service, key: str) -> OtherService:
 _GUIDE_KEYS = ("reimbursement", "vaccination", "prescription", "teleconsultation")
 
 
-def _guide_services() -> list[OtherService]:
+def guide_services() -> list[OtherService]:
+    """The guide's four, from the settings only (the public services page: no query)."""
     return [
         OtherService(
             "reimbursement", _("Remboursement accéléré"), settings.ESANTE_REIMBURSEMENT_URL

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
-from esante.portal.services import other_services
+from esante.portal.services import guide_services
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -23,7 +23,7 @@ def services(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/services.html",
-        {"services": {service.key: service for service in other_services()}},
+        {"services": {service.key: service for service in guide_services()}},
     )
 
 

@@ -284,7 +284,7 @@ def authorize(request: ProviderRequest) -> HttpResponse:
         client_id=request.GET.get("client_id", ""), is_active=True
     ).first()
     if service is None:
-        return _error(request, InvalidRequestError(_("Ce service n'est pas enregistré.")))
+        return _error(request, InvalidRequestError("The client is not registered."))
     identity = _Identity(request, service)
     _honour_ui_locales(request)
     prompts = request.GET.get("prompt", "").split()

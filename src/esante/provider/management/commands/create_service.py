@@ -29,7 +29,7 @@ LOGO_LARGEST = 64 * 1024
 def _uri(value: str, *, https_unless_loopback: bool = True) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
-        raise CommandError(f"Adresse refusée (http(s), sans fragment) : {value}")
+        raise CommandError(f"Adresse refusée (http ou https, sans fragment) : {value}")
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
     if https_unless_loopback and parts.scheme == "http" and not loopback:
         raise CommandError(f"Adresse refusée (https obligatoire hors de cette machine) : {value}")
