@@ -238,6 +238,16 @@ def logout() -> ResponseReturnValue:
     return response
 
 
+@pages.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """A plain icon, so that browsers asking for one meet no 404."""
+    icon = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+        '<rect width="16" height="16" rx="3" fill="#0b6e6e"/></svg>'
+    )
+    return icon, 200, {"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"}
+
+
 @pages.get("/au-revoir")
 def goodbye() -> ResponseReturnValue:
     if request.args.get("state"):
@@ -315,11 +325,21 @@ def login_error(error: str, description: str) -> ResponseReturnValue:
     log.info("Login not completed: %s %s", error, description)
     if error == "access_denied":
         message = "La connexion a été annulée ou refusée. Vous n'êtes pas connecté."
+    elif error == "unmet_authentication_requirements":
+        message = (
+            "Vous êtes revenu sans vous connecter avec LuxTrust, que ce niveau demande. "
+            "Vous n'êtes pas connecté : choisissez le niveau habituel, ou associez LuxTrust "
+            "à votre compte eSanté et réessayez."
+        )
     elif error == "mismatching_state":
         message = "Cette demande de connexion a expiré ou a déjà servi. Recommencez."
     else:
         message = "La plateforme eSanté n'a pas pu vous connecter. Recommencez."
-    return render_template("error.html", title="Connexion non aboutie", message=message), 400
+    title = "Connexion non aboutie"
+    if error in ("access_denied", "unmet_authentication_requirements"):
+        # The person's own choice, not a failure: an ordinary page.
+        return render_template("error.html", title="Vous n'êtes pas connecté", message=message)
+    return render_template("error.html", title=title, message=message), 400
 
 
 def login_failed() -> ResponseReturnValue:

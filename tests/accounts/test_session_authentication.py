@@ -192,6 +192,8 @@ def test_confirming_ones_identity_with_the_linked_luxtrust_is_a_strong_authentic
     assert session.strong_auth_at is not None
     assert before <= session.strong_auth_at <= timezone.now()
     assert session.method == "password+code:email"  # how it was opened stays as it was
+    # The provider's methods join the session's (what the services are told).
+    assert session.amr[:3] == ["pwd", "otp", "mfa"] and set(session.amr) > {"pwd", "otp", "mfa"}
 
 
 def test_confirming_ones_identity_with_a_code_is_no_strong_authentication(

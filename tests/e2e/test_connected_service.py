@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 
 from esante.provider import middleware
 from esante.provider.server import hash_client_secret
+from esante.records.models import Assistant, CareRecord
 from esante.services.models import Service
 from teleconsultation_demo.app import create_app
 from tests.accounts.conftest import activation_settings
@@ -152,3 +153,30 @@ def test_on_a_phone_the_service_logs_out_of_the_platform_too(
     expect(page.get_by_text("Vous êtes déconnecté")).to_be_visible()
     page.goto(reverse("patient:services"))
     expect(page).to_have_url(re.compile(r"/connexion/"))
+
+
+def test_an_assistant_opens_the_service_for_the_person_they_assist(
+    new_page: NewPage,
+    live_server: LiveServer,
+    teleconsultation: str,
+    assert_accessible: AssertAccessible,
+) -> None:
+    alice = make_person("Alice", "Martin", datetime.date(1985, 4, 12), sex="F")
+    bob = make_person("Bob", "Martin", datetime.date(1983, 1, 5), sex="M")
+    logged_in(alice, "alice@example.lu")
+    Assistant.objects.create(
+        record=CareRecord.objects.get(person=alice), person=bob, added_by=alice
+    )
+    page = with_session_of(new_page(viewport=PHONE), logged_in(bob, "bob@example.lu"), live_server)
+    page.goto(f"{teleconsultation}/")
+    page.get_by_role("link", name="Se connecter avec eSanté", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pour qui ouvrez-vous")
+    assert_accessible(page)
+    assert_no_sideways_scrolling(page)
+    page.get_by_label("Pour Alice Martin").check()
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.get_by_text("Vous agissez pour Alice Martin")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Autoriser").click()
+    expect(page.get_by_role("heading", name="Bonjour Alice")).to_be_visible()
+    expect(page.get_by_text("Vous agissez pour Alice, en tant qu'assistant DSP")).to_be_visible()

@@ -169,3 +169,32 @@ def test_an_assistant_removed_loses_the_tokens_acting_for_the_person(
     assert consent.withdrawn_at is not None
     assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
     assert alice_browser  # her own session is untouched
+
+
+def test_the_holder_sees_and_withdraws_what_an_assistant_opened_for_her(
+    issuer: str,
+    listening: Service,
+    receiver: LogoutReceiver,
+    alice: InsuredPerson,
+    bob: InsuredPerson,
+) -> None:
+    alice_browser = logged_in(alice, "alice@example.lu")
+    record = CareRecord.objects.get(person=alice)
+    Assistant.objects.create(record=record, person=bob, added_by=alice)
+    bob_browser = logged_in(bob, "bob@example.lu")
+    rp = make_rp(issuer, listening)
+    url = rp.authorization_url()
+    done = authorize(bob_browser, url, pour=str(record.public_id), decision="accept")
+    rp.fetch_token(done["Location"])
+
+    page = alice_browser.get(reverse("provider:connected_services")).content.decode()
+    assert "Ouvert pour vous par Bob Martin, votre assistant DSP." in page
+    consent = Consent.objects.get(person=bob, on_behalf_of=alice)
+    alice_browser.post(reverse("provider:withdraw", args=[consent.pk]))
+    assert receiver.wait_for(1)
+    assert rp.session.get(rp.metadata["userinfo_endpoint"]).status_code == 401
+    # Bob's own page no longer lists it either; nobody else's consent can be withdrawn.
+    assert (
+        "pour Alice" not in bob_browser.get(reverse("provider:connected_services")).content.decode()
+    )
+    assert bob_browser.post(reverse("provider:withdraw", args=[consent.pk])).status_code == 404

@@ -532,14 +532,23 @@ def mark_strong_authentication(request: HttpRequest, identity: Identity) -> None
     """The person has just confirmed their identity with an identity provider inside this
     session (*Confirmez votre identité*, with a subject linked to the account: the caller
     checked it): the session's strong authentication is that one, unless the session
-    already holds a later one (a provider may answer from an older login of its own)."""
+    already holds a later one (a provider may answer from an older login of its own); its
+    methods join the session's `amr` (what the services are told)."""
     session_id = request.session.get(SESSION_KEY)
     if session_id is None:
         return
     at = _strong_auth_time(identity, timezone.now())
-    PatientSession.objects.filter(pk=session_id, ended_at__isnull=True).filter(
-        Q(strong_auth_at__isnull=True) | Q(strong_auth_at__lt=at)
-    ).update(strong_auth_at=at)
+    rows = PatientSession.objects.filter(pk=session_id, ended_at__isnull=True)
+    row = rows.first()
+    if row is None:
+        return
+    methods = amr_of(provider_method(identity.provider.slug), identity.amr)
+    merged = list(dict.fromkeys([*row.amr, *methods]))
+    if merged != row.amr:
+        rows.update(amr=merged)
+    rows.filter(Q(strong_auth_at__isnull=True) | Q(strong_auth_at__lt=at)).update(
+        strong_auth_at=at
+    )
 
 
 def log_out(request: HttpRequest, *, reason: str = "logout") -> None:

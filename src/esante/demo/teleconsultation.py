@@ -37,8 +37,8 @@ def register(secret: str) -> Service:
     service.name = "Téléconsultation (démo)"
     service.key = "teleconsultation"
     service.description = (
-        "Service de démonstration d'un partenaire : il reçoit votre prénom, le niveau de votre "
-        "connexion et un identifiant qui lui est propre."
+        "Service de démonstration d'un partenaire : il reçoit vos nom et prénom, votre date de "
+        "naissance, le niveau de votre connexion et un identifiant qui lui est propre."
     )
     service.redirect_uris = [f"{base}/retour"]
     service.post_logout_redirect_uris = [f"{base}/au-revoir"]

@@ -5,6 +5,7 @@ the service's sessions ended)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,14 +15,23 @@ from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
 from esante.provider import actions, claims
 from esante.provider.models import Consent
+from esante.registry.models import InsuredPerson
 
 
 def _received(consent: Consent) -> list[str]:
-    """What the service received, in the words of the consent page."""
+    """What the service receives, in the words of the consent page (the level of the login
+    included, as that page says)."""
     texts: list[str] = []
     for scope in consent.scopes:
         texts.extend(str(text) for text in claims.SHARED_BY_SCOPE.get(scope, []))
+    texts.append(str(claims.LEVEL_SHARED))
     return texts
+
+
+def _consents_of(person: InsuredPerson) -> QuerySet[Consent]:
+    """The person's own consents, those they gave acting for someone, and those an
+    assistant gave for them: the holder has the same say as their assistants."""
+    return Consent.objects.standing().filter(Q(person=person) | Q(on_behalf_of=person))
 
 
 @patient_required
@@ -29,12 +39,14 @@ def _received(consent: Consent) -> list[str]:
 def connected_services(request: PatientRequest) -> HttpResponse:
     person = request.patient.logged_in_account.person
     consents = (
-        Consent.objects.standing()
-        .filter(person=person)
-        .select_related("service", "on_behalf_of")
-        .order_by("service__name")
+        _consents_of(person)
+        .select_related("service", "person", "on_behalf_of")
+        .order_by("service__name", "pk")
     )
-    rows = [{"consent": consent, "received": _received(consent)} for consent in consents]
+    rows = [
+        {"consent": consent, "received": _received(consent), "mine": consent.person_id == person.pk}
+        for consent in consents
+    ]
     return render(request, "provider/connected_services.html", {"rows": rows})
 
 
@@ -42,9 +54,7 @@ def connected_services(request: PatientRequest) -> HttpResponse:
 @require_POST
 def withdraw(request: PatientRequest, consent_id: int) -> HttpResponse:
     person = request.patient.logged_in_account.person
-    consent = get_object_or_404(
-        Consent.objects.standing().select_related("service"), pk=consent_id, person=person
-    )
+    consent = get_object_or_404(_consents_of(person).select_related("service"), pk=consent_id)
     actions.withdraw_consent(consent, actor=f"person:{person.pk}", ip_address=request.client_ip)
     messages.success(
         request,

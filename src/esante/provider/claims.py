@@ -37,6 +37,10 @@ SHARED_BY_SCOPE = {
 }
 
 
+# Said of every service on the consent page: the ID token's `acr` and `amr`.
+LEVEL_SHARED = _("le niveau de votre connexion (mot de passe et code, clé d'accès ou LuxTrust)")
+
+
 def subject_of(
     service: Service, person: InsuredPerson | None, professional: Professional | None
 ) -> str:

@@ -435,6 +435,7 @@ def _consent(
         {
             "service": service,
             "shared": shared,
+            "level_shared": claims.LEVEL_SHARED,
             "subject": subject,
             "pour": str(request.POST.get("pour", "")),
         },
