@@ -546,9 +546,7 @@ def mark_strong_authentication(request: HttpRequest, identity: Identity) -> None
     merged = list(dict.fromkeys([*row.amr, *methods]))
     if merged != row.amr:
         rows.update(amr=merged)
-    rows.filter(Q(strong_auth_at__isnull=True) | Q(strong_auth_at__lt=at)).update(
-        strong_auth_at=at
-    )
+    rows.filter(Q(strong_auth_at__isnull=True) | Q(strong_auth_at__lt=at)).update(strong_auth_at=at)
 
 
 def log_out(request: HttpRequest, *, reason: str = "logout") -> None:
