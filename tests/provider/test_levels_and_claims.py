@@ -19,6 +19,7 @@ from esante.accounts.models import Account
 from esante.professionals.models import Professional
 from esante.services.models import ACR_HIGH, ACR_SUBSTANTIAL, Audience
 from tests.accounts.test_oidc import at_provider
+from tests.accounts.wizard import last_one_time_code
 from tests.practice.conftest import at_provider as pro_at_provider
 from tests.practice.conftest import paul, pro_provider, provider_user
 from tests.provider.conftest import authorize, logged_in, make_rp, path_of, register
@@ -165,3 +166,21 @@ def test_ui_locales_chooses_the_pages_language_when_the_visitor_chose_none(
     alice_browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = authorize(alice_browser, rp.authorization_url(ui_locales="de"))
     assert 'lang="en"' in page.content.decode()
+
+
+def test_max_age_zero_is_met_by_the_step_up_it_asks_for(issuer: str, alice_browser: Client) -> None:
+    rp = make_rp(issuer, register())
+    consent_and_code(alice_browser, rp)
+    url = rp.authorization_url(max_age="0")
+    to_step_up = authorize(alice_browser, url)["Location"]
+    assert alice_browser.get(to_step_up).status_code == 200  # asked, not skipped
+    sent = alice_browser.post(reverse("patient:step_up"), {"send": "1"})
+    assert sent["Location"] == reverse("patient:step_up_code")
+    back = alice_browser.post(
+        reverse("patient:step_up_code"), {"code": last_one_time_code("alice@example.lu")}
+    )
+    assert back["Location"] == path_of(url)
+    done = authorize(alice_browser, url)
+    assert done["Location"].startswith(rp.session.redirect_uri + "?code=")
+    claims = id_token_claims(issuer, rp.fetch_token(done["Location"]))
+    assert claims["auth_time"] >= claims["iat"] - 60

@@ -298,9 +298,13 @@ def authorize(request: ProviderRequest) -> HttpResponse:
     first_seen = _first_seen(request)
     needs_login = not identity.present
     if identity.present:
+        # Either is met by an authentication since the request was first seen (`max_age=0`
+        # included: the journey's own step-up does not loop).
         max_age = request.GET.get("max_age", "")
-        too_old = max_age.isdigit() and (
-            timezone.now() - identity.auth_time > datetime.timedelta(seconds=int(max_age))
+        too_old = (
+            max_age.isdigit()
+            and timezone.now() - identity.auth_time > datetime.timedelta(seconds=int(max_age))
+            and identity.auth_time < first_seen
         )
         asked_again = "login" in prompts and identity.auth_time < first_seen
         if too_old or asked_again:
