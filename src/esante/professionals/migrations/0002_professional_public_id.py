@@ -4,9 +4,12 @@ from django.db import migrations, models
 
 
 def give_public_ids(apps, schema_editor):
-    Professional = apps.get_model("professionals", "Professional")
-    for professional in Professional.objects.only("pk").iterator():
-        Professional.objects.filter(pk=professional.pk).update(public_id=uuid.uuid4())
+    # On the database being migrated (`esante serve` migrates as the schema owner).
+    professionals = apps.get_model("professionals", "Professional").objects.using(
+        schema_editor.connection.alias
+    )
+    for pk in professionals.values_list("pk", flat=True).iterator():
+        professionals.filter(pk=pk).update(public_id=uuid.uuid4())
 
 
 class Migration(migrations.Migration):
