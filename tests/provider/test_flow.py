@@ -49,6 +49,7 @@ def consent_and_code(browser: Client, rp: Rp, **extra: str) -> str:
     page = authorize(browser, url)
     assert page.status_code == 200, re.findall(r"Code de l.erreur.*", page.content.decode())
     assert "Autoriser" in page.content.decode()
+    assert "retirer cet accès à tout moment" in page.content.decode()  # how long it lasts
     answer = authorize(browser, url, decision="accept")
     assert answer.status_code == 302
     location = str(answer["Location"])

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from esante.accounts.models import Account
 from esante.professionals.models import Professional
-from esante.services.models import ACR_HIGH, ACR_SUBSTANTIAL, Audience
+from esante.services.models import ACR_HIGH, Audience
 from tests.accounts.test_oidc import at_provider
 from tests.accounts.wizard import last_one_time_code
 from tests.practice.conftest import at_provider as pro_at_provider
@@ -153,7 +153,6 @@ def test_a_patients_session_opens_no_professional_service(
     rp = make_rp(issuer, service)
     answer = authorize(alice_browser, rp.authorization_url())
     assert answer["Location"].startswith(reverse("portal:login_choice"))
-    assert ACR_SUBSTANTIAL  # the patient's level never counts for a professional service
 
 
 def test_ui_locales_chooses_the_pages_language_when_the_visitor_chose_none(

@@ -15,7 +15,7 @@ from esante import client_address
 from esante.audit.actions import record_event
 from esante.audit.models import EventType
 from esante.provider import keys, logout
-from esante.provider.models import Consent, Token
+from esante.provider.models import Consent, ConsentQuerySet, Token
 from esante.registry.models import InsuredPerson
 from esante.services.models import Service
 
@@ -31,6 +31,18 @@ def actor_of(identity: _Identity) -> tuple[str, InsuredPerson | None]:
     return f"person:{person.pk}", person
 
 
+def _covering(
+    service: Service,
+    identity: _Identity,
+    person: InsuredPerson | None,
+    actor: InsuredPerson | None,
+) -> ConsentQuerySet:
+    professional = (
+        identity.professional_session.professional if identity.professional_session else None
+    )
+    return Consent.objects.covering(service, person=person, actor=actor, professional=professional)
+
+
 def standing_consent(
     service: Service,
     identity: _Identity,
@@ -39,15 +51,7 @@ def standing_consent(
 ) -> Consent | None:
     """The consent that covers this request: the person's own, or the assistant's for the
     person they act for, or the professional's."""
-    professional = (
-        identity.professional_session.professional if identity.professional_session else None
-    )
-    return (
-        Consent.objects.standing()
-        .filter(service=service)
-        .of(person=person, actor=actor, professional=professional)
-        .first()
-    )
+    return _covering(service, identity, person, actor).first()
 
 
 @transaction.atomic
@@ -60,21 +64,16 @@ def give_consent(
     scopes: list[str],
 ) -> Consent:
     who, me = actor_of(identity)
-    professional = (
-        identity.professional_session.professional if identity.professional_session else None
-    )
-    consent = (
-        Consent.objects.select_for_update()
-        .standing()
-        .filter(service=service)
-        .of(person=person, actor=actor, professional=professional)
-        .first()
-    )
+    consent = _covering(service, identity, person, actor).select_for_update().first()
     if consent is None:
         consent = Consent(
             service=service,
             person=me,
-            professional=professional,
+            professional=(
+                identity.professional_session.professional
+                if identity.professional_session
+                else None
+            ),
             on_behalf_of=person if actor is not None else None,
         )
     consent.scopes = sorted(set(consent.scopes) | set(scopes))

@@ -97,9 +97,10 @@ def shared_claims(subject: Subject, scope: str) -> list[str]:
 
 def record_shared(subject: Subject, scope: str, at: datetime.datetime) -> None:
     """*Services connectés* says what each service last received, and when."""
-    consents = (
-        Consent.objects.standing()
-        .filter(service=subject.service)
-        .of(person=subject.person, actor=subject.actor, professional=subject.professional)
+    consents = Consent.objects.covering(
+        subject.service,
+        person=subject.person,
+        actor=subject.actor,
+        professional=subject.professional,
     )
     consents.update(last_shared_at=at, last_shared_claims=shared_claims(subject, scope))

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from joserfc.jwk import KeySet, RSAKey
 
@@ -70,9 +71,8 @@ def signing_key() -> RSAKey:
 def published() -> KeySet:
     """The public keys a service may meet: the signing one and the retired ones still
     within their `publish_until`."""
-    now = timezone.now()
-    rows = SigningKey.objects.exclude(publish_until__lte=now).exclude(
-        retired_at__isnull=False, publish_until__isnull=True
+    rows = SigningKey.objects.filter(
+        Q(retired_at__isnull=True) | Q(publish_until__gt=timezone.now())
     )
     return KeySet([_parsed(row.private_jwk) for row in rows])
 

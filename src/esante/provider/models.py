@@ -17,11 +17,27 @@ from django.utils.translation import gettext_lazy as _
 
 from esante.professionals.models import Professional
 from esante.registry.models import InsuredPerson
+from esante.services.models import Service
 
 
 class ConsentQuerySet(models.QuerySet["Consent"]):
     def standing(self) -> ConsentQuerySet:
         return self.filter(withdrawn_at__isnull=True)
+
+    def covering(
+        self,
+        service: Service,
+        *,
+        person: InsuredPerson | None = None,
+        actor: InsuredPerson | None = None,
+        professional: Professional | None = None,
+    ) -> ConsentQuerySet:
+        """The standing consent to `service` that covers a code or token (`of`)."""
+        return (
+            self.standing()
+            .filter(service=service)
+            .of(person=person, actor=actor, professional=professional)
+        )
 
     def of(
         self,

@@ -18,7 +18,7 @@ import contextvars
 import datetime
 import hmac
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.common.security import generate_token
@@ -77,7 +77,6 @@ class Subject:
     patient_session_id: int | None = None
     professional_session_id: int | None = None
     sid: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def get_user_id(self) -> str:
         return claims.subject_of(self.service, self.person, self.professional)
@@ -101,8 +100,7 @@ class Client(ClientMixin):
         return None
 
     def get_allowed_scope(self, scope: str) -> str:
-        allowed = set(self.service.scopes)
-        return " ".join(each for each in scope.split() if each in allowed)
+        return " ".join(claims.granted_scopes(scope, self.service))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.service.redirect_uris
@@ -394,12 +392,9 @@ def revoke_line(row: Token) -> None:
 def consent_stands(row: Token) -> bool:
     """The token's consent was not withdrawn (withdrawing revokes the tokens too; this
     holds even for one issued in the same instant)."""
-    return (
-        Consent.objects.standing()
-        .filter(service=row.service)
-        .of(person=row.person, actor=row.actor, professional=row.professional)
-        .exists()
-    )
+    return Consent.objects.covering(
+        row.service, person=row.person, actor=row.actor, professional=row.professional
+    ).exists()
 
 
 class AccessTokens(BearerTokenValidator):

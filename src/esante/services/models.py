@@ -78,7 +78,8 @@ class Service(models.Model):
     backchannel_logout_uri = models.URLField(max_length=500, blank=True)
     # Where *Mes services* leads: the service's own page that starts the login.
     start_url = models.URLField(_("adresse du service"), max_length=500, blank=True)
-    # Browser apps' origins (CORS of the token endpoint and the FHIR API).
+    # Browser apps' origins, registered for the CORS of the FHIR API to come (issue 19):
+    # nothing reads them yet.
     allowed_origins = models.JSONField(default=list, blank=True)
     scopes = models.JSONField(_("portées"), default=list)
     level = models.CharField(
