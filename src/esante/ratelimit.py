@@ -82,6 +82,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "oidc.authorize": (Rule("ip", 300, HOUR),),
     "oidc.token.failed": (Rule("ip", 100, HOUR),),
     "oidc.bearer.failed": (Rule("ip", 100, HOUR),),
+    # The FHIR API's requests, per token (its line of refreshes): an app pages through a
+    # record of 1,000 documents in 5 to 20 of them.
+    "fhir.request": (Rule("key", 1000, HOUR),),
     # Passkey login challenges, per IP.
     "passkey.login": (Rule("ip", 60, HOUR),),
     # Searches of the Assistants panel by Numéro assuré, per IP and per account: enough

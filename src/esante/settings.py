@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "esante.practice",
     "esante.services",
     "esante.provider",
+    "esante.fhir",
     "esante.counters",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -149,6 +150,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "csp",
     "captcha",
 ]
@@ -161,6 +163,9 @@ MIDDLEWARE = [
     "esante.observability.RequestIdMiddleware",
     # request.client_ip, resolved once (ESANTE_TRUSTED_PROXIES): everything below reads it.
     "esante.client_address.ClientAddressMiddleware",
+    # CORS for browser apps (SMART on FHIR), on the API and the provider's endpoints only,
+    # from the origins of the registered services (esante.fhir.cors).
+    "corsheaders.middleware.CorsMiddleware",
     "esante.notifications.middleware.DeliverAfterResponseMiddleware",
     "esante.provider.logout.LogoutAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -599,6 +604,25 @@ ESANTE_OIDC_ID_TOKEN_SECONDS = env_int("ESANTE_OIDC_ID_TOKEN_SECONDS", 600, mini
 ESANTE_OIDC_OFFLINE_DAYS = env_int("ESANTE_OIDC_OFFLINE_DAYS", 30, minimum=1)
 # How long the platform waits for a service's back-channel logout endpoint.
 ESANTE_OIDC_LOGOUT_TIMEOUT_SECONDS = env_int("ESANTE_OIDC_LOGOUT_TIMEOUT_SECONDS", 5, minimum=1)
+# The FHIR API (esante.fhir, docs/api.md): the system URI of the matricule as a Patient
+# identifier, until the agency publishes its own.
+ESANTE_FHIR_MATRICULE_SYSTEM = env_str(
+    "ESANTE_FHIR_MATRICULE_SYSTEM", f"{ESANTE_PORTAL_URL}/fhir/sid/matricule"
+)
+# The largest page of a search (`_count`), and the page when none is asked.
+ESANTE_FHIR_MAX_COUNT = env_int("ESANTE_FHIR_MAX_COUNT", 200, minimum=1)
+ESANTE_FHIR_DEFAULT_COUNT = env_int("ESANTE_FHIR_DEFAULT_COUNT", 50, minimum=1)
+# CORS (django-cors-headers): only where a browser app calls, only from the origins the
+# registered services name (esante.fhir.cors); never with cookies (bearer tokens only).
+CORS_URLS_REGEX = (
+    r"^/(fhir/|\.well-known/openid-configuration$|oidc/(jeton|userinfo|revoquer|cles)$)"
+)
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-none-match", "prefer"]
+CORS_EXPOSE_HEADERS = ["etag", "last-modified", "location", "retry-after", "www-authenticate"]
+CORS_PREFLIGHT_MAX_AGE = 600
 ESANTE_TELECONSULTATION_URL = env_str(
     "ESANTE_TELECONSULTATION_URL", "https://www.esante.lu/teleconsultation"
 )

@@ -49,6 +49,7 @@ urlpatterns = [
     # Django's language menu view, which also saves a logged-in patient's choice.
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("", include("esante.fhir.urls")),
     path("", include("esante.provider.urls")),
     path("helpdesk/", include("esante.helpdesk.urls")),
     # The dev outbox, where the demo app is installed (demo mode only).

@@ -320,6 +320,15 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "et son secret."
         ),
     ),
+    ("fhir.request", "key"): LimitPage(
+        gettext_lazy("Trop de demandes de cette application"),
+        ngettext_lazy(
+            "Au plus %(count)s demande à l'API FHIR est acceptée par heure pour un même jeton.",
+            "Au plus %(count)s demandes à l'API FHIR sont acceptées par heure pour un même jeton.",
+            "count",
+        ),
+        gettext_lazy("Attendez %(until)s. L'application qui fait ces demandes doit les espacer."),
+    ),
     ("oidc.bearer.failed", "ip"): LimitPage(
         gettext_lazy("Trop de jetons refusés depuis cette connexion Internet"),
         ngettext_lazy(

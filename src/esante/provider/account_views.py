@@ -23,7 +23,7 @@ def _received(consent: Consent) -> list[str]:
     included, as that page says)."""
     texts: list[str] = []
     for scope in consent.scopes:
-        texts.extend(str(text) for text in claims.SHARED_BY_SCOPE.get(scope, []))
+        texts.extend(text for text in claims.shared_by(scope) if text not in texts)
     texts.append(str(claims.LEVEL_SHARED))
     return texts
 

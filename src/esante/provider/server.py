@@ -46,7 +46,9 @@ from esante.keyed_hash import keyed_hash, keyed_hashes
 from esante.professionals.models import Professional
 from esante.provider import claims, keys
 from esante.provider.models import AuthorizationCode, Consent, Token
+from esante.records.models import CareRecord
 from esante.registry.models import InsuredPerson
+from esante.services import smart
 from esante.services.models import Service
 
 CODE_KIND = "oidc-code"
@@ -473,6 +475,11 @@ class Provider(AuthorizationServer):
             **_grant_fields(subject),
         )
         claims.record_shared(subject, scope, now)
+        if smart.LAUNCH_PATIENT in scope.split() and subject.person is not None:
+            # SMART App Launch: the patient chosen at launch, in the token response.
+            token["patient"] = str(
+                CareRecord.objects.only("public_id").get(person=subject.person).public_id
+            )
         return row
 
 

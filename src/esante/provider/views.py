@@ -44,7 +44,18 @@ from esante.provider.server import (
 )
 from esante.records.access import assisted_records
 from esante.registry.models import InsuredPerson
-from esante.services.models import ACR_HIGH, ACR_SUBSTANTIAL, ACR_VALUES, Audience, Service
+from esante.services import smart
+from esante.services.models import (
+    ACR_HIGH,
+    ACR_SUBSTANTIAL,
+    ACR_VALUES,
+    SCOPES,
+    Audience,
+    Service,
+)
+
+# The SMART scopes the FHIR API understands (any narrower one is understood too).
+FHIR_SCOPES = [smart.LAUNCH_PATIENT, "patient/*.rs", "user/*.rs", "user/DocumentReference.cu"]
 
 SERVER = build()
 PROTECTOR = build_protector()
@@ -75,7 +86,7 @@ def openid_configuration(request: HttpRequest) -> JsonResponse:
             "jwks_uri": url("provider:jwks"),
             "revocation_endpoint": url("provider:revoke"),
             "end_session_endpoint": url("provider:end_session"),
-            "scopes_supported": ["openid", "profile", "matricule", "offline_access", "fhirUser"],
+            "scopes_supported": [*SCOPES, *FHIR_SCOPES],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -292,8 +303,15 @@ def authorize(request: ProviderRequest) -> HttpResponse:
         grant = SERVER.get_consent_grant(request, end_user=True if identity.present else None)
     except OAuth2Error as error:
         return _error(request, error)
-    if "openid" not in grant.request.payload.scope.split():
+    asked = grant.request.payload.scope.split()
+    if "openid" not in asked and not smart.asks_fhir(asked):
         return _back_with(request, grant, "invalid_scope", "The 'openid' scope is required.")
+    if smart.asks_fhir(asked) and not _is_our_fhir_base(request):
+        # SMART App Launch: the app names the FHIR server it wants a token for (`aud`);
+        # a token is never issued for another one.
+        return _back_with(
+            request, grant, "invalid_request", "The 'aud' parameter must name this FHIR server."
+        )
 
     first_seen = _first_seen(request)
     needs_login = not identity.present
@@ -375,6 +393,11 @@ def authorize(request: ProviderRequest) -> HttpResponse:
     return response
 
 
+def _is_our_fhir_base(request: HttpRequest) -> bool:
+    fhir_base = f"{set_issuer(request)}{reverse('fhir:base')}".rstrip("/")
+    return request.GET.get("aud", "").rstrip("/") == fhir_base
+
+
 def _honour_ui_locales(request: HttpRequest) -> None:
     """The service's `ui_locales`, for a visitor who has chosen no language here: the
     first one the platform speaks (a language chosen in the menu, or the account's, wins)."""
@@ -432,7 +455,9 @@ def _choose(
 def _consent(
     request: HttpRequest, service: Service, subject: Subject, scopes: list[str]
 ) -> HttpResponse:
-    shared = [text for scope in scopes for text in claims.SHARED_BY_SCOPE.get(scope, [])]
+    shared: list[str] = []
+    for scope in scopes:
+        shared.extend(text for text in claims.shared_by(scope) if text not in shared)
     return _page(
         request,
         "provider/consent.html",

@@ -244,7 +244,9 @@ def set_masked(
     document: Document, *, masked: bool, actor: InsuredPerson, capacity: Capacity
 ) -> None:
     document.masked_at = timezone.now() if masked else None
-    Document.objects.filter(pk=document.pk).update(masked_at=document.masked_at)
+    Document.objects.filter(pk=document.pk).update(
+        masked_at=document.masked_at, updated_at=timezone.now()
+    )
     action = AccessAction.MASK if masked else AccessAction.UNMASK
     journal_change(
         document.record,
@@ -269,7 +271,9 @@ def set_confidentiality(
     if confidentiality.rank < Confidentiality(document.author_confidentiality).rank:
         raise ValueError("Never below the level the document's author set.")
     document.confidentiality = confidentiality
-    Document.objects.filter(pk=document.pk).update(confidentiality=confidentiality)
+    Document.objects.filter(pk=document.pk).update(
+        confidentiality=confidentiality, updated_at=timezone.now()
+    )
     journal_change(
         document.record,
         actor=actor,

@@ -322,6 +322,7 @@ def name_professionals(
     médecin référent (the view asks for a fresh second factor)."""
     chosen = list(professionals)
     document.named_professionals.set(chosen)
+    Document.objects.filter(pk=document.pk).update(updated_at=timezone.now())
     names = ", ".join(professional.full_name for professional in chosen) or _("aucun")
     _patient_change(
         document.record,
@@ -612,7 +613,7 @@ def _store(
             if previous is not None:
                 updated = Document.objects.filter(
                     pk=previous.pk, superseded_at__isnull=True, withdrawn_at__isnull=True
-                ).update(superseded_at=timezone.now())
+                ).update(superseded_at=timezone.now(), updated_at=timezone.now())
                 if not updated:
                     raise DocumentRefused(str(_("Ce document a déjà été remplacé ou retiré.")))
             document = Document.objects.create(
@@ -736,7 +737,7 @@ def withdraw_document(
     if document.professional_id != access.professional.pk:
         raise DocumentRefused(str(_("Seul l'auteur d'un document peut le retirer.")))
     Document.objects.filter(pk=document.pk, withdrawn_at__isnull=True).update(
-        withdrawn_at=timezone.now()
+        withdrawn_at=timezone.now(), updated_at=timezone.now()
     )
     _professional_change(
         access.record,

@@ -154,6 +154,9 @@ class Document(models.Model):
     )
     superseded_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The last change of any of the above (FHIR meta.lastUpdated): set by every action
+    # that changes a document.
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("document")
@@ -190,6 +193,8 @@ class Assistant(models.Model):
     majority (`esante coming-of-age`), unless the holder then keeps them.
     """
 
+    # FHIR: the RelatedPerson's and its Consent's logical id (esante.fhir).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="assistants")
     person = models.ForeignKey(
         "registry.InsuredPerson", on_delete=models.PROTECT, related_name="assisted_records"
@@ -265,12 +270,15 @@ class AccessAction(models.TextChoices):
     NAMED = "named", _("Professionnels nommés pour un document")
     REPLACE_DOCUMENT = "replace_document", _("Nouvelle version d'un document")
     WITHDRAW_DOCUMENT = "withdraw_document", _("Retrait d'un document")
+    EXPORT = "export", _("Téléchargement du dossier")
 
 
 class AccessEntry(models.Model):
     """One line of a record's *Historique des accès*: who, in which capacity, when, what.
     Append-only: written by esante.records.actions.journal, never changed."""
 
+    # FHIR: the AuditEvent's logical id (esante.fhir).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="journal")
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # Empty for what the agency's own jobs do (the end of assistant rights at majority).
@@ -386,6 +394,7 @@ class ProfessionalBlock(models.Model):
     """The holder (or an assistant) blocked this professional: no access of any kind,
     care relationship or emergency, while `lifted_at` is empty."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     record = models.ForeignKey(CareRecord, on_delete=models.PROTECT, related_name="blocks")
     professional = models.ForeignKey(
         "professionals.Professional", on_delete=models.PROTECT, related_name="blocks"

@@ -5,8 +5,11 @@ kept only as a keyed hash — its client secret.
 A public client (a phone or browser app: `--public`) has no secret: PKCE alone binds its
 codes. `--refresh-tokens` lets the service have refresh tokens; `--scope matricule` lets it
 receive the national identification number (only services with a legal basis should).
-Run again with the same `--client-id`, it updates that service (its secret only with
-`--new-secret`)."""
+An app of the FHIR API asks SMART scopes: `--scope launch/patient --scope 'patient/*.rs'`
+for a patient app (the audience `patients`), `--scope 'user/DocumentReference.cu'` for
+practice software (the audience `professionals`); `--origin https://app.example` lets a
+browser app call the API (CORS). Run again with the same `--client-id`, it updates that
+service (its secret only with `--new-secret`)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from esante.commands import BaseCommand
 from esante.provider import actions
 from esante.provider.server import hash_client_secret
+from esante.services import smart
 from esante.services.models import SCOPES, Audience, Level, Service
 
 LOGO_LARGEST = 64 * 1024
@@ -34,6 +38,29 @@ def _uri(value: str, *, https_unless_loopback: bool = True) -> str:
     if https_unless_loopback and parts.scheme == "http" and not loopback:
         raise CommandError(f"Adresse refusée (https obligatoire hors de cette machine) : {value}")
     return value
+
+
+def _scope(value: str) -> str:
+    if value in SCOPES or smart.is_smart(value):
+        return value
+    raise ValueError(value)
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(_uri(value))
+    if parts.path not in ("", "/") or parts.query:
+        raise CommandError(f"Origine refusée (schéma, hôte et port, sans chemin) : {value}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_audience(scopes: list[str], audience: str) -> None:
+    for scope in scopes:
+        parsed = smart.parse(scope)
+        patient_side = scope == smart.LAUNCH_PATIENT or (parsed and parsed.context == "patient")
+        if patient_side and audience != Audience.PATIENTS:
+            raise CommandError(f"La portée {scope} est celle d'une app de patients.")
+        if parsed and parsed.context == "user" and audience != Audience.PROFESSIONALS:
+            raise CommandError(f"La portée {scope} est celle d'un logiciel de professionnels.")
 
 
 def _logo(path: str) -> bytes:
@@ -63,7 +90,13 @@ class Command(BaseCommand):
         parser.add_argument("--post-logout-redirect-uri", action="append", default=[])
         parser.add_argument("--backchannel-logout-uri", default="")
         parser.add_argument("--start-url", default="", help="La page de *Mes services*.")
-        parser.add_argument("--scope", action="append", choices=SCOPES, default=[])
+        parser.add_argument(
+            "--scope",
+            action="append",
+            type=_scope,
+            default=[],
+            help=f"{', '.join(SCOPES)}, ou une portée SMART (patient/*.rs…).",
+        )
         parser.add_argument(
             "--level", choices=[each.value for each in Level], default=Level.SUBSTANTIAL
         )
@@ -99,6 +132,7 @@ class Command(BaseCommand):
             if options["client_id"]:
                 service.client_id = options["client_id"]
         scopes = ["openid", *[each for each in options["scope"] if each != "openid"]]
+        _check_audience(scopes, options["audience"])
         service.name = options["name"]
         service.key = options["key"]
         service.description = options["description"]
@@ -111,7 +145,7 @@ class Command(BaseCommand):
             _uri(options["backchannel_logout_uri"]) if options["backchannel_logout_uri"] else ""
         )
         service.start_url = _uri(options["start_url"]) if options["start_url"] else ""
-        service.allowed_origins = options["origins"]
+        service.allowed_origins = sorted({_origin(each) for each in options["origins"]})
         service.scopes = sorted(set(scopes))
         service.level = options["level"]
         service.refresh_tokens = options["refresh_tokens"]

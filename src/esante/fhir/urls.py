@@ -1,0 +1,22 @@
+"""The FHIR API's addresses, under /fhir/ (docs/api.md)."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from esante.fhir import views
+
+app_name = "fhir"
+
+TYPE = r"(?P<resource_type>[A-Z][A-Za-z]{1,63})"
+ID = r"(?P<resource_id>[A-Za-z0-9\-.]{1,64})"
+
+urlpatterns = [
+    path("fhir/", views.unknown, name="base"),
+    path("fhir/metadata", views.metadata, name="metadata"),
+    path("fhir/.well-known/smart-configuration", views.smart_configuration, name="smart"),
+    path("fhir/CodeSystem/<slug:name>", views.code_system, name="code_system"),
+    re_path(rf"^fhir/{TYPE}$", views.type_endpoint, name="type"),
+    re_path(rf"^fhir/{TYPE}/{ID}$", views.instance_endpoint, name="instance"),
+    re_path(r"^fhir/(?P<rest>.*)$", views.unknown, name="unknown"),
+]
