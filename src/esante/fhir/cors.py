@@ -4,10 +4,12 @@ names (`esante create-service --origin`), read at most once a minute per process
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 from corsheaders.signals import check_request_enabled
+from django.conf import settings
 from django.http import HttpRequest
 
 from esante.services.models import Service
@@ -37,6 +39,10 @@ def forget() -> None:
 
 
 def allow_registered_origin(sender: Any, request: HttpRequest, **kwargs: Any) -> bool:
+    """django-cors-headers answers CORS on a path of CORS_URLS_REGEX *or* where this says
+    yes: so it says yes only there, for a registered origin (never on the portal's pages)."""
+    if not re.match(settings.CORS_URLS_REGEX, request.path_info):
+        return False
     return request.headers.get("Origin", "") in registered_origins()
 
 
