@@ -179,6 +179,13 @@ def test_make_run_serves_the_portal_with_a_letter_per_demo_person(tmp_path: Path
         status, body = fetch(base_url + "/.well-known/openid-configuration")
         assert status == 200 and b'"code_challenge_methods_supported": ["S256"]' in body
 
+        # The FHIR API answers, and « Appli DSP (démo) » is registered for docs/api.md.
+        assert f"API FHIR : {localhost_url}/fhir/metadata (l'appli « appli-dsp-demo »" in started
+        status, body = fetch(base_url + "/fhir/metadata")
+        assert status == 200 and json.loads(body)["fhirVersion"] == "4.0.1"
+        status, body = fetch(base_url + "/dev/code-recu/?code=abc&state=xyz")
+        assert status == 200 and "-d code=abc" in body.decode()
+
     # A second `make run` keeps the database, and issues no new letter.
     with make_run(var_dir) as (base_url, _):
         letters_again = [m for m in outbox(base_url) if m["channel"] == "letter"]

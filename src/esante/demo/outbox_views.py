@@ -52,3 +52,24 @@ def dev_outbox_json(request: HttpRequest) -> HttpResponse:
         safe=False,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@demo_only
+def code_received(request: HttpRequest) -> HttpResponse:
+    """The redirect URI of « Appli DSP (démo) » (esante.demo.fhir_app): the authorization
+    code (or the error) the provider sent back, and the curl that exchanges the code."""
+    from esante.demo import fhir_app
+
+    return render(
+        request,
+        "demo/code_received.html",
+        {
+            "code": request.GET.get("code", ""),
+            "error": request.GET.get("error", ""),
+            "error_description": request.GET.get("error_description", ""),
+            "state": request.GET.get("state", ""),
+            "client_id": fhir_app.CLIENT_ID,
+            "redirect_uri": fhir_app.redirect_uri(),
+            "token_endpoint": f"{settings.ESANTE_OIDC_ISSUER}/oidc/jeton",
+        },
+    )

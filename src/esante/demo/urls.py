@@ -11,4 +11,5 @@ app_name = "demo"
 urlpatterns = [
     path("outbox/", outbox_views.dev_outbox, name="outbox"),
     path("outbox.json", outbox_views.dev_outbox_json, name="outbox_json"),
+    path("code-recu/", outbox_views.code_received, name="code_received"),
 ]

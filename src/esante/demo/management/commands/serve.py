@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management import call_command
 
-from esante.demo import teleconsultation
+from esante.demo import fhir_app, teleconsultation
 from esante.demo.identity_provider import DemoProviderDidNotStart, start_demo_provider
 from esante.demo.teleconsultation import DemoServiceDidNotStart, start_demo_service
 from esante.portal.management.commands import serve
@@ -45,6 +45,11 @@ class Command(serve.Command):
                 )
         except DemoServiceDidNotStart as error:
             self.stderr.write(str(error))
+        with logger_quieted("esante"):
+            fhir_app.register()
+        self.stdout.write(
+            f"API FHIR : {portal}fhir/metadata (l'appli « {fhir_app.CLIENT_ID} », docs/api.md)"
+        )
         self.stdout.write(f"Courriers, e-mails et SMS : {portal}dev/outbox/")
         if settings.CAPTCHA_TEST_MODE:
             self.stdout.write("Captcha en mode test : la réponse PASSED est acceptée.")
