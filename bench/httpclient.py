@@ -64,19 +64,28 @@ class Session:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def get(self, path: str) -> Response:
-        return await self.request("GET", path)
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
+        return await self.request("GET", path, headers=headers)
 
     async def post(self, path: str, form: dict[str, str]) -> Response:
         return await self.request("POST", path, urlencode(form).encode())
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> Response:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """`headers`: more request headers (an API client's Authorization, Accept)."""
         head = [
             f"{method} {path} HTTP/1.1",
             f"Host: {self.host}",
             *(["X-Forwarded-Proto: https"] if self.scheme == "https" else []),
             "User-Agent: esante-bench",
             "Accept-Language: fr",
+            *(f"{name}: {value}" for name, value in (headers or {}).items()),
         ]
         if self.cookies:
             head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))

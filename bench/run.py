@@ -3,10 +3,11 @@
     make bench                     # PostgreSQL at 127.0.0.1:5432 (the figures in README)
     BENCH_DATABASE_URL=sqlite make bench   # the same on SQLite
 
-login.py, record_page.py and budget.py need PostgreSQL and Redis (database 9): they are
-skipped on SQLite, and so is peer.py, django-allauth's login measured beside ours. Each
-benchmark prints its own figures, with a baseline measured in the same run (the machine
-is shared and noisy: compare the ratios, not the seconds).
+login.py, record_page.py, fhir_search.py and budget.py need PostgreSQL and Redis
+(database 9, or BENCH_REDIS_URL's): they are skipped on SQLite, and so is peer.py,
+django-allauth's login measured beside ours. Each benchmark prints its own figures, with
+a baseline measured in the same run (the machine is shared and noisy: compare the
+ratios, not the seconds).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ BENCHMARKS = [
     # Right after ours, within the hour, as issue 16 asks: django-allauth's login.
     ["peer.py"],
     ["record_page.py", "--sessions", "64"],
+    # Issue 19: the FHIR DocumentReference search, as a ratio to the record page.
+    ["fhir_search.py", "--sessions", "64"],
     ["budget.py", "--logins", "200", "--pages", "400"],
 ]
 
 # gunicorn on PostgreSQL and Redis (the peer's own benchmark beside the login's)
-WEB_BENCHMARKS = {"login.py", "peer.py", "record_page.py", "budget.py"}
+WEB_BENCHMARKS = {"login.py", "peer.py", "record_page.py", "fhir_search.py", "budget.py"}
 
 
 def main() -> None:

@@ -1,11 +1,11 @@
-"""What the web benchmarks (bench/login.py, bench/record_page.py) share: a PostgreSQL
-database of their own seeded with activated patients, gunicorn serving it as in
-production, and the CPU time that gunicorn spends.
+"""What the web benchmarks (bench/login.py, bench/record_page.py, bench/fhir_search.py)
+share: a PostgreSQL database of their own seeded with activated patients, gunicorn
+serving it as in production, and the CPU time that gunicorn spends.
 
 The server runs production's settings (DEBUG off, JSON logs, Redis for the cache,
 sessions and rate limits, Argon2id at production parameters) through bench/settings.py,
-which only adds a trivial logged-in page. Redis is database 9 with a key prefix of this
-run's own; its keys are deleted at the end.
+which only adds a trivial logged-in page. Redis is database 9 (BENCH_REDIS_URL for
+another) with a key prefix of this run's own; its keys are deleted at the end.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+# Database 9; BENCH_REDIS_URL for another (a machine where something else uses 9: a test
+# run with REDIS_URL empties its database at every test).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 PASSWORD = "Soleil d'hiver 2024"  # noqa: S105 - every seeded account's, a benchmark's
 # gunicorn as `esante serve` runs it: threads overlap the waits on PostgreSQL and Redis;
 # two processes, one per core, run Python in parallel despite the GIL.
@@ -203,7 +205,7 @@ def seed_patients(count: int) -> list[Patient]:
 
 
 def forget_redis_keys(environment: dict[str, str]) -> None:
-    """Delete this run's sessions and rate-limit counters from Redis database 9."""
+    """Delete this run's sessions and rate-limit counters from its Redis database."""
     import redis
 
     client = redis.Redis.from_url(environment["REDIS_URL"])
