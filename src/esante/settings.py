@@ -606,8 +606,8 @@ ESANTE_OIDC_OFFLINE_DAYS = env_int("ESANTE_OIDC_OFFLINE_DAYS", 30, minimum=1)
 ESANTE_OIDC_LOGOUT_TIMEOUT_SECONDS = env_int("ESANTE_OIDC_LOGOUT_TIMEOUT_SECONDS", 5, minimum=1)
 # The FHIR API (esante.fhir, docs/api.md): the system URI of the matricule as a Patient
 # identifier, until the agency publishes its own.
-ESANTE_FHIR_MATRICULE_SYSTEM = env_str(
-    "ESANTE_FHIR_MATRICULE_SYSTEM", f"{ESANTE_PORTAL_URL}/fhir/sid/matricule"
+ESANTE_FHIR_MATRICULE_SYSTEM = (
+    env_str("ESANTE_FHIR_MATRICULE_SYSTEM", "") or f"{ESANTE_PORTAL_URL}/fhir/sid/matricule"
 )
 # The largest page of a search (`_count`), and the page when none is asked.
 ESANTE_FHIR_MAX_COUNT = env_int("ESANTE_FHIR_MAX_COUNT", 200, minimum=1)
