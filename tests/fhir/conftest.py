@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
@@ -29,6 +30,10 @@ from esante.records.models import Capacity, CareRecord, Category, Confidentialit
 from esante.registry.models import InsuredPerson
 from esante.services.models import ACR_SUBSTANTIAL, Audience, Service
 from tests.records.care_people import make_paul
+
+# The professionals' access matrix of the portal (nine professionals, six documents), for
+# the API's own (test_access_matrix_api.py).
+from tests.records.test_professional_access_matrix import world as matrix_world  # noqa: F401
 
 PATIENT_SCOPES = ["openid", "fhirUser", "launch/patient", "patient/*.rs"]
 PRACTICE_SCOPES = ["openid", "fhirUser", "user/*.rs", "user/DocumentReference.cu"]
@@ -169,6 +174,11 @@ R4B_MODULES = {
     "AuditEvent": "auditevent",
     "Consent": "consent",
 }
+
+
+def fhir_base() -> str:
+    """The API's base URL, as its answers write it (the provider's issuer)."""
+    return f"{settings.ESANTE_OIDC_ISSUER or 'http://testserver'}/fhir"
 
 
 def check_resource(resource: dict[str, Any]) -> None:
