@@ -31,6 +31,9 @@ def parameters(request: HttpRequest, allowed: Iterable[str]) -> QueryDict:
             if base in known:
                 raise invalid(f"The modifier of '{name}' is not supported.")
             raise invalid(f"Unknown search parameter '{name}'.")
+    # Checked now, before the search journals its read: a refused search reads nothing.
+    page_size(request.GET)
+    offset(request.GET)
     return request.GET
 
 
