@@ -93,9 +93,9 @@ def metadata(request: HttpRequest) -> HttpResponseBase:
 @endpoint
 def smart_configuration(request: HttpRequest) -> HttpResponseBase:
     _only(request, "GET")
-    response = JsonResponse(capability.smart_configuration(set_issuer(request)))
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+    # Not `public, max-age`: esante.portal.middleware.NeverCacheMiddleware makes every
+    # answer no-store (ASVS 5.0 14.3.2), as the provider's openid-configuration.
+    return JsonResponse(capability.smart_configuration(set_issuer(request)))
 
 
 @endpoint
