@@ -452,7 +452,7 @@ def _parse_document_reference(request: HttpRequest) -> DocumentReferenceModel:
         raise FhirError(413, "too-long", documents.too_large_message())
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # nested too deep
         raise invalid("The body is not JSON.") from error
     if not isinstance(data, dict) or data.get("resourceType") != "DocumentReference":
         raise invalid("The body must be a DocumentReference.")
