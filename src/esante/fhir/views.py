@@ -504,6 +504,8 @@ def _document_fields(parsed: DocumentReferenceModel, previous: Document | None) 
         when = attachment.creation
     if when is None:
         raise invalid("'context.period.start' (the document's date) is required.")
+    if isinstance(when, str):  # fhir.resources keeps a partial date (YYYY, YYYY-MM) as text
+        raise invalid("The document's date needs a day (YYYY-MM-DD).")
     document_date = when.date() if hasattr(when, "date") and callable(when.date) else when
     if document_date > timezone.localdate():
         raise invalid("The document's date cannot be in the future.")
