@@ -8,6 +8,7 @@ caller may not see answers exactly as what does not exist: 404."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Callable
@@ -457,13 +458,27 @@ def _parse_document_reference(request: HttpRequest) -> DocumentReferenceModel:
     if not isinstance(data, dict) or data.get("resourceType") != "DocumentReference":
         raise invalid("The body must be a DocumentReference.")
     try:
-        return DocumentReferenceModel.model_validate(data)
+        parsed = DocumentReferenceModel.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in each['loc'])}: {each['msg']}"
             for each in error.errors()[:5]
         )
         raise invalid(f"The DocumentReference is not valid: {problems}") from error
+    _strict_base64(data)
+    return parsed
+
+
+def _strict_base64(data: dict[str, Any]) -> None:
+    """fhir.resources decodes base64 leniently, dropping what is not of its alphabet ("éé=="
+    is an empty file): a file is taken only as base64Binary writes it."""
+    for content in data.get("content") or []:
+        raw = (content.get("attachment") or {}).get("data")
+        if isinstance(raw, str):
+            try:
+                base64.b64decode("".join(raw.split()), validate=True)
+            except ValueError as error:  # binascii.Error, or a character past ASCII
+                raise invalid("'content[0].attachment.data' is not base64.") from error
 
 
 def _replaced(
