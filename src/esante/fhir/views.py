@@ -318,9 +318,13 @@ def search_document_reference(request: HttpRequest, caller: Caller) -> HttpRespo
 
 
 def _category_filter(raw: str) -> Q:
+    """The code system's own codes only: a code none has matches nothing, and is never
+    sent to the database as typed (PostgreSQL refuses a NUL in text: a 500)."""
     system = resources.code_system_url("document-category")
     codes = [
-        code for each_system, code in search.token_values(raw) if each_system in (None, system)
+        code
+        for each_system, code in search.token_values(raw)
+        if each_system in (None, system) and code in Category.values
     ]
     return Q(category__in=codes)
 
