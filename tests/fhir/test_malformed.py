@@ -129,7 +129,10 @@ def test_an_id_that_is_no_id_of_ours_is_not_found(alice_api: Api, path: str) -> 
     refused(alice_api.get(path), 404)
 
 
-@pytest.mark.parametrize("path", ["Observation", "Observation/x", "Bundle", "Patient/x/_history"])
+@pytest.mark.parametrize(
+    "path",
+    ["Observation", "Observation/x", "Bundle", "Patient/x/_history", "Patient/%0A", "Patient%0A"],
+)
 def test_an_unknown_type_or_interaction_is_not_found(alice_api: Api, path: str) -> None:
     refused(alice_api.get(path), 404, "not-supported")
 

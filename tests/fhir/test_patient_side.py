@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from esante import ratelimit
 from esante.accounts.models import Account
 from esante.audit.models import AuditEvent, EventType
 from esante.professionals.models import Professional
@@ -366,3 +367,21 @@ def test_a_professionals_token_with_patient_scopes_reads_nothing(
     api = Api(issue_token(software, professional=paul))
 
     refused(api.get(f"Patient/{alice_record.public_id}"), 403, "forbidden")
+
+
+def test_refused_tokens_are_counted_per_address(
+    monkeypatch: pytest.MonkeyPatch, alice: InsuredPerson, alice_record: CareRecord
+) -> None:
+    """As at userinfo: an address that sent too many bad tokens waits, a good one too."""
+    monkeypatch.setitem(
+        ratelimit.RATE_LIMITS, "oidc.bearer.failed", (ratelimit.Rule("ip", 2, ratelimit.HOUR),)
+    )
+    for _ in range(2):
+        refused(Api("guessed").get(f"Patient/{alice_record.public_id}"), 401, "login")
+
+    response = Api(issue_token(patient_app(), person=alice)).get(
+        f"Patient/{alice_record.public_id}"
+    )
+
+    refused(response, 429, "throttled")
+    assert int(response["Retry-After"]) >= 1
