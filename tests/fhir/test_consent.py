@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from esante.fhir.resources import code_system_url
 from esante.professionals.models import Professional
+from esante.records.actions import ensure_care_record
 from esante.records.care import (
     block_professional,
     end_relationship,
@@ -32,7 +33,7 @@ from esante.records.models import (
     RelationshipOrigin,
 )
 from esante.registry.models import InsuredPerson
-from tests.factories import make_person
+from tests.factories import make_person, years_ago
 from tests.fhir.conftest import (
     Api,
     ids,
@@ -249,9 +250,6 @@ def test_rights_given_during_minority_are_inactive_after_majority(
 
 def test_a_minors_assistant_consent_ends_at_majority(bob: InsuredPerson) -> None:
     """DESIGN.md: an assistant's Consent has a period ending at majority where it applies."""
-    from esante.records.actions import ensure_care_record
-    from tests.factories import years_ago
-
     lea = make_person("Léa", "Martin", years_ago(9), sex="F")
     record = ensure_care_record(lea)
     row = Assistant.objects.create(record=record, person=bob, added_by=bob, during_minority=True)
@@ -305,8 +303,6 @@ def test_the_refusal_of_emergency_access_is_a_consent_only_while_it_stands(
 def test_another_records_consents_are_not_found(
     alice_api: Api, charlie: InsuredPerson, paul: Professional
 ) -> None:
-    from esante.records.actions import ensure_care_record
-
     other = ensure_care_record(charlie)
     granted = grant_relationship(
         other, paul, actor=charlie, capacity=Capacity.OWNER, ip_address=None

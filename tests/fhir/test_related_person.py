@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from esante.fhir.resources import code_system_url
+from esante.records.actions import ensure_care_record
 from esante.records.models import AccessAction, AccessEntry, Assistant, Capacity, CareRecord
 from esante.registry.models import InsuredPerson
 from tests.factories import make_person
@@ -105,8 +106,6 @@ def test_an_assistant_reads_the_assistants_too(
 def test_another_records_assistant_is_not_found(
     alice_api: Api, bob: InsuredPerson, charlie: InsuredPerson
 ) -> None:
-    from esante.records.actions import ensure_care_record
-
     other = ensure_care_record(charlie)
     row = Assistant.objects.create(record=other, person=bob, added_by=charlie)
 
