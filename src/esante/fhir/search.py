@@ -34,6 +34,8 @@ def parameters(request: HttpRequest, allowed: Iterable[str]) -> QueryDict:
     # Checked now, before the search journals its read: a refused search reads nothing.
     page_size(request.GET)
     offset(request.GET)
+    if request.GET.get("_total", "accurate") not in ("none", "estimate", "accurate"):
+        raise invalid("'_total' is none, estimate or accurate (the total is always exact).")
     return request.GET
 
 
