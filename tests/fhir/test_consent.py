@@ -21,6 +21,7 @@ from esante.records.care import (
     set_emergency_refusal,
     unblock_professional,
 )
+from esante.records.majority import majority_date
 from esante.records.models import (
     AccessAction,
     AccessEntry,
@@ -259,7 +260,7 @@ def test_a_minors_assistant_consent_ends_at_majority(bob: InsuredPerson) -> None
     related = validated(api.get(f"RelatedPerson/{row.public_id}"))
 
     assert consent["status"] == "active"
-    birthday = lea.birth_date.replace(year=lea.birth_date.year + 18)
+    birthday = majority_date(lea.birth_date)
     end = datetime.datetime.fromisoformat(consent["provision"]["period"]["end"])
     assert timezone.localtime(end).date() == birthday
     assert timezone.localtime(end).time() == datetime.time(0)

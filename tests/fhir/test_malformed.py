@@ -60,6 +60,8 @@ def test_an_unknown_parameter_or_modifier_is_refused_not_ignored(
         "_offset=abc",
         "_offset=²",
         "_offset=9999999999",
+        "_total=bogus",
+        "_total=",
         "date=notadate",
         "date=٢٠٢٥",
         "date=2025-13-01",
@@ -189,6 +191,11 @@ def test_a_format_other_than_json_is_not_acceptable(
 @pytest.mark.parametrize("wanted", ["json", "application/json", "application/fhir%2Bjson"])
 def test_json_formats_are_acceptable(alice_api: Api, wanted: str) -> None:
     validated(alice_api.get(f"Patient?_format={wanted}"))
+
+
+@pytest.mark.parametrize("total", ["none", "estimate", "accurate"])
+def test_every_total_is_exact(alice_api: Api, alice_record: CareRecord, total: str) -> None:
+    assert validated(alice_api.get(f"DocumentReference?_total={total}"))["total"] == 0
 
 
 def test_a_count_of_any_length_is_clamped(alice_api: Api, settings: Any) -> None:
