@@ -52,6 +52,11 @@ SUPPORTED: dict[str, tuple[list[str], dict[str, str], str]] = {
         "Assistant rights, care relationships, emergency accesses, blocks, the refusal of "
         "emergency access, masked documents (the holder's side only).",
     ),
+    "CodeSystem": (
+        ["read"],
+        {},
+        "The agency's code systems, read without a token at CodeSystem/<name>.",
+    ),
 }
 
 SCOPES = [
@@ -85,7 +90,8 @@ def statement(base: str, issuer: str) -> dict[str, Any]:
             "type": resource_type,
             "documentation": documentation,
             "interaction": [{"code": each} for each in interactions],
-            "versioning": "no-version",
+            # meta.versionId, the ETag, is given (no history: no vread).
+            "versioning": "versioned",
             "readHistory": False,
             "updateCreate": False,
         }

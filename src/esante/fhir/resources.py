@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from esante.professionals.models import Professional
+from esante.records.majority import majority_date
 from esante.records.models import (
     AccessAction,
     AccessEntry,
@@ -208,15 +209,30 @@ def practitioner(professional: Professional) -> Resource:
     return with_meta(resource, professional.updated_at)
 
 
+def assistant_rights(
+    assistant: Assistant, record: CareRecord
+) -> tuple[bool, datetime.datetime | None]:
+    """Whether an assistant's rights stand, and when they end or ended, as the gate has it
+    (esante.records.access.active_assistants): rights given during the holder's minority
+    end at the 18th birthday (esante.records.majority), before the daily job ends the row."""
+    if assistant.ended_at is not None:
+        return False, assistant.ended_at
+    if assistant.during_minority:
+        birthday = majority_date(record.person.birth_date)
+        end = datetime.datetime.combine(
+            birthday, datetime.time(0), tzinfo=timezone.get_default_timezone()
+        )
+        return record.person.is_minor, end
+    return True, None
+
+
 def related_person(assistant: Assistant, record: CareRecord) -> Resource:
     person = assistant.person
-    period: dict[str, str] = {"start": instant(assistant.added_at)}
-    if assistant.ended_at is not None:
-        period["end"] = instant(assistant.ended_at)
+    active, end = assistant_rights(assistant, record)
     resource: Resource = {
         "resourceType": "RelatedPerson",
         "id": str(assistant.public_id),
-        "active": assistant.ended_at is None,
+        "active": active,
         "patient": reference("Patient", record.public_id),
         "relationship": [
             {
@@ -225,7 +241,7 @@ def related_person(assistant: Assistant, record: CareRecord) -> Resource:
             }
         ],
         "name": human_name(person.first_name, person.last_name),
-        "period": period,
+        "period": _period(assistant.added_at, end),
     }
     return with_meta(resource, assistant.ended_at or assistant.added_at)
 
@@ -426,15 +442,16 @@ def _purpose(code: str, display: str) -> list[dict[str, str]]:
 
 
 def assistant_consent(assistant: Assistant, record: CareRecord) -> Resource:
+    active, end = assistant_rights(assistant, record)
     return _consent(
         f"assistant-{assistant.public_id}",
         record,
-        active=assistant.ended_at is None,
+        active=active,
         policy="assistant-dsp",
         at=assistant.added_at,
         provision={
             "type": "permit",
-            "period": _period(assistant.added_at, assistant.ended_at),
+            "period": _period(assistant.added_at, end),
             "actor": _actor(
                 reference("RelatedPerson", assistant.public_id, assistant.person.full_name)
             ),

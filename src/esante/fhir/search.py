@@ -31,6 +31,11 @@ def parameters(request: HttpRequest, allowed: Iterable[str]) -> QueryDict:
             if base in known:
                 raise invalid(f"The modifier of '{name}' is not supported.")
             raise invalid(f"Unknown search parameter '{name}'.")
+    # Checked now, before the search journals its read: a refused search reads nothing.
+    page_size(request.GET)
+    offset(request.GET)
+    if request.GET.get("_total", "accurate") not in ("none", "estimate", "accurate"):
+        raise invalid("'_total' is none, estimate or accurate (the total is always exact).")
     return request.GET
 
 
@@ -38,16 +43,23 @@ def page_size(params: QueryDict) -> int:
     raw = params.get("_count", "")
     if raw == "":
         return int(settings.ESANTE_FHIR_DEFAULT_COUNT)
-    if not raw.isdigit():
+    if not _whole_number(raw):
         raise invalid("'_count' must be a whole number.")
+    if len(raw.lstrip("0")) > 9:  # clamped anyway; int() refuses past 4,300 digits
+        return int(settings.ESANTE_FHIR_MAX_COUNT)
     return min(int(raw), int(settings.ESANTE_FHIR_MAX_COUNT))
 
 
 def offset(params: QueryDict) -> int:
     raw = params.get("_offset", "0")
-    if not raw.isdigit() or len(raw) > 9:
+    if not _whole_number(raw) or len(raw) > 9:
         raise invalid("'_offset' must be a whole number.")
     return int(raw)
+
+
+def _whole_number(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() takes "²", which int() refuses (a 500), and "١٢"."""
+    return raw.isascii() and raw.isdigit()
 
 
 # Dates ----------------------------------------------------------------------------------
@@ -55,7 +67,8 @@ def offset(params: QueryDict) -> int:
 _PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge", "sa", "eb")
 _DATE = re.compile(
     r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
-    r"(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<zone>Z|[+-]\d{2}:\d{2}))?)?)?$"
+    r"(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<zone>Z|[+-]\d{2}:\d{2}))?)?)?$",
+    re.ASCII,  # \d: 0-9 only
 )
 
 

@@ -18,5 +18,7 @@ urlpatterns = [
     path("fhir/CodeSystem/<slug:name>", views.code_system, name="code_system"),
     re_path(rf"^fhir/{TYPE}$", views.type_endpoint, name="type"),
     re_path(rf"^fhir/{TYPE}/{ID}$", views.instance_endpoint, name="instance"),
-    re_path(r"^fhir/(?P<rest>.*)$", views.unknown, name="unknown"),
+    # Any character, a line break too (`.` stops at one: "/fhir/Patient/%0A" was the
+    # portal's HTML page).
+    re_path(r"^fhir/(?P<rest>[\s\S]*)$", views.unknown, name="unknown"),
 ]

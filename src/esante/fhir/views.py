@@ -8,6 +8,7 @@ caller may not see answers exactly as what does not exist: 404."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Callable
@@ -93,9 +94,9 @@ def metadata(request: HttpRequest) -> HttpResponseBase:
 @endpoint
 def smart_configuration(request: HttpRequest) -> HttpResponseBase:
     _only(request, "GET")
-    response = JsonResponse(capability.smart_configuration(set_issuer(request)))
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+    # Not `public, max-age`: esante.portal.middleware.NeverCacheMiddleware makes every
+    # answer no-store (ASVS 5.0 14.3.2), as the provider's openid-configuration.
+    return JsonResponse(capability.smart_configuration(set_issuer(request)))
 
 
 @endpoint
@@ -317,9 +318,13 @@ def search_document_reference(request: HttpRequest, caller: Caller) -> HttpRespo
 
 
 def _category_filter(raw: str) -> Q:
+    """The code system's own codes only: a code none has matches nothing, and is never
+    sent to the database as typed (PostgreSQL refuses a NUL in text: a 500)."""
     system = resources.code_system_url("document-category")
     codes = [
-        code for each_system, code in search.token_values(raw) if each_system in (None, system)
+        code
+        for each_system, code in search.token_values(raw)
+        if each_system in (None, system) and code in Category.values
     ]
     return Q(category__in=codes)
 
@@ -452,18 +457,32 @@ def _parse_document_reference(request: HttpRequest) -> DocumentReferenceModel:
         raise FhirError(413, "too-long", documents.too_large_message())
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # nested too deep
         raise invalid("The body is not JSON.") from error
     if not isinstance(data, dict) or data.get("resourceType") != "DocumentReference":
         raise invalid("The body must be a DocumentReference.")
     try:
-        return DocumentReferenceModel.model_validate(data)
+        parsed = DocumentReferenceModel.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in each['loc'])}: {each['msg']}"
             for each in error.errors()[:5]
         )
         raise invalid(f"The DocumentReference is not valid: {problems}") from error
+    _strict_base64(data)
+    return parsed
+
+
+def _strict_base64(data: dict[str, Any]) -> None:
+    """fhir.resources decodes base64 leniently, dropping what is not of its alphabet ("éé=="
+    is an empty file): a file is taken only as base64Binary writes it."""
+    for content in data.get("content") or []:
+        raw = (content.get("attachment") or {}).get("data")
+        if isinstance(raw, str):
+            try:
+                base64.b64decode("".join(raw.split()), validate=True)
+            except ValueError as error:  # binascii.Error, or a character past ASCII
+                raise invalid("'content[0].attachment.data' is not base64.") from error
 
 
 def _replaced(
@@ -504,6 +523,8 @@ def _document_fields(parsed: DocumentReferenceModel, previous: Document | None) 
         when = attachment.creation
     if when is None:
         raise invalid("'context.period.start' (the document's date) is required.")
+    if isinstance(when, str):  # fhir.resources keeps a partial date (YYYY, YYYY-MM) as text
+        raise invalid("The document's date needs a day (YYYY-MM-DD).")
     document_date = when.date() if hasattr(when, "date") and callable(when.date) else when
     if document_date > timezone.localdate():
         raise invalid("The document's date cannot be in the future.")
