@@ -95,6 +95,19 @@ def test_a_holders_reads_are_journaled_as_the_portals(
     ]
 
 
+def test_a_patient_apps_patient_search_is_journaled_as_its_read(
+    alice_api: Api, alice_record: CareRecord, alice: InsuredPerson
+) -> None:
+    since = last_line(alice_record)
+
+    validated(alice_api.get("Patient"))
+    validated(alice_api.get(f"Patient?_id={alice_record.public_id}"))
+    assert validated(alice_api.get("Patient?_id=another"))["total"] == 0
+
+    owner = (Capacity.OWNER, alice.pk, None)
+    assert new_lines(alice_record, since) == [(AccessAction.READ_RECORD, *owner, APP)] * 2
+
+
 def test_an_assistants_reads_are_journaled_in_their_name(
     alice: InsuredPerson, bob: InsuredPerson, alice_record: CareRecord
 ) -> None:

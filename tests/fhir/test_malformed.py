@@ -188,6 +188,22 @@ def test_a_format_other_than_json_is_not_acceptable(
     refused(response, 406, "not-supported")
 
 
+@pytest.mark.parametrize("accept", ["application/fhir+xml", "application/xml, text/xml;q=0.9"])
+def test_an_accept_of_xml_only_is_not_acceptable(
+    alice_api: Api, alice_record: CareRecord, accept: str
+) -> None:
+    response = alice_api.get(f"Patient/{alice_record.public_id}", Accept=accept)
+
+    refused(response, 406, "not-supported")
+
+
+@pytest.mark.parametrize("accept", ["application/fhir+xml, */*;q=0.1", "application/json"])
+def test_an_accept_that_takes_json_is_answered(
+    alice_api: Api, alice_record: CareRecord, accept: str
+) -> None:
+    assert alice_api.get(f"Patient/{alice_record.public_id}", Accept=accept).status_code == 200
+
+
 @pytest.mark.parametrize("wanted", ["json", "application/json", "application/fhir%2Bjson"])
 def test_json_formats_are_acceptable(alice_api: Api, wanted: str) -> None:
     validated(alice_api.get(f"Patient?_format={wanted}"))

@@ -75,11 +75,23 @@ def endpoint(view: Handler) -> Handler:
             wanted = request.GET.get("_format", "")
             if wanted and wanted.split(";")[0].strip() not in JSON_FORMATS:
                 raise FhirError(406, "not-supported", "Only JSON is supported (_format=json).")
+            if _asks_only_xml(request.headers.get("Accept", "")):
+                raise FhirError(
+                    406, "not-supported", "Only JSON is supported (application/fhir+json)."
+                )
             return view(request, *args, **kwargs)
         except FhirError as error:
             return error.response()
 
     return wrapper
+
+
+def _asks_only_xml(accept: str) -> bool:
+    """An Accept that names XML and nothing this server answers with (JSON, any type)."""
+    kinds = [part.split(";")[0].strip() for part in accept.split(",") if part.strip()]
+    return any("xml" in kind for kind in kinds) and not any(
+        "json" in kind or kind.endswith("*") for kind in kinds
+    )
 
 
 # Conformance: no token needed -----------------------------------------------------------------
@@ -253,8 +265,10 @@ def search_patient(request: HttpRequest, caller: Caller) -> HttpResponse:
         ]
     else:
         launched = launch_patient_id(caller)
-        if launched is not None:
-            records = [open_patient(caller, launched, request).record]
+        if launched is not None and wanted in (None, launched):
+            access = open_patient(caller, launched, request)
+            access.journal(AccessAction.READ_RECORD, _via(caller))  # as a read of it
+            records = [access.record]
     if wanted is not None:
         records = [each for each in records if str(each.public_id) == wanted]
     return _searchset(
