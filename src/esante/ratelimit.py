@@ -101,6 +101,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # professionnel »), per IP and per account: the register is public, this keeps it from
     # being copied through the DSP.
     "professional.search": (Rule("ip", 60, HOUR), Rule("key", 100, DAY)),
+    # Copies of a whole DSP (« Télécharger mon dossier », esante.fhir.export), per IP and per
+    # person downloading: each streams every document of the record.
+    "record.export": (Rule("ip", 30, HOUR), Rule("key", 10, DAY)),
     # Refused accesses (a record, a helpdesk page) written to the audit log, per IP and per
     # visitor: beyond, only the security log line (esante.audit.security_log), so that a
     # scan cannot flood the table. Nothing is refused because of this rule.

@@ -91,6 +91,7 @@ def test_the_guides_pages_fit_a_phone_in_german_and_english(
     for url in (
         reverse("patient:services"),
         reverse("records:record", args=[record.public_id]),
+        reverse("fhir:export", args=[record.public_id]),  # « Télécharger mon dossier »
         reverse("patient:account"),
     ):
         visit(patient, url)

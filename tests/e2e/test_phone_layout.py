@@ -2,11 +2,12 @@
 
 One walk through the guide in one page (home, Connexion, the CGU, the five activation
 steps with the code page, login with its code page, Mes services, Mon DSP with its
-documents and the Assistants add row, Mon compte with its sessions, password recovery,
-the error pages). At each page, both widths are set on the same page: nothing may scroll
-sideways (WCAG 1.4.10: `scrollWidth <= innerWidth`), each form's primary action must be
-fully in view once scrolled to, and at 390×844 each wizard step's first field must be on
-the first screen. Every problem of the walk is listed at the end, not just the first.
+documents, the Assistants add row and « Télécharger mon dossier », Mon compte with its
+sessions, password recovery, the error pages). At each page, both widths are set on the
+same page: nothing may scroll sideways (WCAG 1.4.10: `scrollWidth <= innerWidth`), each
+form's primary action must be fully in view once scrolled to, and at 390×844 each wizard
+step's first field must be on the first screen. Every problem of the walk is listed at
+the end, not just the first.
 axe-core runs at 390 on the main pages.
 """
 
@@ -327,6 +328,12 @@ def test_every_page_of_the_guide_reflows_on_a_phone(
     walk.check(
         "Assistants, add row",
         primary=page.get_by_role("button", name="Confirmer l'ajout"),
+        axe=True,
+    )
+    page.get_by_role("link", name="Télécharger mon dossier").click()
+    walk.check(
+        "Télécharger mon dossier",
+        primary=page.get_by_role("button", name="Télécharger mon dossier"),
         axe=True,
     )
 

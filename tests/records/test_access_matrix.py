@@ -100,6 +100,9 @@ CASES = [
         _no_data,
         AccessAction.REMOVE_ASSISTANT,
     ),
+    # « Télécharger mon dossier » (esante.fhir.export): its page, and the ZIP by POST.
+    Case("export page", "get", _record("fhir:export"), _no_data, None),
+    Case("export", "post", _record("fhir:export"), _no_data, AccessAction.EXPORT),
     Case(
         "organ donation",
         "post",

@@ -221,6 +221,10 @@ def test_no_url_of_the_application_answers_without_no_store(
         "token": "x" * 43,
         "client_id": "esante-unknown",
         "consent_id": "1",
+        "name": "document-category",
+        "resource_type": "Patient",
+        "resource_id": str(record.public_id),
+        "rest": "nothing-here",
     }
     visitors = {"a visitor": Client(), "a patient": patient, "a staff member": staff}
     answered = 0

@@ -92,6 +92,7 @@ class EventType(models.TextChoices):
     MAJORITY_NOTICE = "assistant.majority_notice", _("Avis de majorité envoyé")
     MAJORITY_REACHED = "assistant.majority_ended", _("Droits d'assistant terminés à la majorité")
     RECORD_CHANGED = "record.changed", _("DSP modifié (fermeture, document, don d'organes)")
+    RECORD_EXPORTED = "record.exported", _("Copie du DSP téléchargée")
     LETTER_BATCH_FILE_DELETED = "letter.batch_file_deleted", _("PDF d'un lot de courriers supprimé")
     LETTER_REQUEST_NOTIFIED = (
         "letter.request_notified",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -558,6 +558,27 @@ def mask_consent(document: Document, record: CareRecord) -> Resource:
         },
         changed=(document.masked_at,),
     )
+
+
+def consents(record: CareRecord, now: datetime.datetime) -> Iterator[Resource]:
+    """Every Consent of the record, one at a time and in no particular order: the
+    assistants' rights (past ones too), the care relationships, the emergency accesses,
+    the blocks, the refusal of emergency access, and the current masked documents."""
+    for assistant in record.assistants.select_related("person"):
+        yield assistant_consent(assistant, record)
+    for relationship in record.care_relationships.select_related("professional"):
+        yield care_consent(relationship, record, now)
+    for emergency in record.emergency_accesses.select_related("professional"):
+        yield emergency_consent(emergency, record, now)
+    for block in record.blocks.select_related("professional"):
+        yield block_consent(block, record)
+    if record.refuses_emergency_access:
+        yield emergency_refusal_consent(record)
+    masked = record.documents.filter(
+        masked_at__isnull=False, superseded_at__isnull=True, withdrawn_at__isnull=True
+    )
+    for document in masked.iterator(chunk_size=200):
+        yield mask_consent(document, record)
 
 
 def confidentiality_of(code: str) -> Confidentiality | None:

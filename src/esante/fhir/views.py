@@ -643,32 +643,7 @@ def read_audit_event(request: HttpRequest, caller: Caller, resource_id: str) -> 
 
 
 def _consents(access: RecordAccess) -> list[dict[str, Any]]:
-    record = access.record
-    now = timezone.now()
-    found = [
-        resources.assistant_consent(each, record)
-        for each in record.assistants.select_related("person")
-    ]
-    found += [
-        resources.care_consent(each, record, now)
-        for each in record.care_relationships.select_related("professional")
-    ]
-    found += [
-        resources.emergency_consent(each, record, now)
-        for each in record.emergency_accesses.select_related("professional")
-    ]
-    found += [
-        resources.block_consent(each, record)
-        for each in record.blocks.select_related("professional")
-    ]
-    if record.refuses_emergency_access:
-        found.append(resources.emergency_refusal_consent(record))
-    found += [
-        resources.mask_consent(each, record)
-        for each in record.documents.filter(
-            masked_at__isnull=False, superseded_at__isnull=True, withdrawn_at__isnull=True
-        )
-    ]
+    found = list(resources.consents(access.record, timezone.now()))
     found.sort(key=lambda each: (each["dateTime"], each["id"]), reverse=True)
     return found
 

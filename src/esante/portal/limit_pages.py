@@ -487,6 +487,30 @@ PAGES: dict[tuple[str, str], LimitPage] = {
             "pour trouver plus vite."
         ),
     ),
+    ("record.export", "ip"): LimitPage(
+        gettext_lazy("Trop de copies de dossiers téléchargées depuis cette connexion Internet"),
+        ngettext_lazy(
+            "Au plus %(count)s copie d'un DSP peut être téléchargée par heure depuis une même "
+            "connexion Internet (adresse IP).",
+            "Au plus %(count)s copies d'un DSP peuvent être téléchargées par heure depuis une "
+            "même connexion Internet (adresse IP).",
+            "count",
+        ),
+        gettext_lazy("Attendez %(until)s pour télécharger une nouvelle copie."),
+    ),
+    ("record.export", "key"): LimitPage(
+        gettext_lazy("Trop de copies de dossiers téléchargées pour ce compte"),
+        ngettext_lazy(
+            "Au plus %(count)s copie d'un DSP peut être téléchargée par jour pour un même compte.",
+            "Au plus %(count)s copies d'un DSP peuvent être téléchargées par jour pour un même "
+            "compte.",
+            "count",
+        ),
+        gettext_lazy(
+            "Attendez %(until)s pour télécharger une nouvelle copie. D'ici là, chaque document "
+            "reste consultable dans le DSP."
+        ),
+    ),
     ("captcha.refresh", "ip"): LimitPage(
         gettext_lazy("Trop de nouvelles images de vérification depuis cette connexion Internet"),
         ngettext_lazy(

@@ -174,6 +174,23 @@ def journal_change(
     )
 
 
+@transaction.atomic
+def journal_export(
+    record: CareRecord, *, actor: InsuredPerson, capacity: Capacity, ip_address: str | None
+) -> None:
+    """The whole record leaves the platform as a copy (esante.fhir.export), once, when its
+    download starts: its journal line, which the copy's own journal includes, and the
+    audit log's, so that the agency sees a record copied out by a session taken over."""
+    journal(record, actor=actor, capacity=capacity, action=AccessAction.EXPORT)
+    record_event(
+        EventType.RECORD_EXPORTED,
+        actor=f"person:{actor.pk}",
+        person=record.person,
+        ip_address=ip_address,
+        capacity=capacity.value,
+    )
+
+
 # Documents ------------------------------------------------------------------------------
 
 

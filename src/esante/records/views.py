@@ -102,6 +102,7 @@ def _links(prefix: str, urlconf: str | None, language: str | None) -> dict[str, 
         links[name] = reverse(f"records:{name}", args=[record])
     for name in ("document", "document_file"):
         links[name] = reverse(f"records:{name}", args=[record, document])
+    links["export"] = reverse("fhir:export", args=[record])  # « Télécharger mon dossier »
     return links
 
 
