@@ -9,8 +9,10 @@ import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
+from esante.fhir import resources
 from esante.fhir.resources import code_system_url
 from esante.professionals.models import Professional
 from esante.records.actions import ensure_care_record
@@ -338,3 +340,17 @@ def test_consents_of_the_document_kind_name_their_document(
     assert consent["provision"]["data"][0]["reference"] == {
         "reference": f"DocumentReference/{masked.public_id}"
     }
+
+
+def test_the_refusal_of_emergency_access_is_dated_when_it_was_decided(
+    alice_api: Api, alice_record: CareRecord, alice: InsuredPerson
+) -> None:
+    owner: dict[str, Any] = {"actor": alice, "capacity": Capacity.OWNER, "ip_address": None}
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=40), tick=False):
+        set_emergency_refusal(alice_record, True, **owner)
+        decided = timezone.now()
+
+    refusal = validated(alice_api.get(f"Consent/emergency-refusal-{alice_record.public_id}"))
+
+    assert refusal["dateTime"] == resources.instant(decided)
+    assert refusal["meta"]["lastUpdated"] == resources.instant(decided)

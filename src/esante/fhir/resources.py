@@ -528,14 +528,21 @@ def block_consent(block: ProfessionalBlock, record: CareRecord) -> Resource:
 
 
 def emergency_refusal_consent(record: CareRecord) -> Resource:
+    """Dated by the journal's last line that set it (the record's opening, before any)."""
+    decided = (
+        record.journal.filter(action=AccessAction.EMERGENCY_SETTING)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    ) or record.created_at
     return _consent(
         f"emergency-refusal-{record.public_id}",
         record,
         active=True,
         policy="emergency-refusal",
-        at=record.created_at,
+        at=decided,
         provision={"type": "deny", "purpose": _purpose("ETREAT", "Emergency Treatment")},
-        changed=(record.created_at,),
+        changed=(decided,),
     )
 
 
