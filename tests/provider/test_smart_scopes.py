@@ -96,7 +96,8 @@ def test_a_patient_app_gets_its_patient_in_the_token_response_and_said_on_the_co
     rp.session.token_endpoint_auth_method = "none"
     url = rp.authorization_url(aud=f"{issuer}/fhir")
     page = authorize(alice_browser, url).content.decode()
-    assert "le dossier que vous choisissez ici" in page
+    assert "le dossier choisi en ouvrant le service" in page
+    assert "ni votre DSP" not in page  # it reads the record: the page must not say otherwise
     assert "lire le DSP choisi" in page
     assert "lire, comme vous" not in page  # user/*.rs: not registered, not granted
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from esante import ratelimit
 from esante.accounts.middleware import patient_required
 from esante.accounts.patient_sessions import PatientRequest
-from esante.accounts.reauth import step_up_needed
+from esante.accounts.reauth import second_factor_fresh, step_up_needed
 from esante.fhir import export as copies
 from esante.fhir.views import base_url
 from esante.records.access import open_record
@@ -37,7 +37,13 @@ def export(request: PatientRequest, public_id: uuid.UUID) -> HttpResponseBase:
         return render(
             request,
             "fhir/export.html",
-            {"record": care_record, "holder": care_record.person, "capacity": capacity},
+            {
+                "record": care_record,
+                "holder": care_record.person,
+                "capacity": capacity,
+                # Back from *Confirmez votre identité*: the page says what to do now.
+                "confirmed": second_factor_fresh(request),
+            },
         )
     if stepping_up := step_up_needed(request, reverse("fhir:export", args=[public_id])):
         return stepping_up

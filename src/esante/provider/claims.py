@@ -40,7 +40,7 @@ SHARED_BY_SCOPE = {
     "offline_access": [_("un accès qui dure après votre déconnexion, jusqu'à son retrait")],
     "fhirUser": [_("qui vous êtes pour le service : votre fiche de patient ou de professionnel")],
     smart.LAUNCH_PATIENT: [
-        _("le dossier que vous choisissez ici : le vôtre, ou celui que vous assistez")
+        _("le dossier choisi en ouvrant le service : le vôtre, ou celui que vous assistez")
     ],
 }
 

@@ -467,6 +467,8 @@ def _consent(
             "level_shared": claims.LEVEL_SHARED,
             "subject": subject,
             "pour": str(request.POST.get("pour", "")),
+            # An app of the FHIR API reads the record: the page must not say it will not.
+            "reads_record": smart.asks_fhir(scopes),
         },
     )
 
