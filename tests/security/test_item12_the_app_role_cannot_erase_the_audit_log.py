@@ -242,8 +242,8 @@ def test_the_app_role_cannot_truncate_disable_the_triggers_delete_or_update(
             "(at, event_type, actor, details) VALUES (now(), 'login.failed', 'app', '{}')"
         ),
         "records_accessentry": (
-            f"(record_id, at, capacity, action, target) "
-            f"VALUES ({entry.record_id}, now(), 'owner', 'read_record', '')"
+            f"(public_id, record_id, at, capacity, action, target) "
+            f"VALUES (gen_random_uuid(), {entry.record_id}, now(), 'owner', 'read_record', '')"
         ),
     }
 
