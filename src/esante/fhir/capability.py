@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from esante.fhir import resources
 from esante.provider import keys
+from esante.services import smart
 
 SMART_OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
@@ -59,24 +60,7 @@ SUPPORTED: dict[str, tuple[list[str], dict[str, str], str]] = {
     ),
 }
 
-SCOPES = [
-    "openid",
-    "fhirUser",
-    "launch/patient",
-    "offline_access",
-    "patient/*.rs",
-    "patient/Patient.rs",
-    "patient/DocumentReference.rs",
-    "patient/Binary.r",
-    "patient/RelatedPerson.rs",
-    "patient/AuditEvent.rs",
-    "patient/Consent.rs",
-    "user/*.rs",
-    "user/Patient.rs",
-    "user/DocumentReference.rs",
-    "user/DocumentReference.cu",
-    "user/Binary.r",
-]
+SCOPES = ["openid", "fhirUser", "offline_access", *smart.SUPPORTED]
 
 
 def _oidc(issuer: str, name: str) -> str:

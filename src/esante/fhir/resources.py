@@ -11,6 +11,7 @@ server publishes as CodeSystem resources."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
@@ -182,18 +183,9 @@ def patient(record: CareRecord, *, with_matricule: bool) -> Resource:
         ]
     if person.date_of_death is not None:
         resource["deceasedDateTime"] = person.date_of_death.isoformat()
-    resource["communication"] = (
-        [
-            {
-                "language": {"coding": [{"system": "urn:ietf:bcp:47", "code": person.language}]},
-                "preferred": True,
-            }
-        ]
-        if person.language
-        else []
-    )
-    if not resource["communication"]:
-        del resource["communication"]
+    if person.language:
+        language = {"coding": [{"system": "urn:ietf:bcp:47", "code": person.language}]}
+        resource["communication"] = [{"language": language, "preferred": True}]
     changed = max(person.updated_at, record.created_at, record.closed_at or record.created_at)
     return with_meta(resource, changed)
 
@@ -304,8 +296,6 @@ def document_reference(document: Document, record: CareRecord, base: str) -> Res
 
 
 def binary(document: Document, data: bytes) -> Resource:
-    import base64
-
     resource: Resource = {
         "resourceType": "Binary",
         "id": str(document.public_id),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -228,6 +228,3 @@ def bundle(
 
 def paged(items: list[Any] | Any, start: int, size: int) -> list[Any]:
     return list(items[start : start + size]) if size else []
-
-
-Mapper = Callable[[Any], dict[str, Any]]

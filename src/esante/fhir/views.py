@@ -9,17 +9,18 @@ caller may not see answers exactly as what does not exist: 404."""
 from __future__ import annotations
 
 import base64
+import datetime
 import functools
 import json
 from collections.abc import Callable
-from email.utils import format_datetime
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.documentreference import DocumentReference as DocumentReferenceModel
 from pydantic import ValidationError
@@ -187,10 +188,7 @@ def _read_response(request: HttpRequest, resource: dict[str, Any]) -> HttpRespon
 
 
 def _http_date(instant: str) -> str:
-    import datetime
-
-    moment = datetime.datetime.fromisoformat(instant.replace("Z", "+00:00"))
-    return format_datetime(moment, usegmt=True)
+    return http_date(datetime.datetime.fromisoformat(instant.replace("Z", "+00:00")).timestamp())
 
 
 def _via(caller: Caller, target: str = "") -> str:
@@ -387,7 +385,7 @@ def read_binary(request: HttpRequest, caller: Caller, resource_id: str) -> HttpR
         return _read_response(request, resources.binary(document, data))
     try:
         response = documents.file_response(document, download=True)
-    except Exception as error:  # Http404: the stored file is missing
+    except Http404 as error:  # the stored file is missing
         raise not_found() from error
     access.journal(AccessAction.READ_DOCUMENT, _via(caller, document.title))
     return response

@@ -54,9 +54,6 @@ from esante.services.models import (
     Service,
 )
 
-# The SMART scopes the FHIR API understands (any narrower one is understood too).
-FHIR_SCOPES = [smart.LAUNCH_PATIENT, "patient/*.rs", "user/*.rs", "user/DocumentReference.cu"]
-
 SERVER = build()
 PROTECTOR = build_protector()
 FIRST_SEEN_KEY = "esante.oidc.first_seen"
@@ -86,7 +83,7 @@ def openid_configuration(request: HttpRequest) -> JsonResponse:
             "jwks_uri": url("provider:jwks"),
             "revocation_endpoint": url("provider:revoke"),
             "end_session_endpoint": url("provider:end_session"),
-            "scopes_supported": [*SCOPES, *FHIR_SCOPES],
+            "scopes_supported": [*SCOPES, *smart.SUPPORTED],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],

@@ -15,6 +15,24 @@ from dataclasses import dataclass
 LAUNCH_PATIENT = "launch/patient"
 FHIR_USER = "fhirUser"
 
+# The SMART scopes the FHIR API understands (any narrower one too), as the provider's
+# discovery and SMART's configuration list them.
+SUPPORTED = [
+    LAUNCH_PATIENT,
+    "patient/*.rs",
+    "patient/Patient.rs",
+    "patient/DocumentReference.rs",
+    "patient/Binary.r",
+    "patient/RelatedPerson.rs",
+    "patient/AuditEvent.rs",
+    "patient/Consent.rs",
+    "user/*.rs",
+    "user/Patient.rs",
+    "user/DocumentReference.rs",
+    "user/DocumentReference.cu",
+    "user/Binary.r",
+]
+
 _RESOURCE = re.compile(
     r"^(?P<context>patient|user)/(?P<type>\*|[A-Z][A-Za-z]+)\.(?P<rights>[cruds]+|read|write|\*)$"
 )
