@@ -25,12 +25,13 @@ Policy violation or an uncaught JavaScript error.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.servers.basehttp import WSGIServer
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -56,15 +57,26 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # On SQLite the test database lives in memory, and the live server's threads all share
 # the test's one connection: two requests at once (an <audio> element's range requests)
-# interleave their transactions on it and break it for every later test. One request at
-# a time, then (Django's non-threaded server also closes each connection, so a browser's
-# keep-alive never holds it). PostgreSQL gives each thread its own connection.
-class SerialWSGIServer(WSGIServer):
-    """Django's WSGIServer, one request at a time, in the thread that holds the
-    connections (LiveServerThread passes them; they are already in place there)."""
+# interleave their transactions on it and break it for every later test. So requests are
+# handled one at a time — but each connection still waits for its request in its own
+# thread: Chromium opens connections ahead of need (preconnects) and may leave one idle
+# for ten seconds, and a server that waited on it alone stalled every page behind it
+# (a navigation's timeout, then a flush racing the late request). PostgreSQL gives each
+# thread its own connection and needs none of this.
+class SerialWSGIServer(ThreadedWSGIServer):
+    """Django's threaded live server, handling one request at a time once its first
+    bytes have arrived."""
 
-    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, address: Any, handler_class: type[Any], *args: Any, **kwargs: Any):
+        one_at_a_time = threading.Lock()
+
+        class Handler(handler_class):
+            def handle_one_request(self) -> None:
+                self.rfile.peek(1)  # the request's first bytes, or the connection's end
+                with one_at_a_time:
+                    super().handle_one_request()
+
+        super().__init__(address, Handler, *args, **kwargs)
 
 
 if connection.vendor == "sqlite":
