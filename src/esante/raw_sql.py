@@ -131,3 +131,67 @@ class Select:
 def prepare(field: Field[Any, Any], value: Any) -> Any:
     """`value` as a parameter for `field`'s column, as the ORM sends it."""
     return field.get_db_prep_value(value, connection, prepared=False)
+
+
+class Related:
+    """A row of `model` with, in the same statement, the rows its foreign keys `path`
+    lead to (`"account__person"`: what `select_related("account__person")` reads), as
+    model instances linked as the ORM links them; written once, where the ORM builds the
+    join again at every request (the patient's session row, on every logged-in page).
+
+    `where` names columns as `{0.field}` (the model's), `{1.field}` (the first related
+    model's)…, `{0.pk}` for a primary key; values only as `%s` parameters.
+    """
+
+    def __init__(self, model: type[Model], path: str, where: str) -> None:
+        self.models = [model]
+        self.links: list[Field[Any, Any]] = []
+        for name in path.split("__"):
+            link = cast("Field[Any, Any]", self.models[-1]._meta.get_field(name))
+            if link.null:  # an inner join would lose the rows without one
+                raise ValueError(f"{link} may be null: not a link for Related")
+            self.links.append(link)
+            self.models.append(cast("type[Model]", link.related_model))
+        self.fields = [list(each._meta.concrete_fields) for each in self.models]
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            f"t{number}.{quote(field.column)}"
+            for number, fields in enumerate(self.fields)
+            for field in fields
+        )
+        tables = [f"{quote(self.models[0]._meta.db_table)} AS t0"]
+        for number, link in enumerate(self.links, start=1):
+            target, previous = self.models[number], f"t{number - 1}.{quote(link.column)}"
+            tables.append(
+                f"INNER JOIN {quote(target._meta.db_table)} AS t{number}"
+                f" ON t{number}.{quote(target._meta.pk.column)} = {previous}"
+            )
+        aliases = [_Columns(f"t{number}", each) for number, each in enumerate(self.models)]
+        sql = f"SELECT {columns} FROM {' '.join(tables)} WHERE {where.format(*aliases)}"  # noqa: S608
+        self.select = Select(sql, [field for fields in self.fields for field in fields])
+
+    def first(self, parameters: Sequence[Any]) -> Model | None:
+        row = self.select.first(parameters)
+        if row is None:
+            return None
+        instances = []
+        start = 0
+        for model, fields in zip(self.models, self.fields, strict=True):
+            values = row[start : start + len(fields)]
+            instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+            start += len(fields)
+        for number, link in enumerate(self.links):
+            setattr(instances[number], link.name, instances[number + 1])
+        return instances[0]
+
+
+class _Columns:
+    """`{0.field}` in a `Related` statement's condition: the column, qualified by its alias."""
+
+    def __init__(self, alias: str, model: type[Model]) -> None:
+        self.alias, self.model = alias, model
+
+    def __getattr__(self, name: str) -> str:
+        field = self.model._meta.pk if name == "pk" else self.model._meta.get_field(name)
+        column = cast("Field[Any, Any]", field).column
+        return f"{self.alias}.{connection.ops.quote_name(column)}"
