@@ -134,19 +134,21 @@ def prepare(field: Field[Any, Any], value: Any) -> Any:
 
 
 class Related:
-    """A row of `model` with, in the same statement, the rows its foreign keys `path`
-    lead to (`"account__person"`: what `select_related("account__person")` reads), as
-    model instances linked as the ORM links them; written once, where the ORM builds the
-    join again at every request (the patient's session row, on every logged-in page).
+    """Rows of `model` with, in the same statement, the rows its foreign keys `path`
+    lead to (`"account__person"`: what `select_related("account__person")` reads; `""`:
+    none), as model instances linked as the ORM links them; written once, where the ORM
+    builds the statement again at every request (the patient's session row, on every
+    logged-in request).
 
-    `where` names columns as `{0.field}` (the model's), `{1.field}` (the first related
-    model's)…, `{0.pk}` for a primary key; values only as `%s` parameters.
+    `where` is the rest of the statement after WHERE (its conditions, then any ORDER BY
+    and LIMIT); it names columns as `{0.field}` (the model's), `{1.field}` (the first
+    related model's)…, `{0.pk}` for a primary key; values only as `%s` parameters.
     """
 
     def __init__(self, model: type[Model], path: str, where: str) -> None:
         self.models = [model]
         self.links: list[Field[Any, Any]] = []
-        for name in path.split("__"):
+        for name in path.split("__") if path else []:
             link = cast("Field[Any, Any]", self.models[-1]._meta.get_field(name))
             if link.null:  # an inner join would lose the rows without one
                 raise ValueError(f"{link} may be null: not a link for Related")
@@ -170,10 +172,14 @@ class Related:
         sql = f"SELECT {columns} FROM {' '.join(tables)} WHERE {where.format(*aliases)}"  # noqa: S608
         self.select = Select(sql, [field for fields in self.fields for field in fields])
 
+    def rows(self, parameters: Sequence[Any]) -> list[Model]:
+        return [self._instance(row) for row in self.select.rows(parameters)]
+
     def first(self, parameters: Sequence[Any]) -> Model | None:
         row = self.select.first(parameters)
-        if row is None:
-            return None
+        return None if row is None else self._instance(row)
+
+    def _instance(self, row: tuple[Any, ...]) -> Model:
         instances = []
         start = 0
         for model, fields in zip(self.models, self.fields, strict=True):

@@ -7,13 +7,16 @@ follow them."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from esante.services.models import Service
+from esante import raw_sql
+from esante.services.models import Audience, Service
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class OtherService:
 
 
 def other_services() -> list[OtherService]:
-    registered = list(Service.objects.listed())
+    registered = cast("list[Service]", _listed_read().rows(LISTED_PARAMETERS))
     for_guide = {service.key: service for service in registered if service.key}
     listed = []
     for entry in guide_services():
@@ -44,6 +47,20 @@ def other_services() -> list[OtherService]:
         _opened_by(service, service.key) for service in registered if service.pk not in used
     )
     return listed
+
+
+# Service.objects.listed() for patients (tests/portal/test_services_read.py compares them),
+# written once: read at every login (*Mes services*).
+LISTED_PARAMETERS = (True, Audience.PATIENTS.value, "")
+
+
+@functools.cache
+def _listed_read() -> raw_sql.Related:
+    return raw_sql.Related(
+        Service,
+        "",
+        where="{0.is_active} = %s AND {0.audience} = %s AND {0.start_url} <> %s ORDER BY {0.name}",
+    )
 
 
 def _opened_by(service: Service, key: str) -> OtherService:
