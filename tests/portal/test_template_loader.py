@@ -5,7 +5,7 @@ in every language, on the project's pages and on every kind of translation tag."
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings as django_settings
@@ -96,7 +96,10 @@ def test_only_the_fixed_texts_are_replaced() -> None:
     assert len(fixed) == 7
     assert len(left) == 5
     assert len(blocks) == 2
-    assert {node.escaped for node in fixed} >= {"Dokumente", "Herunterladen"}
+    assert {cast("FixedTranslation", node).escaped for node in fixed} >= {
+        "Dokumente",
+        "Herunterladen",
+    }
 
 
 def test_each_language_its_own_copy_and_a_missing_template_stays_missing() -> None:
@@ -115,7 +118,7 @@ def test_each_language_its_own_copy_and_a_missing_template_stays_missing() -> No
 
 def plain_loader(settings: Any) -> None:
     """The project's templates through Django's own cached loader."""
-    options = dict(django_settings.TEMPLATES[0]["OPTIONS"])
+    options = dict(cast("dict[str, Any]", django_settings.TEMPLATES[0]["OPTIONS"]))
     options["loaders"] = [("django.template.loaders.cached.Loader", options["loaders"][0][1])]
     settings.TEMPLATES = [dict(django_settings.TEMPLATES[0], OPTIONS=options)]
 
