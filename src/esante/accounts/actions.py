@@ -529,7 +529,7 @@ def end_sessions(
         sessions = sessions.filter(pk=only)
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
-    ended = list(sessions.select_for_update().values_list("pk", flat=True))
+    ended = list(sessions.select_for_update().order_by("pk").values_list("pk", flat=True))
     PatientSession.objects.filter(pk__in=ended).update(ended_at=timezone.now())
     for session_id in ended:
         record_event(
