@@ -49,7 +49,7 @@ def other_services() -> list[OtherService]:
     return listed
 
 
-# Service.objects.listed() for patients (tests/portal/test_services_read.py compares them),
+# Service.objects.listed() for patients (tests/portal/test_mes_services_reads.py compares them),
 # written once: read at every login (*Mes services*).
 LISTED_PARAMETERS = (True, Audience.PATIENTS.value, "")
 
