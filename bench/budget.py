@@ -91,6 +91,7 @@ def install_timers(timers: Timers) -> None:
     from django.contrib.sessions.backends.cache import SessionStore as CacheStore
     from django.core.handlers.base import BaseHandler
     from django.db.models.sql import compiler
+    from django.template.backends.jinja2 import Template as JinjaTemplate
     from django.template.base import Template
     from django.test.client import ClientHandler
 
@@ -118,6 +119,7 @@ def install_timers(timers: Timers) -> None:
     timers.patch(record_actions, "journal", "access journal")
     timers.patch(notification_actions, "deliver_all", "code delivered after the response")
     timers.patch(Template, "render", "templates")
+    timers.patch(JinjaTemplate, "render", "templates")  # esante.portal.jinja's
     for owner in (
         compiler.SQLCompiler,
         compiler.SQLInsertCompiler,

@@ -218,6 +218,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The parts of pages rendered by Jinja2 (<app>/jinja2/, *.jinja): the record page's
+        # content, its hottest template (esante/portal/jinja.py, issue 16).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "esante.portal.jinja.environment"},
+    },
 ]
 
 

@@ -118,9 +118,10 @@ def test_each_language_its_own_copy_and_a_missing_template_stays_missing() -> No
 
 def plain_loader(settings: Any) -> None:
     """The project's templates through Django's own cached loader."""
-    options = dict(cast("dict[str, Any]", django_settings.TEMPLATES[0]["OPTIONS"]))
+    django_engine, *others = cast("list[dict[str, Any]]", django_settings.TEMPLATES)
+    options = dict(django_engine["OPTIONS"])
     options["loaders"] = [("django.template.loaders.cached.Loader", options["loaders"][0][1])]
-    settings.TEMPLATES = [dict(django_settings.TEMPLATES[0], OPTIONS=options)]
+    settings.TEMPLATES = [dict(django_engine, OPTIONS=options), *others]
 
 
 def pages(client: Client, paths: list[str]) -> dict[str, str]:

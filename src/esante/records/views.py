@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import BooleanField, DateTimeField, Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat
@@ -275,23 +276,21 @@ def render_record(
         context["declaration"] = care_record.organ_declarations.first() if owner else None
     if "assistants" not in context:
         context["assistants"] = active_assistants(care_record).select_related("person__account")
-    return render(
-        request,
-        "records/record.html",
-        {
-            "record": care_record,
-            "holder": care_record.person,
-            "capacity": capacity,
-            "links": links,
-            "documents": rows,
-            "filter_form": filter_form,
-            "category_select": category_select(filter_form),
-            "category": category,
-            "close_box": close_box(get_language()),
-            **context,
-        },
-        status=status,
+    context.update(
+        record=care_record,
+        holder=care_record.person,
+        capacity=capacity,
+        links=links,
+        documents=rows,
+        filter_form=filter_form,
+        category_select=category_select(filter_form),
+        category=category,
+        close_box=close_box(get_language()),
     )
+    # The page's content through Jinja2 (esante/portal/jinja.py), its frame through Django.
+    content = engines["jinja2"].get_template("records/record_content.jinja")
+    context["content"] = mark_safe(content.render(context, request))  # noqa: S308 - escaped
+    return render(request, "records/record.html", context, status=status)
 
 
 # What the record page reads beside the record, as columns of the record's own statement:
