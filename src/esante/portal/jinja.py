@@ -1,8 +1,9 @@
 """The Jinja2 environment of the pages whose template time the benchmarks name (issue 16).
 
 Django's template language resolves every `{{ row.title }}` by trying a dictionary, an
-attribute and an index in turn and casts every translation lazily: on the record page that
-was most of the request's own CPU. Jinja2 compiles a template to Python once. The frame
+attribute and an index in turn, node by node: on the record page, a third of the request's
+CPU in process. Jinja2 compiles a template to Python once (the record page's content:
+0.8 → 0.4 ms, docs/benchmarks.md). The frame
 (portal/base.html) stays a Django template, one copy for every page: a Jinja2 template here
 prints a part of a page (`records/record_content.jinja`: the record page's content),
 which the Django page prints as it is.
@@ -10,10 +11,10 @@ which the Django page prints as it is.
 What a Django template prints, this environment prints too, byte for byte
 (`tests/portal/test_jinja.py`):
 
-- **Escaping.** Every `{{ value }}` goes through Django's `conditional_escape` (the
-  environment's `finalize`; Jinja2's own autoescaping is off, since markupsafe writes
-  `&#39;` where Django writes `&#x27;`): a value already safe for Django (`SafeString`,
-  a form's widget) is printed as it is, everything else escaped.
+- **Escaping.** Every `{{ value }}` goes through `printed`, the environment's `finalize`:
+  Django's escaping (Jinja2's own autoescaping is off, since markupsafe writes `&#39;`
+  where Django writes `&#x27;`), a value already safe for Django (`SafeString`, a form's
+  widget) printed as it is, a number or a date localised first, as Django prints them.
 - **Translations**, the i18n extension's `{% trans %}` and `_()`, through Django's
   catalogs: a translated text is markup, as `{% translate "…" %}` of a literal is, and
   the values put in it are escaped as `{% blocktranslate %}` escapes them; `trimmed` joins

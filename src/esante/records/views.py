@@ -289,7 +289,7 @@ def render_record(
     )
     # The page's content through Jinja2 (esante/portal/jinja.py), its frame through Django.
     content = engines["jinja2"].get_template("records/record_content.jinja")
-    context["content"] = mark_safe(content.render(context, request))  # noqa: S308 - escaped
+    context["content"] = mark_safe(content.render(dict(context), request))  # noqa: S308 - escaped
     return render(request, "records/record.html", context, status=status)
 
 
