@@ -97,10 +97,11 @@ def gettext(message: str, **variables: object) -> SafeString:
     return mark_safe(translated)  # noqa: S308 - our catalog's text, its values escaped
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def fixed_translation(language: str | None, message: str) -> SafeString:
     """A text without values, in `language` (the active one): the forty labels of a page
-    looked up once per process (the catalogs are read once per process too)."""
+    looked up once per process (the catalogs are read once per process too). Bounded: a
+    template that one day translates a text it was given must not grow it without end."""
     return mark_safe(translation.gettext(message) % {})  # noqa: S308 - our catalog's text
 
 
